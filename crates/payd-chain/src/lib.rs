@@ -1,0 +1,47 @@
+//! Chain watchers and deposit addresses. For now only the types the rest of payd shares with
+//! the watchers: an observed transfer, keyed once by `(network, tx hash, log index)`, and a
+//! watcher's cursor. The watchers themselves (devnet, EVM via alloy) come with the chain
+//! engine.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a transfer sits on its chain: the key that credits it at most once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TransferKey {
+    /// Canonical network id.
+    pub network: String,
+    /// Transaction hash, lower-case hex with `0x` on EVM.
+    pub tx_hash: String,
+    /// Index of the log (EVM) or instruction (Solana) in its block.
+    pub log_index: u64,
+}
+
+/// A token transfer to a watched address, as a watcher observed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObservedTransfer {
+    /// Unique key.
+    pub key: TransferKey,
+    /// Token contract (or mint).
+    pub token_contract: String,
+    /// Sender.
+    pub from: String,
+    /// Recipient (a deposit address).
+    pub to: String,
+    /// Amount in base units.
+    pub amount: u128,
+    /// Block number.
+    pub block_number: u64,
+    /// Block hash, to detect reorgs.
+    pub block_hash: String,
+}
+
+/// A watcher's position on its network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    /// Canonical network id.
+    pub network: String,
+    /// Last block fully processed.
+    pub block_number: u64,
+    /// Its hash.
+    pub block_hash: String,
+}

@@ -1,0 +1,19 @@
+//! payd's domain: pure types and rules, no I/O.
+//!
+//! Everything a dialect or a worker needs to reason about a payment lives here: typed ids,
+//! exact money ([`money`]), token amounts in base units ([`token`]), the network and token
+//! registry ([`registry`]), merchants and API keys, and the payment state machine whose every
+//! transition returns the events it emits ([`payment`]).
+
+pub mod apikey;
+pub mod crypto;
+pub mod event;
+pub mod ids;
+pub mod merchant;
+pub mod money;
+pub mod payment;
+pub mod registry;
+pub mod secret;
+pub mod token;
+
+pub use chrono::{DateTime, Utc};
