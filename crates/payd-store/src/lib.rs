@@ -1,1 +1,372 @@
-//! placeholder
+//! payd's storage: one API, two backends.
+//!
+//! [`Store`] is chosen by the database URL's scheme: `sqlite:` (the embedded default, WAL) or
+//! `postgres:` (production, several payd nodes on one database). The queries are written once
+//! (`ops.rs`) and compiled for each backend; each backend has its own migrations. The
+//! invariants live in the schema as constraints: one payment per (merchant, mode, idempotency
+//! key), unique slugs, unique key hashes.
+
+mod postgres;
+mod rows;
+mod sqlite;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use payd_core::apikey::{ApiKey, Mode};
+use payd_core::event::{Event, EventKind};
+use payd_core::ids::{AccountId, ApiKeyId, MerchantId, PaymentId};
+use payd_core::merchant::{Merchant, MerchantStatus, NewMerchant};
+use payd_core::payment::{Payment, PaymentStatus};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+/// How many times an update that lost a race is retried before giving up.
+pub(crate) const MUTATE_RETRIES: usize = 8;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The thing asked for does not exist.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness constraint refused the write (the constraint's name).
+    #[error("conflict on {0}")]
+    Conflict(&'static str),
+    /// An update kept losing races with other writers.
+    #[error("the record is being changed concurrently; try again")]
+    Contended,
+    /// A stored value does not parse: the database was changed outside payd.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL: use sqlite:… or postgres://…")]
+    UnsupportedUrl,
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Anything else the driver reported.
+    #[error("database error: {0}")]
+    Database(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if db.is_unique_violation() {
+                // Name the invariant, not the driver's text, so callers can map it to a
+                // client error.
+                let constraint = db.constraint().unwrap_or_default();
+                let msg = db.message();
+                for name in ["payments_slug_key", "payments_idempotency_key", "api_keys_key_hash_key"] {
+                    if constraint == name || msg.contains(name) {
+                        return StoreError::Conflict(name);
+                    }
+                }
+                // SQLite names columns, not constraints, in its message.
+                if msg.contains("payments.slug") {
+                    return StoreError::Conflict("payments_slug_key");
+                }
+                if msg.contains("payments.idempotency_key") {
+                    return StoreError::Conflict("payments_idempotency_key");
+                }
+                if msg.contains("api_keys.key_hash") {
+                    return StoreError::Conflict("api_keys_key_hash_key");
+                }
+                return StoreError::Conflict("unique");
+            }
+        }
+        StoreError::Database(e)
+    }
+}
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A response saved for an idempotency key, replayed byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Exact body bytes (JSON text).
+    pub body: String,
+}
+
+/// An idempotency key presented with a create request.
+#[derive(Debug, Clone)]
+pub struct IdempotencyRequest {
+    /// Scope: the merchant…
+    pub merchant_id: MerchantId,
+    /// …and mode.
+    pub mode: Mode,
+    /// The key as sent.
+    pub key: String,
+    /// A digest of the request (path and canonical body) that must match on replay.
+    pub fingerprint: String,
+}
+
+/// What a create call did.
+#[derive(Debug)]
+pub enum CreateOutcome {
+    /// A new payment was written, with its events; `response` is what was saved.
+    Created {
+        /// The rendered response.
+        response: StoredResponse,
+        /// Events written.
+        events: Vec<Event>,
+    },
+    /// The key was used before: the saved response, and whether the request matched.
+    Replayed {
+        /// Whether the fingerprint matched the first request.
+        same_request: bool,
+        /// The first response.
+        response: StoredResponse,
+        /// The payment the first request created.
+        payment_id: Option<PaymentId>,
+    },
+}
+
+/// Filters for listing payments, newest first.
+#[derive(Debug, Clone)]
+pub struct PaymentFilter {
+    /// Merchants whose payments to include (a key's reach).
+    pub merchant_ids: Vec<MerchantId>,
+    /// Mode.
+    pub mode: Mode,
+    /// Only this status.
+    pub status: Option<PaymentStatus>,
+    /// Only this reference.
+    pub reference: Option<String>,
+    /// Created at or after.
+    pub created_gte: Option<DateTime<Utc>>,
+    /// Created at or before.
+    pub created_lte: Option<DateTime<Utc>>,
+    /// Keyset cursor: only payments strictly older than this (created_at, id).
+    pub before: Option<(DateTime<Utc>, PaymentId)>,
+    /// Page size.
+    pub limit: u32,
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long to wait for a connection (and, on SQLite, for the write lock).
+    pub acquire_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        Self { max_connections: 10, acquire_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// The current time at the store's precision (milliseconds), so what is written reads back
+/// equal.
+pub fn now() -> DateTime<Utc> {
+    let t = Utc::now();
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+/// The store: a connection pool on one of the backends.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// SQLite.
+    Sqlite(SqlitePool),
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+macro_rules! dispatch {
+    ($self:ident, $f:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
+            Store::Postgres(p) => postgres::$f(p, $($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite:path?mode=rwc`, `sqlite::memory:`, `postgres://…`). A SQLite
+    /// file and its directory are created when missing.
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL is durable under WAL except for the last transactions on power loss,
+                // which is SQLite's recommended setting for WAL.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(opts.acquire_timeout);
+            if let Some(dir) = options.get_filename().parent() {
+                if !dir.as_os_str().is_empty() && !dir.exists() {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(opts.acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections)
+                .acquire_timeout(opts.acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Applies the backend's pending migrations.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(p) => p.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Round-trips a trivial query (readiness).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        dispatch!(self, ping())
+    }
+
+    /// Creates a merchant, and its account unless `new.account_id` names one.
+    pub async fn create_merchant(&self, new: &NewMerchant, now: DateTime<Utc>) -> Result<Merchant, StoreError> {
+        dispatch!(self, create_merchant(new, now))
+    }
+
+    /// A merchant by id.
+    pub async fn get_merchant(&self, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+        dispatch!(self, get_merchant(id))
+    }
+
+    /// The merchants of an account.
+    pub async fn merchants_of_account(&self, account: &AccountId) -> Result<Vec<Merchant>, StoreError> {
+        dispatch!(self, merchants_of_account(account))
+    }
+
+    /// How many merchants exist (zero means a fresh database).
+    pub async fn count_merchants(&self) -> Result<i64, StoreError> {
+        dispatch!(self, count_merchants())
+    }
+
+    /// Suspends or reactivates a merchant.
+    pub async fn set_merchant_status(
+        &self,
+        id: &MerchantId,
+        status: MerchantStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Merchant, StoreError> {
+        dispatch!(self, set_merchant_status(id, status, now))
+    }
+
+    /// Stores a key under the hash of its secret.
+    pub async fn insert_api_key(&self, key: &ApiKey, key_hash: &str) -> Result<(), StoreError> {
+        dispatch!(self, insert_api_key(key, key_hash))
+    }
+
+    /// Finds a key by the hash of its secret (revoked keys included; the caller checks).
+    pub async fn find_api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
+        dispatch!(self, find_api_key_by_hash(hash))
+    }
+
+    /// A key by id.
+    pub async fn get_api_key(&self, id: &ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+        dispatch!(self, get_api_key(id))
+    }
+
+    /// Revokes a key; `false` when it was already revoked or does not exist.
+    pub async fn revoke_api_key(&self, id: &ApiKeyId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        dispatch!(self, revoke_api_key(id, now))
+    }
+
+    /// Writes a new payment and its events in one transaction. With an idempotency key, a key
+    /// seen before returns the saved response instead, and concurrent requests with one key
+    /// create one payment. `render` produces the response saved for replays; it runs inside
+    /// the transaction.
+    pub async fn create_payment(
+        &self,
+        payment: &Payment,
+        events: &[EventKind],
+        idempotency: Option<&IdempotencyRequest>,
+        render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
+    ) -> Result<CreateOutcome, StoreError> {
+        dispatch!(self, create_payment(payment, events, idempotency, render))
+    }
+
+    /// A payment by id.
+    pub async fn get_payment(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+        dispatch!(self, get_payment(id))
+    }
+
+    /// A payment by its public slug.
+    pub async fn get_payment_by_slug(&self, slug: &str) -> Result<Option<Payment>, StoreError> {
+        dispatch!(self, get_payment_by_slug(slug))
+    }
+
+    /// Payments matching `filter`, newest first.
+    pub async fn list_payments(&self, filter: &PaymentFilter) -> Result<Vec<Payment>, StoreError> {
+        dispatch!(self, list_payments(filter))
+    }
+
+    /// Applies a transition: loads the payment, runs `f` (which changes it and returns the
+    /// events it emits), and writes the payment and its events in one transaction. A
+    /// concurrent change makes it start over from the newer row. `f` returning an error
+    /// leaves everything as it was.
+    pub async fn mutate_payment<E>(
+        &self,
+        id: &PaymentId,
+        f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
+    ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
+        match self {
+            Store::Sqlite(p) => sqlite::mutate_payment(p, id, f).await,
+            Store::Postgres(p) => postgres::mutate_payment(p, id, f).await,
+        }
+    }
+
+    /// Open payments whose expiry has passed, oldest first.
+    pub async fn payments_due_for_expiry(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        dispatch!(self, payments_due_for_expiry(now, limit))
+    }
+
+    /// A payment's events in order.
+    pub async fn list_events(&self, payment: &PaymentId) -> Result<Vec<Event>, StoreError> {
+        dispatch!(self, list_events(payment))
+    }
+}

@@ -1,0 +1,502 @@
+// Every query of the store, written once and compiled for each backend: `sqlite.rs` and
+// `postgres.rs` include this file with their own `Db` and `BEGIN`. Placeholders are `$N`,
+// which both drivers accept, and the SQL keeps to what SQLite and PostgreSQL share.
+// (No inner doc comment here: this file is `include!`d.)
+
+use chrono::{DateTime, Utc};
+use payd_core::apikey::ApiKey;
+use payd_core::event::{Event, EventKind};
+use payd_core::ids::{AccountId, ApiKeyId, EventId, MerchantId, PaymentId};
+use payd_core::merchant::{Merchant, MerchantStatus, NewMerchant};
+use payd_core::payment::Payment;
+use sqlx::{Pool, QueryBuilder};
+
+use crate::rows::{ms, scopes_text, ApiKeyRow, EventRow, MerchantRow, PaymentRow};
+use crate::{
+    CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse, MUTATE_RETRIES,
+};
+
+type Tx = sqlx::Transaction<'static, Db>;
+
+const MERCHANT_COLUMNS: &str = "id, account_id, name, email, site_url, logo_url, status, \
+     settlement_token, settlement_network, created_at, updated_at";
+
+const PAYMENT_COLUMNS: &str = "id, merchant_id, mode, dialect, slug, status, underpaid, overpaid, \
+     paid_late, price_amount, price_currency, fx_rate, fx_source, fx_quote_currency, fx_quote_amount, \
+     token, network, token_decimals, amount_due, confirmations, deposit_address, received_confirmed, \
+     received_pending, customer_external_id, customer_email, customer_name, reference, external_id, \
+     invoice, description, line_items, metadata, success_url, cancel_url, failure_url, back_url, \
+     idempotency_key, client_id, product_id, expires_at, created_at, updated_at, completed_at, version";
+
+const KEY_COLUMNS: &str =
+    "id, account_id, merchant_id, mode, scopes, prefix, signing_secret_sealed, created_at, revoked_at";
+
+pub(crate) async fn ping(pool: &Pool<Db>) -> Result<(), StoreError> {
+    sqlx::query("SELECT 1").execute(pool).await?;
+    Ok(())
+}
+
+// ---- accounts and merchants ----
+
+pub(crate) async fn create_merchant(
+    pool: &Pool<Db>,
+    new: &NewMerchant,
+    now: DateTime<Utc>,
+) -> Result<Merchant, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    let account_id = match &new.account_id {
+        Some(id) => {
+            let found: Option<(String,)> = sqlx::query_as("SELECT id FROM accounts WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if found.is_none() {
+                return Err(StoreError::NotFound("account"));
+            }
+            id.clone()
+        }
+        None => {
+            let id = AccountId::new();
+            sqlx::query("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
+                .bind(id.to_string())
+                .bind(&new.name)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            id
+        }
+    };
+    let id = MerchantId::new();
+    sqlx::query(
+        "INSERT INTO merchants (id, account_id, name, email, site_url, logo_url, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'active', $7, $7)",
+    )
+    .bind(id.to_string())
+    .bind(account_id.to_string())
+    .bind(&new.name)
+    .bind(&new.email)
+    .bind(&new.site_url)
+    .bind(&new.logo_url)
+    .bind(ms(now))
+    .execute(&mut *tx)
+    .await?;
+    let merchant = get_merchant_in(&mut tx, &id).await?.ok_or(StoreError::NotFound("merchant"))?;
+    tx.commit().await?;
+    Ok(merchant)
+}
+
+async fn get_merchant_in(tx: &mut Tx, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+    let sql = format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = $1");
+    let row: Option<MerchantRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut **tx).await?;
+    row.map(Merchant::try_from).transpose()
+}
+
+pub(crate) async fn get_merchant(pool: &Pool<Db>, id: &MerchantId) -> Result<Option<Merchant>, StoreError> {
+    let sql = format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE id = $1");
+    let row: Option<MerchantRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?;
+    row.map(Merchant::try_from).transpose()
+}
+
+pub(crate) async fn merchants_of_account(
+    pool: &Pool<Db>,
+    account: &AccountId,
+) -> Result<Vec<Merchant>, StoreError> {
+    let sql = format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE account_id = $1 ORDER BY id");
+    let rows: Vec<MerchantRow> = sqlx::query_as(&sql).bind(account.to_string()).fetch_all(pool).await?;
+    rows.into_iter().map(Merchant::try_from).collect()
+}
+
+pub(crate) async fn count_merchants(pool: &Pool<Db>) -> Result<i64, StoreError> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(pool).await?;
+    Ok(n)
+}
+
+pub(crate) async fn set_merchant_status(
+    pool: &Pool<Db>,
+    id: &MerchantId,
+    status: MerchantStatus,
+    now: DateTime<Utc>,
+) -> Result<Merchant, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    let done = sqlx::query("UPDATE merchants SET status = $2, updated_at = $3 WHERE id = $1")
+        .bind(id.to_string())
+        .bind(status.as_str())
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if done == 0 {
+        return Err(StoreError::NotFound("merchant"));
+    }
+    let merchant = get_merchant_in(&mut tx, id).await?.ok_or(StoreError::NotFound("merchant"))?;
+    tx.commit().await?;
+    Ok(merchant)
+}
+
+// ---- API keys ----
+
+pub(crate) async fn insert_api_key(pool: &Pool<Db>, key: &ApiKey, key_hash: &str) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, account_id, merchant_id, mode, scopes, key_hash, prefix, \
+         signing_secret_sealed, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
+    )
+    .bind(key.id.to_string())
+    .bind(key.account_id.to_string())
+    .bind(key.merchant_id.as_ref().map(ToString::to_string))
+    .bind(key.mode.as_str())
+    .bind(scopes_text(&key.scopes))
+    .bind(key_hash)
+    .bind(&key.prefix)
+    .bind(&key.signing_secret_sealed)
+    .bind(ms(key.created_at))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn find_api_key_by_hash(pool: &Pool<Db>, hash: &str) -> Result<Option<ApiKey>, StoreError> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE key_hash = $1");
+    let row: Option<ApiKeyRow> = sqlx::query_as(&sql).bind(hash).fetch_optional(pool).await?;
+    row.map(ApiKey::try_from).transpose()
+}
+
+pub(crate) async fn get_api_key(pool: &Pool<Db>, id: &ApiKeyId) -> Result<Option<ApiKey>, StoreError> {
+    let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1");
+    let row: Option<ApiKeyRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?;
+    row.map(ApiKey::try_from).transpose()
+}
+
+pub(crate) async fn revoke_api_key(pool: &Pool<Db>, id: &ApiKeyId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let n = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id.to_string())
+        .bind(ms(now))
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n > 0)
+}
+
+// ---- payments ----
+
+async fn insert_payment(tx: &mut Tx, p: &Payment) -> Result<(), StoreError> {
+    let r = PaymentRow::from_payment(p)?;
+    let sql = format!(
+        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
+         $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44)"
+    );
+    sqlx::query(&sql)
+        .bind(r.id)
+        .bind(r.merchant_id)
+        .bind(r.mode)
+        .bind(r.dialect)
+        .bind(r.slug)
+        .bind(r.status)
+        .bind(r.underpaid)
+        .bind(r.overpaid)
+        .bind(r.paid_late)
+        .bind(r.price_amount)
+        .bind(r.price_currency)
+        .bind(r.fx_rate)
+        .bind(r.fx_source)
+        .bind(r.fx_quote_currency)
+        .bind(r.fx_quote_amount)
+        .bind(r.token)
+        .bind(r.network)
+        .bind(r.token_decimals)
+        .bind(r.amount_due)
+        .bind(r.confirmations)
+        .bind(r.deposit_address)
+        .bind(r.received_confirmed)
+        .bind(r.received_pending)
+        .bind(r.customer_external_id)
+        .bind(r.customer_email)
+        .bind(r.customer_name)
+        .bind(r.reference)
+        .bind(r.external_id)
+        .bind(r.invoice)
+        .bind(r.description)
+        .bind(r.line_items)
+        .bind(r.metadata)
+        .bind(r.success_url)
+        .bind(r.cancel_url)
+        .bind(r.failure_url)
+        .bind(r.back_url)
+        .bind(r.idempotency_key)
+        .bind(r.client_id)
+        .bind(r.product_id)
+        .bind(r.expires_at)
+        .bind(r.created_at)
+        .bind(r.updated_at)
+        .bind(r.completed_at)
+        .bind(r.version)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Writes the mutable part of a payment, only if nobody changed it since `expected_version`.
+async fn update_payment(tx: &mut Tx, p: &Payment, expected_version: i64) -> Result<bool, StoreError> {
+    let r = PaymentRow::from_payment(p)?;
+    let n = sqlx::query(
+        "UPDATE payments SET status = $2, underpaid = $3, overpaid = $4, paid_late = $5, \
+         token = $6, network = $7, token_decimals = $8, amount_due = $9, confirmations = $10, \
+         deposit_address = $11, received_confirmed = $12, received_pending = $13, expires_at = $14, \
+         updated_at = $15, completed_at = $16, version = $17, fx_rate = $18, fx_source = $19, \
+         fx_quote_currency = $20, fx_quote_amount = $21 \
+         WHERE id = $1 AND version = $22",
+    )
+    .bind(r.id)
+    .bind(r.status)
+    .bind(r.underpaid)
+    .bind(r.overpaid)
+    .bind(r.paid_late)
+    .bind(r.token)
+    .bind(r.network)
+    .bind(r.token_decimals)
+    .bind(r.amount_due)
+    .bind(r.confirmations)
+    .bind(r.deposit_address)
+    .bind(r.received_confirmed)
+    .bind(r.received_pending)
+    .bind(r.expires_at)
+    .bind(r.updated_at)
+    .bind(r.completed_at)
+    .bind(r.version)
+    .bind(r.fx_rate)
+    .bind(r.fx_source)
+    .bind(r.fx_quote_currency)
+    .bind(r.fx_quote_amount)
+    .bind(expected_version)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+async fn insert_events(tx: &mut Tx, p: &Payment, kinds: &[EventKind]) -> Result<Vec<Event>, StoreError> {
+    let payload = serde_json::to_value(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let text = payload.to_string();
+    let mut out = Vec::with_capacity(kinds.len());
+    for kind in kinds {
+        let event = Event {
+            id: EventId::new(),
+            kind: *kind,
+            payment_id: p.id.clone(),
+            merchant_id: p.merchant_id.clone(),
+            mode: p.mode,
+            sequence: p.version,
+            payload: payload.clone(),
+            created_at: p.updated_at,
+        };
+        sqlx::query(
+            "INSERT INTO payment_events (id, payment_id, merchant_id, mode, kind, sequence, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(event.id.to_string())
+        .bind(event.payment_id.to_string())
+        .bind(event.merchant_id.to_string())
+        .bind(event.mode.as_str())
+        .bind(event.kind.as_str())
+        .bind(event.sequence)
+        .bind(&text)
+        .bind(ms(event.created_at))
+        .execute(&mut **tx)
+        .await?;
+        out.push(event);
+    }
+    Ok(out)
+}
+
+async fn find_idempotency(
+    tx: &mut Tx,
+    req: &IdempotencyRequest,
+) -> Result<Option<(String, StoredResponse, Option<String>)>, StoreError> {
+    let row: Option<(String, i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT fingerprint, response_status, response_body, payment_id FROM idempotency_keys \
+         WHERE merchant_id = $1 AND mode = $2 AND key = $3",
+    )
+    .bind(req.merchant_id.to_string())
+    .bind(req.mode.as_str())
+    .bind(&req.key)
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|(fp, status, body, pid)| {
+        let status = u16::try_from(status).map_err(|_| crate::rows::corrupt("response status", status))?;
+        Ok((fp, StoredResponse { status, body }, pid))
+    })
+    .transpose()
+}
+
+fn replay(req: &IdempotencyRequest, found: (String, StoredResponse, Option<String>)) -> CreateOutcome {
+    let (fingerprint, response, payment_id) = found;
+    CreateOutcome::Replayed {
+        same_request: fingerprint == req.fingerprint,
+        response,
+        payment_id: payment_id.and_then(|p| p.parse().ok()),
+    }
+}
+
+pub(crate) async fn create_payment(
+    pool: &Pool<Db>,
+    payment: &Payment,
+    events: &[EventKind],
+    idempotency: Option<&IdempotencyRequest>,
+    render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
+) -> Result<CreateOutcome, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    if let Some(req) = idempotency {
+        if let Some(found) = find_idempotency(&mut tx, req).await? {
+            tx.commit().await?;
+            return Ok(replay(req, found));
+        }
+        // Claim the key. A concurrent request holding the same key makes this wait for it
+        // (PostgreSQL) or is serialised by BEGIN IMMEDIATE (SQLite); either way, if it
+        // committed, the claim inserts nothing and its saved response is now visible.
+        let claimed = sqlx::query(
+            "INSERT INTO idempotency_keys (merchant_id, mode, key, fingerprint, payment_id, response_status, \
+             response_body, created_at) VALUES ($1, $2, $3, $4, NULL, 0, '', $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(req.merchant_id.to_string())
+        .bind(req.mode.as_str())
+        .bind(&req.key)
+        .bind(&req.fingerprint)
+        .bind(ms(payment.created_at))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if claimed == 0 {
+            let found = find_idempotency(&mut tx, req).await?.ok_or(StoreError::Conflict("idempotency_key"))?;
+            tx.commit().await?;
+            return Ok(replay(req, found));
+        }
+    }
+    insert_payment(&mut tx, payment).await?;
+    let events = insert_events(&mut tx, payment, events).await?;
+    let response = render(payment)?;
+    if let Some(req) = idempotency {
+        sqlx::query(
+            "UPDATE idempotency_keys SET payment_id = $4, response_status = $5, response_body = $6 \
+             WHERE merchant_id = $1 AND mode = $2 AND key = $3",
+        )
+        .bind(req.merchant_id.to_string())
+        .bind(req.mode.as_str())
+        .bind(&req.key)
+        .bind(payment.id.to_string())
+        .bind(i64::from(response.status))
+        .bind(&response.body)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(CreateOutcome::Created { response, events })
+}
+
+pub(crate) async fn get_payment(pool: &Pool<Db>, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+    let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?;
+    row.map(Payment::try_from).transpose()
+}
+
+pub(crate) async fn get_payment_by_slug(pool: &Pool<Db>, slug: &str) -> Result<Option<Payment>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE slug = $1");
+    let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?;
+    row.map(Payment::try_from).transpose()
+}
+
+pub(crate) async fn list_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result<Vec<Payment>, StoreError> {
+    if f.merchant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE mode = "));
+    q.push_bind(f.mode.as_str());
+    q.push(" AND merchant_id IN (");
+    let mut sep = q.separated(", ");
+    for m in &f.merchant_ids {
+        sep.push_bind(m.to_string());
+    }
+    q.push(")");
+    if let Some(status) = f.status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(reference) = &f.reference {
+        q.push(" AND reference = ").push_bind(reference.clone());
+    }
+    if let Some(gte) = f.created_gte {
+        q.push(" AND created_at >= ").push_bind(ms(gte));
+    }
+    if let Some(lte) = f.created_lte {
+        q.push(" AND created_at <= ").push_bind(ms(lte));
+    }
+    if let Some((at, id)) = &f.before {
+        // Keyset pagination: strictly after the cursor in (created_at DESC, id DESC) order.
+        q.push(" AND (created_at < ").push_bind(ms(*at));
+        q.push(" OR (created_at = ").push_bind(ms(*at));
+        q.push(" AND id < ").push_bind(id.to_string());
+        q.push("))");
+    }
+    q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(f.limit));
+    let rows: Vec<PaymentRow> = q.build_query_as().fetch_all(pool).await?;
+    rows.into_iter().map(Payment::try_from).collect()
+}
+
+pub(crate) async fn mutate_payment<E>(
+    pool: &Pool<Db>,
+    id: &PaymentId,
+    f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
+) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+    for _ in 0..MUTATE_RETRIES {
+        let mut tx: Tx = pool.begin_with(BEGIN).await?;
+        let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *tx).await?;
+        let mut payment = Payment::try_from(row.ok_or(StoreError::NotFound("payment"))?)?;
+        let version = payment.version;
+        let kinds = match f(&mut payment) {
+            Ok(kinds) => kinds,
+            Err(e) => return Ok(Err(e)),
+        };
+        if payment.version == version {
+            // The transition changed nothing.
+            tx.commit().await?;
+            return Ok(Ok((payment, Vec::new())));
+        }
+        if !update_payment(&mut tx, &payment, version).await? {
+            // Another writer got there first: start over from the row it left.
+            tx.rollback().await?;
+            continue;
+        }
+        let events = insert_events(&mut tx, &payment, &kinds).await?;
+        tx.commit().await?;
+        return Ok(Ok((payment, events)));
+    }
+    Err(StoreError::Contended)
+}
+
+pub(crate) async fn payments_due_for_expiry(
+    pool: &Pool<Db>,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<PaymentId>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM payments WHERE status IN ('pending', 'processing') AND expires_at <= $1 \
+         ORDER BY expires_at LIMIT $2",
+    )
+    .bind(ms(now))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(id,)| id.parse().map_err(|_| crate::rows::corrupt("payment id", id)))
+        .collect()
+}
+
+pub(crate) async fn list_events(pool: &Pool<Db>, payment: &PaymentId) -> Result<Vec<Event>, StoreError> {
+    let rows: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, payment_id, merchant_id, mode, kind, sequence, payload, created_at FROM payment_events \
+         WHERE payment_id = $1 ORDER BY sequence, id",
+    )
+    .bind(payment.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Event::try_from).collect()
+}

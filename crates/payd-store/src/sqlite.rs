@@ -1,0 +1,8 @@
+//! The SQLite backend (the embedded default). Write transactions start with
+//! `BEGIN IMMEDIATE`: a deferred transaction that reads before it writes cannot upgrade once
+//! another connection has committed, and fails with SQLITE_BUSY despite the busy timeout.
+
+type Db = sqlx::Sqlite;
+const BEGIN: &str = "BEGIN IMMEDIATE";
+
+include!("ops.rs");
