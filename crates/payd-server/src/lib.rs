@@ -1,1 +1,13 @@
+//! payd's server: configuration, the HTTP APIs, background workers and the `payd` command.
+//!
+//! [`app::Application`] is what `payd serve` runs and what the integration tests boot on a
+//! random port.
 
+pub mod app;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod engine;
+pub mod http;
+pub mod keys;
+pub mod workers;

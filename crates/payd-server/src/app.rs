@@ -1,0 +1,99 @@
+//! The application: state shared by handlers, and the server with its workers.
+//!
+//! [`Application::build`] connects, migrates and binds (port 0 in tests); `run` serves until
+//! the shutdown future completes, then stops the workers and drains in-flight requests.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use payd_core::crypto::MasterKey;
+use payd_store::{ConnectOptions, Store};
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::{bootstrap, http, keys, workers};
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The store.
+    pub store: Store,
+    /// Configuration.
+    pub config: Arc<Config>,
+    /// The master key (opens signing secrets).
+    pub master_key: Arc<MasterKey>,
+}
+
+/// A built, bound, not yet running server.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+    port: u16,
+    demo: Option<bootstrap::Demo>,
+}
+
+impl Application {
+    /// Connects to the database, applies migrations, loads the master key, binds the
+    /// listener, and on an empty database creates the demo merchant (when enabled).
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let store = connect(&config).await?;
+        store.migrate().await.context("applying migrations")?;
+        let master_key = keys::load_master_key(&config, true)?;
+        let demo = if config.bootstrap_demo { bootstrap::ensure_demo(&store, &master_key).await? } else { None };
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        let mut config = config;
+        if config.public_url.ends_with(":0") {
+            // Bound to port 0 with no public URL given: point links at the real port.
+            config.public_url = format!("http://{}:{port}", config.listen.ip());
+        }
+        let state = AppState { store, config: Arc::new(config), master_key: Arc::new(master_key) };
+        Ok(Application { listener, state, port, demo })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Shared state (tests reach the store through it).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The demo merchant and key created at this start, if any.
+    pub fn demo(&self) -> Option<&bootstrap::Demo> {
+        self.demo.as_ref()
+    }
+
+    /// Serves until `shutdown` completes, with the background workers alongside.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let cancel = CancellationToken::new();
+        let mut workers = JoinSet::new();
+        workers.spawn(workers::expiry::run(self.state.store.clone(), self.state.config.expiry_poll, cancel.clone()));
+
+        let router = http::router(self.state.clone());
+        let stop = cancel.clone();
+        let served = axum::serve(self.listener, router)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stop.cancel();
+            })
+            .await;
+        cancel.cancel();
+        while workers.join_next().await.is_some() {}
+        self.state.store.close().await;
+        served.context("serving HTTP")
+    }
+}
+
+/// Opens the configured store.
+pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let opts = ConnectOptions { max_connections: config.database_max_connections, ..ConnectOptions::default() };
+    Store::connect(config.database_url.expose(), &opts).await.context("connecting to the database")
+}

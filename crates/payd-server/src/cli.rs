@@ -1,0 +1,321 @@
+//! The `payd` command: the interface operators and scripts use. Every command takes
+//! `--database-url`; `--json` output is one JSON object on stdout; errors go to stderr with a
+//! non-zero exit.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use payd_core::apikey::{Mode, Scope};
+use payd_core::ids::{AccountId, ApiKeyId, MerchantId};
+use payd_core::merchant::{MerchantStatus, NewMerchant};
+use serde_json::json;
+
+use crate::app::{connect, Application};
+use crate::config::{Config, Overrides};
+use crate::http::validate;
+use crate::keys::{issue_key, load_master_key, KeyOwner};
+
+#[derive(Debug, Parser)]
+#[command(name = "payd", version, about = "Self-hosted stablecoin payment gateway")]
+struct Cli {
+    /// Configuration file (default: ./payd.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite:path or postgres://… (overrides PAYD_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (and its workers).
+    Serve {
+        /// Address to listen on (overrides PAYD_LISTEN).
+        #[arg(long)]
+        listen: Option<String>,
+        /// Base URL of checkout links (overrides PAYD_PUBLIC_URL).
+        #[arg(long)]
+        public_url: Option<String>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage merchants.
+    #[command(subcommand)]
+    Merchant(MerchantCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum MerchantCommand {
+    /// Create a merchant (and a new account, unless --account names one).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        site_url: Option<String>,
+        #[arg(long)]
+        logo_url: Option<String>,
+        /// Attach to an existing account (so one key can span its merchants).
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Suspend a merchant: its keys get 403 until it is activated again.
+    Suspend(MerchantRef),
+    /// Reactivate a suspended merchant.
+    Activate(MerchantRef),
+}
+
+#[derive(Debug, Args)]
+struct MerchantRef {
+    /// Merchant id (mer_…).
+    id: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Test,
+    Live,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create an API key; its secret and signing secret are printed once.
+    Create {
+        /// The merchant the key acts for.
+        #[arg(long, conflicts_with = "account", required_unless_present = "account")]
+        merchant: Option<String>,
+        /// An account: the key spans its merchants, and requests name one.
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long, value_enum)]
+        mode: ModeArg,
+        /// A scope (repeatable): payments:create, payments:read, webhooks:manage, products:manage.
+        /// Default: all of them.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke an API key at once.
+    Revoke {
+        /// Key id (key_…).
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(matches!(cli.command, Command::Serve { .. }));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(serving: bool) {
+    use tracing_subscriber::EnvFilter;
+    // Commands other than serve stay quiet so their output can be piped.
+    let default = if serving { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_env("PAYD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut overrides =
+        Overrides { config_file: cli.config, database_url: cli.database_url, ..Overrides::default() };
+    if let Command::Serve { listen, public_url } = &cli.command {
+        overrides.listen.clone_from(listen);
+        overrides.public_url.clone_from(public_url);
+    }
+    let config = Config::load(&overrides)?;
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            let store = connect(&config).await?;
+            store.migrate().await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Merchant(cmd) => merchant(config, cmd).await,
+        Command::Key(cmd) => key(config, cmd).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(config).await?;
+    let base = app.state().config.public_url.clone();
+    tracing::info!(port = app.port(), public_url = %base, "payd listening");
+    println!("payd is listening on port {} (checkout links: {base})", app.port());
+    if let Some(demo) = app.demo() {
+        println!("{}", crate::bootstrap::banner(demo, &base));
+    }
+    app.run(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn print(json_out: bool, value: serde_json::Value, human: String) {
+    if json_out {
+        println!("{value}");
+    } else {
+        println!("{human}");
+    }
+}
+
+fn merchant_json(m: &payd_core::merchant::Merchant) -> serde_json::Value {
+    json!({
+        "id": m.id.to_string(),
+        "account_id": m.account_id.to_string(),
+        "name": m.name,
+        "email": m.email,
+        "site_url": m.site_url,
+        "logo_url": m.logo_url,
+        "status": m.status.as_str(),
+    })
+}
+
+fn check<T>(r: Result<T, crate::http::error::ApiError>) -> anyhow::Result<T> {
+    r.map_err(|e| anyhow::anyhow!("{}", e.message))
+}
+
+async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
+    let store = connect(&config).await?;
+    store.migrate().await?;
+    match cmd {
+        MerchantCommand::Create { name, email, site_url, logo_url, account, json: json_out } => {
+            if name.trim().is_empty() {
+                anyhow::bail!("--name must not be empty");
+            }
+            let new = NewMerchant {
+                name: check(validate::text("--name", Some(name), validate::MAX_TEXT))?.unwrap_or_default(),
+                email: check(validate::email("--email", email))?,
+                site_url: check(validate::url("--site-url", site_url))?,
+                logo_url: check(validate::url("--logo-url", logo_url))?,
+                account_id: account
+                    .map(|a| a.parse::<AccountId>().map_err(|_| anyhow::anyhow!("--account: not an account id")))
+                    .transpose()?,
+            };
+            let m = store.create_merchant(&new, payd_store::now()).await.context("creating merchant")?;
+            print(json_out, merchant_json(&m), format!("created merchant {} (account {})", m.id, m.account_id));
+        }
+        MerchantCommand::Suspend(r) => set_status(&store, r, MerchantStatus::Suspended).await?,
+        MerchantCommand::Activate(r) => set_status(&store, r, MerchantStatus::Active).await?,
+    }
+    Ok(())
+}
+
+async fn set_status(store: &payd_store::Store, r: MerchantRef, status: MerchantStatus) -> anyhow::Result<()> {
+    let id: MerchantId = r.id.parse().map_err(|_| anyhow::anyhow!("`{}` is not a merchant id", r.id))?;
+    let m = match store.set_merchant_status(&id, status, payd_store::now()).await {
+        Err(payd_store::StoreError::NotFound(_)) => anyhow::bail!("no merchant {id}"),
+        other => other?,
+    };
+    print(r.json, merchant_json(&m), format!("merchant {} is {}", m.id, m.status.as_str()));
+    Ok(())
+}
+
+async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
+    let store = connect(&config).await?;
+    store.migrate().await?;
+    match cmd {
+        KeyCommand::Create { merchant, account, mode, scopes, json: json_out } => {
+            let owner = match (merchant, account) {
+                (Some(m), _) => KeyOwner::Merchant(
+                    m.parse().map_err(|_| anyhow::anyhow!("--merchant: `{m}` is not a merchant id"))?,
+                ),
+                (None, Some(a)) => KeyOwner::Account(
+                    a.parse().map_err(|_| anyhow::anyhow!("--account: `{a}` is not an account id"))?,
+                ),
+                (None, None) => anyhow::bail!("give --merchant or --account"),
+            };
+            let scopes = scopes
+                .iter()
+                .map(|s| Scope::parse(s).ok_or_else(|| anyhow::anyhow!("unknown scope `{s}`")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let mode = match mode {
+                ModeArg::Test => Mode::Test,
+                ModeArg::Live => Mode::Live,
+            };
+            let master = load_master_key(&config, true)?;
+            let issued = issue_key(&store, &master, owner, mode, scopes).await?;
+            let k = &issued.key;
+            print(
+                json_out,
+                json!({
+                    "id": k.id.to_string(),
+                    "key": issued.secret.expose(),
+                    "signing_secret": issued.signing_secret.expose(),
+                    "mode": k.mode.as_str(),
+                    "merchant_id": k.merchant_id.as_ref().map(ToString::to_string),
+                    "account_id": k.account_id.to_string(),
+                    "scopes": k.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                }),
+                format!(
+                    "created {} key {}\n  key             {}\n  signing secret  {}\n(both are shown only now)",
+                    k.mode,
+                    k.id,
+                    issued.secret.expose(),
+                    issued.signing_secret.expose()
+                ),
+            );
+        }
+        KeyCommand::Revoke { id, json: json_out } => {
+            let key_id: ApiKeyId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a key id"))?;
+            if store.get_api_key(&key_id).await?.is_none() {
+                anyhow::bail!("no key {key_id}");
+            }
+            let revoked = store.revoke_api_key(&key_id, payd_store::now()).await?;
+            print(
+                json_out,
+                json!({ "id": key_id.to_string(), "revoked": true, "already_revoked": !revoked }),
+                if revoked { format!("revoked {key_id}") } else { format!("{key_id} was already revoked") },
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,352 @@
+//! Configuration: built-in defaults, then `payd.toml` (when present), then `PAYD_*`
+//! environment variables, then command-line flags. [`Config::validate`] reports every problem
+//! at once, so an operator fixes a file in one pass.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use payd_core::secret::Secret;
+use serde::Deserialize;
+
+/// The embedded default: SQLite under `./payd-data/`.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite:payd-data/payd.db";
+/// Where `payd serve` listens by default.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// payd's settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite:…` or `postgres://…`. Redacted in `Debug` (it may hold a password).
+    pub database_url: Secret,
+    /// Database pool size.
+    pub database_max_connections: u32,
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Base of checkout links, without a trailing slash.
+    pub public_url: String,
+    /// The master key (64 hex characters) that encrypts signing secrets, when given directly.
+    pub master_key: Option<Secret>,
+    /// The file holding the master key. Defaults to `master.key` beside the SQLite file.
+    pub master_key_file: Option<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest `metadata` object accepted, in bytes of JSON.
+    pub max_metadata_bytes: usize,
+    /// Lifetime of a payment that names none.
+    pub default_expiry: Duration,
+    /// Longest lifetime a payment may ask for.
+    pub max_expiry: Duration,
+    /// How often the expiry worker looks for payments past their time.
+    pub expiry_poll: Duration,
+    /// Create a demo merchant and test key on an empty database.
+    pub bootstrap_demo: bool,
+}
+
+/// The `payd.toml` file. Unknown keys are errors: a typo must not silently mean "default".
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database: Option<DatabaseSection>,
+    server: Option<ServerSection>,
+    security: Option<SecuritySection>,
+    payments: Option<PaymentsSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatabaseSection {
+    url: Option<Secret>,
+    max_connections: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    listen: Option<String>,
+    public_url: Option<String>,
+    max_body_bytes: Option<usize>,
+    bootstrap_demo: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecuritySection {
+    master_key: Option<Secret>,
+    master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentsSection {
+    default_expiry_secs: Option<u64>,
+    max_expiry_secs: Option<u64>,
+    max_metadata_bytes: Option<usize>,
+    expiry_poll_ms: Option<u64>,
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`: a file that must exist.
+    pub config_file: Option<PathBuf>,
+    /// `--database-url`.
+    pub database_url: Option<String>,
+    /// `--listen`.
+    pub listen: Option<String>,
+    /// `--public-url`.
+    pub public_url: Option<String>,
+}
+
+/// Everything wrong with a configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// Raw values gathered from all sources before validation.
+#[derive(Debug, Default)]
+struct Raw {
+    database_url: Option<String>,
+    database_max_connections: Option<String>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    master_key: Option<String>,
+    master_key_file: Option<String>,
+    max_body_bytes: Option<String>,
+    max_metadata_bytes: Option<String>,
+    default_expiry_secs: Option<String>,
+    max_expiry_secs: Option<String>,
+    expiry_poll_ms: Option<String>,
+    bootstrap_demo: Option<String>,
+}
+
+impl Config {
+    /// Loads from `./payd.toml` (or `--config`), the environment and the flags.
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("PAYD_")).collect();
+        Self::load_from(overrides, &env)
+    }
+
+    /// Like [`Config::load`], with the environment given explicitly (tests).
+    pub fn load_from(overrides: &Overrides, env: &[(String, String)]) -> Result<Config, ConfigError> {
+        let mut raw = Raw::default();
+        let mut errors = Vec::new();
+
+        let file = match &overrides.config_file {
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from("payd.toml")).filter(|p| p.exists()),
+        };
+        if let Some(path) = file {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => match toml::from_str::<FileConfig>(&text) {
+                    Ok(f) => raw.apply_file(f),
+                    Err(e) => errors.push(format!("{}: {}", path.display(), e.message())),
+                },
+                Err(e) => errors.push(format!("cannot read {}: {e}", path.display())),
+            }
+        }
+        for (k, v) in env {
+            match k.as_str() {
+                "PAYD_DATABASE_URL" => raw.database_url = Some(v.clone()),
+                "PAYD_DATABASE_MAX_CONNECTIONS" => raw.database_max_connections = Some(v.clone()),
+                "PAYD_LISTEN" => raw.listen = Some(v.clone()),
+                "PAYD_PUBLIC_URL" => raw.public_url = Some(v.clone()),
+                "PAYD_MASTER_KEY" => raw.master_key = Some(v.clone()),
+                "PAYD_MASTER_KEY_FILE" => raw.master_key_file = Some(v.clone()),
+                "PAYD_MAX_BODY_BYTES" => raw.max_body_bytes = Some(v.clone()),
+                "PAYD_MAX_METADATA_BYTES" => raw.max_metadata_bytes = Some(v.clone()),
+                "PAYD_DEFAULT_EXPIRY_SECS" => raw.default_expiry_secs = Some(v.clone()),
+                "PAYD_MAX_EXPIRY_SECS" => raw.max_expiry_secs = Some(v.clone()),
+                "PAYD_EXPIRY_POLL_MS" => raw.expiry_poll_ms = Some(v.clone()),
+                "PAYD_BOOTSTRAP_DEMO" => raw.bootstrap_demo = Some(v.clone()),
+                // PAYD_LOG is read by the logger; other PAYD_ names belong to later settings.
+                _ => {}
+            }
+        }
+        if let Some(v) = &overrides.database_url {
+            raw.database_url = Some(v.clone());
+        }
+        if let Some(v) = &overrides.listen {
+            raw.listen = Some(v.clone());
+        }
+        if let Some(v) = &overrides.public_url {
+            raw.public_url = Some(v.clone());
+        }
+        raw.validate(errors)
+    }
+
+    /// Whether the database is the embedded SQLite.
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.expose().starts_with("sqlite:")
+    }
+
+    /// The SQLite file's directory, where the default master key file lives.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let rest = self.database_url.expose().strip_prefix("sqlite:")?;
+        let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Some(Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default())
+    }
+}
+
+impl Raw {
+    fn apply_file(&mut self, f: FileConfig) {
+        let set = |slot: &mut Option<String>, v: Option<String>| {
+            if v.is_some() {
+                *slot = v;
+            }
+        };
+        let db = f.database.unwrap_or_default();
+        set(&mut self.database_url, db.url.map(|s| s.expose().to_owned()));
+        set(&mut self.database_max_connections, db.max_connections.map(|v| v.to_string()));
+        let server = f.server.unwrap_or_default();
+        set(&mut self.listen, server.listen);
+        set(&mut self.public_url, server.public_url);
+        set(&mut self.max_body_bytes, server.max_body_bytes.map(|v| v.to_string()));
+        set(&mut self.bootstrap_demo, server.bootstrap_demo.map(|v| v.to_string()));
+        let sec = f.security.unwrap_or_default();
+        set(&mut self.master_key, sec.master_key.map(|s| s.expose().to_owned()));
+        set(&mut self.master_key_file, sec.master_key_file.map(|p| p.display().to_string()));
+        let pay = f.payments.unwrap_or_default();
+        set(&mut self.default_expiry_secs, pay.default_expiry_secs.map(|v| v.to_string()));
+        set(&mut self.max_expiry_secs, pay.max_expiry_secs.map(|v| v.to_string()));
+        set(&mut self.max_metadata_bytes, pay.max_metadata_bytes.map(|v| v.to_string()));
+        set(&mut self.expiry_poll_ms, pay.expiry_poll_ms.map(|v| v.to_string()));
+    }
+
+    fn validate(self, mut errors: Vec<String>) -> Result<Config, ConfigError> {
+        fn num<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
+            errors: &mut Vec<String>,
+            name: &str,
+            v: Option<String>,
+            default: T,
+            min: T,
+            max: T,
+        ) -> T {
+            match v {
+                None => default,
+                Some(s) => match s.trim().parse::<T>() {
+                    Ok(n) if n >= min && n <= max => n,
+                    _ => {
+                        errors.push(format!("{name} must be a whole number from {min} to {max} (got `{s}`)"));
+                        default
+                    }
+                },
+            }
+        }
+
+        let database_url = self.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            errors.push("database url must start with sqlite:, postgres:// or postgresql://".to_owned());
+        }
+        let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = match listen_text.parse::<SocketAddr>() {
+            Ok(a) => a,
+            Err(_) => {
+                errors.push(format!("listen must be an address such as 127.0.0.1:8080 (got `{listen_text}`)"));
+                SocketAddr::from(([127, 0, 0, 1], 8080))
+            }
+        };
+        let public_url = match self.public_url {
+            Some(u) => match url::Url::parse(&u) {
+                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+                    u.trim_end_matches('/').to_owned()
+                }
+                _ => {
+                    errors.push(format!("public url must be an absolute http(s) URL (got `{u}`)"));
+                    String::new()
+                }
+            },
+            None => format!("http://{listen}"),
+        };
+        let master_key = self.master_key.map(Secret::new);
+        if let Some(k) = &master_key {
+            if payd_core::crypto::MasterKey::parse(k.expose()).is_err() {
+                errors.push("master key must be 64 hex characters (32 bytes)".to_owned());
+            }
+        }
+        let database_max_connections =
+            num(&mut errors, "database max connections", self.database_max_connections, 10u32, 1, 1000);
+        let max_body_bytes = num(&mut errors, "max body bytes", self.max_body_bytes, 64 * 1024usize, 1024, 16 << 20);
+        let max_metadata_bytes =
+            num(&mut errors, "max metadata bytes", self.max_metadata_bytes, 8 * 1024usize, 256, 1 << 20);
+        let default_expiry = num(&mut errors, "default expiry secs", self.default_expiry_secs, 3600u64, 60, 31 * 86400);
+        let max_expiry = num(&mut errors, "max expiry secs", self.max_expiry_secs, 31 * 86400u64, 60, 366 * 86400);
+        if default_expiry > max_expiry {
+            errors.push("default expiry must not exceed max expiry".to_owned());
+        }
+        let expiry_poll_ms = num(&mut errors, "expiry poll ms", self.expiry_poll_ms, 1000u64, 10, 3_600_000);
+        let bootstrap_demo = match self.bootstrap_demo.as_deref().map(str::trim) {
+            None | Some("true") | Some("1") => true,
+            Some("false") | Some("0") => false,
+            Some(other) => {
+                errors.push(format!("bootstrap demo must be true or false (got `{other}`)"));
+                true
+            }
+        };
+        if !errors.is_empty() {
+            return Err(ConfigError(errors));
+        }
+        Ok(Config {
+            database_url: Secret::new(database_url),
+            database_max_connections,
+            listen,
+            public_url,
+            master_key,
+            master_key_file: self.master_key_file.map(PathBuf::from),
+            max_body_bytes,
+            max_metadata_bytes,
+            default_expiry: Duration::from_secs(default_expiry),
+            max_expiry: Duration::from_secs(max_expiry),
+            expiry_poll: Duration::from_millis(expiry_poll_ms),
+            bootstrap_demo,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn no_configuration_means_sqlite_on_localhost() {
+        let c = Config::load_from(&Overrides::default(), &[]);
+        let c = c.map_err(|e| e.to_string());
+        assert_eq!(c.as_ref().map(|c| c.database_url.expose().to_owned()), Ok(DEFAULT_DATABASE_URL.to_owned()));
+        assert_eq!(c.as_ref().map(|c| c.listen.to_string()), Ok(DEFAULT_LISTEN.to_owned()));
+        assert_eq!(c.as_ref().map(|c| c.public_url.clone()), Ok("http://127.0.0.1:8080".to_owned()));
+        assert_eq!(c.ok().and_then(|c| c.sqlite_dir()), Some(PathBuf::from("payd-data")));
+    }
+
+    #[test]
+    fn flags_win_over_the_environment() {
+        let o = Overrides { listen: Some("127.0.0.1:9000".into()), ..Default::default() };
+        let c = Config::load_from(&o, &env(&[("PAYD_LISTEN", "127.0.0.1:7000")]));
+        assert_eq!(c.map(|c| c.listen.port()).ok(), Some(9000));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let e = Config::load_from(
+            &Overrides::default(),
+            &env(&[("PAYD_LISTEN", "nowhere"), ("PAYD_DATABASE_URL", "mysql://x"), ("PAYD_MASTER_KEY", "abc")]),
+        );
+        let msg = e.err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(msg.len(), 3, "{msg:?}");
+    }
+
+    #[test]
+    fn database_urls_are_redacted_in_debug() {
+        let c = Config::load_from(&Overrides::default(), &env(&[("PAYD_DATABASE_URL", "postgres://u:hunter2@h/db")]));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,111 @@
+//! Reading JSON bodies: size limit, content type, syntax, then types, each with its own
+//! error code and the path of the field at fault. Numbers keep their text (serde_json's
+//! `arbitrary_precision`), so no amount ever passes through a float.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{header, HeaderMap, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+
+/// Turns the body extractor's result into bytes or a clear error (413 past the limit).
+pub fn bytes(body: Result<Bytes, BytesRejection>, headers: &HeaderMap) -> Result<Bytes, ApiError> {
+    if let Some(ct) = headers.get(header::CONTENT_TYPE) {
+        let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+        if !ct.starts_with("application/json") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+    }
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is too large")
+        } else {
+            ApiError::bad_request("invalid_body", "the request body could not be read")
+        }
+    })
+}
+
+/// Parses a JSON object body into `T`, returning the parsed value too (for fingerprints).
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, serde_json::Value), ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request("missing_body", "a JSON object body is required"));
+    }
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    if !value.is_object() {
+        return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
+    }
+    let typed = serde_path_to_error::deserialize(&value).map_err(|e| field_error(&e))?;
+    Ok((typed, value))
+}
+
+/// Maps a typed-deserialization error to a 400 that names the field at fault.
+pub fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let inner = e.inner().to_string();
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let named = |msg: &str| msg.split('`').nth(1).map(str::to_owned);
+    let join = |field: Option<String>| match (path.is_empty(), field) {
+        (true, Some(f)) => f,
+        (false, Some(f)) => format!("{path}.{f}"),
+        (_, None) => path.clone(),
+    };
+    if inner.starts_with("missing field") {
+        let p = join(named(&inner));
+        ApiError::bad_request("missing_field", format!("`{p}` is required")).param(p)
+    } else if inner.starts_with("unknown field") {
+        let p = join(named(&inner));
+        ApiError::bad_request("unknown_field", format!("`{p}` is not a known field")).param(p)
+    } else if inner.starts_with("invalid type") {
+        let msg = inner.split(" at line").next().unwrap_or(&inner);
+        ApiError::bad_request("invalid_type", format!("`{path}`: {msg}")).param(path.clone())
+    } else {
+        let msg = inner.split(" at line").next().unwrap_or(&inner);
+        ApiError::bad_request("invalid_value", format!("`{path}`: {msg}")).param(path.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct In {
+        amount: String,
+        nested: Option<Nested>,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Nested {
+        n: u32,
+    }
+
+    fn err(body: &str) -> (&'static str, Option<String>) {
+        match parse::<In>(body.as_bytes()) {
+            Ok(_) => ("ok", None),
+            Err(e) => (e.code, e.param),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_bad_body_has_its_code_and_field() {
+        assert_eq!(err(""), ("missing_body", None));
+        assert_eq!(err("{"), ("malformed_json", None));
+        assert_eq!(err("[]"), ("invalid_body", None));
+        assert_eq!(err("{}"), ("missing_field", Some("amount".into())));
+        assert_eq!(err(r#"{"amount": 5}"#), ("invalid_type", Some("amount".into())));
+        assert_eq!(err(r#"{"amount": "5", "x": 1}"#), ("unknown_field", Some("x".into())));
+        assert_eq!(err(r#"{"amount": "5", "nested": {"n": -1}}"#).1, Some("nested.n".into()));
+        assert_eq!(err(r#"{"amount": "5"}"#), ("ok", None));
+    }
+}

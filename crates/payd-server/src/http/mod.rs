@@ -1,0 +1,33 @@
+//! The HTTP layer: the native API, health checks, and the middleware every route shares
+//! (body limit, tracing, JSON 404/405).
+
+pub mod auth;
+pub mod body;
+pub mod error;
+mod health;
+pub mod native;
+pub mod validate;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use error::ApiError;
+
+/// Every route, with shared middleware.
+pub fn router(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .merge(health::routes())
+        .merge(native::routes())
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+        })
+        .layer(DefaultBodyLimit::max(limit))
+        // Spans carry method and path only: never headers, which hold API keys.
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,333 @@
+//! Native payment handlers: create, get, list, cancel.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use payd_core::apikey::Scope;
+use payd_core::ids::PaymentId;
+use payd_core::payment::{Customer, Dialect, LineItem, NewPayment, Payment, PaymentStatus, RedirectUrls};
+use payd_store::{CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse};
+
+use super::types::{CreatePaymentIn, ListPaymentsIn, PaymentListOut, PaymentOut};
+use crate::app::AppState;
+use crate::engine::{self, CancelError, QuoteError};
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::{body, validate};
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
+    (status, [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+}
+
+fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
+    serde_json::to_string(&PaymentOut::new(p, public_url)).map_err(ApiError::internal)
+}
+
+/// Reads and checks the `Idempotency-Key` header.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let s = v.to_str().map_err(|_| bad_key())?;
+    if s.is_empty() || s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
+        return Err(bad_key());
+    }
+    Ok(Some(s.to_owned()))
+}
+
+fn bad_key() -> ApiError {
+    ApiError::bad_request("idempotency_key_invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters")
+}
+
+/// `POST /v1/payments`
+pub async fn create_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::PaymentsCreate)?;
+    let key = idempotency_key(&headers)?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, value): (CreatePaymentIn, _) = body::parse(&bytes)?;
+    let merchant = principal.merchant_for(input.merchant.as_deref())?.clone();
+    let now = payd_store::now();
+    let new = new_payment(&state, &principal, &merchant.id, input, key.clone(), now)?;
+
+    let idempotency = key.map(|key| IdempotencyRequest {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        key,
+        fingerprint: engine::fingerprint("POST", "/v1/payments", &value),
+    });
+    let public_url = state.config.public_url.clone();
+    let renderer = move |p: &Payment| -> Result<StoredResponse, StoreError> {
+        let body = serde_json::to_string(&PaymentOut::new(p, &public_url)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(StoredResponse { status: 201, body })
+    };
+    match engine::create_payment(&state.store, new, idempotency.as_ref(), now, &renderer).await? {
+        CreateOutcome::Created { response, .. } => Ok(json_response(StatusCode::CREATED, response.body)),
+        CreateOutcome::Replayed { same_request: true, response, .. } => {
+            let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
+            let mut res = json_response(status, response.body);
+            res.headers_mut().insert(HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true"));
+            Ok(res)
+        }
+        CreateOutcome::Replayed { same_request: false, .. } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_key_reused",
+            "this Idempotency-Key was already used with a different request",
+        )),
+    }
+}
+
+/// Validates a create request into a [`NewPayment`].
+fn new_payment(
+    state: &AppState,
+    principal: &Principal,
+    merchant_id: &payd_core::ids::MerchantId,
+    input: CreatePaymentIn,
+    idempotency_key: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<NewPayment, ApiError> {
+    let currency = validate::currency("currency", &input.currency)?;
+    let price = validate::amount("amount", &input.amount, currency)?;
+    let asset = match (input.token, input.network) {
+        (None, None) => None,
+        (Some(token), Some(network)) => Some(engine::quote(&token, &network, &price).map_err(quote_error)?),
+        (Some(_), None) => {
+            return Err(ApiError::bad_request("missing_field", "`network` is required with `token`").param("network"))
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::bad_request("missing_field", "`token` is required with `network`").param("token"))
+        }
+    };
+    let customer = match input.customer {
+        None => Customer::default(),
+        Some(c) => Customer {
+            external_id: validate::text("customer.external_id", c.external_id, validate::MAX_TEXT)?,
+            email: validate::email("customer.email", c.email)?,
+            name: validate::text("customer.name", c.name, validate::MAX_TEXT)?,
+        },
+    };
+    let items = input.line_items.unwrap_or_default();
+    if items.len() > validate::MAX_LINE_ITEMS {
+        return Err(ApiError::bad_request(
+            "too_many_line_items",
+            format!("at most {} line items are allowed", validate::MAX_LINE_ITEMS),
+        )
+        .param("line_items"));
+    }
+    let mut line_items = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        let field = format!("line_items[{i}]");
+        let description = validate::text(&format!("{field}.description"), Some(item.description), validate::MAX_TEXT)?
+            .unwrap_or_default();
+        let amount = validate::amount(&format!("{field}.amount"), &item.amount, currency)?.amount;
+        let quantity = item.quantity.unwrap_or(1);
+        if !(1..=1_000_000).contains(&quantity) {
+            return Err(ApiError::bad_request("invalid_value", "quantity must be from 1 to 1000000")
+                .param(format!("{field}.quantity")));
+        }
+        line_items.push(LineItem { description, amount, quantity });
+    }
+    let expires_at = expiry(state, input.expires_in, input.expires_at.as_deref(), now)?;
+    Ok(NewPayment {
+        merchant_id: merchant_id.clone(),
+        mode: principal.mode(),
+        dialect: Dialect::Native,
+        price,
+        fx: None,
+        asset,
+        customer,
+        reference: validate::text("reference", input.reference, validate::MAX_TEXT)?,
+        external_id: validate::text("external_id", input.external_id, validate::MAX_TEXT)?,
+        invoice: validate::text("invoice", input.invoice, validate::MAX_TEXT)?,
+        description: validate::text("description", input.description, validate::MAX_DESCRIPTION)?,
+        line_items,
+        metadata: validate::metadata("metadata", input.metadata, state.config.max_metadata_bytes)?,
+        urls: RedirectUrls {
+            success: validate::url("success_url", input.success_url)?,
+            cancel: validate::url("cancel_url", input.cancel_url)?,
+            failure: validate::url("failure_url", input.failure_url)?,
+            back: validate::url("back_url", input.back_url)?,
+        },
+        idempotency_key,
+        client_id: None,
+        product_id: None,
+        expires_at,
+    })
+}
+
+fn expiry(
+    state: &AppState,
+    expires_in: Option<u64>,
+    expires_at: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ApiError> {
+    let max = state.config.max_expiry.as_secs();
+    let out_of_range = |field: &str| {
+        ApiError::bad_request("invalid_expiry", format!("the payment must expire between 60 seconds and {max} seconds from now"))
+            .param(field)
+    };
+    match (expires_in, expires_at) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request("invalid_expiry", "give `expires_in` or `expires_at`, not both")),
+        (Some(secs), None) => {
+            if !(60..=max).contains(&secs) {
+                return Err(out_of_range("expires_in"));
+            }
+            Ok(now + Duration::seconds(i64::try_from(secs).map_err(|_| out_of_range("expires_in"))?))
+        }
+        (None, Some(text)) => {
+            let at = DateTime::parse_from_rfc3339(text)
+                .map_err(|_| {
+                    ApiError::bad_request("invalid_expiry", "`expires_at` must be an RFC 3339 time").param("expires_at")
+                })?
+                .with_timezone(&Utc);
+            let secs = (at - now).num_seconds();
+            if secs < 60 || u64::try_from(secs).map_or(true, |s| s > max) {
+                return Err(out_of_range("expires_at"));
+            }
+            // Stored at millisecond precision like every other time.
+            Ok(DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at))
+        }
+        (None, None) => {
+            let secs = i64::try_from(state.config.default_expiry.as_secs()).unwrap_or(3600);
+            Ok(now + Duration::seconds(secs))
+        }
+    }
+}
+
+fn quote_error(e: QuoteError) -> ApiError {
+    let (code, param) = match &e {
+        QuoteError::UnknownNetwork(_) => ("unsupported_network", "network"),
+        QuoteError::UnsupportedAsset { .. } => ("unsupported_asset", "token"),
+        QuoteError::NoFxRate { .. } => ("fx_unavailable", "currency"),
+        QuoteError::OutOfRange(_) => ("amount_too_large", "amount"),
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()).param(param)
+}
+
+/// Finds a payment the caller may see; anything else is a 404.
+async fn visible_payment(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, ApiError> {
+    let not_found = || ApiError::not_found("payment");
+    let id: PaymentId = id.parse().map_err(|_| not_found())?;
+    let payment = state.store.get_payment(&id).await?.ok_or_else(not_found)?;
+    if principal.can_see(&payment) {
+        Ok(payment)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// `GET /v1/payments/{id}`
+pub async fn get_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::PaymentsRead)?;
+    let payment = visible_payment(&state, &principal, &id).await?;
+    Ok(json_response(StatusCode::OK, render(&payment, &state.config.public_url)?))
+}
+
+/// `POST /v1/payments/{id}/cancel`
+pub async fn cancel_payment(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::PaymentsCreate)?;
+    let payment = visible_payment(&state, &principal, &id).await?;
+    match engine::cancel_payment(&state.store, &payment.id).await {
+        Ok(p) => Ok(json_response(StatusCode::OK, render(&p, &state.config.public_url)?)),
+        Err(CancelError::Transition(e)) => {
+            let code = match e {
+                payd_core::payment::TransitionError::FundsReceived => "payment_has_funds",
+                _ => "payment_not_cancellable",
+            };
+            Err(ApiError::new(StatusCode::CONFLICT, code, e.to_string()))
+        }
+        Err(CancelError::Store(e)) => Err(e.into()),
+    }
+}
+
+fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(v) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    v.parse::<i64>()
+        .ok()
+        .and_then(|s| DateTime::from_timestamp(s, 0))
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_query", format!("`{field}` must be an RFC 3339 time or Unix seconds"))
+                .param(field)
+        })
+}
+
+/// `GET /v1/payments`
+pub async fn list_payments(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<ListPaymentsIn>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::PaymentsRead)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let limit = match q.limit.as_deref() {
+        None => 20,
+        Some(s) => s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "`limit` must be from 1 to 100").param("limit")
+        })?,
+    };
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            PaymentStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    "`status` must be pending, processing, completed, expired or cancelled",
+                )
+                .param("status")
+            })
+        })
+        .transpose()?;
+    let merchant_ids = match q.merchant.as_deref() {
+        None => principal.merchants.iter().map(|m| m.id.clone()).collect(),
+        Some(m) => vec![principal.merchant_for(Some(m))?.id.clone()],
+    };
+    let before = match q.starting_after.as_deref() {
+        None => None,
+        Some(id) => {
+            let p = visible_payment(&state, &principal, id).await.map_err(|_| {
+                ApiError::bad_request("invalid_query", "`starting_after` is not a payment of yours").param("starting_after")
+            })?;
+            Some((p.created_at, p.id))
+        }
+    };
+    let filter = PaymentFilter {
+        merchant_ids,
+        mode: principal.mode(),
+        status,
+        reference: q.reference.clone(),
+        created_gte: q.created_gte.as_deref().map(|v| parse_time("created_gte", v)).transpose()?,
+        created_lte: q.created_lte.as_deref().map(|v| parse_time("created_lte", v)).transpose()?,
+        before,
+        limit: limit + 1,
+    };
+    let mut payments = state.store.list_payments(&filter).await?;
+    let has_more = payments.len() > limit as usize;
+    payments.truncate(limit as usize);
+    let public_url = &state.config.public_url;
+    let out = PaymentListOut {
+        object: "list",
+        next_cursor: if has_more { payments.last().map(|p| p.id.to_string()) } else { None },
+        has_more,
+        data: payments.iter().map(|p| PaymentOut::new(p, public_url)).collect(),
+    };
+    Ok(json_response(StatusCode::OK, serde_json::to_string(&out).map_err(ApiError::internal)?))
+}
