@@ -60,7 +60,8 @@ pub fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiErro
         let p = join(named(&inner));
         ApiError::bad_request("missing_field", format!("`{p}` is required")).param(p)
     } else if inner.starts_with("unknown field") {
-        let p = join(named(&inner));
+        // The path already ends at the unknown field.
+        let p = if path.is_empty() { named(&inner).unwrap_or_default() } else { path.clone() };
         ApiError::bad_request("unknown_field", format!("`{p}` is not a known field")).param(p)
     } else if inner.starts_with("invalid type") {
         let msg = inner.split(" at line").next().unwrap_or(&inner);

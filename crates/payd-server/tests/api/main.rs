@@ -1,0 +1,13 @@
+//! The server's integration tests: one binary, each test booting the real server on a random
+//! port against its own database, on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod cli;
+mod expiry;
+mod idempotency;
+mod payments;
+mod validation;
