@@ -68,7 +68,8 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope; a key created without `--scope` gets all of them.
-    pub const ALL: [Scope; 4] = [Scope::PaymentsCreate, Scope::PaymentsRead, Scope::WebhooksManage, Scope::ProductsManage];
+    pub const ALL: [Scope; 4] =
+        [Scope::PaymentsCreate, Scope::PaymentsRead, Scope::WebhooksManage, Scope::ProductsManage];
 
     /// The wire spelling (`payments:create`).
     pub fn as_str(self) -> &'static str {

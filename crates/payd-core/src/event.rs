@@ -6,8 +6,8 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{EventId, MerchantId, PaymentId};
 use crate::apikey::Mode;
+use crate::ids::{EventId, MerchantId, PaymentId};
 
 /// The kinds of payment event, with their wire names (`payment.completed`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

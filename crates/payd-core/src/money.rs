@@ -54,10 +54,7 @@ impl Currency {
 
     /// Looks up an upper-case ISO-4217 code.
     pub fn from_code(code: &str) -> Option<Currency> {
-        CURRENCIES
-            .iter()
-            .find(|(c, _)| *c == code)
-            .map(|&(code, exponent)| Currency { code, exponent })
+        CURRENCIES.iter().find(|(c, _)| *c == code).map(|&(code, exponent)| Currency { code, exponent })
     }
 
     /// The three-letter code.

@@ -506,7 +506,8 @@ mod tests {
             merchant_id: MerchantId::new(),
             mode: Mode::Test,
             dialect: Dialect::Native,
-            price: Money::parse("10.00", Currency::USD).unwrap_or(Money { amount: Decimal::ONE, currency: Currency::USD }),
+            price: Money::parse("10.00", Currency::USD)
+                .unwrap_or(Money { amount: Decimal::ONE, currency: Currency::USD }),
             fx: None,
             asset: Some(AssetQuote {
                 token: "USDC".into(),
@@ -590,7 +591,10 @@ mod tests {
     #[test]
     fn overpayment_completes_with_the_flag() {
         let mut p = payment(100);
-        assert_eq!(p.apply_funds(funds(150, 0), 0, t0()), Ok(vec![EventKind::Completed, EventKind::Overpaid]));
+        assert_eq!(
+            p.apply_funds(funds(150, 0), 0, t0()),
+            Ok(vec![EventKind::Completed, EventKind::Overpaid])
+        );
         assert!(p.overpaid);
     }
 

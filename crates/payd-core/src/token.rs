@@ -59,7 +59,8 @@ pub fn parse_token_amount(text: &str, decimals: u8) -> Result<u128, TokenAmountE
     }
     let int: u128 = int.parse().map_err(|_| TokenAmountError::Overflow)?;
     let pad = u32::from(decimals) - u32::try_from(frac.len()).map_err(|_| TokenAmountError::Overflow)?;
-    let frac_units: u128 = if frac.is_empty() { 0 } else { frac.parse().map_err(|_| TokenAmountError::Overflow)? };
+    let frac_units: u128 =
+        if frac.is_empty() { 0 } else { frac.parse().map_err(|_| TokenAmountError::Overflow)? };
     let scale = pow10(u32::from(decimals)).ok_or(TokenAmountError::Overflow)?;
     int.checked_mul(scale)
         .and_then(|v| v.checked_add(frac_units.checked_mul(pow10(pad)?)?))
@@ -74,7 +75,8 @@ pub fn format_base_units(units: u128, decimals: u8) -> String {
     if d == 0 {
         return digits;
     }
-    let padded = if digits.len() <= d { format!("{}{}", "0".repeat(d + 1 - digits.len()), digits) } else { digits };
+    let padded =
+        if digits.len() <= d { format!("{}{}", "0".repeat(d + 1 - digits.len()), digits) } else { digits };
     let (int, frac) = padded.split_at(padded.len() - d);
     format!("{int}.{frac}")
 }

@@ -43,7 +43,8 @@ impl Application {
         let store = connect(&config).await?;
         store.migrate().await.context("applying migrations")?;
         let master_key = keys::load_master_key(&config, true)?;
-        let demo = if config.bootstrap_demo { bootstrap::ensure_demo(&store, &master_key).await? } else { None };
+        let demo =
+            if config.bootstrap_demo { bootstrap::ensure_demo(&store, &master_key).await? } else { None };
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("binding {}", config.listen))?;
         let port = listener.local_addr()?.port();
@@ -75,7 +76,11 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let cancel = CancellationToken::new();
         let mut workers = JoinSet::new();
-        workers.spawn(workers::expiry::run(self.state.store.clone(), self.state.config.expiry_poll, cancel.clone()));
+        workers.spawn(workers::expiry::run(
+            self.state.store.clone(),
+            self.state.config.expiry_poll,
+            cancel.clone(),
+        ));
 
         let router = http::router(self.state.clone());
         let stop = cancel.clone();
@@ -94,6 +99,7 @@ impl Application {
 
 /// Opens the configured store.
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
-    let opts = ConnectOptions { max_connections: config.database_max_connections, ..ConnectOptions::default() };
+    let opts =
+        ConnectOptions { max_connections: config.database_max_connections, ..ConnectOptions::default() };
     Store::connect(config.database_url.expose(), &opts).await.context("connecting to the database")
 }

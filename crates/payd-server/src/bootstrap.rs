@@ -34,7 +34,9 @@ pub async fn ensure_demo(store: &Store, master: &MasterKey) -> anyhow::Result<Op
             payd_store::now(),
         )
         .await?;
-    let issued = issue_key(store, master, KeyOwner::Merchant(merchant.id.clone()), Mode::Test, Scope::ALL.to_vec()).await?;
+    let issued =
+        issue_key(store, master, KeyOwner::Merchant(merchant.id.clone()), Mode::Test, Scope::ALL.to_vec())
+            .await?;
     Ok(Some(Demo { merchant_id: merchant.id.to_string(), key: issued.secret.expose().to_owned() }))
 }
 

@@ -237,11 +237,17 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                 site_url: check(validate::url("--site-url", site_url))?,
                 logo_url: check(validate::url("--logo-url", logo_url))?,
                 account_id: account
-                    .map(|a| a.parse::<AccountId>().map_err(|_| anyhow::anyhow!("--account: not an account id")))
+                    .map(|a| {
+                        a.parse::<AccountId>().map_err(|_| anyhow::anyhow!("--account: not an account id"))
+                    })
                     .transpose()?,
             };
             let m = store.create_merchant(&new, payd_store::now()).await.context("creating merchant")?;
-            print(json_out, merchant_json(&m), format!("created merchant {} (account {})", m.id, m.account_id));
+            print(
+                json_out,
+                merchant_json(&m),
+                format!("created merchant {} (account {})", m.id, m.account_id),
+            );
         }
         MerchantCommand::Suspend(r) => set_status(&store, r, MerchantStatus::Suspended).await?,
         MerchantCommand::Activate(r) => set_status(&store, r, MerchantStatus::Active).await?,

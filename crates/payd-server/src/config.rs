@@ -248,7 +248,8 @@ impl Raw {
         let listen = match listen_text.parse::<SocketAddr>() {
             Ok(a) => a,
             Err(_) => {
-                errors.push(format!("listen must be an address such as 127.0.0.1:8080 (got `{listen_text}`)"));
+                errors
+                    .push(format!("listen must be an address such as 127.0.0.1:8080 (got `{listen_text}`)"));
                 SocketAddr::from(([127, 0, 0, 1], 8080))
             }
         };
@@ -272,11 +273,14 @@ impl Raw {
         }
         let database_max_connections =
             num(&mut errors, "database max connections", self.database_max_connections, 10u32, 1, 1000);
-        let max_body_bytes = num(&mut errors, "max body bytes", self.max_body_bytes, 64 * 1024usize, 1024, 16 << 20);
+        let max_body_bytes =
+            num(&mut errors, "max body bytes", self.max_body_bytes, 64 * 1024usize, 1024, 16 << 20);
         let max_metadata_bytes =
             num(&mut errors, "max metadata bytes", self.max_metadata_bytes, 8 * 1024usize, 256, 1 << 20);
-        let default_expiry = num(&mut errors, "default expiry secs", self.default_expiry_secs, 3600u64, 60, 31 * 86400);
-        let max_expiry = num(&mut errors, "max expiry secs", self.max_expiry_secs, 31 * 86400u64, 60, 366 * 86400);
+        let default_expiry =
+            num(&mut errors, "default expiry secs", self.default_expiry_secs, 3600u64, 60, 31 * 86400);
+        let max_expiry =
+            num(&mut errors, "max expiry secs", self.max_expiry_secs, 31 * 86400u64, 60, 366 * 86400);
         if default_expiry > max_expiry {
             errors.push("default expiry must not exceed max expiry".to_owned());
         }
@@ -321,7 +325,10 @@ mod tests {
     fn no_configuration_means_sqlite_on_localhost() {
         let c = Config::load_from(&Overrides::default(), &[]);
         let c = c.map_err(|e| e.to_string());
-        assert_eq!(c.as_ref().map(|c| c.database_url.expose().to_owned()), Ok(DEFAULT_DATABASE_URL.to_owned()));
+        assert_eq!(
+            c.as_ref().map(|c| c.database_url.expose().to_owned()),
+            Ok(DEFAULT_DATABASE_URL.to_owned())
+        );
         assert_eq!(c.as_ref().map(|c| c.listen.to_string()), Ok(DEFAULT_LISTEN.to_owned()));
         assert_eq!(c.as_ref().map(|c| c.public_url.clone()), Ok("http://127.0.0.1:8080".to_owned()));
         assert_eq!(c.ok().and_then(|c| c.sqlite_dir()), Some(PathBuf::from("payd-data")));
@@ -338,7 +345,11 @@ mod tests {
     fn every_problem_is_reported_at_once() {
         let e = Config::load_from(
             &Overrides::default(),
-            &env(&[("PAYD_LISTEN", "nowhere"), ("PAYD_DATABASE_URL", "mysql://x"), ("PAYD_MASTER_KEY", "abc")]),
+            &env(&[
+                ("PAYD_LISTEN", "nowhere"),
+                ("PAYD_DATABASE_URL", "mysql://x"),
+                ("PAYD_MASTER_KEY", "abc"),
+            ]),
         );
         let msg = e.err().map(|e| e.0).unwrap_or_default();
         assert_eq!(msg.len(), 3, "{msg:?}");
@@ -346,7 +357,10 @@ mod tests {
 
     #[test]
     fn database_urls_are_redacted_in_debug() {
-        let c = Config::load_from(&Overrides::default(), &env(&[("PAYD_DATABASE_URL", "postgres://u:hunter2@h/db")]));
+        let c = Config::load_from(
+            &Overrides::default(),
+            &env(&[("PAYD_DATABASE_URL", "postgres://u:hunter2@h/db")]),
+        );
         assert!(!format!("{c:?}").contains("hunter2"));
     }
 }

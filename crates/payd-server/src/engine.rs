@@ -2,11 +2,11 @@
 //! store transaction; the rules themselves are payd-core's state machine.
 
 use chrono::{DateTime, Utc};
+use payd_core::ids::PaymentId;
 use payd_core::money::Money;
 use payd_core::payment::{generate_slug, AssetQuote, NewPayment, Payment, TransitionError};
 use payd_core::registry;
 use payd_core::token::to_base_units_ceil;
-use payd_core::ids::PaymentId;
 use payd_store::{CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
 use sha2::{Digest, Sha256};
 
@@ -49,7 +49,10 @@ pub fn quote(token: &str, network: &str, price: &Money) -> Result<AssetQuote, Qu
         network: network.to_owned(),
     })?;
     if tok.pegged_to != price.currency.code() {
-        return Err(QuoteError::NoFxRate { from: price.currency.code().to_owned(), to: tok.pegged_to.to_owned() });
+        return Err(QuoteError::NoFxRate {
+            from: price.currency.code().to_owned(),
+            to: tok.pegged_to.to_owned(),
+        });
     }
     let amount_due =
         to_base_units_ceil(price.amount, tok.decimals).map_err(|_| QuoteError::OutOfRange(symbol.clone()))?;
@@ -143,13 +146,17 @@ mod tests {
     use payd_core::money::Currency;
 
     fn usd(s: &str) -> Money {
-        Money::parse(s, Currency::USD).unwrap_or(Money { amount: rust_decimal::Decimal::ONE, currency: Currency::USD })
+        Money::parse(s, Currency::USD)
+            .unwrap_or(Money { amount: rust_decimal::Decimal::ONE, currency: Currency::USD })
     }
 
     #[test]
     fn a_usd_price_quotes_exactly_in_each_tokens_decimals() {
         let q = quote("usdc", "BASE", &usd("49.99"));
-        assert_eq!(q.as_ref().map(|q| (q.amount_due, q.network.as_str(), q.token.as_str())), Ok((49_990_000, "base", "USDC")));
+        assert_eq!(
+            q.as_ref().map(|q| (q.amount_due, q.network.as_str(), q.token.as_str())),
+            Ok((49_990_000, "base", "USDC"))
+        );
         let q = quote("USDT", "bsc", &usd("49.99"));
         assert_eq!(q.map(|q| q.amount_due), Ok(49_990_000_000_000_000_000));
     }

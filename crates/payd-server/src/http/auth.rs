@@ -58,7 +58,8 @@ impl Principal {
             )
             .param("merchant")),
             (None, Some(r)) => self.merchants.iter().find(|m| m.id.to_string() == r).ok_or_else(|| {
-                ApiError::bad_request("merchant_invalid", "no such merchant for this API key").param("merchant")
+                ApiError::bad_request("merchant_invalid", "no such merchant for this API key")
+                    .param("merchant")
             }),
         }
     }
@@ -93,7 +94,8 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
         Some(id) => state.store.get_merchant(id).await?.into_iter().collect::<Vec<_>>(),
         None => state.store.merchants_of_account(&key.account_id).await?,
     };
-    let active: Vec<Merchant> = merchants.into_iter().filter(|m| m.status == MerchantStatus::Active).collect();
+    let active: Vec<Merchant> =
+        merchants.into_iter().filter(|m| m.status == MerchantStatus::Active).collect();
     if active.is_empty() {
         return Err(suspended());
     }
@@ -118,7 +120,11 @@ impl FromRequestParts<AppState> for Principal {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, s)| s.trim())
             .ok_or_else(|| {
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "use `Authorization: Bearer <key>`")
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_api_key",
+                    "use `Authorization: Bearer <key>`",
+                )
             })?;
         authenticate(state, secret).await
     }

@@ -35,9 +35,8 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, serde_json::Value)
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::bad_request("missing_body", "a JSON object body is required"));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}"))
-    })?;
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
         return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
     }

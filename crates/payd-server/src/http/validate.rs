@@ -19,16 +19,20 @@ pub const MAX_LINE_ITEMS: usize = 100;
 pub fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
     let Some(v) = v else { return Ok(None) };
     if v.is_empty() {
-        return Err(ApiError::bad_request("invalid_value", format!("`{field}` must not be empty")).param(field));
+        return Err(
+            ApiError::bad_request("invalid_value", format!("`{field}` must not be empty")).param(field)
+        );
     }
     if v.chars().count() > max {
-        return Err(ApiError::bad_request("value_too_long", format!("`{field}` is longer than {max} characters"))
-            .param(field));
+        return Err(ApiError::bad_request(
+            "value_too_long",
+            format!("`{field}` is longer than {max} characters"),
+        )
+        .param(field));
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(
-            ApiError::bad_request("invalid_value", format!("`{field}` contains control characters")).param(field)
-        );
+        return Err(ApiError::bad_request("invalid_value", format!("`{field}` contains control characters"))
+            .param(field));
     }
     Ok(Some(v))
 }
@@ -48,7 +52,10 @@ pub fn email(field: &str, v: Option<String>) -> Result<Option<String>, ApiError>
     let Some(v) = text(field, v, MAX_TEXT)? else { return Ok(None) };
     let ok = match v.split_once('@') {
         Some((local, domain)) => {
-            !local.is_empty() && domain.contains('.') && !domain.contains('@') && !v.contains(char::is_whitespace)
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.contains('@')
+                && !v.contains(char::is_whitespace)
         }
         None => false,
     };
@@ -62,8 +69,11 @@ pub fn email(field: &str, v: Option<String>) -> Result<Option<String>, ApiError>
 /// The currency: an upper-case ISO-4217 code payd knows.
 pub fn currency(field: &str, v: &str) -> Result<Currency, ApiError> {
     Currency::from_code(v).ok_or_else(|| {
-        ApiError::bad_request("unknown_currency", format!("`{v}` is not an ISO-4217 currency code payd accepts"))
-            .param(field)
+        ApiError::bad_request(
+            "unknown_currency",
+            format!("`{v}` is not an ISO-4217 currency code payd accepts"),
+        )
+        .param(field)
     })
 }
 
@@ -85,10 +95,15 @@ pub fn money_error(field: &str, e: &MoneyError) -> ApiError {
 }
 
 /// Metadata: a JSON object no larger than `max_bytes` once serialised.
-pub fn metadata(field: &str, v: Option<serde_json::Value>, max_bytes: usize) -> Result<serde_json::Value, ApiError> {
+pub fn metadata(
+    field: &str,
+    v: Option<serde_json::Value>,
+    max_bytes: usize,
+) -> Result<serde_json::Value, ApiError> {
     let v = v.unwrap_or_else(|| serde_json::Value::Object(Default::default()));
     if !v.is_object() {
-        return Err(ApiError::bad_request("invalid_metadata", format!("`{field}` must be a JSON object")).param(field));
+        return Err(ApiError::bad_request("invalid_metadata", format!("`{field}` must be a JSON object"))
+            .param(field));
     }
     let size = v.to_string().len();
     if size > max_bytes {

@@ -21,12 +21,20 @@ backend_tests!(
 const BODY: &str = r#"{"amount":"1.00","currency":"USD"}"#;
 
 async fn a_missing_or_wrong_key_is_401(app: TestApp) {
-    let res = app.client.post(app.url("/v1/payments")).header("Content-Type", "application/json").body(BODY).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/v1/payments"))
+        .header("Content-Type", "application/json")
+        .body(BODY)
+        .send()
+        .await
+        .unwrap();
     let (s, e) = json(res).await;
     assert_eq!((s, code(&e)), (401, "missing_api_key"));
     let (s, e) = json(app.post_raw("/v1/payments", "pk_test_nope", BODY, None).await).await;
     assert_eq!((s, code(&e)), (401, "invalid_api_key"));
-    let res = app.client.get(app.url("/v1/payments")).header("Authorization", "Basic abc").send().await.unwrap();
+    let res =
+        app.client.get(app.url("/v1/payments")).header("Authorization", "Basic abc").send().await.unwrap();
     assert_eq!(json(res).await.0, 401);
 }
 
@@ -95,22 +103,39 @@ async fn a_key_spanning_merchants_names_one_to_create(app: TestApp) {
     let a = app.merchant("A").await;
     let b = app
         .store
-        .create_merchant(&NewMerchant { name: "B".into(), account_id: Some(a.account_id.clone()), ..Default::default() }, payd_store::now())
+        .create_merchant(
+            &NewMerchant { name: "B".into(), account_id: Some(a.account_id.clone()), ..Default::default() },
+            payd_store::now(),
+        )
         .await
         .unwrap();
     let (_, stranger_key) = app.merchant_with_key().await;
     let span = app.key(KeyOwner::Account(a.account_id.clone()), Mode::Test, &[]).await;
     let (s, e) = app.create_payment(&span, &json!({"amount": "1", "currency": "USD"})).await;
     assert_eq!((s, code(&e)), (400, "merchant_required"));
-    let (s, pa) = app.create_payment(&span, &json!({"amount": "1", "currency": "USD", "merchant": a.id.to_string()})).await;
+    let (s, pa) = app
+        .create_payment(&span, &json!({"amount": "1", "currency": "USD", "merchant": a.id.to_string()}))
+        .await;
     assert_eq!((s, pa["merchant"].as_str()), (201, Some(a.id.to_string().as_str())));
-    let (s, pb) = app.create_payment(&span, &json!({"amount": "1", "currency": "USD", "merchant": b.id.to_string()})).await;
+    let (s, pb) = app
+        .create_payment(&span, &json!({"amount": "1", "currency": "USD", "merchant": b.id.to_string()}))
+        .await;
     assert_eq!(s, 201);
     let (_, page) = app.get("/v1/payments", &span).await;
     assert_eq!(page["data"].as_array().unwrap().len(), 2);
     let (_, page) = app.get(&format!("/v1/payments?merchant={}", b.id), &span).await;
     assert_eq!(page["data"][0]["id"], pb["id"]);
-    let stranger = app.store.find_api_key_by_hash(&payd_core::apikey::hash_key_secret(&stranger_key)).await.unwrap().unwrap();
-    let (s, e) = app.create_payment(&span, &json!({"amount": "1", "currency": "USD", "merchant": stranger.merchant_id.unwrap().to_string()})).await;
+    let stranger = app
+        .store
+        .find_api_key_by_hash(&payd_core::apikey::hash_key_secret(&stranger_key))
+        .await
+        .unwrap()
+        .unwrap();
+    let (s, e) = app
+        .create_payment(
+            &span,
+            &json!({"amount": "1", "currency": "USD", "merchant": stranger.merchant_id.unwrap().to_string()}),
+        )
+        .await;
     assert_eq!((s, code(&e)), (400, "merchant_invalid"));
 }

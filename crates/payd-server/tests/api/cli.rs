@@ -20,7 +20,11 @@ fn payd(app: &TestApp, args: &[&str]) -> (bool, String, String) {
         .env("PAYD_MASTER_KEY", MASTER_KEY)
         .output()
         .unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn payd_json(app: &TestApp, args: &[&str]) -> Value {
@@ -30,10 +34,38 @@ fn payd_json(app: &TestApp, args: &[&str]) -> Value {
 }
 
 async fn merchants_and_keys_made_by_the_cli_work_against_the_server(app: TestApp) {
-    let m = payd_json(&app, &["merchant", "create", "--name", "CLI Shop", "--email", "ops@shop.example", "--site-url", "https://shop.example", "--json"]);
+    let m = payd_json(
+        &app,
+        &[
+            "merchant",
+            "create",
+            "--name",
+            "CLI Shop",
+            "--email",
+            "ops@shop.example",
+            "--site-url",
+            "https://shop.example",
+            "--json",
+        ],
+    );
     let mid = m["id"].as_str().unwrap().to_owned();
     assert!(mid.starts_with("mer_"));
-    let k = payd_json(&app, &["key", "create", "--merchant", &mid, "--mode", "test", "--scope", "payments:create", "--scope", "payments:read", "--json"]);
+    let k = payd_json(
+        &app,
+        &[
+            "key",
+            "create",
+            "--merchant",
+            &mid,
+            "--mode",
+            "test",
+            "--scope",
+            "payments:create",
+            "--scope",
+            "payments:read",
+            "--json",
+        ],
+    );
     let key = k["key"].as_str().unwrap().to_owned();
     assert!(key.starts_with("pk_test_"));
     assert!(k["signing_secret"].as_str().unwrap().starts_with("ss_"));
@@ -46,7 +78,10 @@ async fn merchants_and_keys_made_by_the_cli_work_against_the_server(app: TestApp
     let stored = app.store.get_api_key(&k["id"].as_str().unwrap().parse().unwrap()).await.unwrap().unwrap();
     assert!(!stored.signing_secret_sealed.contains(k["signing_secret"].as_str().unwrap()));
     let master = payd_core::crypto::MasterKey::parse(MASTER_KEY).unwrap();
-    assert_eq!(master.open(&stored.signing_secret_sealed).unwrap().expose(), k["signing_secret"].as_str().unwrap());
+    assert_eq!(
+        master.open(&stored.signing_secret_sealed).unwrap().expose(),
+        k["signing_secret"].as_str().unwrap()
+    );
 
     payd_json(&app, &["merchant", "suspend", &mid, "--json"]);
     let (s, e) = json(app.post_raw("/v1/payments", &key, body, None).await).await;
@@ -82,7 +117,10 @@ fn serve_with_no_configuration_prints_a_curl_that_works() {
     let dir = std::env::temp_dir().join(format!("payd-serve-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_payd"));
-    cmd.args(["serve", "--listen", "127.0.0.1:0"]).current_dir(&dir).stdout(Stdio::piped()).stderr(Stdio::null());
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PAYD_")) {
         cmd.env_remove(k);
     }
@@ -106,7 +144,11 @@ fn serve_with_no_configuration_prints_a_curl_that_works() {
         }
     }
     let curl = curl.expect("serve printed no curl command");
-    let out = Command::new("sh").arg("-c").arg(format!("{curl} -o /dev/null -w '%{{http_code}}'")).output().unwrap();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("{curl} -o /dev/null -w '%{{http_code}}'"))
+        .output()
+        .unwrap();
     let _ = child.kill();
     let _ = child.wait();
     assert!(dir.join("payd-data/payd.db").exists());

@@ -30,7 +30,8 @@ async fn a_sweep_expires_only_payments_past_their_time(app: TestApp) {
     assert_eq!((p["status"].as_str(), p["underpaid"].as_bool()), (Some("expired"), Some(false)));
     let (_, p) = app.get(&format!("/v1/payments/{long}"), &key).await;
     assert_eq!(p["status"], "pending");
-    let kinds: Vec<_> = app.store.list_events(&short).await.unwrap().iter().map(|e| e.kind.as_str()).collect();
+    let kinds: Vec<_> =
+        app.store.list_events(&short).await.unwrap().iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["payment.created", "payment.expired"]);
     // A second sweep finds nothing more to do.
     assert_eq!(payd_server::engine::expire_due(&app.store, later).await.unwrap(), 0);
@@ -38,10 +39,17 @@ async fn a_sweep_expires_only_payments_past_their_time(app: TestApp) {
 
 async fn a_partly_paid_payment_expires_underpaid(app: TestApp) {
     let (_, key) = app.merchant_with_key().await;
-    let id = create(&app, &key, json!({"amount": "10", "currency": "USD", "token": "USDC", "network": "base", "expires_in": 60})).await;
+    let id = create(
+        &app,
+        &key,
+        json!({"amount": "10", "currency": "USD", "token": "USDC", "network": "base", "expires_in": 60}),
+    )
+    .await;
     let now = payd_store::now();
     app.store
-        .mutate_payment(&id, &mut |p: &mut Payment| p.apply_funds(Funds { confirmed: 4_000_000, pending: 0 }, 0, now))
+        .mutate_payment(&id, &mut |p: &mut Payment| {
+            p.apply_funds(Funds { confirmed: 4_000_000, pending: 0 }, 0, now)
+        })
         .await
         .unwrap()
         .unwrap();

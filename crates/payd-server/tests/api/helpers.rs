@@ -110,7 +110,12 @@ impl TestApp {
 
     pub async fn key(&self, owner: KeyOwner, mode: Mode, scopes: &[Scope]) -> String {
         let master = MasterKey::parse(MASTER_KEY).unwrap();
-        issue_key(&self.store, &master, owner, mode, scopes.to_vec()).await.unwrap().secret.expose().to_owned()
+        issue_key(&self.store, &master, owner, mode, scopes.to_vec())
+            .await
+            .unwrap()
+            .secret
+            .expose()
+            .to_owned()
     }
 
     /// A merchant with a test key holding every scope.

@@ -3,7 +3,6 @@
 use payd_core::apikey::Mode;
 use payd_server::keys::KeyOwner;
 
-
 use crate::backend_tests;
 use crate::helpers::{code, json, TestApp};
 
@@ -16,7 +15,8 @@ backend_tests!(
     a_failed_validation_does_not_burn_the_key,
 );
 
-const BODY: &str = r#"{"amount":"49.99","currency":"USD","token":"USDC","network":"base","metadata":{"order":"1"}}"#;
+const BODY: &str =
+    r#"{"amount":"49.99","currency":"USD","token":"USDC","network":"base","metadata":{"order":"1"}}"#;
 
 async fn count(app: &TestApp, key: &str) -> usize {
     let (_, page) = app.get("/v1/payments?limit=100", key).await;
@@ -97,4 +97,3 @@ async fn a_failed_validation_does_not_burn_the_key(app: TestApp) {
     assert_eq!((s, code(&e)), (400, "amount_too_precise"));
     assert_eq!(app.post_raw("/v1/payments", &key, BODY, Some("fixme")).await.status(), 201);
 }
-

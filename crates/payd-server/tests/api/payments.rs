@@ -55,13 +55,23 @@ async fn creating_a_payment_returns_201_with_the_resource(app: TestApp) {
 
 async fn a_stablecoin_price_is_quoted_exactly_in_base_units(app: TestApp) {
     let (_, key) = app.merchant_with_key().await;
-    let (s, p) = app.create_payment(&key, &json!({"amount": "49.99", "currency": "USD", "token": "usdc", "network": "BASE"})).await;
+    let (s, p) = app
+        .create_payment(
+            &key,
+            &json!({"amount": "49.99", "currency": "USD", "token": "usdc", "network": "BASE"}),
+        )
+        .await;
     assert_eq!(s, 201, "{p}");
     assert_eq!(p["asset"]["token"], "USDC");
     assert_eq!(p["asset"]["network"], "base");
     assert_eq!(p["asset"]["amount_due"], "49990000");
     assert_eq!(p["asset"]["decimals"], 6);
-    let (s, p) = app.create_payment(&key, &json!({"amount": "49.99", "currency": "USD", "token": "USDT", "network": "bsc"})).await;
+    let (s, p) = app
+        .create_payment(
+            &key,
+            &json!({"amount": "49.99", "currency": "USD", "token": "USDT", "network": "bsc"}),
+        )
+        .await;
     assert_eq!(s, 201, "{p}");
     assert_eq!(p["asset"]["amount_due"], "49990000000000000000");
     assert_eq!(p["asset"]["decimals"], 18);
@@ -98,7 +108,8 @@ async fn listing_pages_through_every_payment_once(app: TestApp) {
     let (_, key) = app.merchant_with_key().await;
     let mut ids = Vec::new();
     for i in 0..25 {
-        let (_, p) = app.create_payment(&key, &json!({"amount": format!("{}.00", i + 1), "currency": "USD"})).await;
+        let (_, p) =
+            app.create_payment(&key, &json!({"amount": format!("{}.00", i + 1), "currency": "USD"})).await;
         ids.push(p["id"].as_str().unwrap().to_owned());
     }
     let mut seen = Vec::new();
@@ -137,7 +148,8 @@ async fn listing_filters_by_status_reference_and_time(app: TestApp) {
     let (_, page) = app.get("/v1/payments?reference=B", &key).await;
     let ids: Vec<_> = page["data"].as_array().unwrap().iter().map(|p| p["id"].clone()).collect();
     assert_eq!(ids, vec![b["id"].clone()]);
-    let (_, page) = app.get("/v1/payments?created_gte=2000-01-01T00:00:00Z&created_lte=2000-01-02T00:00:00Z", &key).await;
+    let (_, page) =
+        app.get("/v1/payments?created_gte=2000-01-01T00:00:00Z&created_lte=2000-01-02T00:00:00Z", &key).await;
     assert_eq!(page["data"].as_array().unwrap().len(), 0);
     let created = b["created_at"].as_str().unwrap();
     let (_, page) = app.get(&format!("/v1/payments?created_gte={created}"), &key).await;
@@ -153,20 +165,26 @@ async fn a_pending_payment_can_be_cancelled_once(app: TestApp) {
     let (s, e) = crate::helpers::json(app.post_raw(&path, &key, "", None).await).await;
     assert_eq!((s, code(&e)), (409, "payment_not_cancellable"));
     let id = p["id"].as_str().unwrap().parse().unwrap();
-    let kinds: Vec<_> = app.store.list_events(&id).await.unwrap().iter().map(|e| (e.kind.as_str(), e.sequence)).collect();
+    let kinds: Vec<_> =
+        app.store.list_events(&id).await.unwrap().iter().map(|e| (e.kind.as_str(), e.sequence)).collect();
     assert_eq!(kinds, [("payment.created", 1), ("payment.cancelled", 2)]);
 }
 
 async fn a_payment_that_received_money_cannot_be_cancelled(app: TestApp) {
     let (_, key) = app.merchant_with_key().await;
-    let (_, p) = app.create_payment(&key, &json!({"amount": "1", "currency": "USD", "token": "USDC", "network": "base"})).await;
+    let (_, p) = app
+        .create_payment(&key, &json!({"amount": "1", "currency": "USD", "token": "USDC", "network": "base"}))
+        .await;
     let id = p["id"].as_str().unwrap().parse().unwrap();
     let now = payd_store::now();
     app.store
-        .mutate_payment(&id, &mut |p: &mut Payment| p.apply_funds(Funds { confirmed: 0, pending: 10 }, 0, now))
+        .mutate_payment(&id, &mut |p: &mut Payment| {
+            p.apply_funds(Funds { confirmed: 0, pending: 10 }, 0, now)
+        })
         .await
         .unwrap()
         .unwrap();
-    let (s, e) = crate::helpers::json(app.post_raw(&format!("/v1/payments/{id}/cancel"), &key, "", None).await).await;
+    let (s, e) =
+        crate::helpers::json(app.post_raw(&format!("/v1/payments/{id}/cancel"), &key, "", None).await).await;
     assert_eq!((s, code(&e)), (409, "payment_not_cancellable"), "processing payments are not cancellable");
 }

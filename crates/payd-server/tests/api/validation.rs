@@ -9,7 +9,8 @@ backend_tests!(each_bad_input_gets_its_own_4xx_code, bad_list_queries_are_400);
 
 async fn each_bad_input_gets_its_own_4xx_code(app: TestApp) {
     let (_, key) = app.merchant_with_key().await;
-    let big_meta = json!({"amount": "1", "currency": "USD", "metadata": {"blob": "x".repeat(9000)}}).to_string();
+    let big_meta =
+        json!({"amount": "1", "currency": "USD", "metadata": {"blob": "x".repeat(9000)}}).to_string();
     let big_body = json!({"amount": "1", "currency": "USD", "description": "x".repeat(70_000)}).to_string();
     let many_items: Vec<_> = (0..101).map(|_| json!({"description": "x", "amount": "1"})).collect();
     let many_items = json!({"amount": "1", "currency": "USD", "line_items": many_items}).to_string();
@@ -34,18 +35,39 @@ async fn each_bad_input_gets_its_own_4xx_code(app: TestApp) {
         (big_body, 413, "body_too_large"),
         (many_items, 400, "too_many_line_items"),
         (r#"{"amount":"1","currency":"USD","token":"USDC"}"#.into(), 400, "missing_field"),
-        (r#"{"amount":"1","currency":"USD","token":"USDC","network":"mars"}"#.into(), 422, "unsupported_network"),
-        (r#"{"amount":"1","currency":"USD","token":"DOGE","network":"base"}"#.into(), 422, "unsupported_asset"),
+        (
+            r#"{"amount":"1","currency":"USD","token":"USDC","network":"mars"}"#.into(),
+            422,
+            "unsupported_network",
+        ),
+        (
+            r#"{"amount":"1","currency":"USD","token":"DOGE","network":"base"}"#.into(),
+            422,
+            "unsupported_asset",
+        ),
         (r#"{"amount":"1","currency":"EUR","token":"USDC","network":"base"}"#.into(), 422, "fx_unavailable"),
         (r#"{"amount":"1","currency":"USD","success_url":"javascript:alert(1)"}"#.into(), 400, "invalid_url"),
         (r#"{"amount":"1","currency":"USD","customer":{"email":"nope"}}"#.into(), 400, "invalid_email"),
         (r#"{"amount":"1","currency":"USD","reference":""}"#.into(), 400, "invalid_value"),
-        (format!(r#"{{"amount":"1","currency":"USD","reference":"{}"}}"#, "r".repeat(256)), 400, "value_too_long"),
+        (
+            format!(r#"{{"amount":"1","currency":"USD","reference":"{}"}}"#, "r".repeat(256)),
+            400,
+            "value_too_long",
+        ),
         (r#"{"amount":"1","currency":"USD","expires_in":10}"#.into(), 400, "invalid_expiry"),
         (r#"{"amount":"1","currency":"USD","expires_in":-1}"#.into(), 400, "invalid_value"),
         (r#"{"amount":"1","currency":"USD","expires_at":"tomorrow"}"#.into(), 400, "invalid_expiry"),
-        (r#"{"amount":"1","currency":"USD","expires_in":600,"expires_at":"2030-01-01T00:00:00Z"}"#.into(), 400, "invalid_expiry"),
-        (r#"{"amount":"1","currency":"USD","line_items":[{"description":"x","amount":"1","quantity":0}]}"#.into(), 400, "invalid_value"),
+        (
+            r#"{"amount":"1","currency":"USD","expires_in":600,"expires_at":"2030-01-01T00:00:00Z"}"#.into(),
+            400,
+            "invalid_expiry",
+        ),
+        (
+            r#"{"amount":"1","currency":"USD","line_items":[{"description":"x","amount":"1","quantity":0}]}"#
+                .into(),
+            400,
+            "invalid_value",
+        ),
         (r#"{"amount":"1","currency":"USD","customer":{"nickname":"x"}}"#.into(), 400, "unknown_field"),
     ];
     for (body, status, want) in cases {
@@ -68,7 +90,15 @@ async fn each_bad_input_gets_its_own_4xx_code(app: TestApp) {
 
 async fn bad_list_queries_are_400(app: TestApp) {
     let (_, key) = app.merchant_with_key().await;
-    for q in ["limit=0", "limit=101", "limit=ten", "status=paid", "created_gte=yesterday", "starting_after=pay_x", "sort=asc"] {
+    for q in [
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "status=paid",
+        "created_gte=yesterday",
+        "starting_after=pay_x",
+        "sort=asc",
+    ] {
         let (s, e) = app.get(&format!("/v1/payments?{q}"), &key).await;
         assert_eq!((s, code(&e)), (400, "invalid_query"), "{q}");
     }

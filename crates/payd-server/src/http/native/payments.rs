@@ -22,7 +22,8 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 fn json_response(status: StatusCode, body: String) -> Response {
     let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
-    (status, [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
+    (status, [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
+        .into_response()
 }
 
 fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
@@ -40,7 +41,10 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 fn bad_key() -> ApiError {
-    ApiError::bad_request("idempotency_key_invalid", "Idempotency-Key must be 1 to 255 printable ASCII characters")
+    ApiError::bad_request(
+        "idempotency_key_invalid",
+        "Idempotency-Key must be 1 to 255 printable ASCII characters",
+    )
 }
 
 /// `POST /v1/payments`
@@ -66,7 +70,8 @@ pub async fn create_payment(
     });
     let public_url = state.config.public_url.clone();
     let renderer = move |p: &Payment| -> Result<StoredResponse, StoreError> {
-        let body = serde_json::to_string(&PaymentOut::new(p, &public_url)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let body = serde_json::to_string(&PaymentOut::new(p, &public_url))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
     match engine::create_payment(&state.store, new, idempotency.as_ref(), now, &renderer).await? {
@@ -74,7 +79,8 @@ pub async fn create_payment(
         CreateOutcome::Replayed { same_request: true, response, .. } => {
             let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
             let mut res = json_response(status, response.body);
-            res.headers_mut().insert(HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true"));
+            res.headers_mut()
+                .insert(HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true"));
             Ok(res)
         }
         CreateOutcome::Replayed { same_request: false, .. } => Err(ApiError::new(
@@ -100,10 +106,14 @@ fn new_payment(
         (None, None) => None,
         (Some(token), Some(network)) => Some(engine::quote(&token, &network, &price).map_err(quote_error)?),
         (Some(_), None) => {
-            return Err(ApiError::bad_request("missing_field", "`network` is required with `token`").param("network"))
+            return Err(
+                ApiError::bad_request("missing_field", "`network` is required with `token`").param("network")
+            )
         }
         (None, Some(_)) => {
-            return Err(ApiError::bad_request("missing_field", "`token` is required with `network`").param("token"))
+            return Err(
+                ApiError::bad_request("missing_field", "`token` is required with `network`").param("token")
+            )
         }
     };
     let customer = match input.customer {
@@ -125,8 +135,9 @@ fn new_payment(
     let mut line_items = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let field = format!("line_items[{i}]");
-        let description = validate::text(&format!("{field}.description"), Some(item.description), validate::MAX_TEXT)?
-            .unwrap_or_default();
+        let description =
+            validate::text(&format!("{field}.description"), Some(item.description), validate::MAX_TEXT)?
+                .unwrap_or_default();
         let amount = validate::amount(&format!("{field}.amount"), &item.amount, currency)?.amount;
         let quantity = item.quantity.unwrap_or(1);
         if !(1..=1_000_000).contains(&quantity) {
@@ -171,11 +182,16 @@ fn expiry(
 ) -> Result<DateTime<Utc>, ApiError> {
     let max = state.config.max_expiry.as_secs();
     let out_of_range = |field: &str| {
-        ApiError::bad_request("invalid_expiry", format!("the payment must expire between 60 seconds and {max} seconds from now"))
-            .param(field)
+        ApiError::bad_request(
+            "invalid_expiry",
+            format!("the payment must expire between 60 seconds and {max} seconds from now"),
+        )
+        .param(field)
     };
     match (expires_in, expires_at) {
-        (Some(_), Some(_)) => Err(ApiError::bad_request("invalid_expiry", "give `expires_in` or `expires_at`, not both")),
+        (Some(_), Some(_)) => {
+            Err(ApiError::bad_request("invalid_expiry", "give `expires_in` or `expires_at`, not both"))
+        }
         (Some(secs), None) => {
             if !(60..=max).contains(&secs) {
                 return Err(out_of_range("expires_in"));
@@ -185,7 +201,8 @@ fn expiry(
         (None, Some(text)) => {
             let at = DateTime::parse_from_rfc3339(text)
                 .map_err(|_| {
-                    ApiError::bad_request("invalid_expiry", "`expires_at` must be an RFC 3339 time").param("expires_at")
+                    ApiError::bad_request("invalid_expiry", "`expires_at` must be an RFC 3339 time")
+                        .param("expires_at")
                 })?
                 .with_timezone(&Utc);
             let secs = (at - now).num_seconds();
@@ -260,13 +277,10 @@ fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.with_timezone(&Utc));
     }
-    v.parse::<i64>()
-        .ok()
-        .and_then(|s| DateTime::from_timestamp(s, 0))
-        .ok_or_else(|| {
-            ApiError::bad_request("invalid_query", format!("`{field}` must be an RFC 3339 time or Unix seconds"))
-                .param(field)
-        })
+    v.parse::<i64>().ok().and_then(|s| DateTime::from_timestamp(s, 0)).ok_or_else(|| {
+        ApiError::bad_request("invalid_query", format!("`{field}` must be an RFC 3339 time or Unix seconds"))
+            .param(field)
+    })
 }
 
 /// `GET /v1/payments`
@@ -304,7 +318,8 @@ pub async fn list_payments(
         None => None,
         Some(id) => {
             let p = visible_payment(&state, &principal, id).await.map_err(|_| {
-                ApiError::bad_request("invalid_query", "`starting_after` is not a payment of yours").param("starting_after")
+                ApiError::bad_request("invalid_query", "`starting_after` is not a payment of yours")
+                    .param("starting_after")
             })?;
             Some((p.created_at, p.id))
         }

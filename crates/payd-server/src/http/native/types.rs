@@ -154,7 +154,11 @@ impl<'a> PaymentOut<'a> {
             line_items: p
                 .line_items
                 .iter()
-                .map(|l| LineItemOut { description: &l.description, amount: l.amount.to_string(), quantity: l.quantity })
+                .map(|l| LineItemOut {
+                    description: &l.description,
+                    amount: l.amount.to_string(),
+                    quantity: l.quantity,
+                })
                 .collect(),
             metadata: &p.metadata,
             success_url: p.urls.success.as_deref(),
