@@ -18,6 +18,8 @@ pub struct Principal {
     pub key: ApiKey,
     /// The active merchants the key acts for (one, or every active one of its account).
     pub merchants: Vec<Merchant>,
+    /// Merchants in the key's reach that are suspended: naming one is a 403, not a 400.
+    pub suspended: Vec<Merchant>,
 }
 
 impl Principal {
@@ -57,10 +59,12 @@ impl Principal {
                 "this API key spans several merchants: name one with `merchant`",
             )
             .param("merchant")),
-            (None, Some(r)) => self.merchants.iter().find(|m| m.id.to_string() == r).ok_or_else(|| {
-                ApiError::bad_request("merchant_invalid", "no such merchant for this API key")
-                    .param("merchant")
-            }),
+            (None, Some(r)) => match self.merchants.iter().find(|m| m.id.to_string() == r) {
+                Some(m) => Ok(m),
+                None if self.suspended.iter().any(|m| m.id.to_string() == r) => Err(suspended()),
+                None => Err(ApiError::bad_request("merchant_invalid", "no such merchant for this API key")
+                    .param("merchant")),
+            },
         }
     }
 
@@ -94,12 +98,12 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
         Some(id) => state.store.get_merchant(id).await?.into_iter().collect::<Vec<_>>(),
         None => state.store.merchants_of_account(&key.account_id).await?,
     };
-    let active: Vec<Merchant> =
-        merchants.into_iter().filter(|m| m.status == MerchantStatus::Active).collect();
+    let (active, suspended_ones): (Vec<Merchant>, Vec<Merchant>) =
+        merchants.into_iter().partition(|m| m.status == MerchantStatus::Active);
     if active.is_empty() {
         return Err(suspended());
     }
-    Ok(Principal { key, merchants: active })
+    Ok(Principal { key, merchants: active, suspended: suspended_ones })
 }
 
 /// The native API's credentials: `Authorization: Bearer <key>`.

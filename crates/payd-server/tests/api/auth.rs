@@ -138,4 +138,14 @@ async fn a_key_spanning_merchants_names_one_to_create(app: TestApp) {
         )
         .await;
     assert_eq!((s, code(&e)), (400, "merchant_invalid"));
+    // One suspended merchant of the account: naming it is a 403, the others still work.
+    app.store.set_merchant_status(&b.id, MerchantStatus::Suspended, payd_store::now()).await.unwrap();
+    let (s, e) = app
+        .create_payment(&span, &json!({"amount": "1", "currency": "USD", "merchant": b.id.to_string()}))
+        .await;
+    assert_eq!((s, code(&e)), (403, "merchant_suspended"));
+    let (s, _) = app
+        .create_payment(&span, &json!({"amount": "1", "currency": "USD", "merchant": a.id.to_string()}))
+        .await;
+    assert_eq!(s, 201);
 }
