@@ -265,7 +265,11 @@ impl Store {
     }
 
     /// Creates a merchant, and its account unless `new.account_id` names one.
-    pub async fn create_merchant(&self, new: &NewMerchant, now: DateTime<Utc>) -> Result<Merchant, StoreError> {
+    pub async fn create_merchant(
+        &self,
+        new: &NewMerchant,
+        now: DateTime<Utc>,
+    ) -> Result<Merchant, StoreError> {
         dispatch!(self, create_merchant(new, now))
     }
 

@@ -445,7 +445,7 @@ pub(crate) async fn mutate_payment<E>(
     id: &PaymentId,
     f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
 ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1");
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
     for _ in 0..MUTATE_RETRIES {
         let mut tx: Tx = pool.begin_with(BEGIN).await?;
         let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *tx).await?;
@@ -479,7 +479,7 @@ pub(crate) async fn payments_due_for_expiry(
 ) -> Result<Vec<PaymentId>, StoreError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT id FROM payments WHERE status IN ('pending', 'processing') AND expires_at <= $1 \
-         ORDER BY expires_at LIMIT $2",
+         ORDER BY expires_at, id LIMIT $2",
     )
     .bind(ms(now))
     .bind(i64::from(limit))

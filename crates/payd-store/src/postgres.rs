@@ -4,4 +4,7 @@
 type Db = sqlx::Postgres;
 const BEGIN: &str = "BEGIN";
 
+// Writers of one payment queue on its row instead of racing and retrying.
+const LOCK_ROW: &str = " FOR UPDATE";
+
 include!("ops.rs");

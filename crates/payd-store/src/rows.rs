@@ -8,7 +8,7 @@ use payd_core::event::{Event, EventKind};
 use payd_core::merchant::{Merchant, MerchantStatus};
 use payd_core::money::{Currency, Money};
 use payd_core::payment::{
-    AssetQuote, Customer, Dialect, FxQuote, Funds, LineItem, Payment, PaymentStatus, RedirectUrls,
+    AssetQuote, Customer, Dialect, Funds, FxQuote, LineItem, Payment, PaymentStatus, RedirectUrls,
 };
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -210,7 +210,8 @@ impl PaymentRow {
 impl TryFrom<PaymentRow> for Payment {
     type Error = StoreError;
     fn try_from(r: PaymentRow) -> Result<Self, StoreError> {
-        let currency = Currency::from_code(&r.price_currency).ok_or_else(|| corrupt("currency", &r.price_currency))?;
+        let currency =
+            Currency::from_code(&r.price_currency).ok_or_else(|| corrupt("currency", &r.price_currency))?;
         let fx = match (r.fx_rate, r.fx_source, r.fx_quote_currency, r.fx_quote_amount) {
             (Some(rate), Some(source), Some(quote_currency), Some(amount)) => Some(FxQuote {
                 rate: parse::<Decimal>("fx rate", &rate)?,

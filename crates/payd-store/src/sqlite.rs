@@ -5,4 +5,7 @@
 type Db = sqlx::Sqlite;
 const BEGIN: &str = "BEGIN IMMEDIATE";
 
+// BEGIN IMMEDIATE already holds the write lock.
+const LOCK_ROW: &str = "";
+
 include!("ops.rs");

@@ -59,7 +59,11 @@ impl TestDatabase {
                         eprintln!("skipping: PostgreSQL not reachable at {admin}: {e}");
                         return Ok(None);
                     }
-                    Err(e) => return Err(TestDbError(format!("PostgreSQL not reachable at {admin} (CI=true): {e}"))),
+                    Err(e) => {
+                        return Err(TestDbError(format!(
+                            "PostgreSQL not reachable at {admin} (CI=true): {e}"
+                        )))
+                    }
                 };
                 sqlx::query(&format!("CREATE DATABASE {name}"))
                     .execute(&mut conn)
@@ -89,7 +93,9 @@ impl Drop for TestDatabase {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async move {
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await;
                     let _ = conn.close().await;
                 }
             });

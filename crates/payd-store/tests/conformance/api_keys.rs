@@ -1,0 +1,87 @@
+//! API keys: stored under the hash of their secret.
+
+use chrono::Duration;
+use payd_core::apikey::{generate_key_secret, hash_key_secret, key_prefix, ApiKey, Mode, Scope};
+use payd_core::ids::{AccountId, ApiKeyId, MerchantId};
+use payd_store::{now, Store, StoreError};
+
+use crate::fixtures::merchant;
+
+conformance!(
+    an_api_key_is_found_by_hash_and_by_id,
+    a_key_is_revoked_once,
+    a_second_key_with_the_same_hash_conflicts,
+);
+
+/// A key and the hash of its freshly generated secret.
+fn key(account: &AccountId, merchant: Option<&MerchantId>, mode: Mode, scopes: &[Scope]) -> (ApiKey, String) {
+    let secret = generate_key_secret(mode).expect("secret");
+    let key = ApiKey {
+        id: ApiKeyId::new(),
+        account_id: account.clone(),
+        merchant_id: merchant.cloned(),
+        mode,
+        scopes: scopes.to_vec(),
+        prefix: key_prefix(secret.expose()),
+        signing_secret_sealed: "v1.bm9uY2U.c2VhbGVkLXNpZ25pbmctc2VjcmV0".into(),
+        created_at: now(),
+        revoked_at: None,
+    };
+    (key, hash_key_secret(secret.expose()))
+}
+
+async fn an_api_key_is_found_by_hash_and_by_id(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let (merchant_key, merchant_hash) =
+        key(&m.account_id, Some(&m.id), Mode::Test, &[Scope::PaymentsCreate, Scope::PaymentsRead]);
+    let (account_key, account_hash) = key(&m.account_id, None, Mode::Live, &Scope::ALL);
+    let (no_scopes, no_scopes_hash) = key(&m.account_id, Some(&m.id), Mode::Live, &[]);
+    for (k, h) in
+        [(&merchant_key, &merchant_hash), (&account_key, &account_hash), (&no_scopes, &no_scopes_hash)]
+    {
+        store.insert_api_key(k, h).await.expect("insert key");
+    }
+
+    for (k, h) in
+        [(&merchant_key, &merchant_hash), (&account_key, &account_hash), (&no_scopes, &no_scopes_hash)]
+    {
+        assert_eq!(store.find_api_key_by_hash(h).await.expect("find"), Some(k.clone()));
+        assert_eq!(store.get_api_key(&k.id).await.expect("get"), Some(k.clone()));
+    }
+    assert_eq!(
+        store.find_api_key_by_hash(&hash_key_secret("pk_test_nope")).await.expect("find unknown"),
+        None
+    );
+    assert_eq!(store.get_api_key(&ApiKeyId::new()).await.expect("get unknown"), None);
+}
+
+async fn a_key_is_revoked_once(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let (k, hash) = key(&m.account_id, Some(&m.id), Mode::Test, &Scope::ALL);
+    store.insert_api_key(&k, &hash).await.expect("insert key");
+
+    let first = k.created_at + Duration::minutes(1);
+    assert!(store.revoke_api_key(&k.id, first).await.expect("revoke"));
+    let revoked = ApiKey { revoked_at: Some(first), ..k.clone() };
+    assert_eq!(store.get_api_key(&k.id).await.expect("get"), Some(revoked.clone()));
+    // Revoked keys are still found by hash: the caller refuses them.
+    assert_eq!(store.find_api_key_by_hash(&hash).await.expect("find"), Some(revoked.clone()));
+
+    // A second revocation changes nothing, not even the time.
+    assert!(!store.revoke_api_key(&k.id, first + Duration::minutes(1)).await.expect("revoke again"));
+    assert_eq!(store.get_api_key(&k.id).await.expect("get"), Some(revoked));
+
+    assert!(!store.revoke_api_key(&ApiKeyId::new(), now()).await.expect("revoke unknown"));
+}
+
+async fn a_second_key_with_the_same_hash_conflicts(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let (first, hash) = key(&m.account_id, Some(&m.id), Mode::Test, &Scope::ALL);
+    store.insert_api_key(&first, &hash).await.expect("insert key");
+
+    let (second, _) = key(&m.account_id, None, Mode::Live, &[Scope::PaymentsRead]);
+    let err = store.insert_api_key(&second, &hash).await;
+    assert!(matches!(err, Err(StoreError::Conflict("api_keys_key_hash_key"))), "{err:?}");
+    assert_eq!(store.get_api_key(&second.id).await.expect("get"), None);
+    assert_eq!(store.find_api_key_by_hash(&hash).await.expect("find"), Some(first));
+}
