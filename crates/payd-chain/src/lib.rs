@@ -1,7 +1,12 @@
-//! Chain watchers and deposit addresses. For now only the types the rest of payd shares with
-//! the watchers: an observed transfer, keyed once by `(network, tx hash, log index)`, and a
-//! watcher's cursor. The watchers themselves (devnet, EVM via alloy) come with the chain
-//! engine.
+//! Chain watchers and deposit addresses: address derivation from an xpub ([`address`]), the
+//! [`source::ChainSource`] a watcher reads, the watcher step ([`watcher::scan_once`]), and
+//! devnet, the simulated chain behind every test-mode payment ([`devnet`]). Shared types: an
+//! observed transfer, keyed once by `(network, tx hash, log index)`, and a watcher's cursor.
+
+pub mod address;
+pub mod devnet;
+pub mod source;
+pub mod watcher;
 
 use serde::{Deserialize, Serialize};
 

@@ -81,6 +81,7 @@ impl Application {
             self.state.config.expiry_poll,
             cancel.clone(),
         ));
+        spawn_devnet(&mut workers, &self.state, &cancel);
 
         let router = http::router(self.state.clone());
         let stop = cancel.clone();
@@ -94,6 +95,23 @@ impl Application {
         while workers.join_next().await.is_some() {}
         self.state.store.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// devnet's producer, watcher and (when configured) auto-pay; none when its interval is zero.
+fn spawn_devnet(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationToken) {
+    let interval = state.config.devnet_block_interval;
+    if interval.is_zero() {
+        return;
+    }
+    let store = &state.store;
+    let window =
+        chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
+    let cfg = payd_chain::devnet::network_config(window);
+    workers.spawn(workers::devnet::produce(store.clone(), interval, cancel.clone()));
+    workers.spawn(workers::devnet::watch(store.clone(), cfg, interval, cancel.clone()));
+    if let Some(after) = state.config.devnet_autopay {
+        workers.spawn(workers::devnet::autopay(store.clone(), after, interval, cancel.clone()));
     }
 }
 

@@ -49,6 +49,9 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Drive devnet, the simulated chain of test mode.
+    #[command(subcommand)]
+    Devnet(crate::devnet_cli::DevnetCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +166,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Merchant(cmd) => merchant(config, cmd).await,
         Command::Key(cmd) => key(config, cmd).await,
+        Command::Devnet(cmd) => {
+            let store = connect(&config).await?;
+            store.migrate().await?;
+            crate::devnet_cli::run(&store, cmd).await
+        }
     }
 }
 

@@ -41,6 +41,13 @@ pub struct Config {
     pub expiry_poll: Duration,
     /// Create a demo merchant and test key on an empty database.
     pub bootstrap_demo: bool,
+    /// devnet's block interval (and its watcher's poll); zero runs no devnet workers (tests
+    /// then mine and scan by hand).
+    pub devnet_block_interval: Duration,
+    /// Pay test payments on devnet automatically this long after creation; `None`: never.
+    pub devnet_autopay: Option<Duration>,
+    /// How long after expiry a payment's address still records late money against it.
+    pub monitoring_window: Duration,
 }
 
 /// The `payd.toml` file. Unknown keys are errors: a typo must not silently mean "default".
@@ -51,6 +58,14 @@ struct FileConfig {
     server: Option<ServerSection>,
     security: Option<SecuritySection>,
     payments: Option<PaymentsSection>,
+    devnet: Option<DevnetSection>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DevnetSection {
+    block_ms: Option<u64>,
+    autopay_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +98,7 @@ struct PaymentsSection {
     max_expiry_secs: Option<u64>,
     max_metadata_bytes: Option<usize>,
     expiry_poll_ms: Option<u64>,
+    monitoring_window_secs: Option<u64>,
 }
 
 /// Values given on the command line, which win over everything else.
@@ -118,6 +134,9 @@ struct Raw {
     max_expiry_secs: Option<String>,
     expiry_poll_ms: Option<String>,
     bootstrap_demo: Option<String>,
+    devnet_block_ms: Option<String>,
+    devnet_autopay_secs: Option<String>,
+    monitoring_window_secs: Option<String>,
 }
 
 impl Config {
@@ -159,6 +178,9 @@ impl Config {
                 "PAYD_MAX_EXPIRY_SECS" => raw.max_expiry_secs = Some(v.clone()),
                 "PAYD_EXPIRY_POLL_MS" => raw.expiry_poll_ms = Some(v.clone()),
                 "PAYD_BOOTSTRAP_DEMO" => raw.bootstrap_demo = Some(v.clone()),
+                "PAYD_DEVNET_BLOCK_MS" => raw.devnet_block_ms = Some(v.clone()),
+                "PAYD_DEVNET_AUTOPAY_SECS" => raw.devnet_autopay_secs = Some(v.clone()),
+                "PAYD_MONITORING_WINDOW_SECS" => raw.monitoring_window_secs = Some(v.clone()),
                 // PAYD_LOG is read by the logger; other PAYD_ names belong to later settings.
                 _ => {}
             }
@@ -214,6 +236,10 @@ impl Raw {
         set(&mut self.max_expiry_secs, pay.max_expiry_secs.map(|v| v.to_string()));
         set(&mut self.max_metadata_bytes, pay.max_metadata_bytes.map(|v| v.to_string()));
         set(&mut self.expiry_poll_ms, pay.expiry_poll_ms.map(|v| v.to_string()));
+        set(&mut self.monitoring_window_secs, pay.monitoring_window_secs.map(|v| v.to_string()));
+        let devnet = f.devnet.unwrap_or_default();
+        set(&mut self.devnet_block_ms, devnet.block_ms.map(|v| v.to_string()));
+        set(&mut self.devnet_autopay_secs, devnet.autopay_secs.map(|v| v.to_string()));
     }
 
     fn validate(self, mut errors: Vec<String>) -> Result<Config, ConfigError> {
@@ -285,6 +311,12 @@ impl Raw {
             errors.push("default expiry must not exceed max expiry".to_owned());
         }
         let expiry_poll_ms = num(&mut errors, "expiry poll ms", self.expiry_poll_ms, 1000u64, 10, 3_600_000);
+        let devnet_block_ms =
+            num(&mut errors, "devnet block ms", self.devnet_block_ms, 1000u64, 0, 3_600_000);
+        let devnet_autopay_secs =
+            num(&mut errors, "devnet autopay secs", self.devnet_autopay_secs, 0u64, 0, 31 * 86400);
+        let monitoring_window_secs =
+            num(&mut errors, "monitoring window secs", self.monitoring_window_secs, 86400u64, 0, 366 * 86400);
         let bootstrap_demo = match self.bootstrap_demo.as_deref().map(str::trim) {
             None | Some("true") | Some("1") => true,
             Some("false") | Some("0") => false,
@@ -309,6 +341,9 @@ impl Raw {
             max_expiry: Duration::from_secs(max_expiry),
             expiry_poll: Duration::from_millis(expiry_poll_ms),
             bootstrap_demo,
+            devnet_block_interval: Duration::from_millis(devnet_block_ms),
+            devnet_autopay: (devnet_autopay_secs > 0).then(|| Duration::from_secs(devnet_autopay_secs)),
+            monitoring_window: Duration::from_secs(monitoring_window_secs),
         })
     }
 }

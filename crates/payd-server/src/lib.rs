@@ -7,6 +7,7 @@ pub mod app;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod devnet_cli;
 pub mod engine;
 pub mod http;
 pub mod keys;

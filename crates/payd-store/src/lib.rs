@@ -6,6 +6,7 @@
 //! invariants live in the schema as constraints: one payment per (merchant, mode, idempotency
 //! key), unique slugs, unique key hashes.
 
+pub mod chain;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -8,3 +8,4 @@ const BEGIN: &str = "BEGIN";
 const LOCK_ROW: &str = " FOR UPDATE";
 
 include!("ops.rs");
+include!("ops_chain.rs");

@@ -9,3 +9,4 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 const LOCK_ROW: &str = "";
 
 include!("ops.rs");
+include!("ops_chain.rs");

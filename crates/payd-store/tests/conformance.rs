@@ -62,3 +62,6 @@ mod mutation;
 
 #[path = "conformance/expiry.rs"]
 mod expiry;
+
+#[path = "conformance/chain.rs"]
+mod chain;

@@ -1,4 +1,5 @@
 //! Background workers. Each runs a step function in a loop until cancelled; tests call the
 //! step directly to drain work deterministically.
 
+pub mod devnet;
 pub mod expiry;

@@ -60,6 +60,8 @@ pub fn test_config(db: &TestDatabase, extra_env: &[(&str, &str)]) -> Config {
         ("PAYD_MASTER_KEY".into(), MASTER_KEY.into()),
         ("PAYD_BOOTSTRAP_DEMO".into(), "false".into()),
         ("PAYD_EXPIRY_POLL_MS".into(), "50".into()),
+        // No devnet workers: devnet tests mine and scan by hand (or start the workers).
+        ("PAYD_DEVNET_BLOCK_MS".into(), "0".into()),
     ];
     env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let overrides = Overrides {

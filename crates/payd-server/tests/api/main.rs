@@ -7,6 +7,7 @@ mod helpers;
 
 mod auth;
 mod cli;
+mod devnet;
 mod expiry;
 mod idempotency;
 mod payments;

@@ -2,6 +2,7 @@
 //! and `Idempotency-Key`.
 
 mod payments;
+mod test_pay;
 mod types;
 
 use axum::routing::{get, post};
@@ -15,4 +16,5 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/payments", post(payments::create_payment).get(payments::list_payments))
         .route("/v1/payments/{id}", get(payments::get_payment))
         .route("/v1/payments/{id}/cancel", post(payments::cancel_payment))
+        .route("/v1/payments/{id}/test_pay", post(test_pay::test_pay))
 }

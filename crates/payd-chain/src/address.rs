@@ -1,0 +1,184 @@
+//! Deposit addresses derived from an extended public key (BIP-32 public derivation), so payd
+//! never holds a spending key. An account-level xpub (`m/44'/60'/0'/0` for EVM,
+//! `m/44'/195'/0'/0` for Tron) gives the non-hardened child `i`; its secp256k1 key gives the
+//! EVM address (EIP-55) and the Tron address (base58check of `0x41` and the same 20 bytes).
+
+use std::str::FromStr;
+
+use bip32::{ChildNumber, XPub};
+use sha3::{Digest, Keccak256};
+
+/// A fixed, public xpub for devnet addresses (BIP-32 test vector 1's master key): devnet is
+/// simulated, nothing is ever spent from its addresses, and it needs no configuration.
+pub const DEVNET_XPUB: &str = "xpub661MyMwAqRbcFtXgS5sYJABqqG9YLmC4Q1Rdap9gSE8NqtwybGhePY2gZ29ESFjqJoCu1Rupje8YtGqsefD265TMg7usUDFdp6W1EGMcet8";
+
+/// Why an address could not be derived.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// Not a valid extended public key.
+    #[error("not a valid extended public key (xpub)")]
+    BadXpub,
+    /// The index is 2^31 or above (those are hardened and need the private key).
+    #[error("derivation index {0} is out of the non-hardened range")]
+    IndexOutOfRange(u64),
+    /// The child key is invalid (probability about 2^-127; the next index works).
+    #[error("derivation failed at index {0}")]
+    Derivation(u32),
+}
+
+/// Which address format a family uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddressFormat {
+    /// `0x` + 40 hex digits with the EIP-55 checksum.
+    Evm,
+    /// Base58check of `0x41` ++ the 20-byte account id (`T…`).
+    Tron,
+}
+
+/// A parsed extended public key.
+#[derive(Clone)]
+pub struct AccountKey(XPub);
+
+impl std::fmt::Debug for AccountKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // An xpub is not a secret, but it links every address of the merchant: keep it out
+        // of logs.
+        f.write_str("AccountKey(..)")
+    }
+}
+
+impl FromStr for AccountKey {
+    type Err = AddressError;
+    fn from_str(s: &str) -> Result<Self, AddressError> {
+        XPub::from_str(s.trim()).map(AccountKey).map_err(|_| AddressError::BadXpub)
+    }
+}
+
+impl AccountKey {
+    /// The 20-byte account id of non-hardened child `index`.
+    pub fn account_id(&self, index: u64) -> Result<[u8; 20], AddressError> {
+        let i = u32::try_from(index).map_err(|_| AddressError::IndexOutOfRange(index))?;
+        let child = ChildNumber::new(i, false).map_err(|_| AddressError::IndexOutOfRange(index))?;
+        let key = self.0.derive_child(child).map_err(|_| AddressError::Derivation(i))?;
+        let point = key.public_key().to_encoded_point(false);
+        // Uncompressed SEC1: 0x04 ++ X ++ Y; the address hashes X ++ Y.
+        let xy = point.as_bytes().get(1..).ok_or(AddressError::Derivation(i))?;
+        let hash = Keccak256::digest(xy);
+        let mut out = [0u8; 20];
+        out.copy_from_slice(hash.get(12..).ok_or(AddressError::Derivation(i))?);
+        Ok(out)
+    }
+
+    /// The address of child `index` in `format`.
+    pub fn address(&self, index: u64, format: AddressFormat) -> Result<String, AddressError> {
+        let id = self.account_id(index)?;
+        Ok(match format {
+            AddressFormat::Evm => eip55(&id),
+            AddressFormat::Tron => tron(&id),
+        })
+    }
+}
+
+/// EIP-55 mixed-case checksum encoding of a 20-byte address.
+pub fn eip55(id: &[u8; 20]) -> String {
+    let lower = hex::encode(id);
+    let hash = Keccak256::digest(lower.as_bytes());
+    let mut out = String::with_capacity(42);
+    out.push_str("0x");
+    for (i, c) in lower.chars().enumerate() {
+        let nibble = hash.get(i / 2).map_or(0, |b| if i % 2 == 0 { b >> 4 } else { b & 0x0f });
+        out.push(if c.is_ascii_alphabetic() && nibble >= 8 { c.to_ascii_uppercase() } else { c });
+    }
+    out
+}
+
+/// Tron's base58check form of a 20-byte account id.
+pub fn tron(id: &[u8; 20]) -> String {
+    let mut bytes = Vec::with_capacity(21);
+    bytes.push(0x41);
+    bytes.extend_from_slice(id);
+    bs58::encode(bytes).with_check().into_string()
+}
+
+/// The canonical form addresses are compared in: lower case for EVM hex, as is for base58.
+pub fn normalize(address: &str) -> String {
+    let a = address.trim();
+    if a.starts_with("0x") || a.starts_with("0X") {
+        a.to_ascii_lowercase()
+    } else {
+        a.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bip32::{DerivationPath, Prefix, XPrv};
+
+    const ANVIL: &str = "test test test test test test test test test test test junk";
+
+    fn account_xpub(mnemonic: &str, path: &str) -> AccountKey {
+        let seed = bip39::Mnemonic::parse(mnemonic).unwrap().to_seed("");
+        let path: DerivationPath = path.parse().unwrap();
+        let xprv = XPrv::derive_from_path(seed, &path).unwrap();
+        xprv.public_key().to_string(Prefix::XPUB).parse().unwrap()
+    }
+
+    #[test]
+    fn the_anvil_accounts_come_out_of_their_xpub() {
+        let key = account_xpub(ANVIL, "m/44'/60'/0'/0");
+        assert_eq!(key.address(0, AddressFormat::Evm).unwrap(), "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+        assert_eq!(key.address(1, AddressFormat::Evm).unwrap(), "0x70997970C51812dc3A010C7d01b50e0d17dc79C8");
+        assert_eq!(key.address(2, AddressFormat::Evm).unwrap(), "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC");
+    }
+
+    #[test]
+    fn bip32_test_vector_1_public_derivation() {
+        // Vector 1: m/0H/1 is derivable publicly from the xpub of m/0H.
+        let m0h: AccountKey = "xpub68Gmy5EdvgibQVfPdqkBBCHxA5htiqg55crXYuXoQRKfDBFA1WEjWgP6LHhwBZeNK1VTsfTFUHCdrfp1bgwQ9xv5ski8PX9rL2dZXvgGDnw".parse().unwrap();
+        let child = m0h.0.derive_child(ChildNumber::new(1, false).unwrap()).unwrap();
+        assert_eq!(
+            child.to_string(Prefix::XPUB),
+            "xpub6ASuArnXKPbfEwhqN6e3mwBcDTgzisQN1wXN9BJcM47sSikHjJf3UFHKkNAWbWMiGj7Wf5uMash7SyYq527Hqck2AxYysAA7xmALppuCkwQ"
+        );
+        // Vector 1: m/0H/1/2H/2 → m/0H/1/2H/2/1000000000, both non-hardened steps.
+        let m: AccountKey = "xpub6FHa3pjLCk84BayeJxFW2SP4XRrFd1JYnxeLeU8EqN3vDfZmbqBqaGJAyiLjTAwm6ZLRQUMv1ZACTj37sR62cfN7fe5JnJ7dh8zL4fiyLHV".parse().unwrap();
+        let child = m.0.derive_child(ChildNumber::new(1_000_000_000, false).unwrap()).unwrap();
+        assert_eq!(
+            child.to_string(Prefix::XPUB),
+            "xpub6H1LXWLaKsWFhvm6RVpEL9P4KfRZSW7abD2ttkWP3SSQvnyA8FSVqNTEcYFgJS2UaFcxupHiYkro49S8yGasTvXEYBVPamhGW6cFJodrTHy"
+        );
+    }
+
+    #[test]
+    fn the_same_key_gives_the_tron_address() {
+        let key = account_xpub(ANVIL, "m/44'/60'/0'/0");
+        let id = key.account_id(0).unwrap();
+        let t = tron(&id);
+        assert!(t.starts_with('T') && t.len() == 34, "{t}");
+        let decoded = bs58::decode(&t).with_check(None).into_vec().unwrap();
+        assert_eq!(decoded[0], 0x41);
+        assert_eq!(&decoded[1..], &id);
+        // USDT's TRC-20 contract: hex 41a614f8… ↔ TR7NHqje….
+        let usdt: [u8; 20] =
+            hex::decode("a614f803b6fd780986a42c78ec9c7f77e6ded13c").unwrap().try_into().unwrap();
+        assert_eq!(tron(&usdt), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    }
+
+    #[test]
+    fn eip55_matches_the_specs_examples() {
+        for a in ["0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"]
+        {
+            let id: [u8; 20] = hex::decode(&a[2..]).unwrap().try_into().unwrap();
+            assert_eq!(eip55(&id), a);
+        }
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        assert_eq!("xpub-nonsense".parse::<AccountKey>().err(), Some(AddressError::BadXpub));
+        let key: AccountKey = DEVNET_XPUB.parse().unwrap();
+        assert_eq!(key.account_id(1 << 31).err(), Some(AddressError::IndexOutOfRange(1 << 31)));
+        assert!(key.address(0, AddressFormat::Evm).is_ok());
+    }
+}

@@ -1,0 +1,39 @@
+//! What a watcher reads from a chain: its head, the hash of a block, and the token transfers
+//! in a block range. Implemented by devnet (its tables) and, later, by the EVM JSON-RPC
+//! client; tests can implement it in memory.
+
+use std::future::Future;
+
+use crate::ObservedTransfer;
+
+/// A chain source failed; the step is retried later.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The node could not be reached, timed out or refused (rate limit).
+    #[error("chain source unavailable: {0}")]
+    Unavailable(String),
+    /// The node answered something that does not parse.
+    #[error("malformed answer from the chain source: {0}")]
+    Malformed(String),
+    /// A source backed by the database (devnet) failed to read it.
+    #[error(transparent)]
+    Store(#[from] payd_store::StoreError),
+}
+
+/// A chain, as a watcher sees it.
+pub trait ChainSource: Send + Sync {
+    /// The newest block number.
+    fn head(&self) -> impl Future<Output = Result<u64, SourceError>> + Send;
+
+    /// The canonical hash of block `number`; `None` when the chain is not that long.
+    fn block_hash(&self, number: u64) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
+
+    /// Every transfer of the accepted tokens in blocks `from..=to`, in chain order. The
+    /// watcher matches recipients against its index, so a source need not filter them (a
+    /// source that can filter by recipient server-side may).
+    fn transfers(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Future<Output = Result<Vec<ObservedTransfer>, SourceError>> + Send;
+}

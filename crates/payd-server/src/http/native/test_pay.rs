@@ -1,0 +1,84 @@
+//! `POST /v1/payments/{id}/test_pay`: sends a devnet transfer to a test-mode payment's
+//! address, as a customer would (the watcher then credits it through the normal path).
+//! Live payments get 403: there is no simulated money on a real chain.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use payd_chain::devnet::{self, PayError};
+use payd_core::apikey::{Mode, Scope};
+use payd_core::ids::PaymentId;
+use payd_core::token::{format_base_units, parse_token_amount};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::http::auth::Principal;
+use crate::http::body;
+use crate::http::error::ApiError;
+
+/// The optional body: how much to send, in whole tokens (`"12.5"`); default what is due.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestPayIn {
+    amount: Option<String>,
+}
+
+/// `POST /v1/payments/{id}/test_pay`
+pub async fn test_pay(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::PaymentsCreate)?;
+    if principal.mode() != Mode::Test {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "test_mode_only",
+            "test payments exist only in test mode; use a test key",
+        ));
+    }
+    let bytes = body::bytes(raw, &headers)?;
+    let input: TestPayIn =
+        if bytes.iter().all(u8::is_ascii_whitespace) { TestPayIn::default() } else { body::parse(&bytes)?.0 };
+    let not_found = || ApiError::not_found("payment");
+    let id: PaymentId = id.parse().map_err(|_| not_found())?;
+    let payment = state.store.get_payment(&id).await?.ok_or_else(not_found)?;
+    if !principal.can_see(&payment) {
+        return Err(not_found());
+    }
+    let decimals = payment.asset.as_ref().map_or(0, |a| a.decimals);
+    let amount = input
+        .amount
+        .map(|text| {
+            parse_token_amount(&text, decimals).map_err(|e| {
+                ApiError::bad_request("invalid_amount", format!("`amount`: {e}")).param("amount")
+            })
+        })
+        .transpose()?;
+    let transfer =
+        devnet::pay(&state.store, &payment, amount, payd_store::now()).await.map_err(|e| match e {
+            PayError::Store(e) => ApiError::from(e),
+            PayError::LiveMode => ApiError::new(StatusCode::FORBIDDEN, "test_mode_only", e.to_string()),
+            PayError::ZeroAmount => ApiError::bad_request("invalid_amount", e.to_string()).param("amount"),
+            PayError::NoAddress | PayError::NothingDue => {
+                ApiError::new(StatusCode::CONFLICT, "payment_not_payable", e.to_string())
+            }
+        })?;
+    let out = json!({
+        "object": "devnet_transfer",
+        "payment": payment.id.to_string(),
+        "tx_hash": transfer.tx_hash,
+        "network": devnet::NETWORK,
+        "token": transfer.token,
+        "from": transfer.from,
+        "to": transfer.to,
+        "amount": format_base_units(transfer.amount, decimals),
+        "amount_base_units": transfer.amount.to_string(),
+    });
+    Ok((StatusCode::ACCEPTED, axum::Json(out)).into_response())
+}

@@ -1,0 +1,350 @@
+//! Storage for the chain engine: deposit addresses and their index allocation, watcher
+//! cursors and recent block hashes, observed transfers, and devnet's own chain. The queries
+//! are in `ops_chain.rs`, compiled for each backend like `ops.rs`.
+//!
+//! The one transaction rule: recording transfers, recomputing each affected payment's funds,
+//! its transition and events, and moving the cursor commit together ([`Store::commit_scan`],
+//! [`Store::rollback_chain`]). A cursor that moved since it was read makes the commit fail
+//! with `Conflict("chain_cursor")` and change nothing, so two scanners never credit twice.
+
+use chrono::{DateTime, Utc};
+use payd_core::event::Event;
+use payd_core::ids::{MerchantId, PaymentId};
+
+use crate::{postgres, sqlite, Store, StoreError};
+
+/// Where a transfer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferStatus {
+    /// In a canonical block, not yet at its payment's confirmation depth.
+    Seen,
+    /// At the confirmation depth.
+    Confirmed,
+    /// Its block left the canonical chain.
+    Orphaned,
+}
+
+impl TransferStatus {
+    /// Stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Seen => "seen",
+            TransferStatus::Confirmed => "confirmed",
+            TransferStatus::Orphaned => "orphaned",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn parse(s: &str) -> Option<Self> {
+        [TransferStatus::Seen, TransferStatus::Confirmed, TransferStatus::Orphaned]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+/// A block: number and hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockRef {
+    /// Number.
+    pub number: u64,
+    /// Hash.
+    pub hash: String,
+}
+
+/// A transfer a watcher hands to the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTransfer {
+    /// Canonical network id.
+    pub network: String,
+    /// Transaction hash.
+    pub tx_hash: String,
+    /// Log index in its block.
+    pub log_index: u64,
+    /// Token contract (devnet: the ticker).
+    pub token: String,
+    /// Sender.
+    pub from: String,
+    /// Recipient.
+    pub to: String,
+    /// Base units.
+    pub amount: u128,
+    /// Block.
+    pub block: BlockRef,
+    /// The payment it credits; `None` stores it unattributed.
+    pub payment_id: Option<PaymentId>,
+}
+
+/// A recorded transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTransfer {
+    /// What was recorded (with its latest block).
+    pub transfer: NewTransfer,
+    /// Status.
+    pub status: TransferStatus,
+}
+
+/// One watcher step's result, to commit atomically.
+#[derive(Debug, Clone)]
+pub struct ScanCommit {
+    /// Network.
+    pub network: String,
+    /// The cursor the step started from (`None`: the first step on this network).
+    pub expected: Option<BlockRef>,
+    /// The new cursor.
+    pub cursor: BlockRef,
+    /// Hashes of the blocks scanned (kept for reorg detection).
+    pub blocks: Vec<BlockRef>,
+    /// Matched transfers.
+    pub transfers: Vec<NewTransfer>,
+    /// Chain head: confirmations are counted against it.
+    pub head: u64,
+    /// Confirmation depth for unattributed transfers.
+    pub confirmations: u32,
+    /// How many recent block hashes to keep.
+    pub keep_blocks: u64,
+    /// Commit time.
+    pub now: DateTime<Utc>,
+}
+
+/// What a commit changed.
+#[derive(Debug, Clone, Default)]
+pub struct ChainChange {
+    /// Transfers newly recorded (or re-credited after a reorg).
+    pub recorded: usize,
+    /// Transfers orphaned by a rollback.
+    pub orphaned: usize,
+    /// Payment events written.
+    pub events: Vec<Event>,
+}
+
+/// Which payments a watcher serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchScope {
+    /// Every test-mode payment (devnet backs them all).
+    Test,
+    /// Live payments on this network.
+    Live(String),
+}
+
+/// A payment with a deposit address, as a watcher's index holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchedPayment {
+    /// Payment.
+    pub payment_id: PaymentId,
+    /// Its deposit address (as stored).
+    pub address: String,
+    /// Its token's ticker.
+    pub token: String,
+    /// Its expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An address derived for a payment or a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDepositAddress {
+    /// The address.
+    pub address: String,
+    /// Family (`evm`, `tron`, `devnet`).
+    pub family: String,
+    /// Which extended public key it was derived from.
+    pub key_id: String,
+    /// Child index.
+    pub index: u64,
+    /// Merchant.
+    pub merchant_id: MerchantId,
+    /// Payment it was made for.
+    pub payment_id: Option<PaymentId>,
+    /// AlpPay client it belongs to.
+    pub client_id: Option<String>,
+}
+
+/// A transfer on devnet's own chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevnetTransfer {
+    /// Transaction hash.
+    pub tx_hash: String,
+    /// Token ticker.
+    pub token: String,
+    /// Sender.
+    pub from: String,
+    /// Recipient.
+    pub to: String,
+    /// Base units.
+    pub amount: u128,
+    /// Its block, once mined.
+    pub block: Option<BlockRef>,
+    /// Its index in the block, once mined.
+    pub log_index: Option<u64>,
+}
+
+macro_rules! on_backend {
+    ($self:ident, $f:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
+            Store::Postgres(p) => postgres::$f(p, $($arg),*).await,
+        }
+    };
+}
+
+impl Store {
+    /// Takes the next derivation index of `key_id` (0, 1, 2, …), atomically.
+    pub async fn allocate_address_index(&self, key_id: &str) -> Result<u64, StoreError> {
+        on_backend!(self, allocate_address_index(key_id))
+    }
+
+    /// Records a derived address.
+    pub async fn insert_deposit_address(
+        &self,
+        a: &NewDepositAddress,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_backend!(self, insert_deposit_address(a, now))
+    }
+
+    /// A derived address by its text.
+    pub async fn get_deposit_address(&self, address: &str) -> Result<Option<NewDepositAddress>, StoreError> {
+        on_backend!(self, get_deposit_address(address))
+    }
+
+    /// Payments with a deposit address in `scope`, oldest first (so a later payment of a
+    /// reused client address wins when they are put in a map).
+    pub async fn watched_payments(&self, scope: &WatchScope) -> Result<Vec<WatchedPayment>, StoreError> {
+        on_backend!(self, watched_payments(scope))
+    }
+
+    /// A watcher's cursor.
+    pub async fn chain_cursor(&self, network: &str) -> Result<Option<BlockRef>, StoreError> {
+        on_backend!(self, chain_cursor(network))
+    }
+
+    /// The most recent stored block hashes of a network, newest first.
+    pub async fn recent_blocks(&self, network: &str, limit: u32) -> Result<Vec<BlockRef>, StoreError> {
+        on_backend!(self, recent_blocks(network, limit))
+    }
+
+    /// Records a scan step: transfers, block hashes, payment transitions and their events, and
+    /// the cursor, in one transaction.
+    pub async fn commit_scan(&self, c: &ScanCommit) -> Result<ChainChange, StoreError> {
+        on_backend!(self, commit_scan(c))
+    }
+
+    /// Undoes a reorg: the cursor goes back to `fork`, transfers above it are orphaned, their
+    /// payments are recomputed (and move back, with `payment.reverted`), in one transaction.
+    pub async fn rollback_chain(
+        &self,
+        network: &str,
+        expected: &BlockRef,
+        fork: &BlockRef,
+        head: u64,
+        now: DateTime<Utc>,
+    ) -> Result<ChainChange, StoreError> {
+        on_backend!(self, rollback_chain(network, expected, fork, head, now))
+    }
+
+    /// A payment's transfers, in chain order.
+    pub async fn transfers_of_payment(&self, id: &PaymentId) -> Result<Vec<StoredTransfer>, StoreError> {
+        on_backend!(self, transfers_of_payment(id))
+    }
+
+    /// Every recorded transfer of a network, in chain order.
+    pub async fn list_transfers(&self, network: &str) -> Result<Vec<StoredTransfer>, StoreError> {
+        on_backend!(self, list_transfers(network))
+    }
+
+    /// devnet's newest block.
+    pub async fn devnet_head(&self) -> Result<Option<BlockRef>, StoreError> {
+        on_backend!(self, devnet_head())
+    }
+
+    /// The hash of devnet block `number`.
+    pub async fn devnet_block_hash(&self, number: u64) -> Result<Option<String>, StoreError> {
+        on_backend!(self, devnet_block_hash(number))
+    }
+
+    /// devnet transfers mined in blocks `from..=to`, in chain order.
+    pub async fn devnet_transfers(&self, from: u64, to: u64) -> Result<Vec<DevnetTransfer>, StoreError> {
+        on_backend!(self, devnet_transfers(from, to))
+    }
+
+    /// Puts a transfer in devnet's mempool; the next block mines it.
+    pub async fn devnet_submit(&self, t: &DevnetTransfer, now: DateTime<Utc>) -> Result<(), StoreError> {
+        on_backend!(self, devnet_submit(t, now))
+    }
+
+    /// Mines the next devnet block (block 0 on an empty chain) with the mempool in it.
+    /// `Conflict` means another producer mined that number first.
+    pub async fn devnet_produce_block(&self, hash: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_backend!(self, devnet_produce_block(hash, now))
+    }
+
+    /// Pending test payments created before `created_before` that devnet has sent nothing
+    /// to (auto-pay candidates), oldest first.
+    pub async fn devnet_autopay_due(
+        &self,
+        created_before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<PaymentId>, StoreError> {
+        on_backend!(self, devnet_autopay_due(created_before, limit))
+    }
+
+    /// Replaces devnet's last `hashes.len()` blocks with empty ones carrying `hashes`. Their
+    /// transfers go back to the mempool (re-mined by the next block), or are dropped when
+    /// `drop_transfers`. Returns the fork point (the last block kept).
+    pub async fn devnet_reorg(
+        &self,
+        hashes: &[String],
+        drop_transfers: bool,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        on_backend!(self, devnet_reorg(hashes, drop_transfers, now))
+    }
+}
+
+/// A `chain_transfers` row.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct TransferRow {
+    pub network: String,
+    pub tx_hash: String,
+    pub log_index: i64,
+    pub token: String,
+    pub from_address: String,
+    pub to_address: String,
+    pub amount: String,
+    pub block_number: i64,
+    pub block_hash: String,
+    pub status: String,
+    pub payment_id: Option<String>,
+}
+
+pub(crate) fn to_db(what: &str, v: u64) -> Result<i64, StoreError> {
+    i64::try_from(v).map_err(|_| crate::rows::corrupt(what, v))
+}
+
+pub(crate) fn from_db(what: &str, v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| crate::rows::corrupt(what, v))
+}
+
+impl TryFrom<TransferRow> for StoredTransfer {
+    type Error = StoreError;
+    fn try_from(r: TransferRow) -> Result<Self, StoreError> {
+        use crate::rows::corrupt;
+        Ok(StoredTransfer {
+            status: TransferStatus::parse(&r.status).ok_or_else(|| corrupt("transfer status", &r.status))?,
+            transfer: NewTransfer {
+                network: r.network,
+                tx_hash: r.tx_hash,
+                log_index: from_db("log index", r.log_index)?,
+                token: r.token,
+                from: r.from_address,
+                to: r.to_address,
+                amount: r.amount.parse().map_err(|_| corrupt("amount", &r.amount))?,
+                block: BlockRef { number: from_db("block number", r.block_number)?, hash: r.block_hash },
+                payment_id: r
+                    .payment_id
+                    .as_deref()
+                    .map(|p| p.parse().map_err(|_| corrupt("payment id", p)))
+                    .transpose()?,
+            },
+        })
+    }
+}

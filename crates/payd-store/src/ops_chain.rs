@@ -1,0 +1,569 @@
+// The chain engine's queries, written once and compiled for each backend: `sqlite.rs` and
+// `postgres.rs` include this file right after `ops.rs`, so it shares that file's imports,
+// `Db`, `BEGIN`, `LOCK_ROW`, `Tx` and payment helpers (`update_payment`, `insert_events`).
+// (No inner doc comment here: this file is `include!`d.)
+
+use crate::chain::{
+    from_db, to_db, BlockRef, ChainChange, DevnetTransfer, NewDepositAddress, NewTransfer, ScanCommit,
+    StoredTransfer, TransferRow, WatchScope, WatchedPayment,
+};
+
+const TRANSFER_COLUMNS: &str = "network, tx_hash, log_index, token, from_address, to_address, amount, \
+     block_number, block_hash, status, payment_id";
+
+// ---- deposit addresses ----
+
+pub(crate) async fn allocate_address_index(pool: &Pool<Db>, key_id: &str) -> Result<u64, StoreError> {
+    // One statement, so the bump is atomic on both engines without an explicit transaction.
+    let (next,): (i64,) = sqlx::query_as(
+        "INSERT INTO address_counters (key_id, next_index) VALUES ($1, 1) ON CONFLICT (key_id) \
+         DO UPDATE SET next_index = address_counters.next_index + 1 RETURNING next_index",
+    )
+    .bind(key_id)
+    .fetch_one(pool)
+    .await?;
+    from_db("address index", next - 1)
+}
+
+pub(crate) async fn insert_deposit_address(
+    pool: &Pool<Db>,
+    a: &NewDepositAddress,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO deposit_addresses (address, family, key_id, derivation_index, merchant_id, payment_id, \
+         client_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&a.address)
+    .bind(&a.family)
+    .bind(&a.key_id)
+    .bind(to_db("address index", a.index)?)
+    .bind(a.merchant_id.to_string())
+    .bind(a.payment_id.as_ref().map(ToString::to_string))
+    .bind(&a.client_id)
+    .bind(ms(now))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn get_deposit_address(
+    pool: &Pool<Db>,
+    address: &str,
+) -> Result<Option<NewDepositAddress>, StoreError> {
+    type Row = (String, String, String, i64, String, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT address, family, key_id, derivation_index, merchant_id, payment_id, client_id \
+         FROM deposit_addresses WHERE address = $1",
+    )
+    .bind(address)
+    .fetch_optional(pool)
+    .await?;
+    row.map(|(address, family, key_id, index, merchant, payment, client_id)| {
+        Ok(NewDepositAddress {
+            address,
+            family,
+            key_id,
+            index: from_db("address index", index)?,
+            merchant_id: merchant.parse().map_err(|_| crate::rows::corrupt("merchant id", &merchant))?,
+            payment_id: payment
+                .as_deref()
+                .map(|p| p.parse().map_err(|_| crate::rows::corrupt("payment id", p)))
+                .transpose()?,
+            client_id,
+        })
+    })
+    .transpose()
+}
+
+pub(crate) async fn watched_payments(
+    pool: &Pool<Db>,
+    scope: &WatchScope,
+) -> Result<Vec<WatchedPayment>, StoreError> {
+    let select = "SELECT id, deposit_address, token, expires_at FROM payments WHERE deposit_address IS NOT NULL \
+                  AND token IS NOT NULL";
+    let rows: Vec<(String, String, String, i64)> = match scope {
+        WatchScope::Test => {
+            sqlx::query_as(&format!("{select} AND mode = 'test' ORDER BY created_at, id")).fetch_all(pool).await?
+        }
+        WatchScope::Live(network) => {
+            sqlx::query_as(&format!("{select} AND mode = 'live' AND network = $1 ORDER BY created_at, id"))
+                .bind(network)
+                .fetch_all(pool)
+                .await?
+        }
+    };
+    rows.into_iter()
+        .map(|(id, address, token, expires_at)| {
+            Ok(WatchedPayment {
+                payment_id: id.parse().map_err(|_| crate::rows::corrupt("payment id", &id))?,
+                address,
+                token,
+                expires_at: crate::rows::from_ms(expires_at)?,
+            })
+        })
+        .collect()
+}
+
+// ---- cursors and blocks ----
+
+pub(crate) async fn chain_cursor(pool: &Pool<Db>, network: &str) -> Result<Option<BlockRef>, StoreError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT block_number, block_hash FROM chain_cursors WHERE network = $1")
+            .bind(network)
+            .fetch_optional(pool)
+            .await?;
+    row.map(|(n, hash)| Ok(BlockRef { number: from_db("block number", n)?, hash })).transpose()
+}
+
+pub(crate) async fn recent_blocks(
+    pool: &Pool<Db>,
+    network: &str,
+    limit: u32,
+) -> Result<Vec<BlockRef>, StoreError> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT block_number, block_hash FROM chain_blocks WHERE network = $1 \
+         ORDER BY block_number DESC LIMIT $2",
+    )
+    .bind(network)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(|(n, hash)| Ok(BlockRef { number: from_db("block number", n)?, hash })).collect()
+}
+
+/// Moves the cursor from `expected` to `to`, or fails with `Conflict("chain_cursor")` when
+/// another scanner moved it first. Runs first in its transaction, so the winner holds the
+/// row and a concurrent loser waits, then misses.
+async fn move_cursor(
+    tx: &mut Tx,
+    network: &str,
+    expected: Option<&BlockRef>,
+    to: &BlockRef,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let n = match expected {
+        None => sqlx::query(
+            "INSERT INTO chain_cursors (network, block_number, block_hash, updated_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (network) DO NOTHING",
+        )
+        .bind(network)
+        .bind(to_db("block number", to.number)?)
+        .bind(&to.hash)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+        Some(e) => sqlx::query(
+            "UPDATE chain_cursors SET block_number = $2, block_hash = $3, updated_at = $4 \
+             WHERE network = $1 AND block_number = $5 AND block_hash = $6",
+        )
+        .bind(network)
+        .bind(to_db("block number", to.number)?)
+        .bind(&to.hash)
+        .bind(ms(now))
+        .bind(to_db("block number", e.number)?)
+        .bind(&e.hash)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected(),
+    };
+    if n == 0 {
+        return Err(StoreError::Conflict("chain_cursor"));
+    }
+    Ok(())
+}
+
+// ---- transfers and the payments they credit ----
+
+/// Records one transfer; `true` when it is new, or re-mined after its block was orphaned
+/// (credited again under the same key, never twice).
+async fn record_transfer(tx: &mut Tx, t: &NewTransfer, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO chain_transfers ({TRANSFER_COLUMNS}, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'seen', $10, $11, $11) \
+         ON CONFLICT (network, tx_hash, log_index) DO NOTHING"
+    ))
+    .bind(&t.network)
+    .bind(&t.tx_hash)
+    .bind(to_db("log index", t.log_index)?)
+    .bind(&t.token)
+    .bind(&t.from)
+    .bind(&t.to)
+    .bind(t.amount.to_string())
+    .bind(to_db("block number", t.block.number)?)
+    .bind(&t.block.hash)
+    .bind(t.payment_id.as_ref().map(ToString::to_string))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if inserted > 0 {
+        return Ok(true);
+    }
+    let remined = sqlx::query(
+        "UPDATE chain_transfers SET block_number = $4, block_hash = $5, status = 'seen', payment_id = $6, \
+         updated_at = $7 WHERE network = $1 AND tx_hash = $2 AND log_index = $3 AND status = 'orphaned'",
+    )
+    .bind(&t.network)
+    .bind(&t.tx_hash)
+    .bind(to_db("log index", t.log_index)?)
+    .bind(to_db("block number", t.block.number)?)
+    .bind(&t.block.hash)
+    .bind(t.payment_id.as_ref().map(ToString::to_string))
+    .bind(ms(now))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(remined > 0)
+}
+
+/// Recomputes a payment's funds from its live transfers at `head`, marks the deep enough ones
+/// confirmed, and applies the totals through the state machine, writing the payment and its
+/// events. A payment without an asset is left alone.
+async fn recompute_payment(
+    tx: &mut Tx,
+    id: &str,
+    network: &str,
+    head: u64,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
+    let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id).fetch_optional(&mut **tx).await?;
+    let Some(row) = row else { return Ok(Vec::new()) };
+    let mut payment = Payment::try_from(row)?;
+    let Some(asset) = &payment.asset else { return Ok(Vec::new()) };
+    let depth = u64::from(asset.confirmations.max(1));
+
+    let rows: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT amount, block_number FROM chain_transfers \
+         WHERE payment_id = $1 AND network = $2 AND status <> 'orphaned'",
+    )
+    .bind(id)
+    .bind(network)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut funds = payd_core::payment::Funds::default();
+    for (amount, block) in rows {
+        let amount: u128 = amount.parse().map_err(|_| crate::rows::corrupt("amount", &amount))?;
+        let confirmations = head.saturating_add(1).saturating_sub(from_db("block number", block)?);
+        let slot = if confirmations >= depth { &mut funds.confirmed } else { &mut funds.pending };
+        *slot = slot.checked_add(amount).ok_or_else(|| crate::rows::corrupt("funds overflow", id))?;
+    }
+    if let Some(deepest) = head.saturating_add(1).checked_sub(depth) {
+        sqlx::query(
+            "UPDATE chain_transfers SET status = 'confirmed', updated_at = $4 \
+             WHERE payment_id = $1 AND network = $2 AND status = 'seen' AND block_number <= $3",
+        )
+        .bind(id)
+        .bind(network)
+        .bind(to_db("block number", deepest)?)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    let (tolerance,): (i64,) = sqlx::query_as("SELECT underpayment_tolerance_bp FROM merchants WHERE id = $1")
+        .bind(payment.merchant_id.to_string())
+        .fetch_one(&mut **tx)
+        .await?;
+    let version = payment.version;
+    let Ok(kinds) = payment.apply_funds(funds, u32::try_from(tolerance).unwrap_or(0), now) else {
+        return Ok(Vec::new());
+    };
+    if payment.version == version {
+        return Ok(Vec::new());
+    }
+    if !update_payment(tx, &payment, version).await? {
+        // The row is locked (PostgreSQL) or the database is (SQLite), so this means a writer
+        // outside the rules; undo the whole step rather than commit a partial one.
+        return Err(StoreError::Contended);
+    }
+    insert_events(tx, &payment, &kinds).await
+}
+
+/// Payments with transfers still short of their depth on `network`.
+async fn confirming_payments(tx: &mut Tx, network: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT payment_id FROM chain_transfers \
+         WHERE network = $1 AND status = 'seen' AND payment_id IS NOT NULL",
+    )
+    .bind(network)
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+pub(crate) async fn commit_scan(pool: &Pool<Db>, c: &ScanCommit) -> Result<ChainChange, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    move_cursor(&mut tx, &c.network, c.expected.as_ref(), &c.cursor, c.now).await?;
+    if let Some(first) = c.blocks.iter().map(|b| b.number).min() {
+        sqlx::query("DELETE FROM chain_blocks WHERE network = $1 AND block_number >= $2")
+            .bind(&c.network)
+            .bind(to_db("block number", first)?)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for b in &c.blocks {
+        sqlx::query("INSERT INTO chain_blocks (network, block_number, block_hash) VALUES ($1, $2, $3)")
+            .bind(&c.network)
+            .bind(to_db("block number", b.number)?)
+            .bind(&b.hash)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM chain_blocks WHERE network = $1 AND block_number < $2")
+        .bind(&c.network)
+        .bind(to_db("block number", c.cursor.number.saturating_sub(c.keep_blocks))?)
+        .execute(&mut *tx)
+        .await?;
+
+    let mut affected = std::collections::BTreeSet::new();
+    let mut change = ChainChange::default();
+    for t in &c.transfers {
+        if record_transfer(&mut tx, t, c.now).await? {
+            change.recorded += 1;
+            if let Some(p) = &t.payment_id {
+                affected.insert(p.to_string());
+            }
+        }
+    }
+    affected.extend(confirming_payments(&mut tx, &c.network).await?);
+    for id in &affected {
+        change.events.extend(recompute_payment(&mut tx, id, &c.network, c.head, c.now).await?);
+    }
+    if let Some(deepest) = c.head.saturating_add(1).checked_sub(u64::from(c.confirmations.max(1))) {
+        sqlx::query(
+            "UPDATE chain_transfers SET status = 'confirmed', updated_at = $3 \
+             WHERE network = $1 AND payment_id IS NULL AND status = 'seen' AND block_number <= $2",
+        )
+        .bind(&c.network)
+        .bind(to_db("block number", deepest)?)
+        .bind(ms(c.now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(change)
+}
+
+pub(crate) async fn rollback_chain(
+    pool: &Pool<Db>,
+    network: &str,
+    expected: &BlockRef,
+    fork: &BlockRef,
+    head: u64,
+    now: DateTime<Utc>,
+) -> Result<ChainChange, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    move_cursor(&mut tx, network, Some(expected), fork, now).await?;
+    let fork_number = to_db("block number", fork.number)?;
+    let affected: Vec<(String,)> = sqlx::query_as(
+        "SELECT DISTINCT payment_id FROM chain_transfers WHERE network = $1 AND block_number > $2 \
+         AND status <> 'orphaned' AND payment_id IS NOT NULL",
+    )
+    .bind(network)
+    .bind(fork_number)
+    .fetch_all(&mut *tx)
+    .await?;
+    let orphaned = sqlx::query(
+        "UPDATE chain_transfers SET status = 'orphaned', updated_at = $3 \
+         WHERE network = $1 AND block_number > $2 AND status <> 'orphaned'",
+    )
+    .bind(network)
+    .bind(fork_number)
+    .bind(ms(now))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query("DELETE FROM chain_blocks WHERE network = $1 AND block_number > $2")
+        .bind(network)
+        .bind(fork_number)
+        .execute(&mut *tx)
+        .await?;
+    let mut change = ChainChange { orphaned: usize::try_from(orphaned).unwrap_or(usize::MAX), ..Default::default() };
+    for (id,) in &affected {
+        change.events.extend(recompute_payment(&mut tx, id, network, head, now).await?);
+    }
+    tx.commit().await?;
+    Ok(change)
+}
+
+pub(crate) async fn transfers_of_payment(
+    pool: &Pool<Db>,
+    id: &PaymentId,
+) -> Result<Vec<StoredTransfer>, StoreError> {
+    let rows: Vec<TransferRow> = sqlx::query_as(&format!(
+        "SELECT {TRANSFER_COLUMNS} FROM chain_transfers WHERE payment_id = $1 \
+         ORDER BY block_number, log_index, tx_hash"
+    ))
+    .bind(id.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(StoredTransfer::try_from).collect()
+}
+
+pub(crate) async fn list_transfers(pool: &Pool<Db>, network: &str) -> Result<Vec<StoredTransfer>, StoreError> {
+    let rows: Vec<TransferRow> = sqlx::query_as(&format!(
+        "SELECT {TRANSFER_COLUMNS} FROM chain_transfers WHERE network = $1 \
+         ORDER BY block_number, log_index, tx_hash"
+    ))
+    .bind(network)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(StoredTransfer::try_from).collect()
+}
+
+// ---- devnet's chain ----
+
+pub(crate) async fn devnet_head(pool: &Pool<Db>) -> Result<Option<BlockRef>, StoreError> {
+    let row: Option<(i64, String)> =
+        sqlx::query_as("SELECT block_number, block_hash FROM devnet_blocks ORDER BY block_number DESC LIMIT 1")
+            .fetch_optional(pool)
+            .await?;
+    row.map(|(n, hash)| Ok(BlockRef { number: from_db("block number", n)?, hash })).transpose()
+}
+
+pub(crate) async fn devnet_block_hash(pool: &Pool<Db>, number: u64) -> Result<Option<String>, StoreError> {
+    let Ok(n) = i64::try_from(number) else { return Ok(None) };
+    let row: Option<(String,)> = sqlx::query_as("SELECT block_hash FROM devnet_blocks WHERE block_number = $1")
+        .bind(n)
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(h,)| h))
+}
+
+pub(crate) async fn devnet_transfers(
+    pool: &Pool<Db>,
+    from: u64,
+    to: u64,
+) -> Result<Vec<DevnetTransfer>, StoreError> {
+    type Row = (String, String, String, String, String, i64, i64, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT t.tx_hash, t.token, t.from_address, t.to_address, t.amount, t.block_number, t.log_index, \
+         b.block_hash FROM devnet_transfers t JOIN devnet_blocks b ON b.block_number = t.block_number \
+         WHERE t.block_number >= $1 AND t.block_number <= $2 ORDER BY t.block_number, t.log_index",
+    )
+    .bind(to_db("block number", from)?)
+    .bind(i64::try_from(to).unwrap_or(i64::MAX))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|(tx_hash, token, from, to, amount, block, log_index, hash)| {
+            Ok(DevnetTransfer {
+                tx_hash,
+                token,
+                from,
+                to,
+                amount: amount.parse().map_err(|_| crate::rows::corrupt("amount", &amount))?,
+                block: Some(BlockRef { number: from_db("block number", block)?, hash }),
+                log_index: Some(from_db("log index", log_index)?),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn devnet_submit(
+    pool: &Pool<Db>,
+    t: &DevnetTransfer,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO devnet_transfers (tx_hash, token, from_address, to_address, amount, block_number, \
+         log_index, created_at) VALUES ($1, $2, $3, $4, $5, NULL, NULL, $6)",
+    )
+    .bind(&t.tx_hash)
+    .bind(&t.token)
+    .bind(&t.from)
+    .bind(&t.to)
+    .bind(t.amount.to_string())
+    .bind(ms(now))
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn devnet_produce_block(
+    pool: &Pool<Db>,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    let (max,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(block_number) FROM devnet_blocks").fetch_one(&mut *tx).await?;
+    let number = max.map_or(0, |m| m.saturating_add(1));
+    // Two producers racing for one number: the primary key lets one win.
+    sqlx::query("INSERT INTO devnet_blocks (block_number, block_hash, created_at) VALUES ($1, $2, $3)")
+        .bind(number)
+        .bind(hash)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+    let mempool: Vec<(String,)> = sqlx::query_as(
+        "SELECT tx_hash FROM devnet_transfers WHERE block_number IS NULL ORDER BY created_at, tx_hash",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (i, (tx_hash,)) in mempool.iter().enumerate() {
+        sqlx::query(
+            "UPDATE devnet_transfers SET block_number = $2, log_index = $3 \
+             WHERE tx_hash = $1 AND block_number IS NULL",
+        )
+        .bind(tx_hash)
+        .bind(number)
+        .bind(i64::try_from(i).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    from_db("block number", number)
+}
+
+pub(crate) async fn devnet_reorg(
+    pool: &Pool<Db>,
+    hashes: &[String],
+    drop_transfers: bool,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    let (max,): (Option<i64>,) =
+        sqlx::query_as("SELECT MAX(block_number) FROM devnet_blocks").fetch_one(&mut *tx).await?;
+    let head = max.ok_or(StoreError::NotFound("devnet block"))?;
+    // Genesis stays: at most every block after it is replaced.
+    let depth = i64::try_from(hashes.len()).unwrap_or(i64::MAX).min(head);
+    let fork = head - depth;
+    let moved = if drop_transfers {
+        "DELETE FROM devnet_transfers WHERE block_number > $1"
+    } else {
+        "UPDATE devnet_transfers SET block_number = NULL, log_index = NULL WHERE block_number > $1"
+    };
+    sqlx::query(moved).bind(fork).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM devnet_blocks WHERE block_number > $1").bind(fork).execute(&mut *tx).await?;
+    for (number, hash) in (fork + 1..=head).zip(hashes) {
+        sqlx::query("INSERT INTO devnet_blocks (block_number, block_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(number)
+            .bind(hash)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    from_db("block number", fork)
+}
+
+pub(crate) async fn devnet_autopay_due(
+    pool: &Pool<Db>,
+    created_before: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<PaymentId>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM payments p WHERE mode = 'test' AND status = 'pending' AND deposit_address IS NOT NULL \
+         AND created_at <= $1 AND NOT EXISTS \
+         (SELECT 1 FROM devnet_transfers t WHERE t.to_address = p.deposit_address) \
+         ORDER BY created_at, id LIMIT $2",
+    )
+    .bind(ms(created_before))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(|(id,)| id.parse().map_err(|_| crate::rows::corrupt("payment id", id))).collect()
+}

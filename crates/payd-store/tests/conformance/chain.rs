@@ -1,0 +1,175 @@
+//! The chain engine's storage: index allocation, cursor compare-and-set, credit-once
+//! transfers with their payment transitions, rollbacks, and devnet's chain.
+
+use std::collections::BTreeSet;
+
+use payd_core::apikey::Mode;
+use payd_core::payment::PaymentStatus;
+use payd_store::chain::{
+    BlockRef, DevnetTransfer, NewDepositAddress, NewTransfer, ScanCommit, TransferStatus,
+};
+use payd_store::{now, Store, StoreError};
+
+use crate::fixtures::{create, merchant, new_payment, DUE};
+
+conformance!(
+    address_indexes_are_handed_out_once_even_concurrently,
+    a_deposit_address_is_recorded_once,
+    a_transfer_is_credited_once_and_a_stale_cursor_commits_nothing,
+    a_rollback_orphans_transfers_and_reverts_their_payment,
+    devnet_mines_its_mempool_and_reorgs_replace_blocks,
+);
+
+async fn address_indexes_are_handed_out_once_even_concurrently(store: Store) {
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move { s.allocate_address_index("xpub-a").await.expect("allocate") }));
+    }
+    let mut got = BTreeSet::new();
+    for t in tasks {
+        assert!(got.insert(t.await.expect("join")), "an index was handed out twice");
+    }
+    assert_eq!(got, (0..20).collect());
+    assert_eq!(store.allocate_address_index("xpub-b").await.expect("allocate"), 0, "one counter per key");
+}
+
+async fn a_deposit_address_is_recorded_once(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let a = NewDepositAddress {
+        address: "0xabc".into(),
+        family: "evm".into(),
+        key_id: "k".into(),
+        index: 7,
+        merchant_id: m.id.clone(),
+        payment_id: None,
+        client_id: Some("client-1".into()),
+    };
+    store.insert_deposit_address(&a, now()).await.expect("insert");
+    assert_eq!(store.get_deposit_address("0xabc").await.expect("get"), Some(a.clone()));
+    let same_address = NewDepositAddress { index: 8, ..a.clone() };
+    assert!(matches!(store.insert_deposit_address(&same_address, now()).await, Err(StoreError::Conflict(_))));
+    let same_index = NewDepositAddress { address: "0xdef".into(), ..a };
+    assert!(matches!(store.insert_deposit_address(&same_index, now()).await, Err(StoreError::Conflict(_))));
+}
+
+fn block(n: u64) -> BlockRef {
+    BlockRef { number: n, hash: format!("0xh{n}") }
+}
+
+fn commit(expected: Option<u64>, to: u64, transfers: Vec<NewTransfer>) -> ScanCommit {
+    ScanCommit {
+        network: "devnet".into(),
+        expected: expected.map(block),
+        cursor: block(to),
+        blocks: (expected.map_or(0, |e| e + 1)..=to).map(block).collect(),
+        transfers,
+        head: to,
+        confirmations: 1,
+        keep_blocks: 128,
+        now: now(),
+    }
+}
+
+fn transfer(tx: &str, n: u64, to: &str, payment: Option<&payd_core::ids::PaymentId>) -> NewTransfer {
+    NewTransfer {
+        network: "devnet".into(),
+        tx_hash: tx.into(),
+        log_index: 0,
+        token: "USDC".into(),
+        from: "0xfrom".into(),
+        to: to.into(),
+        amount: DUE,
+        block: block(n),
+        payment_id: payment.cloned(),
+    }
+}
+
+async fn a_transfer_is_credited_once_and_a_stale_cursor_commits_nothing(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let p = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let t = transfer("0xt1", 1, "0xaddr", Some(&p.id));
+
+    let change = store.commit_scan(&commit(None, 1, vec![t.clone()])).await.expect("commit");
+    assert_eq!((change.recorded, change.events.len()), (1, 1));
+    let after = store.get_payment(&p.id).await.expect("get").expect("payment");
+    assert_eq!((after.status, after.funds.confirmed), (PaymentStatus::Completed, DUE));
+    assert_eq!(store.chain_cursor("devnet").await.expect("cursor"), Some(block(1)));
+
+    // A second scanner that read the old cursor: refused, nothing written.
+    let stale = store.commit_scan(&commit(None, 1, vec![t.clone()])).await;
+    assert!(matches!(stale, Err(StoreError::Conflict("chain_cursor"))), "{stale:?}");
+    // The same transfer seen again by a later step: not credited twice.
+    let again = store.commit_scan(&commit(Some(1), 2, vec![t])).await.expect("commit");
+    assert_eq!((again.recorded, again.events.len()), (0, 0));
+    let after = store.get_payment(&p.id).await.expect("get").expect("payment");
+    assert_eq!(after.funds.confirmed, DUE);
+    assert_eq!(store.transfers_of_payment(&p.id).await.expect("transfers").len(), 1);
+    assert_eq!(store.recent_blocks("devnet", 10).await.expect("blocks"), vec![block(2), block(1), block(0)]);
+}
+
+async fn a_rollback_orphans_transfers_and_reverts_their_payment(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let p = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    store.commit_scan(&commit(None, 0, vec![])).await.expect("commit");
+    store
+        .commit_scan(&commit(Some(0), 2, vec![transfer("0xt", 2, "0xa", Some(&p.id))]))
+        .await
+        .expect("commit");
+    assert_eq!(store.get_payment(&p.id).await.expect("get").expect("p").status, PaymentStatus::Completed);
+
+    let change = store.rollback_chain("devnet", &block(2), &block(1), 2, now()).await.expect("rollback");
+    assert_eq!(change.orphaned, 1);
+    assert_eq!(change.events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["payment.reverted"]);
+    let after = store.get_payment(&p.id).await.expect("get").expect("p");
+    assert_eq!((after.status, after.funds.total()), (PaymentStatus::Pending, 0));
+    assert_eq!(store.chain_cursor("devnet").await.expect("cursor"), Some(block(1)));
+    assert_eq!(store.recent_blocks("devnet", 10).await.expect("blocks"), vec![block(1), block(0)]);
+    let ts = store.transfers_of_payment(&p.id).await.expect("transfers");
+    assert_eq!(ts[0].status, TransferStatus::Orphaned);
+
+    // Re-mined in block 3 under the same key: the orphaned row is credited again.
+    let remined = BlockRef { number: 3, hash: "0xnew3".into() };
+    let t = NewTransfer { block: remined.clone(), ..transfer("0xt", 3, "0xa", Some(&p.id)) };
+    let mut c = commit(Some(1), 3, vec![t]);
+    c.cursor = remined;
+    let change = store.commit_scan(&c).await.expect("commit");
+    assert_eq!(change.recorded, 1);
+    let ts = store.transfers_of_payment(&p.id).await.expect("transfers");
+    assert_eq!((ts.len(), ts[0].status, ts[0].transfer.block.number), (1, TransferStatus::Confirmed, 3));
+    assert_eq!(store.get_payment(&p.id).await.expect("get").expect("p").funds.confirmed, DUE);
+}
+
+async fn devnet_mines_its_mempool_and_reorgs_replace_blocks(store: Store) {
+    assert_eq!(store.devnet_head().await.expect("head"), None);
+    assert_eq!(store.devnet_produce_block("0xg", now()).await.expect("genesis"), 0);
+    for (i, tx) in ["0x1", "0x2"].iter().enumerate() {
+        let t = DevnetTransfer {
+            tx_hash: (*tx).into(),
+            token: "USDC".into(),
+            from: "0xf".into(),
+            to: "0xa".into(),
+            amount: 1 + i as u128,
+            block: None,
+            log_index: None,
+        };
+        store.devnet_submit(&t, now()).await.expect("submit");
+    }
+    assert_eq!(store.devnet_produce_block("0xb1", now()).await.expect("mine"), 1);
+    let mined = store.devnet_transfers(0, 1).await.expect("transfers");
+    assert_eq!(
+        mined.iter().map(|t| (t.log_index, t.amount)).collect::<Vec<_>>(),
+        [(Some(0), 1), (Some(1), 2)]
+    );
+    assert_eq!(mined[0].block, Some(BlockRef { number: 1, hash: "0xb1".into() }));
+    // The same number again (a second producer): refused.
+    assert!(store.devnet_produce_block("0xb1", now()).await.is_ok(), "the next number is 2");
+
+    let fork = store.devnet_reorg(&["0xr1".into(), "0xr2".into()], false, now()).await.expect("reorg");
+    assert_eq!(fork, 0);
+    assert_eq!(store.devnet_block_hash(1).await.expect("hash"), Some("0xr1".into()));
+    assert_eq!(store.devnet_head().await.expect("head").map(|b| b.number), Some(2));
+    assert!(store.devnet_transfers(0, 2).await.expect("transfers").is_empty(), "back in the mempool");
+    store.devnet_produce_block("0xb3", now()).await.expect("mine");
+    assert_eq!(store.devnet_transfers(3, 3).await.expect("transfers").len(), 2, "re-mined");
+}
