@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod fx;
 pub mod http;
 pub mod keys;
 pub mod workers;

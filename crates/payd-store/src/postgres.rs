@@ -8,3 +8,10 @@ const BEGIN: &str = "BEGIN";
 const LOCK_ROW: &str = " FOR UPDATE";
 
 include!("ops.rs");
+
+/// Products, customers and merchant settings.
+pub(crate) mod catalog {
+    use super::Db;
+
+    include!("ops_catalog.rs");
+}

@@ -9,3 +9,10 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 const LOCK_ROW: &str = "";
 
 include!("ops.rs");
+
+/// Products, customers and merchant settings.
+pub(crate) mod catalog {
+    use super::Db;
+
+    include!("ops_catalog.rs");
+}

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod astrapay;
 mod auth;
 mod cli;
 mod expiry;
