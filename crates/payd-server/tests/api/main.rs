@@ -9,6 +9,7 @@ mod astrapay;
 mod auth;
 mod cli;
 mod expiry;
+mod fx;
 mod idempotency;
 mod payments;
 mod validation;
