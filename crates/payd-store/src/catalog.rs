@@ -60,6 +60,16 @@ impl Store {
         dispatch!(self, catalog::set_merchant_min_amount(merchant, min_usd.map(|d| d.to_string()), now))
     }
 
+    /// Sets (or clears) a merchant's settlement asset as `(token, network)`.
+    pub async fn set_merchant_settlement(
+        &self,
+        merchant: &MerchantId,
+        asset: Option<(String, String)>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, catalog::set_merchant_settlement(merchant, asset, now))
+    }
+
     /// A merchant's minimum payment in USD, if one is set.
     pub async fn merchant_min_amount(&self, merchant: &MerchantId) -> Result<Option<Decimal>, StoreError> {
         let text: Option<String> = dispatch!(self, catalog::merchant_min_amount(merchant))?;

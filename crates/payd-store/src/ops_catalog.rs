@@ -206,3 +206,21 @@ pub(crate) async fn merchant_min_amount(pool: &Pool<Db>, merchant: &MerchantId) 
         .await?;
     Ok(row.and_then(|(v,)| v))
 }
+
+pub(crate) async fn set_merchant_settlement(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+    asset: Option<(String, String)>,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let (token, network) = asset.unzip();
+    let n = sqlx::query("UPDATE merchants SET settlement_token = $2, settlement_network = $3, updated_at = $4 WHERE id = $1")
+        .bind(merchant.to_string())
+        .bind(token)
+        .bind(network)
+        .bind(ms(now))
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}

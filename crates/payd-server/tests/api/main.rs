@@ -11,5 +11,6 @@ mod cli;
 mod expiry;
 mod fx;
 mod idempotency;
+mod mutopay;
 mod payments;
 mod validation;

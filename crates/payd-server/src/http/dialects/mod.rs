@@ -3,6 +3,7 @@
 //! calls the same engine as the native API and holds no business rule of its own.
 
 pub mod astrapay;
+pub mod mutopay;
 
 use axum::Router;
 
@@ -10,5 +11,5 @@ use crate::app::AppState;
 
 /// Every dialect's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(astrapay::routes())
+    Router::new().merge(astrapay::routes()).merge(mutopay::routes())
 }
