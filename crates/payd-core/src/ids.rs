@@ -109,6 +109,14 @@ typed_id!(
     /// An event in a payment's history (the webhook outbox).
     EventId, "evt_", "event"
 );
+typed_id!(
+    /// A product a payment can be created from (AstraPay `product_id`).
+    ProductId, "prod_", "product"
+);
+typed_id!(
+    /// A merchant's customer record (Paygentic `customerId`).
+    CustomerId, "cus_", "customer"
+);
 
 #[cfg(test)]
 mod tests {

@@ -6,8 +6,10 @@
 //! transition returns the events it emits ([`payment`]).
 
 pub mod apikey;
+pub mod catalog;
 pub mod crypto;
 pub mod event;
+pub mod fx;
 pub mod ids;
 pub mod merchant;
 pub mod money;

@@ -93,6 +93,33 @@ pub fn network(id: &str) -> Option<&'static Network> {
     NETWORKS.iter().find(|n| n.id == id)
 }
 
+/// Other names the dialects use for networks: chain tickers (AstraPay-style `ETH`) and token
+/// standards (AlpPay's `TRC20`, `ERC20`, `BEP20`).
+const NETWORK_ALIASES: &[(&str, &str)] = &[
+    ("eth", "ethereum"),
+    ("erc20", "ethereum"),
+    ("mainnet", "ethereum"),
+    ("matic", "polygon"),
+    ("pol", "polygon"),
+    ("arb", "arbitrum"),
+    ("arbitrum-one", "arbitrum"),
+    ("op", "optimism"),
+    ("bnb", "bsc"),
+    ("bep20", "bsc"),
+    ("avax", "avalanche"),
+    ("trx", "tron"),
+    ("trc20", "tron"),
+    ("sol", "solana"),
+    ("spl", "solana"),
+];
+
+/// Resolves any accepted spelling of a network (canonical id or alias, any case).
+pub fn resolve_network(name: &str) -> Option<&'static Network> {
+    let lower = name.trim().to_ascii_lowercase();
+    let id = NETWORK_ALIASES.iter().find(|(alias, _)| *alias == lower).map_or(lower.as_str(), |(_, id)| id);
+    network(id)
+}
+
 /// Looks up a token by ticker (upper case) and canonical network id.
 pub fn token(symbol: &str, network: &str) -> Option<&'static Token> {
     TOKENS.iter().find(|t| t.symbol == symbol && t.network == network)
@@ -107,6 +134,20 @@ mod tests {
         for t in TOKENS {
             assert!(network(t.network).is_some(), "{} on {}", t.symbol, t.network);
         }
+    }
+
+    #[test]
+    fn dialect_spellings_resolve_to_canonical_networks() {
+        for (name, id) in [
+            ("BASE", "base"),
+            ("TRC20", "tron"),
+            ("ERC20", "ethereum"),
+            ("BEP20", "bsc"),
+            ("Polygon", "polygon"),
+        ] {
+            assert_eq!(resolve_network(name).map(|n| n.id), Some(id), "{name}");
+        }
+        assert!(resolve_network("mars").is_none());
     }
 
     #[test]

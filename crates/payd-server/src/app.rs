@@ -13,7 +13,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use crate::config::{Config, FxConfig};
+use crate::fx::{FxProvider, HttpRates};
+use crate::http::ratelimit::RateLimits;
 use crate::{bootstrap, http, keys, workers};
 
 /// What every handler can reach.
@@ -25,6 +27,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The master key (opens signing secrets).
     pub master_key: Arc<MasterKey>,
+    /// Exchange rates.
+    pub fx: Arc<FxProvider>,
+    /// Per-key request limits.
+    pub rate_limits: Arc<RateLimits>,
 }
 
 /// A built, bound, not yet running server.
@@ -53,7 +59,11 @@ impl Application {
             // Bound to port 0 with no public URL given: point links at the real port.
             config.public_url = format!("http://{}:{port}", config.listen.ip());
         }
-        let state = AppState { store, config: Arc::new(config), master_key: Arc::new(master_key) };
+        let fx = Arc::new(fx_provider(&config.fx)?);
+        let r = config.rate_limits;
+        let rate_limits = Arc::new(RateLimits::new(r.native, r.astrapay, r.mutopay, r.paygentic, r.alppay));
+        let state =
+            AppState { store, config: Arc::new(config), master_key: Arc::new(master_key), fx, rate_limits };
         Ok(Application { listener, state, port, demo })
     }
 
@@ -113,6 +123,19 @@ fn spawn_devnet(workers: &mut JoinSet<()>, state: &AppState, cancel: &Cancellati
     if let Some(after) = state.config.devnet_autopay {
         workers.spawn(workers::devnet::autopay(store.clone(), after, interval, cancel.clone()));
     }
+}
+
+/// Builds the configured exchange-rate provider.
+pub fn fx_provider(config: &FxConfig) -> anyhow::Result<FxProvider> {
+    Ok(match config {
+        FxConfig::Static(table) => {
+            let usd = payd_core::money::Currency::USD;
+            FxProvider::Static(table.iter().map(|(c, r)| ((*c, usd), *r)).collect())
+        }
+        FxConfig::Http { url, ttl } => {
+            FxProvider::Http(HttpRates::new(url.clone(), *ttl).context("fx http client")?)
+        }
+    })
 }
 
 /// Opens the configured store.

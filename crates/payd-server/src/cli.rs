@@ -74,6 +74,19 @@ enum MerchantCommand {
     },
     /// Suspend a merchant: its keys get 403 until it is activated again.
     Suspend(MerchantRef),
+    /// Change a merchant's settings.
+    Configure {
+        /// Merchant id (mer_…).
+        id: String,
+        /// Smallest payment accepted, in USD (MutoPay's channel minimum), or `none`.
+        #[arg(long, value_name = "USD")]
+        min_amount: Option<String>,
+        /// Preferred stablecoin as TOKEN/NETWORK (e.g. USDC/base), or `none`.
+        #[arg(long, value_name = "TOKEN/NETWORK")]
+        settlement: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Reactivate a suspended merchant.
     Activate(MerchantRef),
 }
@@ -224,6 +237,7 @@ fn merchant_json(m: &payd_core::merchant::Merchant) -> serde_json::Value {
         "site_url": m.site_url,
         "logo_url": m.logo_url,
         "status": m.status.as_str(),
+        "settlement": m.settlement_asset.as_ref().map(|(t, n)| format!("{t}/{n}")),
     })
 }
 
@@ -256,6 +270,47 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                 merchant_json(&m),
                 format!("created merchant {} (account {})", m.id, m.account_id),
             );
+        }
+        MerchantCommand::Configure { id, min_amount, settlement, json: json_out } => {
+            let id: MerchantId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a merchant id"))?;
+            let now = payd_store::now();
+            if store.get_merchant(&id).await?.is_none() {
+                anyhow::bail!("no merchant {id}");
+            }
+            if let Some(min) = min_amount {
+                let value = match min.as_str() {
+                    "none" => None,
+                    text => Some(
+                        payd_core::money::Money::parse(text, payd_core::money::Currency::USD)
+                            .map_err(|e| anyhow::anyhow!("--min-amount: {e}"))?
+                            .amount,
+                    ),
+                };
+                store.set_merchant_min_amount(&id, value, now).await?;
+            }
+            if let Some(asset) = settlement {
+                let value = match asset.as_str() {
+                    "none" => None,
+                    text => {
+                        let (token, network) = text.split_once('/').ok_or_else(|| {
+                            anyhow::anyhow!("--settlement: write TOKEN/NETWORK, e.g. USDC/base")
+                        })?;
+                        let net = payd_core::registry::resolve_network(network)
+                            .ok_or_else(|| anyhow::anyhow!("--settlement: unknown network `{network}`"))?;
+                        let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id)
+                            .ok_or_else(|| {
+                                anyhow::anyhow!("--settlement: {token} is not supported on {}", net.id)
+                            })?;
+                        Some((tok.symbol.to_owned(), net.id.to_owned()))
+                    }
+                };
+                store.set_merchant_settlement(&id, value, now).await?;
+            }
+            let m = store.get_merchant(&id).await?.with_context(|| format!("no merchant {id}"))?;
+            let min = store.merchant_min_amount(&id).await?;
+            let mut out = merchant_json(&m);
+            out["min_amount_usd"] = json!(min.map(|d| d.to_string()));
+            print(json_out, out, format!("merchant {} configured", m.id));
         }
         MerchantCommand::Suspend(r) => set_status(&store, r, MerchantStatus::Suspended).await?,
         MerchantCommand::Activate(r) => set_status(&store, r, MerchantStatus::Active).await?,

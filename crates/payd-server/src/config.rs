@@ -48,6 +48,45 @@ pub struct Config {
     pub devnet_autopay: Option<Duration>,
     /// How long after expiry a payment's address still records late money against it.
     pub monitoring_window: Duration,
+    /// Where exchange rates come from.
+    pub fx: FxConfig,
+    /// Requests per minute per API key, by API surface.
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Requests per minute per key on each API surface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// payd's own API.
+    pub native: u32,
+    /// AstraPay (its documented limit: 100).
+    pub astrapay: u32,
+    /// MutoPay.
+    pub mutopay: u32,
+    /// Paygentic.
+    pub paygentic: u32,
+    /// AlpPay.
+    pub alppay: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig { native: 1200, astrapay: 100, mutopay: 600, paygentic: 600, alppay: 600 }
+    }
+}
+
+/// Exchange-rate settings. Rates convert into USD, the peg of every stablecoin payd ships.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FxConfig {
+    /// A fixed table: USD per unit of each listed currency.
+    Static(Vec<(payd_core::money::Currency, rust_decimal::Decimal)>),
+    /// An HTTP provider (`{from}`/`{to}` in the URL), cached for `ttl`.
+    Http {
+        /// URL template.
+        url: String,
+        /// Cache lifetime per pair.
+        ttl: Duration,
+    },
 }
 
 /// The `payd.toml` file. Unknown keys are errors: a typo must not silently mean "default".
@@ -59,6 +98,8 @@ struct FileConfig {
     security: Option<SecuritySection>,
     payments: Option<PaymentsSection>,
     devnet: Option<DevnetSection>,
+    fx: Option<FxSection>,
+    rate_limits: Option<std::collections::BTreeMap<String, u32>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,6 +107,16 @@ struct FileConfig {
 struct DevnetSection {
     block_ms: Option<u64>,
     autopay_secs: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FxSection {
+    provider: Option<String>,
+    /// Written as strings (`EUR = "1.08"`): a TOML float would be a binary approximation.
+    rates: Option<std::collections::BTreeMap<String, String>>,
+    url: Option<String>,
+    ttl_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -137,6 +188,11 @@ struct Raw {
     devnet_block_ms: Option<String>,
     devnet_autopay_secs: Option<String>,
     monitoring_window_secs: Option<String>,
+    fx_provider: Option<String>,
+    fx_rates: Option<Vec<(String, String)>>,
+    fx_url: Option<String>,
+    fx_ttl_secs: Option<String>,
+    rate_limits: Vec<(String, String)>,
 }
 
 impl Config {
@@ -181,6 +237,28 @@ impl Config {
                 "PAYD_DEVNET_BLOCK_MS" => raw.devnet_block_ms = Some(v.clone()),
                 "PAYD_DEVNET_AUTOPAY_SECS" => raw.devnet_autopay_secs = Some(v.clone()),
                 "PAYD_MONITORING_WINDOW_SECS" => raw.monitoring_window_secs = Some(v.clone()),
+                "PAYD_FX_PROVIDER" => raw.fx_provider = Some(v.clone()),
+                "PAYD_FX_URL" => raw.fx_url = Some(v.clone()),
+                "PAYD_FX_TTL_SECS" => raw.fx_ttl_secs = Some(v.clone()),
+                // `astrapay=100,native=1200`
+                "PAYD_RATE_LIMITS" => {
+                    raw.rate_limits.extend(v.split(',').filter(|p| !p.trim().is_empty()).map(|p| {
+                        let (k, n) = p.split_once('=').unwrap_or((p, ""));
+                        (k.trim().to_owned(), n.trim().to_owned())
+                    }))
+                }
+                // `EUR=1.08,GBP=1.27`
+                "PAYD_FX_RATES" => {
+                    raw.fx_rates = Some(
+                        v.split(',')
+                            .filter(|p| !p.trim().is_empty())
+                            .map(|p| {
+                                let (c, r) = p.split_once('=').unwrap_or((p, ""));
+                                (c.trim().to_owned(), r.trim().to_owned())
+                            })
+                            .collect(),
+                    )
+                }
                 // PAYD_LOG is read by the logger; other PAYD_ names belong to later settings.
                 _ => {}
             }
@@ -240,6 +318,16 @@ impl Raw {
         let devnet = f.devnet.unwrap_or_default();
         set(&mut self.devnet_block_ms, devnet.block_ms.map(|v| v.to_string()));
         set(&mut self.devnet_autopay_secs, devnet.autopay_secs.map(|v| v.to_string()));
+        let fx = f.fx.unwrap_or_default();
+        set(&mut self.fx_provider, fx.provider);
+        set(&mut self.fx_url, fx.url);
+        set(&mut self.fx_ttl_secs, fx.ttl_secs.map(|v| v.to_string()));
+        if let Some(rates) = fx.rates {
+            self.fx_rates = Some(rates.into_iter().collect());
+        }
+        for (k, n) in f.rate_limits.unwrap_or_default() {
+            self.rate_limits.push((k, n.to_string()));
+        }
     }
 
     fn validate(self, mut errors: Vec<String>) -> Result<Config, ConfigError> {
@@ -325,6 +413,61 @@ impl Raw {
                 true
             }
         };
+        let fx_ttl = num(&mut errors, "fx ttl secs", self.fx_ttl_secs, 600u64, 1, 86400);
+        let fx = match self.fx_provider.as_deref().unwrap_or("static") {
+            "static" => {
+                let mut table = Vec::new();
+                for (code, rate) in self.fx_rates.unwrap_or_default() {
+                    match (payd_core::money::Currency::from_code(&code), crate::fx::parse_rate(&rate)) {
+                        (Some(c), Some(r)) => table.push((c, r)),
+                        (None, _) => {
+                            errors.push(format!("fx rates: `{code}` is not an ISO-4217 currency code"))
+                        }
+                        (_, None) => {
+                            errors.push(format!("fx rates: {code} = `{rate}` is not a positive decimal"))
+                        }
+                    }
+                }
+                FxConfig::Static(table)
+            }
+            "http" => match self.fx_url {
+                Some(url)
+                    if url.contains("{from}") && url.contains("{to}") && url::Url::parse(&url).is_ok() =>
+                {
+                    FxConfig::Http { url, ttl: Duration::from_secs(fx_ttl) }
+                }
+                _ => {
+                    errors.push("fx url must be an http(s) URL containing {from} and {to}".to_owned());
+                    FxConfig::Static(Vec::new())
+                }
+            },
+            other => {
+                errors.push(format!("fx provider must be static or http (got `{other}`)"));
+                FxConfig::Static(Vec::new())
+            }
+        };
+        let mut rate_limits = RateLimitConfig::default();
+        for (surface, n) in &self.rate_limits {
+            let slot = match surface.as_str() {
+                "native" => &mut rate_limits.native,
+                "astrapay" => &mut rate_limits.astrapay,
+                "mutopay" => &mut rate_limits.mutopay,
+                "paygentic" => &mut rate_limits.paygentic,
+                "alppay" => &mut rate_limits.alppay,
+                other => {
+                    errors.push(format!(
+                        "rate limits: unknown API `{other}` (native, astrapay, mutopay, paygentic, alppay)"
+                    ));
+                    continue;
+                }
+            };
+            match n.parse::<u32>() {
+                Ok(v) if (1..=1_000_000).contains(&v) => *slot = v,
+                _ => errors.push(format!(
+                    "rate limits: {surface} must be 1 to 1000000 requests per minute (got `{n}`)"
+                )),
+            }
+        }
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -344,6 +487,8 @@ impl Raw {
             devnet_block_interval: Duration::from_millis(devnet_block_ms),
             devnet_autopay: (devnet_autopay_secs > 0).then(|| Duration::from_secs(devnet_autopay_secs)),
             monitoring_window: Duration::from_secs(monitoring_window_secs),
+            fx,
+            rate_limits,
         })
     }
 }
@@ -388,6 +533,22 @@ mod tests {
         );
         let msg = e.err().map(|e| e.0).unwrap_or_default();
         assert_eq!(msg.len(), 3, "{msg:?}");
+    }
+
+    #[test]
+    fn fx_rates_are_read_exactly_and_checked() {
+        let c = Config::load_from(&Overrides::default(), &env(&[("PAYD_FX_RATES", "EUR=1.0833,GBP=1.27")]));
+        let FxConfig::Static(table) = c.map(|c| c.fx).unwrap_or(FxConfig::Static(vec![])) else {
+            panic!("static expected")
+        };
+        assert_eq!(
+            table.iter().map(|(c, r)| format!("{c}={r}")).collect::<Vec<_>>(),
+            ["EUR=1.0833", "GBP=1.27"]
+        );
+        let e = Config::load_from(&Overrides::default(), &env(&[("PAYD_FX_RATES", "EUR=abc,XYZ=1")]));
+        assert_eq!(e.err().map(|e| e.0.len()), Some(2));
+        let e = Config::load_from(&Overrides::default(), &env(&[("PAYD_FX_PROVIDER", "http")]));
+        assert!(e.is_err());
     }
 
     #[test]

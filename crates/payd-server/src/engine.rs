@@ -3,12 +3,14 @@
 
 use chrono::{DateTime, Utc};
 use payd_core::ids::PaymentId;
-use payd_core::money::Money;
-use payd_core::payment::{generate_slug, AssetQuote, NewPayment, Payment, TransitionError};
+use payd_core::money::{Currency, Money};
+use payd_core::payment::{generate_slug, AssetQuote, FxQuote, NewPayment, Payment, TransitionError};
 use payd_core::registry;
 use payd_core::token::to_base_units_ceil;
 use payd_store::{CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
 use sha2::{Digest, Sha256};
+
+use crate::fx::FxProvider;
 
 /// Why an asset could not be quoted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,25 +39,68 @@ pub enum QuoteError {
     OutOfRange(String),
 }
 
-/// Fixes the token, network and amount due for a price. Token tickers are matched upper
-/// case and networks lower case, as the registry keeps them. A stablecoin pegged to the
-/// price's currency is quoted 1:1, exactly; the remainder below one base unit rounds up.
-pub fn quote(token: &str, network: &str, price: &Money) -> Result<AssetQuote, QuoteError> {
-    let network_id = network.to_ascii_lowercase();
-    let net = registry::network(&network_id).ok_or_else(|| QuoteError::UnknownNetwork(network.to_owned()))?;
-    let symbol = token.to_ascii_uppercase();
-    let tok = registry::token(&symbol, net.id).ok_or_else(|| QuoteError::UnsupportedAsset {
-        token: token.to_owned(),
-        network: network.to_owned(),
-    })?;
-    if tok.pegged_to != price.currency.code() {
-        return Err(QuoteError::NoFxRate {
-            from: price.currency.code().to_owned(),
-            to: tok.pegged_to.to_owned(),
-        });
+/// Fixes the token, network and amount due for a price, converting with `fx` when the price
+/// is not in the token's peg currency (the rounding rule is in [`payd_core::fx`]). Token
+/// tickers are matched upper case and networks lower case, as the registry keeps them. A
+/// stablecoin pegged to the price's currency is quoted 1:1, exactly.
+pub async fn quote_with_fx(
+    fx: &FxProvider,
+    token: &str,
+    network: &str,
+    price: &Money,
+) -> Result<(AssetQuote, Option<FxQuote>), QuoteError> {
+    let (tok, _) = resolve(token, network)?;
+    let no_rate =
+        || QuoteError::NoFxRate { from: price.currency.code().to_owned(), to: tok.pegged_to.to_owned() };
+    let peg = Currency::from_code(tok.pegged_to).ok_or_else(no_rate)?;
+    if peg == price.currency {
+        return Ok((quote(token, network, price, None)?, None));
     }
-    let amount_due =
-        to_base_units_ceil(price.amount, tok.decimals).map_err(|_| QuoteError::OutOfRange(symbol.clone()))?;
+    let rate = fx.rate(price.currency, peg).await.map_err(|_| no_rate())?;
+    let converted = rate
+        .convert(price.amount, price.currency, peg)
+        .map_err(|_| QuoteError::OutOfRange(tok.symbol.to_owned()))?;
+    let fx_quote = FxQuote {
+        rate: rate.rate,
+        source: rate.source.clone(),
+        quote_currency: peg.code().to_owned(),
+        quote_amount: converted,
+    };
+    Ok((quote(token, network, price, Some(&fx_quote))?, Some(fx_quote)))
+}
+
+fn resolve(
+    token: &str,
+    network: &str,
+) -> Result<(&'static registry::Token, &'static registry::Network), QuoteError> {
+    let net =
+        registry::resolve_network(network).ok_or_else(|| QuoteError::UnknownNetwork(network.to_owned()))?;
+    let tok = registry::token(&token.to_ascii_uppercase(), net.id).ok_or_else(|| {
+        QuoteError::UnsupportedAsset { token: token.to_owned(), network: network.to_owned() }
+    })?;
+    Ok((tok, net))
+}
+
+/// Quotes a price in the token's peg currency, or already converted (`fx`).
+pub fn quote(
+    token: &str,
+    network: &str,
+    price: &Money,
+    fx: Option<&FxQuote>,
+) -> Result<AssetQuote, QuoteError> {
+    let (tok, net) = resolve(token, network)?;
+    let amount = match fx {
+        Some(q) if q.quote_currency == tok.pegged_to => q.quote_amount,
+        None if tok.pegged_to == price.currency.code() => price.amount,
+        _ => {
+            return Err(QuoteError::NoFxRate {
+                from: price.currency.code().to_owned(),
+                to: tok.pegged_to.to_owned(),
+            })
+        }
+    };
+    let amount_due = to_base_units_ceil(amount, tok.decimals)
+        .map_err(|_| QuoteError::OutOfRange(tok.symbol.to_owned()))?;
     Ok(AssetQuote {
         token: tok.symbol.to_owned(),
         network: net.id.to_owned(),
@@ -154,21 +199,21 @@ mod tests {
 
     #[test]
     fn a_usd_price_quotes_exactly_in_each_tokens_decimals() {
-        let q = quote("usdc", "BASE", &usd("49.99"));
+        let q = quote("usdc", "BASE", &usd("49.99"), None);
         assert_eq!(
             q.as_ref().map(|q| (q.amount_due, q.network.as_str(), q.token.as_str())),
             Ok((49_990_000, "base", "USDC"))
         );
-        let q = quote("USDT", "bsc", &usd("49.99"));
+        let q = quote("USDT", "bsc", &usd("49.99"), None);
         assert_eq!(q.map(|q| q.amount_due), Ok(49_990_000_000_000_000_000));
     }
 
     #[test]
     fn unknown_assets_and_missing_rates_are_refused() {
-        assert!(matches!(quote("USDC", "mars", &usd("1")), Err(QuoteError::UnknownNetwork(_))));
-        assert!(matches!(quote("DOGE", "base", &usd("1")), Err(QuoteError::UnsupportedAsset { .. })));
+        assert!(matches!(quote("USDC", "mars", &usd("1"), None), Err(QuoteError::UnknownNetwork(_))));
+        assert!(matches!(quote("DOGE", "base", &usd("1"), None), Err(QuoteError::UnsupportedAsset { .. })));
         let eur = Money::parse("1", Currency::from_code("EUR").unwrap_or(Currency::USD));
-        assert!(matches!(eur.map(|m| quote("USDC", "base", &m)), Ok(Err(QuoteError::NoFxRate { .. }))));
+        assert!(matches!(eur.map(|m| quote("USDC", "base", &m, None)), Ok(Err(QuoteError::NoFxRate { .. }))));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod devnet_cli;
 pub mod engine;
+pub mod fx;
 pub mod http;
 pub mod keys;
 pub mod workers;

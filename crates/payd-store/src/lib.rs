@@ -6,6 +6,17 @@
 //! invariants live in the schema as constraints: one payment per (merchant, mode, idempotency
 //! key), unique slugs, unique key hashes.
 
+/// Calls the same query function on whichever backend the store runs.
+macro_rules! dispatch {
+    ($self:ident, $($f:ident)::+ ( $($arg:expr),* )) => {
+        match $self {
+            Store::Sqlite(p) => sqlite::$($f)::+(p, $($arg),*).await,
+            Store::Postgres(p) => postgres::$($f)::+(p, $($arg),*).await,
+        }
+    };
+}
+
+mod catalog;
 pub mod chain;
 mod postgres;
 mod rows;
@@ -146,6 +157,13 @@ pub struct PaymentFilter {
     pub mode: Mode,
     /// Only this status.
     pub status: Option<PaymentStatus>,
+    /// Only one of these statuses (when not empty).
+    pub any_status: Vec<PaymentStatus>,
+    /// Only payments with (or without) the `underpaid` flag.
+    pub underpaid: Option<bool>,
+    /// Only payments whose id, slug, customer email or customer name matches (email and id
+    /// exactly, names by substring).
+    pub search: Option<String>,
     /// Only this reference.
     pub reference: Option<String>,
     /// Created at or after.
@@ -156,6 +174,28 @@ pub struct PaymentFilter {
     pub before: Option<(DateTime<Utc>, PaymentId)>,
     /// Page size.
     pub limit: u32,
+    /// Rows to skip (offset pagination, for dialects that page by number).
+    pub offset: u32,
+}
+
+impl PaymentFilter {
+    /// Every payment of these merchants in `mode`, first page of 20.
+    pub fn new(merchant_ids: Vec<MerchantId>, mode: Mode) -> Self {
+        PaymentFilter {
+            merchant_ids,
+            mode,
+            status: None,
+            any_status: Vec::new(),
+            underpaid: None,
+            search: None,
+            reference: None,
+            created_gte: None,
+            created_lte: None,
+            before: None,
+            limit: 20,
+            offset: 0,
+        }
+    }
 }
 
 /// Connection settings beyond the URL.
@@ -187,15 +227,6 @@ pub enum Store {
     Sqlite(SqlitePool),
     /// PostgreSQL.
     Postgres(PgPool),
-}
-
-macro_rules! dispatch {
-    ($self:ident, $f:ident ( $($arg:expr),* )) => {
-        match $self {
-            Store::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
-            Store::Postgres(p) => postgres::$f(p, $($arg),*).await,
-        }
-    };
 }
 
 impl Store {
@@ -341,6 +372,11 @@ impl Store {
     /// A payment by its public slug.
     pub async fn get_payment_by_slug(&self, slug: &str) -> Result<Option<Payment>, StoreError> {
         dispatch!(self, get_payment_by_slug(slug))
+    }
+
+    /// How many payments match `filter` (ignoring its cursor, limit and offset).
+    pub async fn count_payments(&self, filter: &PaymentFilter) -> Result<i64, StoreError> {
+        dispatch!(self, count_payments(filter))
     }
 
     /// Payments matching `filter`, newest first.

@@ -404,11 +404,9 @@ pub(crate) async fn get_payment_by_slug(pool: &Pool<Db>, slug: &str) -> Result<O
     row.map(Payment::try_from).transpose()
 }
 
-pub(crate) async fn list_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result<Vec<Payment>, StoreError> {
-    if f.merchant_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE mode = "));
+/// Appends the WHERE conditions of `f` (everything but the cursor and paging).
+fn push_filter(q: &mut QueryBuilder<Db>, f: &PaymentFilter) {
+    q.push(" WHERE mode = ");
     q.push_bind(f.mode.as_str());
     q.push(" AND merchant_id IN (");
     let mut sep = q.separated(", ");
@@ -419,6 +417,25 @@ pub(crate) async fn list_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result<
     if let Some(status) = f.status {
         q.push(" AND status = ").push_bind(status.as_str());
     }
+    if !f.any_status.is_empty() {
+        q.push(" AND status IN (");
+        let mut sep = q.separated(", ");
+        for s in &f.any_status {
+            sep.push_bind(s.as_str());
+        }
+        q.push(")");
+    }
+    if let Some(underpaid) = f.underpaid {
+        q.push(" AND underpaid = ").push_bind(underpaid);
+    }
+    if let Some(search) = &f.search {
+        let like = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        q.push(" AND (id = ").push_bind(search.clone());
+        q.push(" OR slug = ").push_bind(search.clone());
+        q.push(" OR customer_email = ").push_bind(search.clone());
+        q.push(" OR customer_name LIKE ").push_bind(like);
+        q.push(" ESCAPE '\\')");
+    }
     if let Some(reference) = &f.reference {
         q.push(" AND reference = ").push_bind(reference.clone());
     }
@@ -428,6 +445,14 @@ pub(crate) async fn list_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result<
     if let Some(lte) = f.created_lte {
         q.push(" AND created_at <= ").push_bind(ms(lte));
     }
+}
+
+pub(crate) async fn list_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result<Vec<Payment>, StoreError> {
+    if f.merchant_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!("SELECT {PAYMENT_COLUMNS} FROM payments"));
+    push_filter(&mut q, f);
     if let Some((at, id)) = &f.before {
         // Keyset pagination: strictly after the cursor in (created_at DESC, id DESC) order.
         q.push(" AND (created_at < ").push_bind(ms(*at));
@@ -436,8 +461,19 @@ pub(crate) async fn list_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result<
         q.push("))");
     }
     q.push(" ORDER BY created_at DESC, id DESC LIMIT ").push_bind(i64::from(f.limit));
+    q.push(" OFFSET ").push_bind(i64::from(f.offset));
     let rows: Vec<PaymentRow> = q.build_query_as().fetch_all(pool).await?;
     rows.into_iter().map(Payment::try_from).collect()
+}
+
+pub(crate) async fn count_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result<i64, StoreError> {
+    if f.merchant_ids.is_empty() {
+        return Ok(0);
+    }
+    let mut q: QueryBuilder<Db> = QueryBuilder::new("SELECT COUNT(*) FROM payments");
+    push_filter(&mut q, f);
+    let (n,): (i64,) = q.build_query_as().fetch_one(pool).await?;
+    Ok(n)
 }
 
 pub(crate) async fn mutate_payment<E>(

@@ -9,3 +9,10 @@ const LOCK_ROW: &str = " FOR UPDATE";
 
 include!("ops.rs");
 include!("ops_chain.rs");
+
+/// Products, customers and merchant settings.
+pub(crate) mod catalog {
+    use super::Db;
+
+    include!("ops_catalog.rs");
+}

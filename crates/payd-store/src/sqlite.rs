@@ -10,3 +10,10 @@ const LOCK_ROW: &str = "";
 
 include!("ops.rs");
 include!("ops_chain.rs");
+
+/// Products, customers and merchant settings.
+pub(crate) mod catalog {
+    use super::Db;
+
+    include!("ops_catalog.rs");
+}

@@ -18,12 +18,14 @@ pub struct ApiError {
     pub message: String,
     /// The request field at fault, when there is one.
     pub param: Option<String>,
+    /// Seconds to wait before retrying (429), sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// A new error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), param: None }
+        Self { status, code, message: message.into(), param: None, retry_after: None }
     }
 
     /// 400 with a code.
@@ -40,6 +42,18 @@ impl ApiError {
     /// 404 for a resource the caller cannot see (whether or not it exists).
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+    }
+
+    /// 429 for a key over its rate limit.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let secs = super::ratelimit::retry_after_secs(wait);
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests for this API key; retry in {secs} s"),
+        );
+        e.retry_after = Some(secs);
+        e
     }
 
     /// 500, logging the cause.
@@ -69,6 +83,17 @@ impl IntoResponse for ApiError {
         if let (Some(param), Some(obj)) = (self.param, error.as_object_mut()) {
             obj.insert("param".into(), param.into());
         }
-        (self.status, axum::Json(json!({ "error": error }))).into_response()
+        let mut res = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        set_retry_after(&mut res, self.retry_after);
+        res
+    }
+}
+
+/// Adds `Retry-After` when there is a wait to announce.
+pub fn set_retry_after(res: &mut Response, secs: Option<u64>) {
+    if let Some(secs) = secs {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
     }
 }

@@ -3,9 +3,12 @@
 
 pub mod auth;
 pub mod body;
+pub mod dialects;
 pub mod error;
 mod health;
+pub mod idempotency;
 pub mod native;
+pub mod ratelimit;
 pub mod validate;
 
 use axum::extract::DefaultBodyLimit;
@@ -16,12 +19,18 @@ use tower_http::trace::TraceLayer;
 use crate::app::AppState;
 use error::ApiError;
 
+/// Timestamps on the wire: RFC 3339, UTC, milliseconds (`2026-03-31T12:00:00.000Z`).
+pub fn wire_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// Every route, with shared middleware.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .merge(health::routes())
         .merge(native::routes())
+        .merge(dialects::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(

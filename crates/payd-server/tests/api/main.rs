@@ -5,10 +5,13 @@
 
 mod helpers;
 
+mod astrapay;
 mod auth;
 mod cli;
 mod devnet;
 mod expiry;
+mod fx;
 mod idempotency;
+mod mutopay;
 mod payments;
 mod validation;

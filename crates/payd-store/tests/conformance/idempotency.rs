@@ -56,6 +56,10 @@ async fn payments_of(store: &Store, merchant: &MerchantId, mode: Mode) -> Vec<Pa
         created_lte: None,
         before: None,
         limit: 100,
+        any_status: Vec::new(),
+        underpaid: None,
+        search: None,
+        offset: 0,
     };
     store.list_payments(&filter).await.expect("list")
 }

@@ -26,6 +26,10 @@ fn all(merchants: &[&MerchantId], mode: Mode) -> PaymentFilter {
         created_lte: None,
         before: None,
         limit: 1000,
+        any_status: Vec::new(),
+        underpaid: None,
+        search: None,
+        offset: 0,
     }
 }
 

@@ -16,9 +16,7 @@ use crate::app::AppState;
 use crate::engine::{self, CancelError, QuoteError};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
-use crate::http::{body, validate};
-
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
+use crate::http::{body, idempotency, validate};
 
 fn json_response(status: StatusCode, body: String) -> Response {
     let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
@@ -30,23 +28,6 @@ fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
     serde_json::to_string(&PaymentOut::new(p, public_url)).map_err(ApiError::internal)
 }
 
-/// Reads and checks the `Idempotency-Key` header.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(v) = headers.get(IDEMPOTENCY_KEY) else { return Ok(None) };
-    let s = v.to_str().map_err(|_| bad_key())?;
-    if s.is_empty() || s.len() > 255 || !s.bytes().all(|b| b.is_ascii_graphic() || b == b' ') {
-        return Err(bad_key());
-    }
-    Ok(Some(s.to_owned()))
-}
-
-fn bad_key() -> ApiError {
-    ApiError::bad_request(
-        "idempotency_key_invalid",
-        "Idempotency-Key must be 1 to 255 printable ASCII characters",
-    )
-}
-
 /// `POST /v1/payments`
 pub async fn create_payment(
     State(state): State<AppState>,
@@ -55,12 +36,12 @@ pub async fn create_payment(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsCreate)?;
-    let key = idempotency_key(&headers)?;
+    let key = idempotency::header_key(&headers)?;
     let bytes = body::bytes(raw, &headers)?;
     let (input, value): (CreatePaymentIn, _) = body::parse(&bytes)?;
     let merchant = principal.merchant_for(input.merchant.as_deref())?.clone();
     let now = payd_store::now();
-    let new = new_payment(&state, &principal, &merchant.id, input, key.clone(), now)?;
+    let new = new_payment(&state, &principal, &merchant.id, input, key.clone(), now).await?;
 
     let idempotency = key.map(|key| IdempotencyRequest {
         merchant_id: merchant.id.clone(),
@@ -92,7 +73,7 @@ pub async fn create_payment(
 }
 
 /// Validates a create request into a [`NewPayment`].
-fn new_payment(
+async fn new_payment(
     state: &AppState,
     principal: &Principal,
     merchant_id: &payd_core::ids::MerchantId,
@@ -102,20 +83,23 @@ fn new_payment(
 ) -> Result<NewPayment, ApiError> {
     let currency = validate::currency("currency", &input.currency)?;
     let price = validate::amount("amount", &input.amount, currency)?;
-    let asset = match (input.token, input.network) {
-        (None, None) => None,
-        (Some(token), Some(network)) => Some(engine::quote(&token, &network, &price).map_err(quote_error)?),
-        (Some(_), None) => {
-            return Err(
-                ApiError::bad_request("missing_field", "`network` is required with `token`").param("network")
-            )
-        }
-        (None, Some(_)) => {
-            return Err(
-                ApiError::bad_request("missing_field", "`token` is required with `network`").param("token")
-            )
-        }
-    };
+    let (asset, fx) =
+        match (input.token, input.network) {
+            (None, None) => (None, None),
+            (Some(token), Some(network)) => {
+                let (asset, fx) =
+                    engine::quote_with_fx(&state.fx, &token, &network, &price).await.map_err(quote_error)?;
+                (Some(asset), fx)
+            }
+            (Some(_), None) => {
+                return Err(ApiError::bad_request("missing_field", "`network` is required with `token`")
+                    .param("network"))
+            }
+            (None, Some(_)) => {
+                return Err(ApiError::bad_request("missing_field", "`token` is required with `network`")
+                    .param("token"))
+            }
+        };
     let customer = match input.customer {
         None => Customer::default(),
         Some(c) => Customer {
@@ -152,7 +136,7 @@ fn new_payment(
         mode: principal.mode(),
         dialect: Dialect::Native,
         price,
-        fx: None,
+        fx,
         asset,
         customer,
         reference: validate::text("reference", input.reference, validate::MAX_TEXT)?,
@@ -333,6 +317,10 @@ pub async fn list_payments(
         created_lte: q.created_lte.as_deref().map(|v| parse_time("created_lte", v)).transpose()?,
         before,
         limit: limit + 1,
+        any_status: Vec::new(),
+        underpaid: None,
+        search: None,
+        offset: 0,
     };
     let mut payments = state.store.list_payments(&filter).await?;
     let has_more = payments.len() > limit as usize;

@@ -1,6 +1,5 @@
 //! Request and response shapes of the native API.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use payd_core::payment::Payment;
 use payd_core::token::format_base_units_trimmed;
 use serde::{Deserialize, Serialize};
@@ -58,10 +57,7 @@ pub struct ListPaymentsIn {
     pub merchant: Option<String>,
 }
 
-/// Timestamps on the wire: RFC 3339, UTC, milliseconds.
-pub fn ts(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+pub use crate::http::wire_time as ts;
 
 #[derive(Debug, Serialize)]
 pub struct AssetOut<'a> {

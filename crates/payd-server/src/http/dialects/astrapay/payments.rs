@@ -1,0 +1,421 @@
+//! AstraPay payments: create, get (by UUID or short id), list, cancel.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use chrono::Duration;
+use payd_core::apikey::{Mode, Scope};
+use payd_core::catalog::PriceKind;
+use payd_core::ids::PaymentId;
+use payd_core::money::{Currency, Money, MoneyError};
+use payd_core::payment::{Customer, Dialect, NewPayment, Payment, PaymentStatus, RedirectUrls};
+use payd_store::{CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse};
+use serde::{Deserialize, Serialize};
+
+use super::{envelope, json_text, respond, Astra, AstraError};
+use crate::app::AppState;
+use crate::engine::{self, CancelError};
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::{body, idempotency, validate, wire_time};
+
+/// AstraPay payments live 24 hours (its example's `expires_at − created_at`).
+const LIFETIME_HOURS: i64 = 24;
+
+#[derive(Debug, Deserialize)]
+pub struct CreateIn {
+    amount: Option<serde_json::Number>,
+    product_id: Option<String>,
+    token: String,
+    network: String,
+    customer_email: Option<String>,
+    customer_name: Option<String>,
+    redirect_url: Option<String>,
+    cancel_url: Option<String>,
+    metadata: Option<serde_json::Value>,
+}
+
+/// A payment as AstraPay shows it.
+#[derive(Debug, Serialize)]
+pub struct AstraPayment<'a> {
+    id: String,
+    short_id: &'a str,
+    amount: serde_json::Value,
+    token: Option<&'a str>,
+    network: Option<String>,
+    status: &'static str,
+    checkout_url: String,
+    transaction_hash: Option<String>,
+    customer_email: Option<&'a str>,
+    customer_name: Option<&'a str>,
+    metadata: &'a serde_json::Value,
+    test_mode: bool,
+    redirect_url: Option<&'a str>,
+    cancel_url: Option<&'a str>,
+    expires_at: String,
+    created_at: String,
+}
+
+/// payd's status and flags in AstraPay's words: money seen but short of the amount is
+/// `PARTIALLY_PAID`; seen in full but not yet confirmed stays `PENDING`.
+pub fn status(p: &Payment) -> &'static str {
+    match p.status {
+        PaymentStatus::Pending => "PENDING",
+        PaymentStatus::Processing if p.underpaid => "PARTIALLY_PAID",
+        PaymentStatus::Processing => "PENDING",
+        PaymentStatus::Completed => "COMPLETED",
+        PaymentStatus::Expired => "EXPIRED",
+        PaymentStatus::Cancelled => "CANCELED",
+    }
+}
+
+/// A decimal as a JSON number, exactly (serde_json keeps the text).
+fn number(d: rust_decimal::Decimal) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Number>(&d.normalize().to_string())
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+impl<'a> AstraPayment<'a> {
+    pub fn new(p: &'a Payment, public_url: &str) -> Self {
+        // AstraPay amounts are USD: a price in another currency shows its converted amount.
+        let usd = match &p.fx {
+            Some(fx) if p.price.currency != Currency::USD => fx.quote_amount,
+            _ => p.price.amount,
+        };
+        AstraPayment {
+            id: p.id.uuid().hyphenated().to_string(),
+            short_id: &p.slug,
+            amount: number(usd),
+            token: p.asset.as_ref().map(|a| a.token.as_str()),
+            network: p.asset.as_ref().map(|a| a.network.to_ascii_uppercase()),
+            status: status(p),
+            checkout_url: format!("{public_url}/purchases/{}", p.slug),
+            transaction_hash: None,
+            customer_email: p.customer.email.as_deref(),
+            customer_name: p.customer.name.as_deref(),
+            metadata: &p.metadata,
+            test_mode: p.mode == Mode::Test,
+            redirect_url: p.urls.success.as_deref(),
+            cancel_url: p.urls.cancel.as_deref(),
+            expires_at: wire_time(p.expires_at),
+            created_at: wire_time(p.created_at),
+        }
+    }
+}
+
+fn amount_error(e: &MoneyError) -> ApiError {
+    match e {
+        MoneyError::NotPositive => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "amount_too_small",
+            "amount must be at least 0.01",
+        ),
+        MoneyError::TooLarge => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_too_large", e.to_string())
+        }
+        _ => ApiError::bad_request("amount_invalid", format!("amount: {e}")),
+    }
+}
+
+/// `POST /v1/api/payments`
+pub async fn create_payment(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::PaymentsCreate)?;
+    let key = idempotency::header_key(&headers)?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, value): (CreateIn, _) = body::parse(&bytes)?;
+    let merchant = principal.merchant_for(None)?.clone();
+
+    let price = match (&input.amount, &input.product_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request("invalid_body", "send amount or product_id, not both").into())
+        }
+        (None, None) => {
+            return Err(ApiError::bad_request("missing_field", "amount or product_id is required").into())
+        }
+        (Some(n), None) => Money::parse(&n.to_string(), Currency::USD).map_err(|e| amount_error(&e))?,
+        (None, Some(id)) => product_price(&state, &principal, id, &input.token, &input.network).await?,
+    };
+    let (asset, fx) =
+        engine::quote_with_fx(&state.fx, &input.token, &input.network, &price).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unsupported_asset",
+                format!("Unsupported token/network combination: {e}"),
+            )
+        })?;
+    let now = payd_store::now();
+    let new = NewPayment {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        dialect: Dialect::Astrapay,
+        price,
+        fx,
+        asset: Some(asset),
+        customer: Customer {
+            external_id: None,
+            email: validate::email("customer_email", input.customer_email)?,
+            name: validate::text("customer_name", input.customer_name, validate::MAX_TEXT)?,
+        },
+        reference: None,
+        external_id: None,
+        invoice: None,
+        description: None,
+        line_items: Vec::new(),
+        metadata: validate::metadata("metadata", input.metadata, state.config.max_metadata_bytes)?,
+        urls: RedirectUrls {
+            success: validate::url("redirect_url", input.redirect_url)?,
+            cancel: validate::url("cancel_url", input.cancel_url)?,
+            failure: None,
+            back: None,
+        },
+        idempotency_key: key.clone(),
+        client_id: None,
+        product_id: input.product_id.clone(),
+        expires_at: now + Duration::hours(LIFETIME_HOURS),
+    };
+    let idem = key.map(|key| IdempotencyRequest {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        key,
+        fingerprint: engine::fingerprint("POST", "/v1/api/payments", &value),
+    });
+    let public_url = state.config.public_url.clone();
+    let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
+        let body = serde_json::to_string(&envelope(StatusCode::CREATED, AstraPayment::new(p, &public_url)))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(StoredResponse { status: 201, body })
+    };
+    match engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await? {
+        CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::CREATED, response.body)),
+        CreateOutcome::Replayed { same_request: true, response, .. } => {
+            let mut res =
+                json_text(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK), response.body);
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(res)
+        }
+        CreateOutcome::Replayed { same_request: false, .. } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "Idempotency-Key was already used with different parameters",
+        )
+        .into()),
+    }
+}
+
+/// The price of a product the caller owns, checked against the requested token.
+async fn product_price(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+    token: &str,
+    network: &str,
+) -> Result<Money, AstraError> {
+    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Product not found"));
+    let product_id = super::products::parse_id(id).ok_or_else(not_found)?;
+    let product = state.store.get_product(&product_id).await?.ok_or_else(not_found)?;
+    if product.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
+        return Err(not_found());
+    }
+    if !product.active {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "product_inactive",
+            "Product is not active",
+        )
+        .into());
+    }
+    match product.kind {
+        PriceKind::Fiat => Money::new(product.price, Currency::USD).map_err(|e| amount_error(&e).into()),
+        PriceKind::Crypto => {
+            let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
+            let net_same =
+                product.network.as_deref().and_then(payd_core::registry::resolve_network).map(|n| n.id)
+                    == payd_core::registry::resolve_network(network).map(|n| n.id);
+            if !same(product.token.as_deref(), token) || !net_same {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "product_asset_mismatch",
+                    "This product is priced in another token or network",
+                )
+                .into());
+            }
+            // A token price is a price in the token's peg currency (every shipped token is a
+            // USD stablecoin).
+            Money::new(product.price, Currency::USD).map_err(|e| amount_error(&e).into())
+        }
+    }
+}
+
+/// Finds a payment by UUID, short id or payd id, for this caller. AstraPay answers another
+/// merchant's payment and a test/live mismatch with 403.
+async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AstraError> {
+    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
+    let payment = if let Ok(uuid) = uuid::Uuid::try_parse(id) {
+        state.store.get_payment(&PaymentId::from_uuid(uuid)).await?
+    } else if let Ok(pid) = id.parse::<PaymentId>() {
+        state.store.get_payment(&pid).await?
+    } else if id.len() <= 64 {
+        state.store.get_payment_by_slug(id).await?
+    } else {
+        None
+    };
+    let payment = payment.ok_or_else(not_found)?;
+    if !principal.merchants.iter().any(|m| m.id == payment.merchant_id) {
+        return Err(
+            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Payment belongs to another merchant").into()
+        );
+    }
+    if payment.mode != principal.mode() {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "test/live mode mismatch").into());
+    }
+    Ok(payment)
+}
+
+/// `GET /v1/api/payments/{id}`
+pub async fn get_payment(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    Path(id): Path<String>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::PaymentsRead)?;
+    let p = find(&state, &principal, &id).await?;
+    respond(StatusCode::OK, AstraPayment::new(&p, &state.config.public_url))
+}
+
+/// `POST /v1/api/payments/{id}/cancel`
+pub async fn cancel_payment(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    Path(id): Path<String>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::PaymentsCreate)?;
+    let p = find(&state, &principal, &id).await?;
+    match engine::cancel_payment(&state.store, &p.id).await {
+        Ok(p) => respond(StatusCode::OK, AstraPayment::new(&p, &state.config.public_url)),
+        Err(CancelError::Transition(e)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("Only a pending payment with nothing received can be canceled ({e})"),
+        )
+        .into()),
+        Err(CancelError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListIn {
+    pub(super) page: Option<String>,
+    #[serde(rename = "pageSize")]
+    pub(super) page_size: Option<String>,
+    status: Option<String>,
+    search: Option<String>,
+}
+
+impl ListIn {
+    pub fn page(&self) -> Option<&str> {
+        self.page.as_deref()
+    }
+
+    pub fn page_size(&self) -> Option<&str> {
+        self.page_size.as_deref()
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct Page<T> {
+    data: Vec<T>,
+    meta: Meta,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Meta {
+    page: u32,
+    #[serde(rename = "pageSize")]
+    page_size: u32,
+    total: i64,
+    pages: i64,
+}
+
+/// Parses `page` (≥ 1) and `pageSize` (1–100).
+pub fn paging(page: Option<&str>, size: Option<&str>) -> Result<(u32, u32), ApiError> {
+    let page = match page {
+        None => 1,
+        Some(p) => p.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "page must be a whole number of at least 1")
+        })?,
+    };
+    let size = match size {
+        None => 10,
+        Some(s) => s
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| ApiError::bad_request("invalid_query", "pageSize must be from 1 to 100"))?,
+    };
+    Ok((page, size))
+}
+
+/// The list envelope's `meta`.
+pub fn meta(page: u32, page_size: u32, total: i64) -> Meta {
+    let size = i64::from(page_size);
+    Meta { page, page_size, total, pages: (total + size - 1) / size }
+}
+
+/// `GET /v1/api/payments`
+pub async fn list_payments(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    query: Result<Query<ListIn>, QueryRejection>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::PaymentsRead)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let (page, page_size) = paging(q.page.as_deref(), q.page_size.as_deref())?;
+    let mut filter =
+        PaymentFilter::new(principal.merchants.iter().map(|m| m.id.clone()).collect(), principal.mode());
+    match q.status.as_deref() {
+        None => {}
+        Some("PENDING") => {
+            filter.any_status = vec![PaymentStatus::Pending, PaymentStatus::Processing];
+            filter.underpaid = Some(false);
+        }
+        Some("PARTIALLY_PAID") => {
+            filter.status = Some(PaymentStatus::Processing);
+            filter.underpaid = Some(true);
+        }
+        Some("COMPLETED") => filter.status = Some(PaymentStatus::Completed),
+        Some("EXPIRED") => filter.status = Some(PaymentStatus::Expired),
+        Some("CANCELED") => filter.status = Some(PaymentStatus::Cancelled),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "status must be one of PENDING, PARTIALLY_PAID, COMPLETED, EXPIRED, CANCELED",
+            )
+            .into())
+        }
+    }
+    if let Some(search) = q.search.filter(|s| !s.is_empty()) {
+        if search.len() > 255 {
+            return Err(ApiError::bad_request("invalid_query", "search is longer than 255 characters").into());
+        }
+        // A UUID searches by payment id (stored in payd's own form).
+        filter.search = Some(match uuid::Uuid::try_parse(&search) {
+            Ok(u) => PaymentId::from_uuid(u).to_string(),
+            Err(_) => search,
+        });
+    }
+    let total = state.store.count_payments(&filter).await?;
+    filter.limit = page_size;
+    filter.offset = (page - 1).saturating_mul(page_size);
+    let payments = state.store.list_payments(&filter).await?;
+    let public_url = &state.config.public_url;
+    let data: Vec<_> = payments.iter().map(|p| AstraPayment::new(p, public_url)).collect();
+    respond(StatusCode::OK, Page { data, meta: meta(page, page_size, total) })
+}

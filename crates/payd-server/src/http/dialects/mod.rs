@@ -1,0 +1,15 @@
+//! The providers' merchant APIs payd speaks. A dialect only translates: paths, auth headers,
+//! field names, amount encodings, status names, envelopes, error bodies and status codes. It
+//! calls the same engine as the native API and holds no business rule of its own.
+
+pub mod astrapay;
+pub mod mutopay;
+
+use axum::Router;
+
+use crate::app::AppState;
+
+/// Every dialect's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().merge(astrapay::routes()).merge(mutopay::routes())
+}

@@ -1,0 +1,344 @@
+//! MutoPay payments: create and status.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use payd_core::apikey::Scope;
+use payd_core::money::{Currency, Money, MoneyError};
+use payd_core::payment::{Customer, Dialect, FxQuote, NewPayment, Payment, PaymentStatus, RedirectUrls};
+use payd_store::{CreateOutcome, IdempotencyRequest, StoreError, StoredResponse};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{Muto, MutoError};
+use crate::app::AppState;
+use crate::engine;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::{body, idempotency, validate, wire_time};
+
+/// MutoPay's documented limits.
+const DEFAULT_LIFETIME_MINUTES: i64 = 30;
+const MAX_LIFETIME_DAYS: i64 = 7;
+const MAX_METADATA_BYTES: usize = 4096;
+
+#[derive(Debug, Deserialize)]
+pub struct CreateIn {
+    amount_usd: Option<serde_json::Number>,
+    amount_original: Option<serde_json::Number>,
+    currency: Option<String>,
+    description: Option<String>,
+    external_id: Option<String>,
+    callback_url: Option<String>,
+    customer_email: Option<String>,
+    expires_at: Option<String>,
+    metadata: Option<serde_json::Value>,
+    channel_id: Option<String>,
+}
+
+fn number(d: Decimal) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Number>(&d.to_string())
+        .map(serde_json::Value::Number)
+        .unwrap_or(serde_json::Value::Null)
+}
+
+/// The create response.
+#[derive(Debug, Serialize)]
+struct Created<'a> {
+    id: String,
+    status: &'static str,
+    url: String,
+    amount_usd: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount_original: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fx_rate: Option<serde_json::Value>,
+    currency: &'static str,
+    description: Option<&'a str>,
+    external_id: Option<&'a str>,
+    expires_at: String,
+    created_at: String,
+}
+
+/// The status object (`GET /api/payments/{id}/status`): the fields MutoPay's webhooks carry.
+#[derive(Debug, Serialize)]
+struct StatusOut<'a> {
+    id: String,
+    status: &'static str,
+    url: String,
+    amount_usd: serde_json::Value,
+    amount_original: serde_json::Value,
+    currency: &'static str,
+    fx_rate: serde_json::Value,
+    dest_token: Option<&'a str>,
+    dest_chain_id: Option<String>,
+    dest_amount: Option<String>,
+    dest_decimals: Option<u8>,
+    description: Option<&'a str>,
+    external_id: Option<&'a str>,
+    metadata: &'a serde_json::Value,
+    tx_hash: Option<String>,
+    failure_reason: Option<&'static str>,
+    expires_at: String,
+    created_at: String,
+    completed_at: Option<String>,
+}
+
+/// payd's status in MutoPay's words (see docs/dialects/mutopay.md).
+pub fn status(p: &Payment) -> &'static str {
+    match p.status {
+        PaymentStatus::Pending if p.asset.is_some() => "awaiting_payment",
+        PaymentStatus::Pending => "pending",
+        PaymentStatus::Processing => "confirming",
+        PaymentStatus::Completed => "completed",
+        PaymentStatus::Expired if p.underpaid => "underpaid",
+        PaymentStatus::Expired => "expired",
+        PaymentStatus::Cancelled => "failed",
+    }
+}
+
+/// The USD amount and the rate that produced it.
+fn usd(p: &Payment) -> (Decimal, Decimal) {
+    match &p.fx {
+        Some(fx) => (fx.quote_amount, fx.rate),
+        None => (p.price.amount, Decimal::ONE),
+    }
+}
+
+fn url(p: &Payment, public_url: &str) -> String {
+    format!("{public_url}/pay/{}", p.id)
+}
+
+fn amount(field: &str, n: &serde_json::Number, currency: Currency) -> Result<Money, ApiError> {
+    Money::parse(&n.to_string(), currency).map_err(|e| match e {
+        MoneyError::Malformed => {
+            ApiError::bad_request("invalid_request", format!("{field} must be a plain decimal number"))
+        }
+        other => ApiError::bad_request("invalid_request", format!("{field}: {other}")),
+    })
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError::bad_request("invalid_request", msg)
+}
+
+/// `POST /api/payments`
+pub async fn create_payment(
+    State(state): State<AppState>,
+    Muto(principal): Muto,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, MutoError> {
+    principal.require(Scope::PaymentsCreate)?;
+    let key = idempotency::header_key(&headers)?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, value): (CreateIn, _) = body::parse(&bytes)?;
+    let merchant = principal.merchant_for(input.channel_id.as_deref())?.clone();
+    let now = payd_store::now();
+
+    let currency = match input.currency.as_deref() {
+        None => Currency::USD,
+        Some(c) => validate::currency("currency", c)?,
+    };
+    let (price, fx) = match (&input.amount_usd, &input.amount_original) {
+        (Some(_), Some(_)) => {
+            return Err(bad("send amount_usd, or amount_original with currency, not both").into())
+        }
+        (None, None) => {
+            return Err(bad("amount_usd is required unless amount_original and currency are given").into())
+        }
+        (Some(n), None) => {
+            if currency != Currency::USD {
+                return Err(bad("amount_usd is in USD; use amount_original for other currencies").into());
+            }
+            (amount("amount_usd", n, Currency::USD)?, None)
+        }
+        (None, Some(n)) => {
+            let price = amount("amount_original", n, currency)?;
+            if currency == Currency::USD {
+                (price, None)
+            } else {
+                let rate = state.fx.rate(currency, Currency::USD).await.map_err(|e| {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fx_unavailable", e.to_string())
+                })?;
+                let converted = rate.convert(price.amount, currency, Currency::USD).map_err(|e| {
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fx_unavailable", e.to_string())
+                })?;
+                let fx = FxQuote {
+                    rate: rate.rate,
+                    source: rate.source,
+                    quote_currency: "USD".into(),
+                    quote_amount: converted,
+                };
+                (price, Some(fx))
+            }
+        }
+    };
+    let usd_amount = fx.as_ref().map_or(price.amount, |f| f.quote_amount);
+    if let Some(min) = state.store.merchant_min_amount(&merchant.id).await? {
+        if usd_amount < min {
+            let mut shown = min;
+            shown.rescale(2);
+            return Err(bad(format!("Minimum invoice on this channel is ${shown}.")).into());
+        }
+    }
+    // The merchant's preferred stablecoin, when set, is quoted now; otherwise the customer
+    // picks one at checkout.
+    let asset = match &merchant.settlement_asset {
+        Some((token, network)) => {
+            let usd_price = Money::new(usd_amount, Currency::USD).map_err(|e| bad(e.to_string()))?;
+            Some(engine::quote(token, network, &usd_price, None).map_err(|e| {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string())
+            })?)
+        }
+        None => None,
+    };
+    let expires_at = expiry(input.expires_at.as_deref(), now)?;
+    let new = NewPayment {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        dialect: Dialect::Mutopay,
+        price,
+        fx,
+        asset,
+        customer: Customer {
+            external_id: None,
+            email: validate::email("customer_email", input.customer_email)?,
+            name: None,
+        },
+        reference: None,
+        external_id: validate::text("external_id", input.external_id, validate::MAX_TEXT)?,
+        invoice: None,
+        description: validate::text("description", input.description, validate::MAX_DESCRIPTION)?,
+        line_items: Vec::new(),
+        metadata: validate::metadata("metadata", input.metadata, MAX_METADATA_BYTES)?,
+        urls: RedirectUrls {
+            success: validate::url("callback_url", input.callback_url)?,
+            ..RedirectUrls::default()
+        },
+        idempotency_key: key.clone(),
+        client_id: None,
+        product_id: None,
+        expires_at,
+    };
+    let idem = key.map(|key| IdempotencyRequest {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        key,
+        fingerprint: engine::fingerprint("POST", "/api/payments", &value),
+    });
+    let public_url = state.config.public_url.clone();
+    let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
+        let (usd, rate) = usd(p);
+        let converted = p.fx.is_some();
+        let out = Created {
+            id: p.id.to_string(),
+            status: status(p),
+            url: url(p, &public_url),
+            amount_usd: number(usd),
+            amount_original: converted.then(|| number(p.price.amount)),
+            fx_rate: converted.then(|| number(rate)),
+            currency: p.price.currency.code(),
+            description: p.description.as_deref(),
+            external_id: p.external_id.as_deref(),
+            expires_at: wire_time(p.expires_at),
+            created_at: wire_time(p.created_at),
+        };
+        let body = serde_json::to_string(&out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(StoredResponse { status: 201, body })
+    };
+    match engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await? {
+        CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::CREATED, response.body)),
+        CreateOutcome::Replayed { same_request: true, response, .. } => {
+            let mut res =
+                json_text(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK), response.body);
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(res)
+        }
+        CreateOutcome::Replayed { same_request: false, .. } => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            "this Idempotency-Key was already used with a different request",
+        )
+        .into()),
+    }
+}
+
+fn json_text(status: StatusCode, body: String) -> Response {
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `expires_at`: default 30 minutes, at most 7 days ahead, and in the future.
+fn expiry(text: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    let Some(text) = text else { return Ok(now + Duration::minutes(DEFAULT_LIFETIME_MINUTES)) };
+    let at = DateTime::parse_from_rfc3339(text)
+        .map_err(|_| bad("expires_at must be an ISO-8601 time such as 2026-04-21T14:30:00Z"))?
+        .with_timezone(&Utc);
+    if at <= now + Duration::seconds(59) {
+        return Err(bad("expires_at must be at least a minute in the future"));
+    }
+    if at > now + Duration::days(MAX_LIFETIME_DAYS) {
+        return Err(bad("expires_at must be at most 7 days ahead"));
+    }
+    Ok(DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap_or(at))
+}
+
+async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, MutoError> {
+    let not_found = || MutoError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
+    let pid = id.parse().map_err(|_| not_found())?;
+    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
+    if p.mode != principal.mode() {
+        return Err(not_found());
+    }
+    if !principal.merchants.iter().any(|m| m.id == p.merchant_id) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This payment belongs to another merchant",
+        )
+        .into());
+    }
+    Ok(p)
+}
+
+/// `GET /api/payments/{id}/status` (and `GET /api/payments/{id}`)
+pub async fn get_payment(
+    State(state): State<AppState>,
+    Muto(principal): Muto,
+    Path(id): Path<String>,
+) -> Result<Response, MutoError> {
+    principal.require(Scope::PaymentsRead)?;
+    let p = find(&state, &principal, &id).await?;
+    let (usd_amount, rate) = usd(&p);
+    let asset = p.asset.as_ref();
+    let out = StatusOut {
+        id: p.id.to_string(),
+        status: status(&p),
+        url: url(&p, &state.config.public_url),
+        amount_usd: number(usd_amount),
+        amount_original: number(p.price.amount),
+        currency: p.price.currency.code(),
+        fx_rate: number(rate),
+        dest_token: asset.map(|a| a.token.as_str()),
+        dest_chain_id: asset.map(|a| {
+            payd_core::registry::network(&a.network)
+                .and_then(|n| n.chain_id)
+                .map_or_else(|| a.network.clone(), |id| id.to_string())
+        }),
+        dest_amount: asset.map(|a| a.amount_due.to_string()),
+        dest_decimals: asset.map(|a| a.decimals),
+        description: p.description.as_deref(),
+        external_id: p.external_id.as_deref(),
+        metadata: &p.metadata,
+        tx_hash: None,
+        failure_reason: (p.status == PaymentStatus::Cancelled).then_some("cancelled"),
+        expires_at: wire_time(p.expires_at),
+        created_at: wire_time(p.created_at),
+        completed_at: p.completed_at.map(wire_time),
+    };
+    let body = serde_json::to_string(&out).map_err(ApiError::internal)?;
+    Ok(json_text(StatusCode::OK, body))
+}
