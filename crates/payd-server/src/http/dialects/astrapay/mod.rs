@@ -2,8 +2,8 @@
 //! `{"error": {code, message, status}}` error body, UPPERCASE statuses, UUID ids with a
 //! `short_id`, JSON-number USD amounts. See docs/dialects/astrapay.md.
 
-mod payments;
-mod products;
+pub mod payments;
+pub mod products;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

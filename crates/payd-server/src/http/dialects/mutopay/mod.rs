@@ -2,7 +2,7 @@
 //! as JSON numbers, `{"error", "message"}` errors. A payd key acting for one merchant is a
 //! MutoPay channel. See docs/dialects/mutopay.md.
 
-mod payments;
+pub mod payments;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
