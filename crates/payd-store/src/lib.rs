@@ -166,6 +166,8 @@ pub struct PaymentFilter {
     pub search: Option<String>,
     /// Only this reference.
     pub reference: Option<String>,
+    /// Only payments of this customer (`customer.external_id`).
+    pub customer_external_id: Option<String>,
     /// Created at or after.
     pub created_gte: Option<DateTime<Utc>>,
     /// Created at or before.
@@ -189,6 +191,7 @@ impl PaymentFilter {
             underpaid: None,
             search: None,
             reference: None,
+            customer_external_id: None,
             created_gte: None,
             created_lte: None,
             before: None,

@@ -439,6 +439,9 @@ fn push_filter(q: &mut QueryBuilder<Db>, f: &PaymentFilter) {
     if let Some(reference) = &f.reference {
         q.push(" AND reference = ").push_bind(reference.clone());
     }
+    if let Some(customer) = &f.customer_external_id {
+        q.push(" AND customer_external_id = ").push_bind(customer.clone());
+    }
     if let Some(gte) = f.created_gte {
         q.push(" AND created_at >= ").push_bind(ms(gte));
     }

@@ -13,5 +13,6 @@ mod expiry;
 mod fx;
 mod idempotency;
 mod mutopay;
+mod paygentic;
 mod payments;
 mod validation;

@@ -23,10 +23,7 @@ fn filter(merchant: &payd_core::ids::MerchantId) -> PaymentFilter {
         created_lte: None,
         before: None,
         limit: 1000,
-        any_status: Vec::new(),
-        underpaid: None,
-        search: None,
-        offset: 0,
+        ..PaymentFilter::new(Vec::new(), Mode::Test)
     }
 }
 

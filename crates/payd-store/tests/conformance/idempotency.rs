@@ -56,10 +56,7 @@ async fn payments_of(store: &Store, merchant: &MerchantId, mode: Mode) -> Vec<Pa
         created_lte: None,
         before: None,
         limit: 100,
-        any_status: Vec::new(),
-        underpaid: None,
-        search: None,
-        offset: 0,
+        ..PaymentFilter::new(Vec::new(), Mode::Test)
     };
     store.list_payments(&filter).await.expect("list")
 }

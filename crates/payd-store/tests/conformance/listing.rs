@@ -26,10 +26,7 @@ fn all(merchants: &[&MerchantId], mode: Mode) -> PaymentFilter {
         created_lte: None,
         before: None,
         limit: 1000,
-        any_status: Vec::new(),
-        underpaid: None,
-        search: None,
-        offset: 0,
+        ..PaymentFilter::new(Vec::new(), Mode::Test)
     }
 }
 

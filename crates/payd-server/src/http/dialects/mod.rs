@@ -4,6 +4,7 @@
 
 pub mod astrapay;
 pub mod mutopay;
+pub mod paygentic;
 
 use axum::Router;
 
@@ -11,5 +12,5 @@ use crate::app::AppState;
 
 /// Every dialect's routes.
 pub fn routes() -> Router<AppState> {
-    Router::new().merge(astrapay::routes()).merge(mutopay::routes())
+    Router::new().merge(astrapay::routes()).merge(mutopay::routes()).merge(paygentic::routes())
 }

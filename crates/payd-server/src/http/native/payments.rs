@@ -317,10 +317,7 @@ pub async fn list_payments(
         created_lte: q.created_lte.as_deref().map(|v| parse_time("created_lte", v)).transpose()?,
         before,
         limit: limit + 1,
-        any_status: Vec::new(),
-        underpaid: None,
-        search: None,
-        offset: 0,
+        ..PaymentFilter::new(Vec::new(), principal.mode())
     };
     let mut payments = state.store.list_payments(&filter).await?;
     let has_more = payments.len() > limit as usize;

@@ -1,0 +1,124 @@
+//! Paygentic customers: the records a payment's `customerId` must name. payd keeps what a
+//! payment page needs (name, email, the merchant's own id); tax and notification settings of
+//! Paygentic's billing platform are out of a payment gateway's scope.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use payd_core::apikey::Scope;
+use payd_core::catalog::CustomerRecord;
+use payd_core::ids::CustomerId;
+use serde::{Deserialize, Serialize};
+
+use super::{FieldError, Pg, PgError};
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::{body, validate, wire_time};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateIn {
+    merchant_id: Option<String>,
+    consumer: Option<ConsumerIn>,
+    external_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ConsumerIn {
+    name: Option<String>,
+    email: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerOut<'a> {
+    id: String,
+    object: &'static str,
+    merchant_id: String,
+    external_id: Option<&'a str>,
+    consumer: Consumer<'a>,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Consumer<'a> {
+    name: Option<&'a str>,
+    email: Option<&'a str>,
+}
+
+impl<'a> CustomerOut<'a> {
+    fn new(c: &'a CustomerRecord) -> Self {
+        CustomerOut {
+            id: c.id.to_string(),
+            object: "customer",
+            merchant_id: c.merchant_id.to_string(),
+            external_id: c.external_id.as_deref(),
+            consumer: Consumer { name: c.name.as_deref(), email: c.email.as_deref() },
+            created_at: wire_time(c.created_at),
+            updated_at: wire_time(c.updated_at),
+        }
+    }
+}
+
+fn respond(status: StatusCode, c: &CustomerRecord) -> Result<Response, PgError> {
+    let body = serde_json::to_string(&CustomerOut::new(c)).map_err(ApiError::internal)?;
+    Ok((status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// `POST /v0/customers`
+pub async fn create_customer(
+    State(state): State<AppState>,
+    Pg(principal): Pg,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, PgError> {
+    principal.require(Scope::PaymentsCreate)?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, _): (CreateIn, _) = body::parse(&bytes)?;
+    let merchant = principal.merchant_for(input.merchant_id.as_deref()).map_err(|e| match e.code {
+        "merchant_required" => PgError::Validation(vec![FieldError {
+            field: "merchantId".into(),
+            message: "merchantId is required".into(),
+            code: "required",
+        }]),
+        _ => PgError::Api(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "merchantId is not accessible with this API key",
+        )),
+    })?;
+    let consumer = input.consumer.unwrap_or(ConsumerIn { name: None, email: None });
+    let now = payd_store::now();
+    let record = CustomerRecord {
+        id: CustomerId::new(),
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        external_id: validate::text("external_id", input.external_id, validate::MAX_TEXT)?,
+        email: validate::email("consumer.email", consumer.email)?,
+        name: validate::text("consumer.name", consumer.name, validate::MAX_TEXT)?,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.insert_customer(&record).await?;
+    respond(StatusCode::CREATED, &record)
+}
+
+/// `GET /v0/customers/{id}`
+pub async fn get_customer(
+    State(state): State<AppState>,
+    Pg(principal): Pg,
+    Path(id): Path<String>,
+) -> Result<Response, PgError> {
+    principal.require(Scope::PaymentsRead)?;
+    let not_found =
+        || PgError::Api(ApiError::new(StatusCode::NOT_FOUND, "customer_not_found", "Customer not found"));
+    let cid: CustomerId = id.parse().map_err(|_| not_found())?;
+    let c = state.store.get_customer(&cid).await?.ok_or_else(not_found)?;
+    if c.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == c.merchant_id) {
+        return Err(not_found());
+    }
+    respond(StatusCode::OK, &c)
+}

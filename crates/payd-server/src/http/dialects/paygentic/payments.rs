@@ -1,0 +1,499 @@
+//! Paygentic payments: create (the body's `idempotencyKey` returns the existing payment with
+//! 200), get and list.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use payd_core::apikey::Scope;
+use payd_core::money::{Currency, Money};
+use payd_core::payment::{
+    Customer, Dialect, FxQuote, LineItem, NewPayment, Payment, PaymentStatus, RedirectUrls,
+};
+use payd_store::{CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::{duration, FieldError, Pg, PgError};
+use crate::app::AppState;
+use crate::engine;
+use crate::http::error::ApiError;
+use crate::http::{body, validate, wire_time};
+
+/// Paygentic's documented limits.
+const MIN_AMOUNT: Decimal = Decimal::from_parts(100, 0, 0, false, 2);
+const MAX_AMOUNT: Decimal = Decimal::from_parts(500_000, 0, 0, false, 2);
+const CURRENCIES: [&str; 4] = ["USD", "EUR", "GBP", "AUD"];
+const DEFAULT_EXPIRY_SECS: u64 = 30 * 86_400;
+const MAX_EXPIRY_SECS: u64 = 31 * 86_400;
+const MAX_TEXT: usize = 255;
+const MAX_LINE_ITEMS: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateIn {
+    amount: Option<serde_json::Value>,
+    currency: Option<serde_json::Value>,
+    merchant_id: Option<String>,
+    customer_id: Option<String>,
+    idempotency_key: Option<String>,
+    reference: Option<String>,
+    metadata: Option<serde_json::Value>,
+    line_items: Option<Vec<LineItemIn>>,
+    success_redirect_url: Option<String>,
+    failure_redirect_url: Option<String>,
+    // Accepted for compatibility: payd saves no payment methods.
+    #[allow(dead_code)]
+    save_payment_method: Option<bool>,
+    expires_in: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LineItemIn {
+    description: Option<String>,
+    amount: Option<serde_json::Value>,
+    quantity: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LineItemOut<'a> {
+    description: &'a str,
+    amount: String,
+    quantity: u32,
+}
+
+/// A payment as Paygentic shows it. Optional fields are omitted when empty.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaygenticPayment<'a> {
+    id: String,
+    object: &'static str,
+    amount: String,
+    currency: &'static str,
+    status: &'static str,
+    created_at: String,
+    payment_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reference: Option<&'a str>,
+    metadata: &'a serde_json::Value,
+    line_items: Vec<LineItemOut<'a>>,
+    expires_at: String,
+}
+
+/// payd's status in Paygentic's words: the same five names.
+pub fn status(p: &Payment) -> &'static str {
+    match p.status {
+        PaymentStatus::Pending => "pending",
+        PaymentStatus::Processing => "processing",
+        PaymentStatus::Completed => "completed",
+        PaymentStatus::Expired => "expired",
+        PaymentStatus::Cancelled => "cancelled",
+    }
+}
+
+impl<'a> PaygenticPayment<'a> {
+    /// The Paygentic view of a payment.
+    pub fn new(p: &'a Payment, public_url: &str) -> Self {
+        PaygenticPayment {
+            id: p.id.to_string(),
+            object: "payment",
+            amount: p.price.amount_string(),
+            currency: p.price.currency.code(),
+            status: status(p),
+            created_at: wire_time(p.created_at),
+            payment_url: format!("{public_url}/checkout/{}", p.slug),
+            customer_id: p.customer.external_id.as_deref(),
+            idempotency_key: p.idempotency_key.as_deref(),
+            reference: p.reference.as_deref(),
+            metadata: &p.metadata,
+            line_items: p
+                .line_items
+                .iter()
+                .map(|l| LineItemOut {
+                    description: &l.description,
+                    amount: l.amount.to_string(),
+                    quantity: l.quantity,
+                })
+                .collect(),
+            expires_at: wire_time(p.expires_at),
+        }
+    }
+}
+
+/// The Paygentic payment object as JSON (webhook `data`).
+pub fn payment_json(p: &Payment, public_url: &str) -> serde_json::Value {
+    serde_json::to_value(PaygenticPayment::new(p, public_url)).unwrap_or(serde_json::Value::Null)
+}
+
+fn field(field: &str, message: impl Into<String>, code: &'static str) -> FieldError {
+    FieldError { field: field.to_owned(), message: message.into(), code }
+}
+
+/// A decimal-string amount `^\d+(\.\d{1,2})?$`.
+fn amount_text(v: &serde_json::Value) -> Option<&str> {
+    let s = v.as_str()?;
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let ok = !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && (!s.contains('.') || (1..=2).contains(&frac.len()))
+        && frac.bytes().all(|b| b.is_ascii_digit());
+    ok.then_some(s)
+}
+
+fn json_text(status: StatusCode, body: String) -> Response {
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `POST /v0/payments`
+pub async fn create_payment(
+    State(state): State<AppState>,
+    Pg(principal): Pg,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, PgError> {
+    principal.require(Scope::PaymentsCreate)?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, value): (CreateIn, _) = body::parse(&bytes)?;
+    let mut errors = Vec::new();
+
+    let currency = match input.currency.as_ref().map(|c| c.as_str()) {
+        None => {
+            errors.push(field("currency", "currency is required", "required"));
+            None
+        }
+        Some(Some(c)) if CURRENCIES.contains(&c) => Currency::from_code(c),
+        Some(_) => {
+            errors.push(field("currency", "currency must be one of USD, EUR, GBP, AUD", "invalid_enum"));
+            None
+        }
+    };
+    let amount = match input.amount.as_ref() {
+        None => {
+            errors.push(field("amount", "amount is required", "required"));
+            None
+        }
+        Some(v) => match amount_text(v).and_then(|s| s.parse::<Decimal>().ok()) {
+            None => {
+                errors.push(field(
+                    "amount",
+                    "amount must be a decimal string such as \"10.50\"",
+                    "invalid_format",
+                ));
+                None
+            }
+            Some(d) if d < MIN_AMOUNT || d > MAX_AMOUNT => {
+                errors.push(field("amount", "amount must be between 1.00 and 5000.00", "out_of_range"));
+                None
+            }
+            Some(d) => Some(d),
+        },
+    };
+    let text = |errors: &mut Vec<FieldError>, name: &str, v: Option<String>| -> Option<String> {
+        match v {
+            Some(s) if s.chars().count() > MAX_TEXT => {
+                errors.push(field(name, format!("{name} must be at most {MAX_TEXT} characters"), "too_long"));
+                None
+            }
+            other => other,
+        }
+    };
+    let reference = text(&mut errors, "reference", input.reference);
+    let idempotency_key = text(&mut errors, "idempotencyKey", input.idempotency_key);
+    let metadata = match input.metadata {
+        None => serde_json::json!({}),
+        Some(serde_json::Value::Object(map)) if map.values().all(serde_json::Value::is_string) => {
+            serde_json::Value::Object(map)
+        }
+        Some(_) => {
+            errors.push(field("metadata", "metadata must be an object of string values", "invalid_type"));
+            serde_json::json!({})
+        }
+    };
+    if let Err(e) = validate::metadata("metadata", Some(metadata.clone()), state.config.max_metadata_bytes) {
+        errors.push(field("metadata", e.message, "too_large"));
+    }
+    let items = input.line_items.unwrap_or_default();
+    if items.len() > MAX_LINE_ITEMS {
+        errors.push(field("lineItems", "at most 100 line items are allowed", "too_many"));
+    }
+    let mut line_items = Vec::new();
+    for (i, item) in items.iter().enumerate().take(MAX_LINE_ITEMS) {
+        let name = format!("lineItems[{i}]");
+        let description = item.description.clone().unwrap_or_default();
+        if description.is_empty() || description.chars().count() > MAX_TEXT {
+            errors.push(field(
+                &format!("{name}.description"),
+                "description must be 1 to 255 characters",
+                "invalid_format",
+            ));
+        }
+        let quantity = item.quantity.unwrap_or(1);
+        let quantity = match u32::try_from(quantity) {
+            Ok(q) if (1..=1_000_000).contains(&q) => q,
+            _ => {
+                errors.push(field(
+                    &format!("{name}.quantity"),
+                    "quantity must be at least 1",
+                    "out_of_range",
+                ));
+                1
+            }
+        };
+        match (item.amount.as_ref().and_then(amount_text).and_then(|s| s.parse::<Decimal>().ok()), currency) {
+            (Some(a), Some(c)) => match Money::new(a, c) {
+                Ok(m) => line_items.push(LineItem { description, amount: m.amount, quantity }),
+                Err(e) => errors.push(field(&format!("{name}.amount"), e.to_string(), "invalid_format")),
+            },
+            (None, _) => errors.push(field(
+                &format!("{name}.amount"),
+                "amount must be a decimal string",
+                "invalid_format",
+            )),
+            (Some(_), None) => {}
+        }
+    }
+    let mut urls = RedirectUrls::default();
+    for (name, v, slot) in [
+        ("successRedirectUrl", input.success_redirect_url, &mut urls.success),
+        ("failureRedirectUrl", input.failure_redirect_url, &mut urls.failure),
+    ] {
+        match validate::url(name, v) {
+            Ok(u) => *slot = u,
+            Err(_) => errors.push(field(name, format!("{name} must be an absolute URI"), "invalid_format")),
+        }
+    }
+    let lifetime = match input.expires_in.as_deref() {
+        None => Some(DEFAULT_EXPIRY_SECS),
+        Some(text) => match duration::parse_seconds(text) {
+            Some(s) if (60..=MAX_EXPIRY_SECS).contains(&s) => Some(s),
+            Some(_) => {
+                errors.push(field("expiresIn", "expiresIn must be from PT1M to P31D", "out_of_range"));
+                None
+            }
+            None => {
+                errors.push(field(
+                    "expiresIn",
+                    "expiresIn must be an ISO 8601 duration such as P7D or PT1H",
+                    "invalid_format",
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(PgError::Validation(errors));
+    }
+    let (Some(currency), Some(amount), Some(lifetime)) = (currency, amount, lifetime) else {
+        return Err(PgError::Validation(vec![field("amount", "invalid payment", "invalid_format")]));
+    };
+
+    let merchant = principal.merchant_for(input.merchant_id.as_deref()).map_err(|e| match e.code {
+        "merchant_required" => PgError::Validation(vec![field(
+            "merchantId",
+            "merchantId is required for an API key that is not scoped to a single merchant",
+            "required",
+        )]),
+        "merchant_invalid" => PgError::Api(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "merchantId is not accessible with this API key",
+        )),
+        _ => PgError::Api(e),
+    })?;
+    let merchant = merchant.clone();
+    let customer = match input.customer_id {
+        None => Customer::default(),
+        Some(id) => {
+            let record = match id.parse() {
+                Ok(cid) => state.store.get_customer(&cid).await?,
+                Err(_) => None,
+            };
+            match record {
+                Some(c) if c.merchant_id == merchant.id && c.mode == principal.mode() => {
+                    Customer { external_id: Some(c.id.to_string()), email: c.email, name: c.name }
+                }
+                _ => {
+                    return Err(PgError::Validation(vec![field(
+                        "customerId",
+                        "customerId must be a customer of this merchant",
+                        "invalid_reference",
+                    )]))
+                }
+            }
+        }
+    };
+    let price = Money::new(amount, currency)
+        .map_err(|e| PgError::Validation(vec![field("amount", e.to_string(), "invalid_format")]))?;
+    // A price outside USD keeps the rate captured now; the token is chosen at checkout.
+    let fx = if currency == Currency::USD {
+        None
+    } else {
+        let rate = state.fx.rate(currency, Currency::USD).await.map_err(|e| {
+            ApiError::bad_request(
+                "fx_unavailable",
+                format!("{e}; payments in {currency} cannot be taken right now"),
+            )
+        })?;
+        let converted = rate
+            .convert(price.amount, currency, Currency::USD)
+            .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+        Some(FxQuote {
+            rate: rate.rate,
+            source: rate.source,
+            quote_currency: "USD".into(),
+            quote_amount: converted,
+        })
+    };
+    let now = payd_store::now();
+    let new = NewPayment {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        dialect: Dialect::Paygentic,
+        price,
+        fx,
+        asset: None,
+        customer,
+        reference,
+        external_id: None,
+        invoice: None,
+        description: None,
+        line_items,
+        metadata,
+        urls,
+        idempotency_key: idempotency_key.clone(),
+        client_id: None,
+        product_id: None,
+        expires_at: now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX / 1000)),
+    };
+    let idem = idempotency_key.map(|key| IdempotencyRequest {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        key,
+        fingerprint: engine::fingerprint("POST", "/v0/payments", &value),
+    });
+    let public_url = state.config.public_url.clone();
+    let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
+        let body = serde_json::to_string(&PaygenticPayment::new(p, &public_url))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(StoredResponse { status: 201, body })
+    };
+    match engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await? {
+        CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::CREATED, response.body)),
+        // Paygentic returns the existing payment, as it is now, with 200, whatever the body.
+        CreateOutcome::Replayed { payment_id, .. } => {
+            let id = payment_id.ok_or_else(|| ApiError::internal("idempotency record without payment"))?;
+            let p = state.store.get_payment(&id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
+            let body = serde_json::to_string(&PaygenticPayment::new(&p, &state.config.public_url))
+                .map_err(ApiError::internal)?;
+            Ok(json_text(StatusCode::OK, body))
+        }
+    }
+}
+
+/// `GET /v0/payments/{id}`
+pub async fn get_payment(
+    State(state): State<AppState>,
+    Pg(principal): Pg,
+    Path(id): Path<String>,
+) -> Result<Response, PgError> {
+    principal.require(Scope::PaymentsRead)?;
+    let not_found =
+        || PgError::Api(ApiError::new(StatusCode::NOT_FOUND, "payment_not_found", "Payment not found"));
+    let pid = id.parse().map_err(|_| not_found())?;
+    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
+    if !principal.can_see(&p) {
+        return Err(not_found());
+    }
+    let body = serde_json::to_string(&PaygenticPayment::new(&p, &state.config.public_url))
+        .map_err(ApiError::internal)?;
+    Ok(json_text(StatusCode::OK, body))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListIn {
+    merchant_id: Option<String>,
+    status: Option<String>,
+    customer_id: Option<String>,
+    limit: Option<String>,
+    offset: Option<String>,
+}
+
+/// `GET /v0/payments`
+pub async fn list_payments(
+    State(state): State<AppState>,
+    Pg(principal): Pg,
+    query: Result<Query<ListIn>, QueryRejection>,
+) -> Result<Response, PgError> {
+    principal.require(Scope::PaymentsRead)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let mut errors = Vec::new();
+    let limit = match q.limit.as_deref().map(str::parse::<u32>) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => {
+            errors.push(field("limit", "limit must be from 1 to 100", "out_of_range"));
+            10
+        }
+    };
+    let offset = match q.offset.as_deref().map(str::parse::<u32>) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            errors.push(field("offset", "offset must be a whole number of at least 0", "out_of_range"));
+            0
+        }
+    };
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => match PaymentStatus::parse(s) {
+            Some(st) => Some(st),
+            None => {
+                errors.push(field(
+                    "status",
+                    "status must be pending, processing, completed, expired or cancelled",
+                    "invalid_enum",
+                ));
+                None
+            }
+        },
+    };
+    if !errors.is_empty() {
+        return Err(PgError::Validation(errors));
+    }
+    let merchants = match q.merchant_id.as_deref() {
+        None => principal.merchants.iter().map(|m| m.id.clone()).collect(),
+        Some(m) => vec![principal
+            .merchant_for(Some(m))
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    "merchantId is not accessible with this API key",
+                )
+            })?
+            .id
+            .clone()],
+    };
+    let mut filter = PaymentFilter::new(merchants, principal.mode());
+    filter.status = status;
+    filter.customer_external_id = q.customer_id;
+    let total = state.store.count_payments(&filter).await?;
+    filter.limit = limit;
+    filter.offset = offset;
+    let payments = state.store.list_payments(&filter).await?;
+    let public_url = &state.config.public_url;
+    let out = serde_json::json!({
+        "object": "list",
+        "data": payments.iter().map(|p| PaygenticPayment::new(p, public_url)).collect::<Vec<_>>(),
+        "pagination": { "limit": limit, "offset": offset, "total": total },
+    });
+    Ok(json_text(StatusCode::OK, out.to_string()))
+}
