@@ -161,6 +161,10 @@ pub struct PaymentFilter {
     pub any_status: Vec<PaymentStatus>,
     /// Only payments with (or without) the `underpaid` flag.
     pub underpaid: Option<bool>,
+    /// Only payments with (or without) the `overpaid` flag.
+    pub overpaid: Option<bool>,
+    /// Only payments with one of these invoice numbers (when not empty).
+    pub invoices: Vec<String>,
     /// Only payments whose id, slug, customer email or customer name matches (email and id
     /// exactly, names by substring).
     pub search: Option<String>,
@@ -189,6 +193,8 @@ impl PaymentFilter {
             status: None,
             any_status: Vec::new(),
             underpaid: None,
+            overpaid: None,
+            invoices: Vec::new(),
             search: None,
             reference: None,
             customer_external_id: None,

@@ -372,7 +372,10 @@ pub(crate) async fn create_payment(
         }
     }
     insert_payment(&mut tx, payment).await?;
-    let events = insert_events(&mut tx, payment, events).await?;
+    let mut events = insert_events(&mut tx, payment, events).await?;
+    if let Some(client) = &payment.client_id {
+        events.extend(supersede_client_payments(&mut tx, payment, client).await?);
+    }
     let response = render(payment)?;
     if let Some(req) = idempotency {
         sqlx::query(
@@ -390,6 +393,35 @@ pub(crate) async fn create_payment(
     }
     tx.commit().await?;
     Ok(CreateOutcome::Created { response, events })
+}
+
+/// A customer (AlpPay `clientId`) has one open payment at a time: a new one expires the
+/// earlier open ones, in the transaction that creates it.
+async fn supersede_client_payments(tx: &mut Tx, new: &Payment, client: &str) -> Result<Vec<Event>, StoreError> {
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM payments WHERE merchant_id = $1 AND mode = $2 AND client_id = $3 AND id <> $4 \
+         AND status IN ('pending', 'processing')",
+    )
+    .bind(new.merchant_id.to_string())
+    .bind(new.mode.as_str())
+    .bind(client)
+    .bind(new.id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
+    let mut out = Vec::new();
+    for (id,) in ids {
+        let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(&id).fetch_optional(&mut **tx).await?;
+        let Some(row) = row else { continue };
+        let mut old = Payment::try_from(row)?;
+        let version = old.version;
+        let Ok(kinds) = old.expire_now(new.created_at) else { continue };
+        if !update_payment(tx, &old, version).await? {
+            return Err(StoreError::Contended);
+        }
+        out.extend(insert_events(tx, &old, &kinds).await?);
+    }
+    Ok(out)
 }
 
 pub(crate) async fn get_payment(pool: &Pool<Db>, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
@@ -427,6 +459,17 @@ fn push_filter(q: &mut QueryBuilder<Db>, f: &PaymentFilter) {
     }
     if let Some(underpaid) = f.underpaid {
         q.push(" AND underpaid = ").push_bind(underpaid);
+    }
+    if let Some(overpaid) = f.overpaid {
+        q.push(" AND overpaid = ").push_bind(overpaid);
+    }
+    if !f.invoices.is_empty() {
+        q.push(" AND invoice IN (");
+        let mut sep = q.separated(", ");
+        for i in &f.invoices {
+            sep.push_bind(i.clone());
+        }
+        q.push(")");
     }
     if let Some(search) = &f.search {
         let like = format!("%{}%", search.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));

@@ -120,6 +120,13 @@ impl TestApp {
             .to_owned()
     }
 
+    /// A key and its request-signing secret (AlpPay's `X-HMAC`).
+    pub async fn key_with_signing_secret(&self, owner: KeyOwner, mode: Mode) -> (String, String) {
+        let master = MasterKey::parse(MASTER_KEY).unwrap();
+        let issued = issue_key(&self.store, &master, owner, mode, Vec::new()).await.unwrap();
+        (issued.secret.expose().to_owned(), issued.signing_secret.expose().to_owned())
+    }
+
     /// A merchant with a test key holding every scope.
     pub async fn merchant_with_key(&self) -> (Merchant, String) {
         let m = self.merchant("Shop").await;

@@ -5,6 +5,7 @@
 
 mod helpers;
 
+mod alppay;
 mod astrapay;
 mod auth;
 mod cli;

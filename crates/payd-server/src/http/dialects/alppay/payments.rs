@@ -1,0 +1,352 @@
+//! AlpPay payments: create (200 with the full object), get (wrapped in `{"data": …}`), list.
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
+use payd_core::apikey::Scope;
+use payd_core::merchant::Merchant;
+use payd_core::money::{Currency, Money};
+use payd_core::payment::{Customer, Dialect, NewPayment, Payment, PaymentStatus, RedirectUrls};
+use payd_core::token::format_base_units;
+use payd_store::chain::{StoredTransfer, TransferStatus};
+use payd_store::{PaymentFilter, StoreError, StoredResponse};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{verify_hmac, Alp, AlpError};
+use crate::app::AppState;
+use crate::engine;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::{body, validate, wire_time};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateIn {
+    amount: Option<Value>,
+    asset: Option<AssetIn>,
+    customer: Option<CustomerIn>,
+    client_id: Option<String>,
+    invoice: Option<String>,
+    checkout_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AssetIn {
+    short: Option<String>,
+    network: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CustomerIn {
+    id: Option<Value>,
+    name: Option<String>,
+    email: Option<String>,
+}
+
+fn unprocessable(msg: impl Into<String>) -> AlpError {
+    AlpError(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity", msg))
+}
+
+/// `(status, displayStatus)` of a payment (see docs/dialects/alppay.md).
+pub fn statuses(p: &Payment) -> (&'static str, &'static str) {
+    let no_address = p.asset.as_ref().is_none_or(|a| a.address.is_none());
+    match p.status {
+        PaymentStatus::Pending if no_address => ("OPEN", "NEW"),
+        PaymentStatus::Pending => ("OPEN", "OPEN"),
+        PaymentStatus::Processing if p.underpaid => ("OPEN", "UNDERPAID"),
+        PaymentStatus::Processing => ("OPEN", "OPEN"),
+        PaymentStatus::Completed if p.overpaid => ("COMPLETED", "OVERPAID"),
+        PaymentStatus::Completed => ("COMPLETED", "COMPLETED"),
+        PaymentStatus::Expired if p.underpaid => ("EXPIRED", "UNDERPAID"),
+        PaymentStatus::Expired => ("EXPIRED", "EXPIRED"),
+        PaymentStatus::Cancelled => ("CANCELLED", "CANCELLED"),
+    }
+}
+
+/// Token amounts as AlpPay writes them: a decimal string with at least two places.
+fn token_amount(units: u128, decimals: u8) -> String {
+    let full = format_base_units(units, decimals);
+    match full.split_once('.') {
+        Some((int, frac)) => {
+            let trimmed = frac.trim_end_matches('0');
+            let frac = if trimmed.len() < 2 { &frac[..2.min(frac.len())] } else { trimmed };
+            if frac.is_empty() {
+                format!("{int}.00")
+            } else {
+                format!("{int}.{frac}")
+            }
+        }
+        None => format!("{full}.00"),
+    }
+}
+
+fn asset_json(p: &Payment) -> Value {
+    match &p.asset {
+        None => Value::Null,
+        Some(a) => json!({
+            "short": a.token,
+            "name": match a.token.as_str() { "USDT" => "Tether USD", "USDC" => "USD Coin", other => other },
+            "logoUrl": Value::Null,
+            "network": a.network,
+        }),
+    }
+}
+
+/// The full AlpPay payment object (the create response, the `data` of a get, and the
+/// webhook body). `detailed` adds the fields AlpPay's get shows (fees, risk).
+pub fn payment_json(
+    p: &Payment,
+    merchant: &Merchant,
+    transfers: &[StoredTransfer],
+    public_url: &str,
+    detailed: bool,
+) -> Value {
+    let (status, display) = statuses(p);
+    let decimals = p.asset.as_ref().map_or(6, |a| a.decimals);
+    let transactions: Vec<Value> = transfers
+        .iter()
+        .filter(|t| t.status != TransferStatus::Orphaned)
+        .map(|t| {
+            let mut tx = json!({
+                "paymentId": p.id.uuid().hyphenated().to_string(),
+                "txnId": t.transfer.tx_hash,
+                "receivedAmount": token_amount(t.transfer.amount, decimals),
+                "asset": asset_json(p),
+                "destTag": Value::Null,
+                "addressFrom": t.transfer.from,
+                "addressTo": t.transfer.to,
+                "date": wire_time(p.updated_at),
+            });
+            if detailed {
+                tx["fixedFee"] = json!("0");
+                tx["percentFee"] = json!("0");
+                tx["riskScore"] = Value::Null;
+                tx["isDanger"] = json!(false);
+            }
+            tx
+        })
+        .collect();
+    let mut out = json!({
+        "id": p.id.uuid().hyphenated().to_string(),
+        "transactions": transactions,
+        "amount": p.price.amount_string(),
+        "totalReceivedAmount": token_amount(p.funds.total(), decimals),
+        "asset": asset_json(p),
+        "addressTo": p.asset.as_ref().and_then(|a| a.address.clone()),
+        "confirmsNeeded": p.asset.as_ref().map(|a| a.confirmations),
+        "timeout": (p.expires_at - p.created_at).num_seconds(),
+        "checkoutUrl": p.urls.back,
+        "status": status,
+        "displayStatus": display,
+        "customer": {
+            "id": p.customer.external_id.as_ref().map(|id| id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n))),
+            "name": p.customer.name,
+            "email": p.customer.email,
+        },
+        "merchant": {
+            "id": merchant.id.uuid().hyphenated().to_string(),
+            "name": merchant.name,
+            "siteUrl": merchant.site_url,
+            "logoUrl": merchant.logo_url,
+            "email": merchant.email,
+        },
+        "invoice": p.invoice,
+        "paymentRedirectUrl": format!("{public_url}/checkout/{}", p.slug),
+        "createdAt": wire_time(p.created_at),
+        "updatedAt": wire_time(p.updated_at),
+    });
+    if detailed {
+        out["destTag"] = Value::Null;
+        out["fixedFee"] = json!("0");
+    }
+    out
+}
+
+fn json_text(status: StatusCode, body: String) -> Response {
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// `POST /v2/payment`
+pub async fn create_payment(
+    State(state): State<AppState>,
+    Alp(principal): Alp,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, AlpError> {
+    let bytes = body::bytes(raw, &headers)?;
+    verify_hmac(&state, &principal, headers.get("x-hmac").and_then(|v| v.to_str().ok()), &bytes)?;
+    principal.require(Scope::PaymentsCreate)?;
+    let (input, _): (CreateIn, _) = body::parse(&bytes)?;
+    let merchant = principal.merchant_for(None)?.clone();
+
+    let amount = match input.amount.as_ref().and_then(Value::as_str) {
+        Some(a) => Money::parse(a, Currency::USD).map_err(|e| unprocessable(format!("amount: {e}")))?,
+        None => return Err(unprocessable("amount is required as a decimal string")),
+    };
+    let asset = input.asset.ok_or_else(|| unprocessable("asset is required"))?;
+    let (Some(short), Some(network)) = (asset.short, asset.network) else {
+        return Err(unprocessable("asset.short and asset.network are required"));
+    };
+    let customer = input.customer.ok_or_else(|| unprocessable("customer is required"))?;
+    let customer_id = match customer.id {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_u64().is_some() => Some(n.to_string()),
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 255 => Some(s),
+        Some(_) => return Err(unprocessable("customer.id must be an integer")),
+    };
+    let (quoted, fx) = engine::quote_with_fx(&state.fx, &short, &network, &amount)
+        .await
+        .map_err(|e| unprocessable(format!("unsupported asset: {e}")))?;
+    let now = payd_store::now();
+    let lifetime = i64::try_from(state.config.default_expiry.as_secs()).unwrap_or(3600);
+    let new = NewPayment {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        dialect: Dialect::Alppay,
+        price: amount,
+        fx,
+        asset: Some(quoted),
+        customer: Customer {
+            external_id: customer_id,
+            email: validate::email("customer.email", customer.email)?,
+            name: validate::text("customer.name", customer.name, validate::MAX_TEXT)?,
+        },
+        reference: None,
+        external_id: None,
+        invoice: validate::text("invoice", input.invoice, validate::MAX_TEXT)?,
+        description: None,
+        line_items: Vec::new(),
+        metadata: json!({}),
+        urls: RedirectUrls {
+            back: validate::url("checkoutUrl", input.checkout_url)?,
+            ..RedirectUrls::default()
+        },
+        idempotency_key: None,
+        client_id: validate::text("clientId", input.client_id, validate::MAX_TEXT)?,
+        product_id: None,
+        expires_at: now + Duration::seconds(lifetime),
+    };
+    let public_url = state.config.public_url.clone();
+    let m = merchant.clone();
+    // A new payment has no transfers yet.
+    let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
+        Ok(StoredResponse { status: 200, body: payment_json(p, &m, &[], &public_url, false).to_string() })
+    };
+    match engine::create_payment(&state.store, new, None, now, &render).await? {
+        payd_store::CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::OK, response.body)),
+        payd_store::CreateOutcome::Replayed { .. } => {
+            Err(AlpError(ApiError::internal("replay without a key")))
+        }
+    }
+}
+
+async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AlpError> {
+    let not_found = || AlpError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
+    let pid = uuid::Uuid::try_parse(id)
+        .map(payd_core::ids::PaymentId::from_uuid)
+        .or_else(|_| id.parse())
+        .map_err(|_| not_found())?;
+    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
+    if principal.can_see(&p) {
+        Ok(p)
+    } else {
+        Err(not_found())
+    }
+}
+
+fn merchant_of<'a>(principal: &'a Principal, p: &Payment) -> Result<&'a Merchant, AlpError> {
+    principal
+        .merchants
+        .iter()
+        .find(|m| m.id == p.merchant_id)
+        .ok_or_else(|| AlpError(ApiError::not_found("payment")))
+}
+
+/// `GET /v2/payment/{id}` → `{"data": payment}`
+pub async fn get_payment(
+    State(state): State<AppState>,
+    Alp(principal): Alp,
+    Path(id): Path<String>,
+) -> Result<Response, AlpError> {
+    principal.require(Scope::PaymentsRead)?;
+    let p = find(&state, &principal, &id).await?;
+    let transfers = state.store.transfers_of_payment(&p.id).await?;
+    let data = payment_json(&p, merchant_of(&principal, &p)?, &transfers, &state.config.public_url, true);
+    Ok(json_text(StatusCode::OK, json!({ "data": data }).to_string()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListIn {
+    page: Option<String>,
+    limit: Option<String>,
+    statuses: Option<String>,
+    invoices: Option<String>,
+}
+
+/// `GET /v2/payment?page&limit&statuses&invoices` → `{data, page, limit, total}`
+pub async fn list_payments(
+    State(state): State<AppState>,
+    Alp(principal): Alp,
+    query: Result<Query<ListIn>, QueryRejection>,
+) -> Result<Response, AlpError> {
+    principal.require(Scope::PaymentsRead)?;
+    let Query(q) = query.map_err(|e| unprocessable(e.body_text()))?;
+    let page = match q.page.as_deref() {
+        None => 1,
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| unprocessable("page must be at least 1"))?,
+    };
+    let limit = match q.limit.as_deref() {
+        None => 20,
+        Some(l) => l
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=100).contains(n))
+            .ok_or_else(|| unprocessable("limit must be from 1 to 100"))?,
+    };
+    let mut filter =
+        PaymentFilter::new(principal.merchants.iter().map(|m| m.id.clone()).collect(), principal.mode());
+    if let Some(list) = q.statuses.as_deref().filter(|s| !s.is_empty()) {
+        let wanted: Vec<&str> = list.split(',').map(str::trim).collect();
+        let flag_only = |w: &str| matches!(w, "UNDERPAID" | "OVERPAID");
+        if wanted.iter().any(|w| flag_only(w)) && wanted.len() > 1 {
+            return Err(unprocessable("UNDERPAID and OVERPAID cannot be combined with other statuses"));
+        }
+        for w in wanted {
+            match w {
+                "OPEN" => filter.any_status.extend([PaymentStatus::Pending, PaymentStatus::Processing]),
+                "NEW" => filter.any_status.push(PaymentStatus::Pending),
+                "COMPLETED" => filter.any_status.push(PaymentStatus::Completed),
+                "EXPIRED" => filter.any_status.push(PaymentStatus::Expired),
+                "CANCELLED" => filter.any_status.push(PaymentStatus::Cancelled),
+                "UNDERPAID" => filter.underpaid = Some(true),
+                "OVERPAID" => filter.overpaid = Some(true),
+                other => return Err(unprocessable(format!("unknown status `{other}`"))),
+            }
+        }
+    }
+    if let Some(inv) = q.invoices.as_deref().filter(|s| !s.is_empty()) {
+        filter.invoices =
+            inv.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).take(100).collect();
+    }
+    let total = state.store.count_payments(&filter).await?;
+    filter.limit = limit;
+    filter.offset = (page - 1).saturating_mul(limit);
+    let payments = state.store.list_payments(&filter).await?;
+    let mut data = Vec::with_capacity(payments.len());
+    for p in &payments {
+        let transfers = state.store.transfers_of_payment(&p.id).await?;
+        data.push(payment_json(p, merchant_of(&principal, p)?, &transfers, &state.config.public_url, false));
+    }
+    Ok(json_text(
+        StatusCode::OK,
+        json!({ "data": data, "page": page, "limit": limit, "total": total }).to_string(),
+    ))
+}
