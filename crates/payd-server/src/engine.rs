@@ -145,6 +145,17 @@ pub async fn create_payment(
     }
 }
 
+/// The hash of the first transfer still credited to a payment (dialects that show one
+/// `transaction_hash`).
+pub async fn first_tx_hash(store: &Store, id: &PaymentId) -> Result<Option<String>, StoreError> {
+    let transfers = store.transfers_of_payment(id).await?;
+    Ok(transfers
+        .into_iter()
+        .filter(|t| t.status != payd_store::chain::TransferStatus::Orphaned)
+        .min_by_key(|t| (t.transfer.block.number, t.transfer.log_index))
+        .map(|t| t.transfer.tx_hash))
+}
+
 /// Why a cancel was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum CancelError {

@@ -15,6 +15,7 @@ backend_tests!(
     a_pending_payment_can_be_canceled,
     products_can_be_managed_and_paid_for,
     the_rate_limit_is_100_requests_a_minute_per_key,
+    a_paid_payment_shows_its_transaction_hash_and_completes,
 );
 
 const SEED_BODY: &str = r#"{
@@ -311,4 +312,42 @@ async fn the_rate_limit_is_100_requests_a_minute_per_key(app: TestApp) {
     let (s, e) = read(res).await;
     assert_eq!((s, error_code(&e)), (429, ("RATE_LIMIT_EXCEEDED", 429)));
     assert_eq!(get(&app, &other, "/v1/api/payments").await.0, 200, "other keys are not limited");
+}
+
+async fn a_paid_payment_shows_its_transaction_hash_and_completes(app: TestApp) {
+    use payd_chain::devnet::{self, Devnet};
+    let (_, key) = app.merchant_with_key().await;
+    let (_, v) = post(
+        &app,
+        &key,
+        "/v1/api/payments",
+        r#"{"amount": 10, "token": "USDC", "network": "AVALANCHE"}"#,
+        None,
+    )
+    .await;
+    let uuid = v["data"]["id"].as_str().unwrap().to_owned();
+    let id = payd_core::ids::PaymentId::from_uuid(uuid::Uuid::try_parse(&uuid).unwrap());
+    let paid = app.post_raw(&format!("/v1/payments/{id}/test_pay"), &key, r#"{"amount": "4"}"#, None).await;
+    assert_eq!(paid.status(), 202);
+    let cfg = devnet::network_config(chrono::Duration::hours(24));
+    let step = || async {
+        devnet::produce_block(&app.store, payd_store::now()).await.unwrap().unwrap();
+        payd_chain::watcher::scan_once(&app.store, &Devnet::new(app.store.clone()), &cfg, payd_store::now())
+            .await
+            .unwrap();
+    };
+    step().await;
+    let (_, got) = get(&app, &key, &format!("/v1/api/payments/{uuid}")).await;
+    assert_eq!(got["data"]["status"], "PARTIALLY_PAID", "{got}");
+    let hash = got["data"]["transaction_hash"].as_str().unwrap().to_owned();
+    let (_, listed) = get(&app, &key, "/v1/api/payments?status=PARTIALLY_PAID").await;
+    assert_eq!(listed["data"]["data"][0]["transaction_hash"].as_str(), Some(hash.as_str()));
+    app.post_raw(&format!("/v1/payments/{id}/test_pay"), &key, r#"{"amount": "6"}"#, None).await;
+    step().await;
+    step().await;
+    let (_, got) = get(&app, &key, &format!("/v1/api/payments/{uuid}")).await;
+    assert_eq!(
+        (got["data"]["status"].as_str(), got["data"]["transaction_hash"].as_str()),
+        (Some("COMPLETED"), Some(hash.as_str()))
+    );
 }

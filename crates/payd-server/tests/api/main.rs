@@ -16,4 +16,5 @@ mod idempotency;
 mod mutopay;
 mod paygentic;
 mod payments;
+mod seeds;
 mod validation;

@@ -212,7 +212,8 @@ pub async fn create_payment(
         asset: Some(quoted),
         customer: Customer {
             external_id: customer_id,
-            email: validate::email("customer.email", customer.email)?,
+            // AlpPay documents no email format check: keep what the merchant sent, bounded.
+            email: validate::text("customer.email", customer.email, validate::MAX_TEXT)?,
             name: validate::text("customer.name", customer.name, validate::MAX_TEXT)?,
         },
         reference: None,

@@ -104,6 +104,12 @@ impl<'a> AstraPayment<'a> {
             created_at: wire_time(p.created_at),
         }
     }
+
+    /// Adds the hash of the transfer that paid it.
+    pub fn with_tx(mut self, hash: Option<String>) -> Self {
+        self.transaction_hash = hash;
+        self
+    }
 }
 
 fn amount_error(e: &MoneyError) -> ApiError {
@@ -287,7 +293,8 @@ pub async fn get_payment(
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsRead)?;
     let p = find(&state, &principal, &id).await?;
-    respond(StatusCode::OK, AstraPayment::new(&p, &state.config.public_url))
+    let tx = engine::first_tx_hash(&state.store, &p.id).await?;
+    respond(StatusCode::OK, AstraPayment::new(&p, &state.config.public_url).with_tx(tx))
 }
 
 /// `POST /v1/api/payments/{id}/cancel`
@@ -416,6 +423,10 @@ pub async fn list_payments(
     filter.offset = (page - 1).saturating_mul(page_size);
     let payments = state.store.list_payments(&filter).await?;
     let public_url = &state.config.public_url;
-    let data: Vec<_> = payments.iter().map(|p| AstraPayment::new(p, public_url)).collect();
+    let mut data = Vec::with_capacity(payments.len());
+    for p in &payments {
+        let tx = engine::first_tx_hash(&state.store, &p.id).await?;
+        data.push(AstraPayment::new(p, public_url).with_tx(tx));
+    }
     respond(StatusCode::OK, Page { data, meta: meta(page, page_size, total) })
 }

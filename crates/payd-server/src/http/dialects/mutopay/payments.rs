@@ -313,6 +313,7 @@ pub async fn get_payment(
     principal.require(Scope::PaymentsRead)?;
     let p = find(&state, &principal, &id).await?;
     let (usd_amount, rate) = usd(&p);
+    let tx_hash = engine::first_tx_hash(&state.store, &p.id).await?;
     let asset = p.asset.as_ref();
     let out = StatusOut {
         id: p.id.to_string(),
@@ -333,7 +334,7 @@ pub async fn get_payment(
         description: p.description.as_deref(),
         external_id: p.external_id.as_deref(),
         metadata: &p.metadata,
-        tx_hash: None,
+        tx_hash,
         failure_reason: (p.status == PaymentStatus::Cancelled).then_some("cancelled"),
         expires_at: wire_time(p.expires_at),
         created_at: wire_time(p.created_at),
