@@ -1,8 +1,14 @@
 //! The `Idempotency-Key` header, shared by the APIs that take it (native, AstraPay).
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use payd_core::apikey::Mode;
+use payd_core::ids::MerchantId;
+use payd_store::{CreateOutcome, IdempotencyRequest};
 
 use super::error::ApiError;
+use super::json_text;
+use crate::engine;
 
 /// Reads and checks the header: 1–255 printable ASCII characters.
 pub fn header_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -18,4 +24,38 @@ pub fn header_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
         return Err(bad());
     }
     Ok(Some(s.to_owned()))
+}
+
+/// The idempotency record a create request claims: scoped to the merchant and mode, bound
+/// to the request's path and canonical body.
+pub fn request(
+    merchant: &MerchantId,
+    mode: Mode,
+    key: Option<String>,
+    path: &str,
+    body: &serde_json::Value,
+) -> Option<IdempotencyRequest> {
+    key.map(|key| IdempotencyRequest {
+        merchant_id: merchant.clone(),
+        mode,
+        key,
+        fingerprint: engine::fingerprint("POST", path, body),
+    })
+}
+
+/// Stripe's semantics for a create's outcome: the new response, or the first response again
+/// (marked `Idempotent-Replayed`), or `conflict` when the key came with another request.
+pub fn respond(outcome: CreateOutcome, conflict: impl FnOnce() -> ApiError) -> Result<Response, ApiError> {
+    match outcome {
+        CreateOutcome::Created { response, .. } => {
+            Ok(json_text(StatusCode::from_u16(response.status).unwrap_or(StatusCode::CREATED), response.body))
+        }
+        CreateOutcome::Replayed { same_request: true, response, .. } => {
+            let mut res =
+                json_text(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK), response.body);
+            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+            Ok(res)
+        }
+        CreateOutcome::Replayed { same_request: false, .. } => Err(conflict()),
+    }
 }

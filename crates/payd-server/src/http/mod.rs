@@ -24,6 +24,12 @@ pub fn wire_time(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A JSON response from already serialised text (saved responses replay their exact bytes).
+pub fn json_text(status: axum::http::StatusCode, body: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
 /// Every route, with shared middleware.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;

@@ -3,26 +3,20 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use payd_core::apikey::Scope;
 use payd_core::ids::PaymentId;
 use payd_core::payment::{Customer, Dialect, LineItem, NewPayment, Payment, PaymentStatus, RedirectUrls};
-use payd_store::{CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse};
+use payd_store::{PaymentFilter, StoreError, StoredResponse};
 
 use super::types::{CreatePaymentIn, ListPaymentsIn, PaymentListOut, PaymentOut};
 use crate::app::AppState;
 use crate::engine::{self, CancelError, QuoteError};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
-use crate::http::{body, idempotency, validate};
-
-fn json_response(status: StatusCode, body: String) -> Response {
-    let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::OK);
-    (status, [(axum::http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
-        .into_response()
-}
+use crate::http::{body, idempotency, json_text, validate};
 
 fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
     serde_json::to_string(&PaymentOut::new(p, public_url)).map_err(ApiError::internal)
@@ -43,33 +37,21 @@ pub async fn create_payment(
     let now = payd_store::now();
     let new = new_payment(&state, &principal, &merchant.id, input, key.clone(), now).await?;
 
-    let idempotency = key.map(|key| IdempotencyRequest {
-        merchant_id: merchant.id.clone(),
-        mode: principal.mode(),
-        key,
-        fingerprint: engine::fingerprint("POST", "/v1/payments", &value),
-    });
+    let idempotency = idempotency::request(&merchant.id, principal.mode(), key, "/v1/payments", &value);
     let public_url = state.config.public_url.clone();
     let renderer = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let body = serde_json::to_string(&PaymentOut::new(p, &public_url))
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    match engine::create_payment(&state.store, new, idempotency.as_ref(), now, &renderer).await? {
-        CreateOutcome::Created { response, .. } => Ok(json_response(StatusCode::CREATED, response.body)),
-        CreateOutcome::Replayed { same_request: true, response, .. } => {
-            let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK);
-            let mut res = json_response(status, response.body);
-            res.headers_mut()
-                .insert(HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true"));
-            Ok(res)
-        }
-        CreateOutcome::Replayed { same_request: false, .. } => Err(ApiError::new(
+    let outcome = engine::create_payment(&state.store, new, idempotency.as_ref(), now, &renderer).await?;
+    idempotency::respond(outcome, || {
+        ApiError::new(
             StatusCode::CONFLICT,
             "idempotency_key_reused",
             "this Idempotency-Key was already used with a different request",
-        )),
-    }
+        )
+    })
 }
 
 /// Validates a create request into a [`NewPayment`].
@@ -233,7 +215,7 @@ pub async fn get_payment(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsRead)?;
     let payment = visible_payment(&state, &principal, &id).await?;
-    Ok(json_response(StatusCode::OK, render(&payment, &state.config.public_url)?))
+    Ok(json_text(StatusCode::OK, render(&payment, &state.config.public_url)?))
 }
 
 /// `POST /v1/payments/{id}/cancel`
@@ -245,7 +227,7 @@ pub async fn cancel_payment(
     principal.require(Scope::PaymentsCreate)?;
     let payment = visible_payment(&state, &principal, &id).await?;
     match engine::cancel_payment(&state.store, &payment.id).await {
-        Ok(p) => Ok(json_response(StatusCode::OK, render(&p, &state.config.public_url)?)),
+        Ok(p) => Ok(json_text(StatusCode::OK, render(&p, &state.config.public_url)?)),
         Err(CancelError::Transition(e)) => {
             let code = match e {
                 payd_core::payment::TransitionError::FundsReceived => "payment_has_funds",
@@ -329,5 +311,5 @@ pub async fn list_payments(
         has_more,
         data: payments.iter().map(|p| PaymentOut::new(p, public_url)).collect(),
     };
-    Ok(json_response(StatusCode::OK, serde_json::to_string(&out).map_err(ApiError::internal)?))
+    Ok(json_text(StatusCode::OK, serde_json::to_string(&out).map_err(ApiError::internal)?))
 }

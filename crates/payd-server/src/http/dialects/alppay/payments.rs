@@ -4,7 +4,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Duration;
 use payd_core::apikey::Scope;
 use payd_core::merchant::Merchant;
@@ -21,7 +21,7 @@ use crate::app::AppState;
 use crate::engine;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
-use crate::http::{body, validate, wire_time};
+use crate::http::{body, json_text, validate, wire_time};
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -164,10 +164,6 @@ pub fn payment_json(
         out["fixedFee"] = json!("0");
     }
     out
-}
-
-fn json_text(status: StatusCode, body: String) -> Response {
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `POST /v2/payment`

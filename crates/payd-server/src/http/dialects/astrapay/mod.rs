@@ -93,12 +93,7 @@ pub fn envelope<T: Serialize>(status: StatusCode, data: T) -> Envelope<T> {
 /// Serialises an envelope into a JSON response.
 pub fn respond<T: Serialize>(status: StatusCode, data: T) -> Result<Response, AstraError> {
     let body = serde_json::to_string(&envelope(status, data)).map_err(ApiError::internal)?;
-    Ok(json_text(status, body))
-}
-
-/// A response from already serialised JSON (replays send the saved bytes).
-pub fn json_text(status: StatusCode, body: String) -> Response {
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    Ok(crate::http::json_text(status, body))
 }
 
 /// An AstraPay caller: `X-Api-Key`, counted against AstraPay's 100 requests per minute.

@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Duration;
 use payd_core::apikey::{Mode, Scope};
@@ -11,10 +11,10 @@ use payd_core::catalog::PriceKind;
 use payd_core::ids::PaymentId;
 use payd_core::money::{Currency, Money, MoneyError};
 use payd_core::payment::{Customer, Dialect, NewPayment, Payment, PaymentStatus, RedirectUrls};
-use payd_store::{CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse};
+use payd_store::{PaymentFilter, StoreError, StoredResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{envelope, json_text, respond, Astra, AstraError};
+use super::{envelope, respond, Astra, AstraError};
 use crate::app::AppState;
 use crate::engine::{self, CancelError};
 use crate::http::auth::Principal;
@@ -187,33 +187,21 @@ pub async fn create_payment(
         product_id: input.product_id.clone(),
         expires_at: now + Duration::hours(LIFETIME_HOURS),
     };
-    let idem = key.map(|key| IdempotencyRequest {
-        merchant_id: merchant.id.clone(),
-        mode: principal.mode(),
-        key,
-        fingerprint: engine::fingerprint("POST", "/v1/api/payments", &value),
-    });
+    let idem = idempotency::request(&merchant.id, principal.mode(), key, "/v1/api/payments", &value);
     let public_url = state.config.public_url.clone();
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let body = serde_json::to_string(&envelope(StatusCode::CREATED, AstraPayment::new(p, &public_url)))
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    match engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await? {
-        CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::CREATED, response.body)),
-        CreateOutcome::Replayed { same_request: true, response, .. } => {
-            let mut res =
-                json_text(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK), response.body);
-            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            Ok(res)
-        }
-        CreateOutcome::Replayed { same_request: false, .. } => Err(ApiError::new(
+    let outcome = engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await?;
+    Ok(idempotency::respond(outcome, || {
+        ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
             "Idempotency-Key was already used with different parameters",
         )
-        .into()),
-    }
+    })?)
 }
 
 /// The price of a product the caller owns, checked against the requested token.

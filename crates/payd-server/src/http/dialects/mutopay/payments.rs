@@ -3,13 +3,13 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use payd_core::apikey::Scope;
 use payd_core::money::{Currency, Money, MoneyError};
 use payd_core::payment::{Customer, Dialect, FxQuote, NewPayment, Payment, PaymentStatus, RedirectUrls};
-use payd_store::{CreateOutcome, IdempotencyRequest, StoreError, StoredResponse};
+use payd_store::{StoreError, StoredResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +18,7 @@ use crate::app::AppState;
 use crate::engine;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
-use crate::http::{body, idempotency, validate, wire_time};
+use crate::http::{body, idempotency, json_text, validate, wire_time};
 
 /// MutoPay's documented limits.
 const DEFAULT_LIFETIME_MINUTES: i64 = 30;
@@ -224,12 +224,7 @@ pub async fn create_payment(
         product_id: None,
         expires_at,
     };
-    let idem = key.map(|key| IdempotencyRequest {
-        merchant_id: merchant.id.clone(),
-        mode: principal.mode(),
-        key,
-        fingerprint: engine::fingerprint("POST", "/api/payments", &value),
-    });
+    let idem = idempotency::request(&merchant.id, principal.mode(), key, "/api/payments", &value);
     let public_url = state.config.public_url.clone();
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let (usd, rate) = usd(p);
@@ -250,25 +245,14 @@ pub async fn create_payment(
         let body = serde_json::to_string(&out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    match engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await? {
-        CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::CREATED, response.body)),
-        CreateOutcome::Replayed { same_request: true, response, .. } => {
-            let mut res =
-                json_text(StatusCode::from_u16(response.status).unwrap_or(StatusCode::OK), response.body);
-            res.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
-            Ok(res)
-        }
-        CreateOutcome::Replayed { same_request: false, .. } => Err(ApiError::new(
+    let outcome = engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await?;
+    Ok(idempotency::respond(outcome, || {
+        ApiError::new(
             StatusCode::CONFLICT,
             "conflict",
             "this Idempotency-Key was already used with a different request",
         )
-        .into()),
-    }
-}
-
-fn json_text(status: StatusCode, body: String) -> Response {
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    })?)
 }
 
 /// `expires_at`: default 30 minutes, at most 7 days ahead, and in the future.

@@ -5,14 +5,14 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use chrono::Duration;
 use payd_core::apikey::Scope;
 use payd_core::money::{Currency, Money};
 use payd_core::payment::{
     Customer, Dialect, FxQuote, LineItem, NewPayment, Payment, PaymentStatus, RedirectUrls,
 };
-use payd_store::{CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse};
+use payd_store::{CreateOutcome, PaymentFilter, StoreError, StoredResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +20,7 @@ use super::{duration, FieldError, Pg, PgError};
 use crate::app::AppState;
 use crate::engine;
 use crate::http::error::ApiError;
-use crate::http::{body, validate, wire_time};
+use crate::http::{body, idempotency, json_text, validate, wire_time};
 
 /// Paygentic's documented limits.
 const MIN_AMOUNT: Decimal = Decimal::from_parts(100, 0, 0, false, 2);
@@ -145,10 +145,6 @@ fn amount_text(v: &serde_json::Value) -> Option<&str> {
         && (!s.contains('.') || (1..=2).contains(&frac.len()))
         && frac.bytes().all(|b| b.is_ascii_digit());
     ok.then_some(s)
-}
-
-fn json_text(status: StatusCode, body: String) -> Response {
-    (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// `POST /v0/payments`
@@ -372,12 +368,7 @@ pub async fn create_payment(
         product_id: None,
         expires_at: now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX / 1000)),
     };
-    let idem = idempotency_key.map(|key| IdempotencyRequest {
-        merchant_id: merchant.id.clone(),
-        mode: principal.mode(),
-        key,
-        fingerprint: engine::fingerprint("POST", "/v0/payments", &value),
-    });
+    let idem = idempotency::request(&merchant.id, principal.mode(), idempotency_key, "/v0/payments", &value);
     let public_url = state.config.public_url.clone();
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let body = serde_json::to_string(&PaygenticPayment::new(p, &public_url))
