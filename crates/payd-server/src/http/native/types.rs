@@ -3,12 +3,17 @@
 use payd_core::payment::Payment;
 use payd_core::token::format_base_units_trimmed;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// `POST /v1/payments`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreatePaymentIn {
+    /// Decimal string, at most the currency's decimal places, greater than zero.
+    #[schema(pattern = r"^[0-9]+(\.[0-9]+)?$", example = "49.99")]
     pub amount: String,
+    /// Upper-case ISO-4217 code.
+    #[schema(example = "USD")]
     pub currency: String,
     pub token: Option<String>,
     pub network: Option<String>,
@@ -19,16 +24,20 @@ pub struct CreatePaymentIn {
     pub invoice: Option<String>,
     pub description: Option<String>,
     pub line_items: Option<Vec<LineItemIn>>,
+    /// Any JSON object (≤ 8 KiB serialised by default).
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<serde_json::Value>,
     pub success_url: Option<String>,
     pub cancel_url: Option<String>,
     pub failure_url: Option<String>,
     pub back_url: Option<String>,
+    /// Seconds from now, 60 to the configured maximum (31 days by default).
+    #[schema(minimum = 60)]
     pub expires_in: Option<u64>,
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CustomerIn {
     pub external_id: Option<String>,
@@ -36,7 +45,7 @@ pub struct CustomerIn {
     pub name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LineItemIn {
     pub description: String,
@@ -45,8 +54,9 @@ pub struct LineItemIn {
 }
 
 /// `GET /v1/payments` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListPaymentsIn {
     pub limit: Option<String>,
     pub starting_after: Option<String>,
@@ -59,7 +69,7 @@ pub struct ListPaymentsIn {
 
 pub use crate::http::wire_time as ts;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AssetOut<'a> {
     pub token: &'a str,
     pub network: &'a str,
@@ -75,7 +85,7 @@ pub struct AssetOut<'a> {
 }
 
 /// A payment as the native API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentOut<'a> {
     pub id: String,
     pub object: &'static str,
@@ -88,14 +98,17 @@ pub struct PaymentOut<'a> {
     pub amount: String,
     pub currency: &'static str,
     pub asset: Option<AssetOut<'a>>,
+    #[schema(value_type = Option<FxOut>)]
     pub fx: Option<&'a payd_core::payment::FxQuote>,
     pub checkout_url: String,
+    #[schema(value_type = CustomerOut)]
     pub customer: &'a payd_core::payment::Customer,
     pub reference: Option<&'a str>,
     pub external_id: Option<&'a str>,
     pub invoice: Option<&'a str>,
     pub description: Option<&'a str>,
     pub line_items: Vec<LineItemOut<'a>>,
+    #[schema(value_type = Object)]
     pub metadata: &'a serde_json::Value,
     pub success_url: Option<&'a str>,
     pub cancel_url: Option<&'a str>,
@@ -109,7 +122,7 @@ pub struct PaymentOut<'a> {
     pub completed_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LineItemOut<'a> {
     pub description: &'a str,
     pub amount: String,
@@ -172,11 +185,50 @@ impl<'a> PaymentOut<'a> {
 }
 
 /// A page of payments.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct PaymentListOut<'a> {
     pub object: &'static str,
     pub data: Vec<PaymentOut<'a>>,
     pub has_more: bool,
     /// Pass as `starting_after` to get the next page.
     pub next_cursor: Option<String>,
+}
+
+/// Schema of the captured exchange rate (documentation only: the payment's own type is
+/// serialised).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct FxOut {
+    /// USD per unit of the price currency.
+    pub rate: String,
+    /// `static` or `http`.
+    pub source: String,
+    pub quote_currency: String,
+    /// The price converted, rounded up to the cent.
+    pub quote_amount: String,
+}
+
+/// Schema of the customer as stored on a payment (documentation only).
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CustomerOut {
+    pub external_id: Option<String>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The error body of every native endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorOut {
+    pub error: ErrorDetail,
+}
+
+/// An error's stable code, message and (for bad input) the field at fault.
+#[derive(Debug, Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    pub param: Option<String>,
 }

@@ -1,0 +1,41 @@
+//! The native API's OpenAPI 3 document, generated from the handlers' and types' annotations
+//! and served at `/openapi/native.json`.
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::payments;
+use super::types::{
+    AssetOut, CreatePaymentIn, CustomerIn, CustomerOut, ErrorDetail, ErrorOut, FxOut, LineItemIn,
+    LineItemOut, PaymentListOut, PaymentOut,
+};
+
+/// The document.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "payd native API", description = "payd's own payments API. Amounts are decimal strings; token amounts are base units."),
+    paths(payments::create_payment, payments::get_payment, payments::list_payments, payments::cancel_payment),
+    components(schemas(CreatePaymentIn, CustomerIn, LineItemIn, PaymentOut, AssetOut, LineItemOut, PaymentListOut, FxOut, CustomerOut, ErrorOut, ErrorDetail)),
+    modifiers(&BearerAuth)
+)]
+#[derive(Debug)]
+pub struct NativeApi;
+
+#[derive(Debug)]
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /openapi/native.json`
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(NativeApi::openapi())
+}
