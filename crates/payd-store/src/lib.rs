@@ -61,6 +61,10 @@ pub enum StoreError {
     /// Migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// Text the database cannot store (PostgreSQL refuses NUL characters): the caller's
+    /// input, so a client error, not an outage.
+    #[error("text the database cannot store (a NUL character)")]
+    InvalidText,
     /// Anything else the driver reported.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -69,6 +73,11 @@ pub enum StoreError {
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &e {
+            // 22021 character_not_in_repertoire, 22P05 untranslatable_character: a NUL in text
+            // or in a JSON string.
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                return StoreError::InvalidText;
+            }
             if db.is_unique_violation() {
                 // Name the invariant, not the driver's text, so callers can map it to a
                 // client error.

@@ -40,8 +40,22 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, serde_json::Value)
     if !value.is_object() {
         return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
     }
+    if has_nul(&value) {
+        // No database stores it faithfully (PostgreSQL refuses it), and no merchant means it.
+        return Err(ApiError::bad_request("invalid_body", "JSON strings must not contain NUL (\\u0000)"));
+    }
     let typed = serde_path_to_error::deserialize(&value).map_err(|e| field_error(&e))?;
     Ok((typed, value))
+}
+
+/// Whether any string or key in `v` holds a NUL character.
+fn has_nul(v: &serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(a) => a.iter().any(has_nul),
+        serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// Maps a typed-deserialization error to a 400 that names the field at fault.
@@ -107,5 +121,7 @@ mod tests {
         assert_eq!(err(r#"{"amount": "5", "x": 1}"#), ("unknown_field", Some("x".into())));
         assert_eq!(err(r#"{"amount": "5", "nested": {"n": -1}}"#).1, Some("nested.n".into()));
         assert_eq!(err(r#"{"amount": "5"}"#), ("ok", None));
+        assert_eq!(err(r#"{"amount": "5", "nested": {"n": "a\u0000"}}"#), ("invalid_body", None));
+        assert_eq!(err(r#"{"amount": "5", "nested": {"\u0000": 1}}"#), ("invalid_body", None));
     }
 }

@@ -72,6 +72,9 @@ impl From<StoreError> for ApiError {
                 "concurrent_update",
                 "the payment was being changed concurrently; retry the request",
             ),
+            StoreError::InvalidText => {
+                ApiError::bad_request("invalid_text", "text must not contain NUL characters")
+            }
             other => ApiError::internal(other),
         }
     }

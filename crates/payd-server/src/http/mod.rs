@@ -8,6 +8,7 @@ pub mod error;
 mod health;
 pub mod idempotency;
 pub mod native;
+pub mod openapi;
 pub mod ratelimit;
 pub mod validate;
 
@@ -30,6 +31,37 @@ pub fn json_text(status: axum::http::StatusCode, body: String) -> axum::response
     (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
+/// An error in the format of the API that `path` belongs to (for checks that run before a
+/// route's own handler).
+pub fn error_for_path(path: &str, e: ApiError) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    use dialects::{alppay, astrapay, mutopay, paygentic};
+    if path.starts_with("/v1/api/") {
+        astrapay::AstraError(e).into_response()
+    } else if path.starts_with("/v0/") {
+        paygentic::PgError::from(e).into_response()
+    } else if path.starts_with("/api/") {
+        mutopay::MutoError(e).into_response()
+    } else if path.starts_with("/v2/") {
+        alppay::AlpError(e).into_response()
+    } else {
+        e.into_response()
+    }
+}
+
+/// Refuses a query string holding an encoded NUL: no list filter means one, and PostgreSQL
+/// cannot compare text with it.
+async fn reject_nul_query(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.uri().query().is_some_and(|q| q.contains("%00")) {
+        let e = ApiError::bad_request("invalid_query", "the query string must not contain NUL (%00)");
+        return error_for_path(req.uri().path(), e);
+    }
+    next.run(req).await
+}
+
 /// Every route, with shared middleware.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
@@ -37,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(native::routes())
         .merge(dialects::routes())
+        .merge(openapi::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
@@ -45,6 +78,7 @@ pub fn router(state: AppState) -> Router {
                 "method not allowed on this route",
             )
         })
+        .layer(axum::middleware::from_fn(reject_nul_query))
         .layer(DefaultBodyLimit::max(limit))
         // Spans carry method and path only: never headers, which hold API keys.
         .layer(TraceLayer::new_for_http())

@@ -14,6 +14,7 @@ mod expiry;
 mod fx;
 mod idempotency;
 mod mutopay;
+mod openapi;
 mod paygentic;
 mod payments;
 mod seeds;

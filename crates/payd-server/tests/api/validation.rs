@@ -105,3 +105,29 @@ async fn bad_list_queries_are_400(app: TestApp) {
     let res = app.client.delete(app.url("/v1/payments")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(json(res).await.0, 405);
 }
+
+/// NUL characters (which PostgreSQL cannot store or compare) are refused as bad input, in
+/// each API's own error format, on both backends alike.
+async fn nul_characters_are_400_in_each_apis_format(app: TestApp) {
+    let (_, key) = app.merchant_with_key().await;
+    let (s, e) = app.get("/v1/payments?reference=a%00b", &key).await;
+    assert_eq!((s, code(&e)), (400, "invalid_query"));
+    let body = r#"{"amount":"1.00","currency":"USD","metadata":{"note":"a\u0000b"}}"#;
+    let (s, e) = json(app.post_raw("/v1/payments", &key, body, None).await).await;
+    assert_eq!((s, code(&e)), (400, "invalid_body"));
+
+    let res = app
+        .client
+        .get(app.url("/v1/api/payments?search=a%00"))
+        .header("X-Api-Key", &key)
+        .send()
+        .await
+        .unwrap();
+    let (s, e) = json(res).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("BAD_REQUEST")), "{e}");
+    let res = app.client.get(app.url("/v0/payments?customerId=%00")).bearer_auth(&key).send().await.unwrap();
+    let (s, e) = json(res).await;
+    assert_eq!((s, e["error"].as_str()), (400, Some("bad_request")), "{e}");
+}
+
+backend_tests!(nul_characters_are_400_in_each_apis_format);

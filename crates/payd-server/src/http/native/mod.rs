@@ -14,7 +14,6 @@ use crate::app::AppState;
 /// The native routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/openapi/native.json", get(openapi::document))
         .route("/v1/payments", post(payments::create_payment).get(payments::list_payments))
         .route("/v1/payments/{id}", get(payments::get_payment))
         .route("/v1/payments/{id}/cancel", post(payments::cancel_payment))

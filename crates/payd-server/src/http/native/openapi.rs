@@ -1,7 +1,6 @@
 //! The native API's OpenAPI 3 document, generated from the handlers' and types' annotations
 //! and served at `/openapi/native.json`.
 
-use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -33,9 +32,4 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
-}
-
-/// `GET /openapi/native.json`
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(NativeApi::openapi())
 }

@@ -15,33 +15,57 @@ use payd_store::chain::{StoredTransfer, TransferStatus};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{AlpPayment, Errors, PaymentData, PaymentList};
 use super::{verify_hmac, Alp, AlpError};
 use crate::app::AppState;
 use crate::engine;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::openapi::TokenName;
 use crate::http::{body, json_text, validate, wire_time};
 
-#[derive(Debug, Deserialize)]
+/// `POST /v2/payment`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = alppay::CreatePayment)]
 pub struct CreateIn {
+    /// A decimal string.
+    #[schema(value_type = String, pattern = r"^\d+(\.\d{1,2})?$", example = "100.00")]
     amount: Option<Value>,
+    #[schema(required = true)]
     asset: Option<AssetIn>,
+    #[schema(required = true)]
     customer: Option<CustomerIn>,
+    /// The merchant's id for the customer: one persistent deposit address per client, and a
+    /// new payment expires the client's earlier open one.
+    #[schema(required = true, min_length = 1)]
     client_id: Option<String>,
+    #[schema(required = true, min_length = 1)]
     invoice: Option<String>,
+    /// Where the customer goes back to (a URL).
+    #[schema(required = true, format = "uri", example = "https://shop.example/cart")]
     checkout_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// The token and its network (`TRC20`, `ERC20`, `BEP20` and payd's own names accepted).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = alppay::AssetInput)]
 pub struct AssetIn {
+    #[schema(required = true, value_type = TokenName)]
     short: Option<String>,
+    /// `TRC20`, `ERC20`, `BEP20` or a payd network id.
+    #[schema(required = true, example = "TRC20")]
     network: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Who pays.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = alppay::CustomerInput)]
 pub struct CustomerIn {
+    /// A number or a string.
+    #[schema(value_type = Option<String>)]
     id: Option<Value>,
     name: Option<String>,
     email: Option<String>,
@@ -166,7 +190,19 @@ pub fn payment_json(
     out
 }
 
+/// `POST /v2/payments`: the plural spelling some AlpPay clients use.
+#[utoipa::path(post, path = "/v2/payments", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment), Errors))]
+pub async fn create_payment_plural(
+    state: State<AppState>,
+    alp: Alp,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, AlpError> {
+    create_payment(state, alp, headers, raw).await
+}
+
 /// `POST /v2/payment`
+#[utoipa::path(post, path = "/v2/payment", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
     Alp(principal): Alp,
@@ -264,6 +300,7 @@ fn merchant_of<'a>(principal: &'a Principal, p: &Payment) -> Result<&'a Merchant
 }
 
 /// `GET /v2/payment/{id}` → `{"data": payment}`
+#[utoipa::path(get, path = "/v2/payment/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = PaymentData), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
     Alp(principal): Alp,
@@ -276,15 +313,22 @@ pub async fn get_payment(
     Ok(json_text(StatusCode::OK, json!({ "data": data }).to_string()))
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v2/payment` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListIn {
+    /// From 1.
     page: Option<String>,
+    /// 1 to 100, 20 by default.
     limit: Option<String>,
+    /// Comma-separated: OPEN, NEW, COMPLETED, EXPIRED, CANCELLED, or UNDERPAID / OVERPAID alone.
     statuses: Option<String>,
+    /// Comma-separated invoice numbers (at most 100).
     invoices: Option<String>,
 }
 
 /// `GET /v2/payment?page&limit&statuses&invoices` → `{data, page, limit, total}`
+#[utoipa::path(get, path = "/v2/payment", tag = "payments", params(ListIn), responses((status = 200, body = PaymentList), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
     Alp(principal): Alp,

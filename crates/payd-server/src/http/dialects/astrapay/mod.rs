@@ -2,6 +2,7 @@
 //! `{"error": {code, message, status}}` error body, UPPERCASE statuses, UUID ids with a
 //! `short_id`, JSON-number USD amounts. See docs/dialects/astrapay.md.
 
+pub mod openapi;
 pub mod payments;
 pub mod products;
 

@@ -13,43 +13,59 @@ use payd_core::money::{Currency, Money, MoneyError};
 use payd_core::payment::{Customer, Dialect, NewPayment, Payment, PaymentStatus, RedirectUrls};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{Errors, PaymentPageResponse, PaymentResponse, Status};
 use super::{envelope, respond, Astra, AstraError};
 use crate::app::AppState;
 use crate::engine::{self, CancelError};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::openapi::{json_number, json_number_or_null, NetworkName, TokenName};
 use crate::http::{body, idempotency, validate, wire_time};
 
 /// AstraPay payments live 24 hours (its example's `expires_at − created_at`).
 const LIFETIME_HOURS: i64 = 24;
 
-#[derive(Debug, Deserialize)]
+/// `POST /v1/api/payments`: `amount` (USD) or `product_id`, and the token and network.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = astrapay::CreatePayment)]
 pub struct CreateIn {
+    /// USD, a JSON number with at most two decimals.
+    #[schema(schema_with = json_number_or_null, required = false)]
     amount: Option<serde_json::Number>,
     product_id: Option<String>,
+    #[schema(value_type = TokenName)]
     token: String,
+    #[schema(value_type = NetworkName)]
     network: String,
     customer_email: Option<String>,
     customer_name: Option<String>,
     redirect_url: Option<String>,
     cancel_url: Option<String>,
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Value>,
 }
 
 /// A payment as AstraPay shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::Payment)]
 pub struct AstraPayment<'a> {
+    #[schema(format = "uuid")]
     id: String,
     short_id: &'a str,
+    /// USD.
+    #[schema(schema_with = json_number)]
     amount: serde_json::Value,
     token: Option<&'a str>,
     network: Option<String>,
+    #[schema(value_type = Status)]
     status: &'static str,
     checkout_url: String,
     transaction_hash: Option<String>,
     customer_email: Option<&'a str>,
     customer_name: Option<&'a str>,
+    #[schema(value_type = Object)]
     metadata: &'a serde_json::Value,
     test_mode: bool,
     redirect_url: Option<&'a str>,
@@ -127,6 +143,7 @@ fn amount_error(e: &MoneyError) -> ApiError {
 }
 
 /// `POST /v1/api/payments`
+#[utoipa::path(post, path = "/v1/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = PaymentResponse), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
     Astra(principal): Astra,
@@ -274,6 +291,7 @@ async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payme
 }
 
 /// `GET /v1/api/payments/{id}`
+#[utoipa::path(get, path = "/v1/api/payments/{id}", tag = "payments", params(("id" = String, Path, description = "The payment's UUID or short_id")), responses((status = 200, body = PaymentResponse), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
     Astra(principal): Astra,
@@ -286,6 +304,7 @@ pub async fn get_payment(
 }
 
 /// `POST /v1/api/payments/{id}/cancel`
+#[utoipa::path(post, path = "/v1/api/payments/{id}/cancel", tag = "payments", params(("id" = String, Path, description = "The payment's UUID or short_id")), responses((status = 200, body = PaymentResponse), Errors))]
 pub async fn cancel_payment(
     State(state): State<AppState>,
     Astra(principal): Astra,
@@ -305,11 +324,17 @@ pub async fn cancel_payment(
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/api/payments` and `GET /v1/api/products` query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListIn {
+    /// From 1.
     pub(super) page: Option<String>,
+    /// From 1 to 100 (10 by default).
     #[serde(rename = "pageSize")]
     pub(super) page_size: Option<String>,
+    /// Payments only.
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
     search: Option<String>,
 }
@@ -330,7 +355,9 @@ struct Page<T> {
     meta: Meta,
 }
 
-#[derive(Debug, Serialize)]
+/// Where a page sits in the whole list.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::Meta)]
 pub struct Meta {
     page: u32,
     #[serde(rename = "pageSize")]
@@ -365,6 +392,7 @@ pub fn meta(page: u32, page_size: u32, total: i64) -> Meta {
 }
 
 /// `GET /v1/api/payments`
+#[utoipa::path(get, path = "/v1/api/payments", tag = "payments", params(ListIn), responses((status = 200, body = PaymentPageResponse), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
     Astra(principal): Astra,

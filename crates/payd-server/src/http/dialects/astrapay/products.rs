@@ -13,12 +13,15 @@ use payd_core::money::{Currency, Money};
 use payd_core::token::parse_token_amount;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::openapi::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
 use super::payments::{meta, paging, ListIn};
 use super::{respond, Astra, AstraError};
 use crate::app::AppState;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, validate, wire_time};
 
 /// Accepts a product id as AstraPay shows it (a UUID) or as payd does (`prod_…`).
@@ -26,10 +29,14 @@ pub fn parse_id(id: &str) -> Option<ProductId> {
     uuid::Uuid::try_parse(id).ok().map(ProductId::from_uuid).or_else(|| id.parse().ok())
 }
 
-#[derive(Debug, Deserialize)]
+/// A product to create (`name` and `price` required) or the fields to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = astrapay::ProductInput)]
 pub struct ProductIn {
     name: Option<String>,
     description: Option<Option<String>>,
+    /// A JSON number.
+    #[schema(schema_with = json_number_or_null, required = false)]
     price: Option<serde_json::Number>,
     currency_type: Option<String>,
     token: Option<Option<String>>,
@@ -37,11 +44,15 @@ pub struct ProductIn {
     active: Option<bool>,
 }
 
-#[derive(Debug, Serialize)]
+/// A product as AstraPay shows it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::Product)]
 pub struct ProductOut<'a> {
+    #[schema(format = "uuid")]
     id: String,
     name: &'a str,
     description: Option<&'a str>,
+    #[schema(schema_with = json_number)]
     price: serde_json::Value,
     currency_type: &'static str,
     token: Option<&'a str>,
@@ -127,6 +138,7 @@ fn price(n: &serde_json::Number) -> Result<Decimal, ApiError> {
 }
 
 /// `POST /v1/api/products`
+#[utoipa::path(post, path = "/v1/api/products", tag = "products", request_body = ProductIn, responses((status = 201, body = ProductResponse), Errors))]
 pub async fn create_product(
     State(state): State<AppState>,
     Astra(principal): Astra,
@@ -179,6 +191,7 @@ async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Prod
 }
 
 /// `GET /v1/api/products/{id}`
+#[utoipa::path(get, path = "/v1/api/products/{id}", tag = "products", params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = ProductResponse), Errors))]
 pub async fn get_product(
     State(state): State<AppState>,
     Astra(principal): Astra,
@@ -190,6 +203,7 @@ pub async fn get_product(
 }
 
 /// `PATCH` (or `PUT`) `/v1/api/products/{id}`: changes the fields sent.
+#[utoipa::path(method(patch, put), path = "/v1/api/products/{id}", tag = "products", request_body = ProductIn, params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = ProductResponse), Errors))]
 pub async fn update_product(
     State(state): State<AppState>,
     Astra(principal): Astra,
@@ -231,6 +245,7 @@ pub async fn update_product(
 }
 
 /// `DELETE /v1/api/products/{id}`
+#[utoipa::path(delete, path = "/v1/api/products/{id}", tag = "products", params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = DeletedResponse), Errors))]
 pub async fn delete_product(
     State(state): State<AppState>,
     Astra(principal): Astra,
@@ -246,6 +261,7 @@ pub async fn delete_product(
 }
 
 /// `GET /v1/api/products`
+#[utoipa::path(get, path = "/v1/api/products", tag = "products", params(ListIn), responses((status = 200, body = ProductPageResponse), Errors))]
 pub async fn list_products(
     State(state): State<AppState>,
     Astra(principal): Astra,

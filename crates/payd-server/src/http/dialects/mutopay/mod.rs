@@ -2,6 +2,7 @@
 //! as JSON numbers, `{"error", "message"}` errors. A payd key acting for one merchant is a
 //! MutoPay channel. See docs/dialects/mutopay.md.
 
+pub mod openapi;
 pub mod payments;
 
 use axum::extract::FromRequestParts;
@@ -21,7 +22,7 @@ use crate::http::ratelimit::Surface;
 pub fn routes() -> Router<AppState> {
     let api = Router::new()
         .route("/payments", post(payments::create_payment))
-        .route("/payments/{id}", get(payments::get_payment))
+        .route("/payments/{id}", get(payments::get_payment_by_id))
         .route("/payments/{id}/status", get(payments::get_payment))
         .fallback(|| async { MutoError(ApiError::not_found("route")) });
     Router::new().nest("/api", api)

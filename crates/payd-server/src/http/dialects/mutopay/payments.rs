@@ -12,12 +12,15 @@ use payd_core::payment::{Customer, Dialect, FxQuote, NewPayment, Payment, Paymen
 use payd_store::{StoreError, StoredResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::openapi::{Errors, Status};
 use super::{Muto, MutoError};
 use crate::app::AppState;
 use crate::engine;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
+use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, idempotency, json_text, validate, wire_time};
 
 /// MutoPay's documented limits.
@@ -25,16 +28,26 @@ const DEFAULT_LIFETIME_MINUTES: i64 = 30;
 const MAX_LIFETIME_DAYS: i64 = 7;
 const MAX_METADATA_BYTES: usize = 4096;
 
-#[derive(Debug, Deserialize)]
+/// `POST /api/payments`: `amount_usd`, or `amount_original` with `currency`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = mutopay::CreatePayment)]
 pub struct CreateIn {
+    /// USD, a JSON number.
+    #[schema(schema_with = json_number_or_null, required = false)]
     amount_usd: Option<serde_json::Number>,
+    /// In `currency`, converted to USD at the rate of the moment.
+    #[schema(schema_with = json_number_or_null, required = false)]
     amount_original: Option<serde_json::Number>,
+    /// ISO-4217, with `amount_original`.
     currency: Option<String>,
     description: Option<String>,
     external_id: Option<String>,
     callback_url: Option<String>,
     customer_email: Option<String>,
+    /// ISO-8601, in the future, at most 7 days ahead (30 minutes by default).
     expires_at: Option<String>,
+    /// At most 4 KB serialised.
+    #[schema(value_type = Option<Object>)]
     metadata: Option<serde_json::Value>,
     channel_id: Option<String>,
 }
@@ -46,15 +59,22 @@ fn number(d: Decimal) -> serde_json::Value {
 }
 
 /// The create response.
-#[derive(Debug, Serialize)]
-struct Created<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = mutopay::Created)]
+pub(super) struct Created<'a> {
     id: String,
+    #[schema(value_type = Status)]
     status: &'static str,
     url: String,
+    #[schema(schema_with = json_number)]
     amount_usd: serde_json::Value,
+    /// Only for a converted amount.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = json_number, required = false)]
     amount_original: Option<serde_json::Value>,
+    /// Only for a converted amount: USD per unit of `currency`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = json_number, required = false)]
     fx_rate: Option<serde_json::Value>,
     currency: &'static str,
     description: Option<&'a str>,
@@ -64,14 +84,19 @@ struct Created<'a> {
 }
 
 /// The status object (`GET /api/payments/{id}/status`): the fields MutoPay's webhooks carry.
-#[derive(Debug, Serialize)]
-struct StatusOut<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = mutopay::PaymentStatus)]
+pub(super) struct StatusOut<'a> {
     id: String,
+    #[schema(value_type = Status)]
     status: &'static str,
     url: String,
+    #[schema(schema_with = json_number)]
     amount_usd: serde_json::Value,
+    #[schema(schema_with = json_number)]
     amount_original: serde_json::Value,
     currency: &'static str,
+    #[schema(schema_with = json_number)]
     fx_rate: serde_json::Value,
     dest_token: Option<&'a str>,
     dest_chain_id: Option<String>,
@@ -79,6 +104,7 @@ struct StatusOut<'a> {
     dest_decimals: Option<u8>,
     description: Option<&'a str>,
     external_id: Option<&'a str>,
+    #[schema(value_type = Object)]
     metadata: &'a serde_json::Value,
     tx_hash: Option<String>,
     failure_reason: Option<&'static str>,
@@ -126,6 +152,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 }
 
 /// `POST /api/payments`
+#[utoipa::path(post, path = "/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = Created), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
     Muto(principal): Muto,
@@ -288,7 +315,18 @@ async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payme
     Ok(p)
 }
 
-/// `GET /api/payments/{id}/status` (and `GET /api/payments/{id}`)
+/// `GET /api/payments/{id}`
+#[utoipa::path(get, path = "/api/payments/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = StatusOut), Errors))]
+pub async fn get_payment_by_id(
+    state: State<AppState>,
+    muto: Muto,
+    id: Path<String>,
+) -> Result<Response, MutoError> {
+    get_payment(state, muto, id).await
+}
+
+/// `GET /api/payments/{id}/status`
+#[utoipa::path(get, path = "/api/payments/{id}/status", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = StatusOut), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
     Muto(principal): Muto,

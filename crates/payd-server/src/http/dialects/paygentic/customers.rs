@@ -11,30 +11,38 @@ use payd_core::apikey::Scope;
 use payd_core::catalog::CustomerRecord;
 use payd_core::ids::CustomerId;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::openapi::Errors;
 use super::{FieldError, Pg, PgError};
 use crate::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::{body, validate, wire_time};
 
-#[derive(Debug, Deserialize)]
+/// `POST /v0/customers`.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = paygentic::CreateCustomer)]
 pub struct CreateIn {
     merchant_id: Option<String>,
     consumer: Option<ConsumerIn>,
     external_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Who the customer is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = paygentic::ConsumerInput)]
 pub struct ConsumerIn {
     name: Option<String>,
     email: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct CustomerOut<'a> {
+#[schema(as = paygentic::Customer)]
+pub(super) struct CustomerOut<'a> {
     id: String,
+    #[schema(value_type = String, pattern = "^customer$")]
     object: &'static str,
     merchant_id: String,
     external_id: Option<&'a str>,
@@ -43,8 +51,9 @@ struct CustomerOut<'a> {
     updated_at: String,
 }
 
-#[derive(Debug, Serialize)]
-struct Consumer<'a> {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = paygentic::Consumer)]
+pub(super) struct Consumer<'a> {
     name: Option<&'a str>,
     email: Option<&'a str>,
 }
@@ -69,6 +78,7 @@ fn respond(status: StatusCode, c: &CustomerRecord) -> Result<Response, PgError> 
 }
 
 /// `POST /v0/customers`
+#[utoipa::path(post, path = "/v0/customers", tag = "customers", request_body = CreateIn, responses((status = 201, body = CustomerOut), Errors))]
 pub async fn create_customer(
     State(state): State<AppState>,
     Pg(principal): Pg,
@@ -107,6 +117,7 @@ pub async fn create_customer(
 }
 
 /// `GET /v0/customers/{id}`
+#[utoipa::path(get, path = "/v0/customers/{id}", tag = "customers", params(("id" = String, Path)), responses((status = 200, body = CustomerOut), Errors))]
 pub async fn get_customer(
     State(state): State<AppState>,
     Pg(principal): Pg,

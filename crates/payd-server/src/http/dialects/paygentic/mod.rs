@@ -4,6 +4,7 @@
 
 mod customers;
 mod duration;
+pub mod openapi;
 pub mod payments;
 
 use axum::extract::FromRequestParts;
@@ -31,7 +32,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// One field's problem in a `ValidationError`.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = paygentic::FieldError)]
 pub struct FieldError {
     /// The field (camelCase, dotted for nested ones).
     pub field: String,

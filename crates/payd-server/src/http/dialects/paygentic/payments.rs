@@ -15,7 +15,9 @@ use payd_core::payment::{
 use payd_store::{CreateOutcome, PaymentFilter, StoreError, StoredResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
+use super::openapi::{Currency as CurrencyName, Errors, PaymentList, Status};
 use super::{duration, FieldError, Pg, PgError};
 use crate::app::AppState;
 use crate::engine;
@@ -31,48 +33,69 @@ const MAX_EXPIRY_SECS: u64 = 31 * 86_400;
 const MAX_TEXT: usize = 255;
 const MAX_LINE_ITEMS: usize = 100;
 
-#[derive(Debug, Deserialize)]
+/// `POST /v0/payments`. Fields are read loosely so that every problem is reported at once.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = paygentic::CreatePayment)]
 pub struct CreateIn {
+    /// 1.00 to 5000.00.
+    #[schema(value_type = String, pattern = r"^\d+(\.\d{1,2})?$", example = "49.99")]
     amount: Option<serde_json::Value>,
+    #[schema(value_type = CurrencyName)]
     currency: Option<serde_json::Value>,
+    /// Required when the key spans several merchants.
     merchant_id: Option<String>,
     customer_id: Option<String>,
     idempotency_key: Option<String>,
+    #[schema(max_length = 255)]
     reference: Option<String>,
+    /// String values only.
+    #[schema(value_type = Option<std::collections::HashMap<String, String>>)]
     metadata: Option<serde_json::Value>,
+    #[schema(max_items = 100)]
     line_items: Option<Vec<LineItemIn>>,
     success_redirect_url: Option<String>,
     failure_redirect_url: Option<String>,
     // Accepted for compatibility: payd saves no payment methods.
     #[allow(dead_code)]
     save_payment_method: Option<bool>,
+    /// ISO-8601 duration, `P30D` by default, at most `P31D`.
+    #[schema(example = "P7D")]
     expires_in: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A line of the order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = paygentic::LineItemInput)]
 pub struct LineItemIn {
     description: Option<String>,
+    #[schema(value_type = String, pattern = r"^\d+(\.\d{1,2})?$")]
     amount: Option<serde_json::Value>,
     quantity: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct LineItemOut<'a> {
+#[schema(as = paygentic::LineItem)]
+pub(super) struct LineItemOut<'a> {
     description: &'a str,
     amount: String,
     quantity: u32,
 }
 
 /// A payment as Paygentic shows it. Optional fields are omitted when empty.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = paygentic::Payment)]
 pub struct PaygenticPayment<'a> {
+    #[schema(example = "pay_01a2…")]
     id: String,
+    #[schema(value_type = String, pattern = "^payment$")]
     object: &'static str,
     amount: String,
+    #[schema(value_type = CurrencyName)]
     currency: &'static str,
+    #[schema(value_type = Status)]
     status: &'static str,
     created_at: String,
     payment_url: String,
@@ -82,6 +105,7 @@ pub struct PaygenticPayment<'a> {
     idempotency_key: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reference: Option<&'a str>,
+    #[schema(value_type = Object)]
     metadata: &'a serde_json::Value,
     line_items: Vec<LineItemOut<'a>>,
     expires_at: String,
@@ -148,6 +172,7 @@ fn amount_text(v: &serde_json::Value) -> Option<&str> {
 }
 
 /// `POST /v0/payments`
+#[utoipa::path(post, path = "/v0/payments", tag = "payments", request_body = CreateIn, responses((status = 201, description = "Created", body = PaygenticPayment), (status = 200, description = "`idempotencyKey` named an existing payment, returned as it is now", body = PaygenticPayment), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
     Pg(principal): Pg,
@@ -389,6 +414,7 @@ pub async fn create_payment(
 }
 
 /// `GET /v0/payments/{id}`
+#[utoipa::path(get, path = "/v0/payments/{id}", tag = "payments", params(("id" = String, Path, description = "`pay_…`")), responses((status = 200, body = PaygenticPayment), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
     Pg(principal): Pg,
@@ -407,17 +433,23 @@ pub async fn get_payment(
     Ok(json_text(StatusCode::OK, body))
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v0/payments` query.
+#[derive(Debug, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 pub struct ListIn {
     merchant_id: Option<String>,
+    #[param(value_type = Option<Status>)]
     status: Option<String>,
     customer_id: Option<String>,
+    /// 1 to 100, 10 by default.
     limit: Option<String>,
+    /// From 0.
     offset: Option<String>,
 }
 
 /// `GET /v0/payments`
+#[utoipa::path(get, path = "/v0/payments", tag = "payments", params(ListIn), responses((status = 200, body = PaymentList), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
     Pg(principal): Pg,

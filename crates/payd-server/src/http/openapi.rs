@@ -1,0 +1,66 @@
+//! Pieces shared by the OpenAPI documents (`/openapi/<name>.json`): the native API's and one
+//! per dialect, each generated from its handlers' and types' annotations.
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{OpenApi, RefOr, Schema};
+use utoipa::OpenApi as _;
+
+use crate::app::AppState;
+use crate::http::dialects::{alppay, astrapay, mutopay, paygentic};
+use crate::http::native;
+
+/// `GET /openapi/{native,astrapay,paygentic,mutopay,alppay}.json`
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi/native.json", get(|| async { Json(native::openapi::NativeApi::openapi()) }))
+        .route("/openapi/astrapay.json", get(|| async { Json(astrapay::openapi::AstraPayApi::openapi()) }))
+        .route("/openapi/paygentic.json", get(|| async { Json(paygentic::openapi::PaygenticApi::openapi()) }))
+        .route("/openapi/mutopay.json", get(|| async { Json(mutopay::openapi::MutoPayApi::openapi()) }))
+        .route("/openapi/alppay.json", get(|| async { Json(alppay::openapi::AlpPayApi::openapi()) }))
+}
+
+/// A JSON number that payd reads and writes exactly (its text is kept; never a float).
+pub fn json_number() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(ObjectBuilder::new().schema_type(SchemaType::new(Type::Number)).build()))
+}
+
+/// [`json_number`] or `null`.
+pub fn json_number_or_null() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Number, Type::Null])).build(),
+    ))
+}
+
+/// Registers an API key sent in header `header` as security scheme `name`.
+pub fn api_key_header(doc: &mut OpenApi, name: &str, header: &str) {
+    let components = doc.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(name, SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(header))));
+}
+
+/// The stablecoins payd ships (operators may add more in the registry).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum TokenName {
+    USDC,
+    USDT,
+}
+
+/// The networks payd ships, in upper case as AstraPay writes them (any case is accepted, and
+/// the aliases in docs/dialects/*.md).
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[allow(clippy::upper_case_acronyms)]
+pub enum NetworkName {
+    ETHEREUM,
+    BASE,
+    POLYGON,
+    ARBITRUM,
+    OPTIMISM,
+    BSC,
+    AVALANCHE,
+    TRON,
+    SOLANA,
+    DEVNET,
+}
