@@ -4,9 +4,9 @@
 use axum::routing::get;
 use axum::{Json, Router};
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
-use utoipa::OpenApi as _;
+use utoipa::{Modify, OpenApi as _};
 
 use crate::app::AppState;
 use crate::http::dialects::{alppay, astrapay, mutopay, paygentic};
@@ -34,10 +34,30 @@ pub fn json_number_or_null() -> RefOr<Schema> {
     ))
 }
 
-/// Registers an API key sent in header `header` as security scheme `name`.
-pub fn api_key_header(doc: &mut OpenApi, name: &str, header: &str) {
-    let components = doc.components.get_or_insert_with(Default::default);
-    components.add_security_scheme(name, SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(header))));
+/// Security scheme `bearer`: `Authorization: Bearer <key>`.
+#[derive(Debug)]
+pub struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, doc: &mut OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Security scheme `api_key`: the key in the named header.
+#[derive(Debug)]
+pub struct ApiKeyAuth(pub &'static str);
+
+impl Modify for ApiKeyAuth {
+    fn modify(&self, doc: &mut OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components
+            .add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new(self.0))));
+    }
 }
 
 /// The stablecoins payd ships (operators may add more in the registry).

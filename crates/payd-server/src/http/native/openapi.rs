@@ -1,8 +1,9 @@
 //! The native API's OpenAPI 3 document, generated from the handlers' and types' annotations
 //! and served at `/openapi/native.json`.
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
+
+use crate::http::openapi::BearerAuth;
 
 use super::payments;
 use super::types::{
@@ -20,16 +21,3 @@ use super::types::{
 )]
 #[derive(Debug)]
 pub struct NativeApi;
-
-#[derive(Debug)]
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}

@@ -3,10 +3,14 @@
 //! describe it, and the API tests and schemathesis hold the two together.
 
 use serde::Serialize;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
+
+use crate::http::openapi::ApiKeyAuth;
 
 use super::payments::{self, AssetIn, CreateIn, CustomerIn};
+
+/// The key travels in `API-KEY`.
+const AUTH: ApiKeyAuth = ApiKeyAuth("API-KEY");
 
 /// The document.
 #[derive(Debug, OpenApi)]
@@ -20,23 +24,10 @@ use super::payments::{self, AssetIn, CreateIn, CustomerIn};
         CreateIn, AssetIn, CustomerIn, AlpPayment, Asset, Transaction, Customer, Merchant, Status,
         DisplayStatus, PaymentData, PaymentList, ErrorBody, ErrorCode
     )),
-    modifiers(&ApiKeyAuth),
+    modifiers(&AUTH),
     security(("api_key" = []))
 )]
 pub struct AlpPayApi;
-
-#[derive(Debug)]
-struct ApiKeyAuth;
-
-impl Modify for ApiKeyAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("API-KEY"))),
-        );
-    }
-}
 
 /// AlpPay's `status`.
 #[derive(Debug, Serialize, ToSchema)]

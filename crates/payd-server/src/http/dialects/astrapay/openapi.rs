@@ -3,10 +3,15 @@
 //! envelope around each resource.
 
 use serde::Serialize;
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
+
+use crate::http::openapi::ApiKeyAuth;
 
 use super::payments::{self, AstraPayment, CreateIn, Meta};
 use super::products::{self, ProductIn, ProductOut};
+
+/// The key travels in `X-Api-Key`.
+const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
 
 /// The document.
 #[derive(Debug, OpenApi)]
@@ -27,19 +32,10 @@ use super::products::{self, ProductIn, ProductOut};
         products::delete_product
     ),
     components(schemas(CreateIn, AstraPayment, ProductIn, ProductOut, Meta, Status, ErrorBody, ErrorDetail, ErrorCode)),
-    modifiers(&ApiKeyAuth),
+    modifiers(&AUTH),
     security(("api_key" = []))
 )]
 pub struct AstraPayApi;
-
-#[derive(Debug)]
-struct ApiKeyAuth;
-
-impl Modify for ApiKeyAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        crate::http::openapi::api_key_header(doc, "api_key", "X-Api-Key");
-    }
-}
 
 /// AstraPay's payment statuses.
 #[derive(Debug, Serialize, ToSchema)]

@@ -1,9 +1,14 @@
 //! MutoPay's OpenAPI document (`/openapi/mutopay.json`), from the handlers' annotations.
 
 use serde::Serialize;
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
+
+use crate::http::openapi::ApiKeyAuth;
 
 use super::payments::{self, CreateIn, Created, StatusOut};
+
+/// The key travels in `X-API-Key`.
+const AUTH: ApiKeyAuth = ApiKeyAuth("X-API-Key");
 
 /// The document.
 #[derive(Debug, OpenApi)]
@@ -14,19 +19,10 @@ use super::payments::{self, CreateIn, Created, StatusOut};
     ),
     paths(payments::create_payment, payments::get_payment_by_id, payments::get_payment),
     components(schemas(CreateIn, Created, StatusOut, Status, ErrorBody, ErrorCode)),
-    modifiers(&ApiKeyAuth),
+    modifiers(&AUTH),
     security(("api_key" = []))
 )]
 pub struct MutoPayApi;
-
-#[derive(Debug)]
-struct ApiKeyAuth;
-
-impl Modify for ApiKeyAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        crate::http::openapi::api_key_header(doc, "api_key", "X-API-Key");
-    }
-}
 
 /// MutoPay's payment statuses (docs/dialects/mutopay.md maps payd's onto them).
 #[derive(Debug, Serialize, ToSchema)]

@@ -2,8 +2,9 @@
 //! The types below exist only to describe bodies built as JSON values (the list, the errors).
 
 use serde::Serialize;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, OpenApi, ToSchema};
+
+use crate::http::openapi::BearerAuth;
 
 use super::customers::{self, Consumer, ConsumerIn, CreateIn as CreateCustomerIn, CustomerOut};
 use super::payments::{self, CreateIn, LineItemIn, LineItemOut, PaygenticPayment};
@@ -32,19 +33,6 @@ use super::FieldError;
     security(("bearer" = []))
 )]
 pub struct PaygenticApi;
-
-#[derive(Debug)]
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
-        let components = doc.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
 
 /// Paygentic's payment statuses.
 #[derive(Debug, Serialize, ToSchema)]
