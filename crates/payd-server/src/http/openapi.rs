@@ -15,11 +15,42 @@ use crate::http::native;
 /// `GET /openapi/{native,astrapay,paygentic,mutopay,alppay}.json`
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/openapi/native.json", get(|| async { Json(native::openapi::NativeApi::openapi()) }))
-        .route("/openapi/astrapay.json", get(|| async { Json(astrapay::openapi::AstraPayApi::openapi()) }))
-        .route("/openapi/paygentic.json", get(|| async { Json(paygentic::openapi::PaygenticApi::openapi()) }))
-        .route("/openapi/mutopay.json", get(|| async { Json(mutopay::openapi::MutoPayApi::openapi()) }))
-        .route("/openapi/alppay.json", get(|| async { Json(alppay::openapi::AlpPayApi::openapi()) }))
+        .route("/openapi/native.json", get(|| async { document(native::openapi::NativeApi::openapi()) }))
+        .route(
+            "/openapi/astrapay.json",
+            get(|| async { document(astrapay::openapi::AstraPayApi::openapi()) }),
+        )
+        .route(
+            "/openapi/paygentic.json",
+            get(|| async { document(paygentic::openapi::PaygenticApi::openapi()) }),
+        )
+        .route("/openapi/mutopay.json", get(|| async { document(mutopay::openapi::MutoPayApi::openapi()) }))
+        .route("/openapi/alppay.json", get(|| async { document(alppay::openapi::AlpPayApi::openapi()) }))
+}
+
+/// Serves a document. utoipa 5 writes a link's `operationId`/`operationRef` in snake case,
+/// which OpenAPI tools do not read; the names are corrected here.
+fn document(doc: OpenApi) -> Json<serde_json::Value> {
+    let mut value = serde_json::to_value(doc).unwrap_or_default();
+    if let Some(paths) = value.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        let links = paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|ops| ops.values_mut())
+            .filter_map(|op| op.get_mut("responses").and_then(|r| r.as_object_mut()))
+            .flat_map(|responses| responses.values_mut())
+            .filter_map(|r| r.get_mut("links").and_then(|l| l.as_object_mut()))
+            .flat_map(|links| links.values_mut())
+            .filter_map(|link| link.as_object_mut());
+        for link in links {
+            for (from, to) in [("operation_id", "operationId"), ("operation_ref", "operationRef")] {
+                if let Some(v) = link.remove(from) {
+                    link.insert(to.into(), v);
+                }
+            }
+        }
+    }
+    Json(value)
 }
 
 /// A JSON number that payd reads and writes exactly (its text is kept; never a float).

@@ -29,7 +29,7 @@ use crate::http::{body, json_text, validate, wire_time};
 /// `POST /v2/payment`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = alppay::CreatePayment)]
+#[schema(as = alppay::CreatePayment, example = json!({"amount": "100.00", "asset": {"short": "USDT", "network": "TRC20"}, "customer": {"id": 42, "name": "Ada", "email": "ada@example.com"}, "clientId": "client-42", "invoice": "INV-1001", "checkoutUrl": "https://shop.example/cart"}))]
 pub struct CreateIn {
     /// A decimal string.
     #[schema(value_type = String, pattern = r"^\d+(\.\d{1,2})?$", example = "100.00")]
@@ -191,7 +191,7 @@ pub fn payment_json(
 }
 
 /// `POST /v2/payments`: the plural spelling some AlpPay clients use.
-#[utoipa::path(post, path = "/v2/payments", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment), Errors))]
+#[utoipa::path(post, path = "/v2/payments", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment_plural(
     state: State<AppState>,
     alp: Alp,
@@ -202,7 +202,7 @@ pub async fn create_payment_plural(
 }
 
 /// `POST /v2/payment`
-#[utoipa::path(post, path = "/v2/payment", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment), Errors))]
+#[utoipa::path(post, path = "/v2/payment", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
     Alp(principal): Alp,

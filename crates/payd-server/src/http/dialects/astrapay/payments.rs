@@ -29,7 +29,7 @@ const LIFETIME_HOURS: i64 = 24;
 
 /// `POST /v1/api/payments`: `amount` (USD) or `product_id`, and the token and network.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = astrapay::CreatePayment)]
+#[schema(as = astrapay::CreatePayment, example = json!({"amount": 49.99, "token": "USDC", "network": "BASE", "metadata": {"order_id": "1001"}}))]
 pub struct CreateIn {
     /// USD, a JSON number with at most two decimals.
     #[schema(schema_with = json_number_or_null, required = false)]
@@ -143,7 +143,7 @@ fn amount_error(e: &MoneyError) -> ApiError {
 }
 
 /// `POST /v1/api/payments`
-#[utoipa::path(post, path = "/v1/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = PaymentResponse), Errors))]
+#[utoipa::path(post, path = "/v1/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = PaymentResponse, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/data/id")))), ("CancelPayment" = (operation_id = "cancel_payment", parameters(("id" = "$response.body#/data/short_id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
     Astra(principal): Astra,

@@ -138,7 +138,7 @@ fn price(n: &serde_json::Number) -> Result<Decimal, ApiError> {
 }
 
 /// `POST /v1/api/products`
-#[utoipa::path(post, path = "/v1/api/products", tag = "products", request_body = ProductIn, responses((status = 201, body = ProductResponse), Errors))]
+#[utoipa::path(post, path = "/v1/api/products", tag = "products", request_body = ProductIn, responses((status = 201, body = ProductResponse, links(("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/data/id")))), ("DeleteProduct" = (operation_id = "delete_product", parameters(("id" = "$response.body#/data/id")))))), Errors))]
 pub async fn create_product(
     State(state): State<AppState>,
     Astra(principal): Astra,

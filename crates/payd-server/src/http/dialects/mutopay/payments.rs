@@ -30,7 +30,7 @@ const MAX_METADATA_BYTES: usize = 4096;
 
 /// `POST /api/payments`: `amount_usd`, or `amount_original` with `currency`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(as = mutopay::CreatePayment)]
+#[schema(as = mutopay::CreatePayment, example = json!({"amount_usd": 25.00, "description": "Order #1001", "external_id": "order-1001"}))]
 pub struct CreateIn {
     /// USD, a JSON number.
     #[schema(schema_with = json_number_or_null, required = false)]
@@ -152,7 +152,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 }
 
 /// `POST /api/payments`
-#[utoipa::path(post, path = "/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = Created), Errors))]
+#[utoipa::path(post, path = "/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = Created, links(("GetPayment" = (operation_id = "get_payment_by_id", parameters(("id" = "$response.body#/id")))), ("GetStatus" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
     Muto(principal): Muto,

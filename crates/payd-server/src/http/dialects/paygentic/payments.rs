@@ -36,7 +36,7 @@ const MAX_LINE_ITEMS: usize = 100;
 /// `POST /v0/payments`. Fields are read loosely so that every problem is reported at once.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = paygentic::CreatePayment)]
+#[schema(as = paygentic::CreatePayment, example = json!({"amount": "49.99", "currency": "USD", "reference": "order-1001"}))]
 pub struct CreateIn {
     /// 1.00 to 5000.00.
     #[schema(value_type = String, pattern = r"^\d+(\.\d{1,2})?$", example = "49.99")]
