@@ -56,6 +56,8 @@ fn fuzz(app: &TestApp, name: &str, header: &str, examples: u32, signing_secret: 
         .args(["--report", "json", "--report-dir"])
         .arg(&dir)
         .args(["--no-color", "--generation-database", "none", "--request-timeout", "10"])
+        // Run inside the scratch directory so no cache lands in the clone.
+        .current_dir(&dir)
         .env("PYTHONPATH", &hooks)
         .env("SCHEMATHESIS_HOOKS", "payd_hooks");
     if let Some(secret) = signing_secret {
