@@ -92,6 +92,17 @@ impl Application {
             cancel.clone(),
         ));
         spawn_devnet(&mut workers, &self.state, &cancel);
+        if self.state.config.webhooks.concurrency > 0 {
+            let s = &self.state;
+            let dispatcher = workers::webhooks::Dispatcher::new(
+                s.store.clone(),
+                Arc::clone(&s.master_key),
+                s.config.webhooks.clone(),
+                s.config.public_url.clone(),
+            )
+            .context("webhook HTTP client")?;
+            workers.spawn(dispatcher.run(cancel.clone()));
+        }
 
         let router = http::router(self.state.clone());
         let stop = cancel.clone();

@@ -213,6 +213,9 @@ pub(crate) async fn fan_out(tx: &mut Tx, p: &Payment, events: &[Event]) -> Resul
     );
     let rows: Vec<EndpointRow> =
         sqlx::query_as(&sql).bind(p.merchant_id.to_string()).bind(p.mode.as_str()).fetch_all(&mut **tx).await?;
+    // Due at once, by the clock rather than the event's time, which a caller may set ahead
+    // (expiring payments "as of" a later moment).
+    let now = ms(crate::now());
     for row in rows {
         let ep = endpoint(row)?;
         for event in events {
@@ -225,7 +228,7 @@ pub(crate) async fn fan_out(tx: &mut Tx, p: &Payment, events: &[Event]) -> Resul
             .bind(event.id.to_string())
             .bind(ep.id.to_string())
             .bind(name)
-            .bind(ms(event.created_at))
+            .bind(now)
             .execute(&mut **tx)
             .await?;
         }
@@ -463,4 +466,24 @@ pub(crate) async fn replay_failed(
     .await?
     .rows_affected();
     Ok(n)
+}
+
+pub(crate) async fn merchant_signing_secret(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+    mode: Mode,
+) -> Result<Option<String>, StoreError> {
+    // The newest unrevoked key that acts for the merchant: its own, or one spanning its
+    // account.
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT k.signing_secret_sealed FROM api_keys k JOIN merchants m ON m.id = $1 \
+         WHERE k.mode = $2 AND k.revoked_at IS NULL \
+         AND (k.merchant_id = m.id OR (k.merchant_id IS NULL AND k.account_id = m.account_id)) \
+         ORDER BY k.created_at DESC, k.id DESC LIMIT 1",
+    )
+    .bind(merchant.to_string())
+    .bind(mode.as_str())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(s,)| s))
 }

@@ -165,4 +165,14 @@ impl Store {
     ) -> Result<u64, StoreError> {
         dispatch!(self, webhooks::replay_failed(endpoint, now))
     }
+
+    /// The sealed signing secret of the merchant's newest unrevoked API key in `mode` (AlpPay
+    /// signs its webhooks with the key's secret).
+    pub async fn merchant_signing_secret(
+        &self,
+        merchant: &MerchantId,
+        mode: Mode,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, webhooks::merchant_signing_secret(merchant, mode))
+    }
 }

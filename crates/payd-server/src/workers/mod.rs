@@ -3,3 +3,4 @@
 
 pub mod devnet;
 pub mod expiry;
+pub mod webhooks;

@@ -17,5 +17,7 @@ mod mutopay;
 mod openapi;
 mod paygentic;
 mod payments;
+mod receiver;
 mod seeds;
 mod validation;
+mod webhooks;
