@@ -20,4 +20,5 @@ mod payments;
 mod receiver;
 mod seeds;
 mod validation;
+mod webhook_formats;
 mod webhooks;

@@ -190,6 +190,8 @@ async fn documents_cover_every_route(app: TestApp) {
                 "/v1/api/payments/{id}/cancel",
                 "/v1/api/products",
                 "/v1/api/products/{id}",
+                "/v1/api/webhooks",
+                "/v1/api/webhooks/{id}",
             ],
         ),
         ("paygentic", &["/v0/payments", "/v0/payments/{id}", "/v0/customers", "/v0/customers/{id}"]),
