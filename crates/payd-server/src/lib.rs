@@ -13,5 +13,6 @@ pub mod engine;
 pub mod fx;
 pub mod http;
 pub mod keys;
+pub mod webhook_cli;
 pub mod webhooks;
 pub mod workers;

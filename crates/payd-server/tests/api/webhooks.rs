@@ -52,6 +52,7 @@ webhook_tests!(super::HOOK_ENV;
     a_redirect_is_a_failure_and_is_not_followed,
     replays_send_deliveries_again,
     a_thousand_events_reach_one_endpoint_with_nothing_lost,
+    the_cli_adds_lists_and_replays_endpoints,
 );
 
 webhook_tests!(&[("PAYD_WEBHOOKS_POLL_MS", "20")];
@@ -485,4 +486,79 @@ async fn private_targets_are_refused_unless_allowed(app: TestApp) {
     assert_eq!(refused.len(), 2, "{pid}");
     assert!(refused.iter().all(|e| e.starts_with("refused: ") && e.contains("non-public")), "{refused:?}");
     assert!(rx.received().is_empty(), "nothing reached the private address");
+}
+
+/// Runs `payd` against the test database; `(success, stdout, stderr)`.
+fn payd(app: &TestApp, env: &[(&str, &str)], args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_payd"))
+        .args(["--database-url", &app.db.url])
+        .args(args)
+        .current_dir(std::env::temp_dir())
+        .env("PAYD_MASTER_KEY", crate::helpers::MASTER_KEY)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+fn payd_json(app: &TestApp, env: &[(&str, &str)], args: &[&str]) -> Value {
+    let (ok, out, err) = payd(app, env, args);
+    assert!(ok, "payd {args:?} failed: {err}");
+    serde_json::from_str(out.trim()).unwrap_or_else(|_| panic!("not one JSON object: {out}"))
+}
+
+async fn the_cli_adds_lists_and_replays_endpoints(app: TestApp) {
+    let rx = Receiver::start().await;
+    rx.script(&[Reply::Status(500); 4]);
+    let (m, key) = app.merchant_with_key().await;
+    let mid = m.id.to_string();
+    let allow = [("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")];
+    let url = rx.url();
+    let args = [
+        "webhook",
+        "add",
+        "--merchant",
+        &mid,
+        "--url",
+        &url,
+        "--events",
+        "payment.created,payment.cancelled",
+        "--format",
+        "paygentic",
+        "--json",
+    ];
+    let added = payd_json(&app, &allow, &args);
+    let id = added["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("hook_") && added["secret"].as_str().unwrap().starts_with("whsec_"), "{added}");
+    assert_eq!(added["events"], json!(["payment.created", "payment.cancelled"]));
+    // Without the operator's permission a private address is refused, with a clear error.
+    let (ok, _, err) = payd(&app, &[], &args);
+    assert!(!ok && err.contains("non-public"), "{err}");
+    let (ok, _, err) =
+        payd(&app, &allow, &["webhook", "add", "--merchant", &mid, "--url", &url, "--format", "soap"]);
+    assert!(!ok && err.contains("--format"), "{err}");
+
+    let listed = payd_json(&app, &[], &["webhook", "list", "--merchant", &mid, "--json"]);
+    assert_eq!(listed["data"][0]["id"].as_str(), Some(id.as_str()));
+    assert!(
+        !listed.to_string().contains(added["secret"].as_str().unwrap()),
+        "listing never shows the secret"
+    );
+
+    create(&app, &key, json!({"amount": "1", "currency": "USD"})).await;
+    let ds = settled(&app, &m.id).await;
+    assert_eq!(ds[0].status, DeliveryStatus::Dead);
+    let replayed = payd_json(&app, &[], &["webhook", "replay", "--endpoint", &id, "--failed", "--json"]);
+    assert_eq!(replayed["replayed"], 1);
+    let ds = settled(&app, &m.id).await;
+    assert_eq!(ds[0].status, DeliveryStatus::Delivered);
+    let delivery = ds[0].id.to_string();
+    assert_eq!(
+        payd_json(&app, &[], &["webhook", "replay", "--delivery", &delivery, "--json"])["replayed"],
+        1
+    );
+    assert_eq!(rx.wait_for(6).await.len(), 6);
+    let (ok, _, err) = payd(&app, &[], &["webhook", "replay", "--delivery", "dlv_nope"]);
+    assert!(!ok && err.contains("delivery"), "{err}");
 }
