@@ -311,3 +311,23 @@ async fn astrapay_manages_its_webhooks_through_its_own_api(app: TestApp) {
         json(astra(reqwest::Method::GET, &format!("/v1/api/webhooks/{id}"), None).await.unwrap()).await;
     assert_eq!((s, e["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
 }
+
+/// The snippets docs/webhooks.md shows are the code the tests above run, to the letter.
+#[test]
+fn the_docs_show_the_verification_code_the_tests_run() {
+    let md = std::fs::read_to_string(docs("../webhooks.md")).unwrap();
+    let py = std::fs::read_to_string(docs("verify.py")).unwrap();
+    let mjs = std::fs::read_to_string(docs("verify.mjs")).unwrap();
+    let mut checked = 0;
+    for block in py.split("\n\n\n").filter(|b| b.starts_with("def verify_")) {
+        assert!(md.contains(block.trim_end()), "docs/webhooks.md lacks, or differs from:\n{block}");
+        checked += 1;
+    }
+    let defines_function =
+        |b: &&str| b.lines().any(|l| l.starts_with("function ") || l.starts_with("export function "));
+    for block in mjs.split("\n\n").filter(defines_function) {
+        assert!(md.contains(block.trim_end()), "docs/webhooks.md lacks, or differs from:\n{block}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5 + 7, "five Python verifiers; two Node helpers and five verifiers");
+}
