@@ -35,6 +35,8 @@ pub enum Reply {
     Status(u16),
     /// 302 to another path of this receiver.
     Redirect,
+    /// A status with `Retry-After: <seconds>`.
+    RetryAfter(u16, u64),
 }
 
 type Responder = Box<dyn Fn(&Received) -> Reply + Send + Sync>;
@@ -81,6 +83,9 @@ async fn record(
     match reply {
         Reply::Status(code) => (StatusCode::from_u16(code).unwrap(), "ok").into_response(),
         Reply::Redirect => (StatusCode::FOUND, [("location", "/moved")], "").into_response(),
+        Reply::RetryAfter(code, secs) => {
+            (StatusCode::from_u16(code).unwrap(), [("retry-after", secs.to_string())], "busy").into_response()
+        }
     }
 }
 

@@ -124,12 +124,23 @@ fn by_header<'a>(got: &'a [Received], header: &str, value: &str) -> &'a Received
 async fn native_webhooks_verify_with_standardwebhooks_and_node(app: TestApp) {
     let rx = Receiver::start().await;
     let (m, key) = app.merchant_with_key().await;
-    let (_, secret) = add_endpoint(&app, &key, json!({"url": rx.url(), "format": "native"})).await;
+    let (id, secret) = add_endpoint(&app, &key, json!({"url": rx.url(), "format": "native"})).await;
     two_payments(&app, &key).await;
     settled(&app, &m.id).await;
     let got = rx.received();
     assert_eq!(got.len(), 4, "created and completed, created and cancelled: {got:?}");
     verify_all("native", &secret, &got, Some("standardwebhooks"));
+
+    // After a rotation both secrets verify, while the old one is still in its overlap.
+    let (_, rotated) =
+        json(app.post_raw(&format!("/v1/webhook_endpoints/{id}/rotate_secret"), &key, "", None).await).await;
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    create(&app, &key, json!({"amount": "1", "currency": "USD"})).await;
+    let got = rx.wait_for(5).await;
+    let last = &got[4..];
+    assert_eq!(last[0].header("webhook-signature").split(' ').count(), 2);
+    verify_all("native", &new_secret, last, Some("standardwebhooks"));
+    verify_all("native", &secret, last, Some("standardwebhooks"));
 }
 
 async fn paygentic_webhooks_verify_with_svix_and_node(app: TestApp) {

@@ -53,6 +53,16 @@ webhook_tests!(super::HOOK_ENV;
     replays_send_deliveries_again,
     a_thousand_events_reach_one_endpoint_with_nothing_lost,
     the_cli_adds_lists_and_replays_endpoints,
+    retry_after_postpones_the_next_attempt,
+);
+
+webhook_tests!(&[
+        ("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true"),
+        ("PAYD_WEBHOOKS_POLL_MS", "20"),
+        ("PAYD_WEBHOOKS_DISABLE_AFTER_SECS", "60"),
+        ("PAYD_WEBHOOKS_RETRY_SCHEDULE", "50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms,50ms"),
+    ];
+    an_endpoint_failing_past_the_grace_period_is_disabled,
 );
 
 webhook_tests!(&[("PAYD_WEBHOOKS_POLL_MS", "20")];
@@ -291,13 +301,7 @@ async fn deliveries_due_while_payd_was_down_go_out_after_it_starts(mut app: Test
     add_endpoint(&app, &key, json!({"url": format!("http://127.0.0.1:{port}/hooks")})).await;
     create(&app, &key, usdc("10", "avalanche")).await;
     // The first attempt fails…
-    loop {
-        let ds = app.store.list_webhook_deliveries(&all_deliveries(&m.id)).await.unwrap();
-        if ds.iter().any(|d| d.attempts >= 1) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    first_attempt(&app, &m.id).await;
     // …payd stops, the receiver comes up, payd starts again.
     app.stop_server().await;
     let rx = Receiver::start_on(port).await;
@@ -561,4 +565,72 @@ async fn the_cli_adds_lists_and_replays_endpoints(app: TestApp) {
     assert_eq!(rx.wait_for(6).await.len(), 6);
     let (ok, _, err) = payd(&app, &[], &["webhook", "replay", "--delivery", "dlv_nope"]);
     assert!(!ok && err.contains("delivery"), "{err}");
+}
+
+/// Waits for the merchant's first delivery to have been tried once; returns it.
+async fn first_attempt(app: &TestApp, m: &payd_core::ids::MerchantId) -> payd_core::webhook::Delivery {
+    for _ in 0..2400 {
+        let ds = app.store.list_webhook_deliveries(&all_deliveries(m)).await.unwrap();
+        if let Some(d) = ds.into_iter().find(|d| d.attempts >= 1) {
+            return d;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no delivery was attempted");
+}
+
+async fn retry_after_postpones_the_next_attempt(app: TestApp) {
+    let rx = Receiver::start().await;
+    rx.script(&[Reply::RetryAfter(503, 3600)]);
+    let (m, key) = app.merchant_with_key().await;
+    add_endpoint(&app, &key, json!({"url": rx.url(), "events": ["payment.created"]})).await;
+    create(&app, &key, json!({"amount": "1", "currency": "USD"})).await;
+    let d = first_attempt(&app, &m.id).await;
+    let attempt = app.store.list_webhook_attempts(&d.id).await.unwrap().remove(0);
+    assert_eq!((d.status, attempt.status_code), (DeliveryStatus::Failed, Some(503)));
+    // The schedule says 50 ms; the endpoint asked for an hour.
+    let wait = d.next_attempt_at.unwrap() - attempt.at;
+    assert!(wait >= chrono::Duration::seconds(3600), "{wait}");
+    assert_eq!(attempt.response_snippet.as_deref(), Some("busy"));
+}
+
+async fn an_endpoint_failing_past_the_grace_period_is_disabled(app: TestApp) {
+    let rx = Receiver::start().await;
+    rx.respond_with(|_| Reply::Status(500));
+    let (m, key) = app.merchant_with_key().await;
+    let (id, _) = add_endpoint(&app, &key, json!({"url": rx.url(), "events": ["payment.created"]})).await;
+    // A first failure starts the run; nothing is disabled yet.
+    create(&app, &key, json!({"amount": "1", "currency": "USD"})).await;
+    first_attempt(&app, &m.id).await;
+    let mut ep = app.store.get_webhook_endpoint(&id.parse().unwrap()).await.unwrap().unwrap();
+    assert!(ep.enabled && ep.failing_since.is_some(), "{ep:?}");
+    // The run began longer ago than the grace period (60 s here): the next failure disables it.
+    ep.failing_since = Some(payd_store::now() - chrono::Duration::minutes(2));
+    app.store.update_webhook_endpoint(&ep).await.unwrap();
+    let mut disabled = None;
+    for _ in 0..2400 {
+        let e = app.store.get_webhook_endpoint(&ep.id).await.unwrap().unwrap();
+        if !e.enabled {
+            disabled = Some(e);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    let e = disabled.expect("the endpoint was disabled");
+    assert_eq!(e.disabled_reason.as_deref(), Some("failing"));
+    // Re-enabled by the merchant: payd's reason and the failure run are cleared.
+    let res = app
+        .client
+        .patch(app.url(&format!("/v1/webhook_endpoints/{id}")))
+        .bearer_auth(&key)
+        .header("Content-Type", "application/json")
+        .body(r#"{"enabled": true}"#)
+        .send()
+        .await
+        .unwrap();
+    let (s, out) = json(res).await;
+    assert_eq!(
+        (s, out["enabled"].as_bool(), out["disabled_reason"].clone(), out["failing_since"].clone()),
+        (200, Some(true), Value::Null, Value::Null)
+    );
 }
