@@ -37,6 +37,8 @@ pub enum Reply {
     Redirect,
     /// A status with `Retry-After: <seconds>`.
     RetryAfter(u16, u64),
+    /// No answer for a minute.
+    Hang,
 }
 
 type Responder = Box<dyn Fn(&Received) -> Reply + Send + Sync>;
@@ -83,6 +85,10 @@ async fn record(
     match reply {
         Reply::Status(code) => (StatusCode::from_u16(code).unwrap(), "ok").into_response(),
         Reply::Redirect => (StatusCode::FOUND, [("location", "/moved")], "").into_response(),
+        Reply::Hang => {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            (StatusCode::OK, "late").into_response()
+        }
         Reply::RetryAfter(code, secs) => {
             (StatusCode::from_u16(code).unwrap(), [("retry-after", secs.to_string())], "busy").into_response()
         }

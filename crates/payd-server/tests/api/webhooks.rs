@@ -65,6 +65,14 @@ webhook_tests!(&[
     an_endpoint_failing_past_the_grace_period_is_disabled,
 );
 
+webhook_tests!(&[
+        ("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true"),
+        ("PAYD_WEBHOOKS_POLL_MS", "20"),
+        ("PAYD_WEBHOOKS_TIMEOUT_SECS", "1"),
+    ];
+    an_endpoint_that_does_not_answer_in_time_is_a_failure,
+);
+
 webhook_tests!(&[("PAYD_WEBHOOKS_POLL_MS", "20")];
     private_targets_are_refused_unless_allowed,
 );
@@ -633,4 +641,19 @@ async fn an_endpoint_failing_past_the_grace_period_is_disabled(app: TestApp) {
         (s, out["enabled"].as_bool(), out["disabled_reason"].clone(), out["failing_since"].clone()),
         (200, Some(true), Value::Null, Value::Null)
     );
+}
+
+async fn an_endpoint_that_does_not_answer_in_time_is_a_failure(app: TestApp) {
+    let rx = Receiver::start().await;
+    rx.respond_with(|_| Reply::Hang);
+    let (m, key) = app.merchant_with_key().await;
+    add_endpoint(&app, &key, json!({"url": rx.url(), "events": ["payment.created"]})).await;
+    create(&app, &key, json!({"amount": "1", "currency": "USD"})).await;
+    let d = first_attempt(&app, &m.id).await;
+    let attempt = app.store.list_webhook_attempts(&d.id).await.unwrap().remove(0);
+    assert_eq!(
+        (d.status, attempt.status_code, attempt.error.as_deref()),
+        (DeliveryStatus::Failed, None, Some("timed out"))
+    );
+    assert_eq!(rx.received().len(), 1, "the request arrived; its answer did not");
 }
