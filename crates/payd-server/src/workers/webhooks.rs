@@ -81,44 +81,55 @@ impl Dispatcher {
     }
 
     /// Runs until `cancel` fires, then lets the requests in flight finish.
+    ///
+    /// At most `concurrency` requests are in flight; up to as many more claimed deliveries
+    /// wait for a slot, so claims are batches rather than one row per finished request (on
+    /// SQLite every claim is a write). A waiting delivery starts within one request timeout,
+    /// well inside its lease.
     pub async fn run(self, cancel: CancellationToken) {
-        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let concurrency = self.config.concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
         let mut tasks = JoinSet::new();
         let mut failures = 0u32;
         loop {
             while tasks.try_join_next().is_some() {}
-            let free = permits.available_permits();
-            let claimed = if free == 0 {
-                0
-            } else {
-                let limit = u32::try_from(free).unwrap_or(u32::MAX);
-                match self.store.claim_webhook_deliveries(payd_store::now(), self.lease(), limit).await {
-                    Ok(claims) => {
-                        failures = 0;
-                        let n = claims.len();
-                        for claim in claims {
-                            let Ok(permit) = Arc::clone(&permits).try_acquire_owned() else { break };
-                            let me = self.clone();
-                            tasks.spawn(async move {
-                                me.deliver(claim).await;
-                                drop(permit);
-                            });
-                        }
-                        n
-                    }
-                    Err(e) => {
-                        failures = failures.saturating_add(1);
-                        tracing::warn!(error = %e, failures, "claiming webhook deliveries failed; will retry");
-                        0
-                    }
-                }
-            };
-            if claimed > 0 && claimed == free {
-                // Busy: look again as soon as a request finishes.
+            if tasks.len() > concurrency {
+                // A full window is still ahead: claim again when part of it is done.
                 tokio::select! {
                     () = cancel.cancelled() => break,
-                    _ = Arc::clone(&permits).acquire_owned() => {}
+                    _ = tasks.join_next() => {}
                 }
+                continue;
+            }
+            let room = 2 * concurrency - tasks.len();
+            let limit = u32::try_from(room).unwrap_or(u32::MAX);
+            let claimed = match self
+                .store
+                .claim_webhook_deliveries(payd_store::now(), self.lease(), limit)
+                .await
+            {
+                Ok(claims) => {
+                    failures = 0;
+                    let n = claims.len();
+                    for claim in claims {
+                        let me = self.clone();
+                        let permits = Arc::clone(&permits);
+                        tasks.spawn(async move {
+                            // The semaphore is never closed, so acquiring only waits.
+                            let _permit = permits.acquire_owned().await;
+                            me.deliver(claim).await;
+                        });
+                    }
+                    n
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(error = %e, failures, "claiming webhook deliveries failed; will retry");
+                    0
+                }
+            };
+            if claimed == room {
+                // There may be more due: look again without waiting.
                 continue;
             }
             let wait = self.config.poll.saturating_mul(1 << failures.min(6)).min(Duration::from_secs(60));
