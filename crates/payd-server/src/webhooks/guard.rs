@@ -173,6 +173,10 @@ mod tests {
         assert!(check_literal(&u("https://example.com/h")).is_ok());
         assert!(plainly_internal(&u("http://localhost:3000/")));
         assert!(plainly_internal(&u("http://api.localhost./")));
+        // Other spellings of 127.0.0.1 parse to the same address.
+        assert!(plainly_internal(&u("http://2130706433/")));
+        assert!(plainly_internal(&u("http://0x7f.0.0.1/")));
+        assert!(check_literal(&u("http://0177.0.0.1/")).is_err());
         assert!(!plainly_internal(&u("https://shop.example/")));
     }
 
