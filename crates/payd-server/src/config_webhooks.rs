@@ -200,4 +200,20 @@ mod tests {
         let mut errors = Vec::new();
         assert!(raw.validate(&mut errors).allow_private_targets && errors.is_empty());
     }
+
+    #[test]
+    fn payd_toml_sets_them_and_the_environment_wins() {
+        let path = std::env::temp_dir().join(format!("payd-webhooks-{}.toml", uuid::Uuid::new_v4()));
+        let toml = "[webhooks]\nallow_private_targets = true\nconcurrency = 4\nretry_schedule = \"1s,1m\"\n";
+        std::fs::write(&path, toml).unwrap();
+        let overrides = crate::config::Overrides { config_file: Some(path.clone()), ..Default::default() };
+        let env = [("PAYD_WEBHOOKS_CONCURRENCY".to_owned(), "8".to_owned())];
+        let c = crate::config::Config::load_from(&overrides, &env).unwrap().webhooks;
+        assert!(c.allow_private_targets);
+        assert_eq!(c.concurrency, 8);
+        assert_eq!(c.retry_schedule, vec![Duration::from_secs(1), Duration::from_secs(60)]);
+        std::fs::write(&path, "[webhooks]\nallow_private = true\n").unwrap();
+        assert!(crate::config::Config::load_from(&overrides, &[]).is_err(), "unknown keys are errors");
+        let _ = std::fs::remove_file(&path);
+    }
 }
