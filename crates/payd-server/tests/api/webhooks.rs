@@ -69,6 +69,8 @@ webhook_tests!(&[
         ("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true"),
         ("PAYD_WEBHOOKS_POLL_MS", "20"),
         ("PAYD_WEBHOOKS_TIMEOUT_SECS", "1"),
+        // No retry within the test, so exactly one request can have arrived.
+        ("PAYD_WEBHOOKS_RETRY_SCHEDULE", "1h"),
     ];
     an_endpoint_that_does_not_answer_in_time_is_a_failure,
 );
