@@ -52,6 +52,13 @@ pub struct Config {
     pub fx: FxConfig,
     /// Requests per minute per API key, by API surface.
     pub rate_limits: RateLimitConfig,
+    /// Configured EVM networks (`[[networks]]`, `PAYD_NETWORKS`).
+    pub networks: Vec<crate::networks::EvmNetwork>,
+    /// This node's name in chain leases (default: random per process). A node restarted
+    /// under the same id takes its own lease back at once.
+    pub node_id: String,
+    /// How long a chain watcher's lease lasts without renewal.
+    pub chain_lease: Duration,
 }
 
 /// Requests per minute per key on each API surface.
@@ -100,6 +107,7 @@ struct FileConfig {
     devnet: Option<DevnetSection>,
     fx: Option<FxSection>,
     rate_limits: Option<std::collections::BTreeMap<String, u32>>,
+    networks: Option<Vec<crate::networks::NetworkSection>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -133,6 +141,8 @@ struct ServerSection {
     public_url: Option<String>,
     max_body_bytes: Option<usize>,
     bootstrap_demo: Option<bool>,
+    node_id: Option<String>,
+    chain_lease_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +203,10 @@ struct Raw {
     fx_url: Option<String>,
     fx_ttl_secs: Option<String>,
     rate_limits: Vec<(String, String)>,
+    networks: Vec<crate::networks::NetworkSection>,
+    networks_error: Option<String>,
+    node_id: Option<String>,
+    chain_lease_secs: Option<String>,
 }
 
 impl Config {
@@ -240,6 +254,13 @@ impl Config {
                 "PAYD_FX_PROVIDER" => raw.fx_provider = Some(v.clone()),
                 "PAYD_FX_URL" => raw.fx_url = Some(v.clone()),
                 "PAYD_FX_TTL_SECS" => raw.fx_ttl_secs = Some(v.clone()),
+                "PAYD_NODE_ID" => raw.node_id = Some(v.clone()),
+                "PAYD_CHAIN_LEASE_SECS" => raw.chain_lease_secs = Some(v.clone()),
+                // A JSON array of `[[networks]]` objects; replaces the file's list.
+                "PAYD_NETWORKS" => match crate::networks::from_json(v) {
+                    Ok(n) => raw.networks = n,
+                    Err(e) => raw.networks_error = Some(e),
+                },
                 // `astrapay=100,native=1200`
                 "PAYD_RATE_LIMITS" => {
                     raw.rate_limits.extend(v.split(',').filter(|p| !p.trim().is_empty()).map(|p| {
@@ -306,6 +327,11 @@ impl Raw {
         set(&mut self.public_url, server.public_url);
         set(&mut self.max_body_bytes, server.max_body_bytes.map(|v| v.to_string()));
         set(&mut self.bootstrap_demo, server.bootstrap_demo.map(|v| v.to_string()));
+        set(&mut self.node_id, server.node_id);
+        set(&mut self.chain_lease_secs, server.chain_lease_secs.map(|v| v.to_string()));
+        if let Some(n) = f.networks {
+            self.networks = n;
+        }
         let sec = f.security.unwrap_or_default();
         set(&mut self.master_key, sec.master_key.map(|s| s.expose().to_owned()));
         set(&mut self.master_key_file, sec.master_key_file.map(|p| p.display().to_string()));
@@ -468,6 +494,19 @@ impl Raw {
                 )),
             }
         }
+        if let Some(e) = self.networks_error {
+            errors.push(e);
+        }
+        let networks = crate::networks::validate(self.networks, &mut errors);
+        let chain_lease_secs = num(&mut errors, "chain lease secs", self.chain_lease_secs, 30u64, 1, 3600);
+        let node_id = match self.node_id.map(|n| n.trim().to_owned()) {
+            Some(n) if !n.is_empty() && n.len() <= 100 => n,
+            Some(_) => {
+                errors.push("node id must be 1 to 100 characters".to_owned());
+                String::new()
+            }
+            None => format!("node-{}", uuid::Uuid::new_v4().simple()),
+        };
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -489,6 +528,9 @@ impl Raw {
             monitoring_window: Duration::from_secs(monitoring_window_secs),
             fx,
             rate_limits,
+            networks,
+            node_id,
+            chain_lease: Duration::from_secs(chain_lease_secs),
         })
     }
 }

@@ -16,3 +16,10 @@ pub(crate) mod catalog {
 
     include!("ops_catalog.rs");
 }
+
+/// EVM networks: merchant xpubs, watcher leases, client addresses.
+pub(crate) mod evm {
+    use super::Db;
+
+    include!("ops_evm.rs");
+}

@@ -2,4 +2,5 @@
 //! step directly to drain work deterministically.
 
 pub mod devnet;
+pub mod evm;
 pub mod expiry;

@@ -6,10 +6,12 @@
 mod helpers;
 
 mod alppay;
+mod anvil;
 mod astrapay;
 mod auth;
 mod cli;
 mod devnet;
+mod evm;
 mod expiry;
 mod fx;
 mod idempotency;
