@@ -155,4 +155,10 @@ impl Anvil {
         assert_eq!(r["status"], "0x1", "transfer failed: {r}");
         tx
     }
+
+    /// `anvil_reorg`: replaces the last `depth` blocks (their transactions are gone unless
+    /// re-sent in `txs` as `[raw signed tx, block offset]` pairs).
+    pub async fn reorg(&self, depth: u64, txs: Value) {
+        self.rpc("anvil_reorg", json!([depth, txs])).await;
+    }
 }

@@ -45,6 +45,14 @@ macro_rules! evm_tests {
 evm_tests!(
     an_exact_erc20_payment_completes_only_at_the_confirmation_depth,
     live_payments_need_the_merchants_xpub,
+    two_partial_erc20_payments_add_up_to_completed,
+    an_erc20_overpayment_completes_with_the_flag,
+    an_erc20_payment_after_expiry_flags_paid_late,
+    transfers_to_lapsed_addresses_are_unattributed_and_strangers_ignored,
+    a_fake_token_with_the_same_symbol_is_ignored,
+    a_depth_1_reorg_reverts_and_the_remined_transfer_is_credited_once,
+    a_depth_3_reorg_takes_a_completed_payment_back,
+    a_client_keeps_one_deposit_address_across_payments,
 );
 
 /// anvil with USDC (6 decimals) and USDT (18 decimals) deployed, and payd watching it.
@@ -189,4 +197,185 @@ async fn live_payments_need_the_merchants_xpub(env: EvmEnv) {
     env.anvil.mine(u64::from(CONFIRMATIONS)).await;
     let p = env.status_becomes(&bid, "completed").await;
     assert_eq!(p.funds.confirmed, 1_000_000_000_000_000_000);
+}
+
+async fn two_partial_erc20_payments_add_up_to_completed(env: EvmEnv) {
+    let (id, p) = env.create(usdc("10")).await;
+    let to = address(&p);
+    env.anvil.transfer(&env.usdc, &to, 4_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    env.synced().await;
+    let p = env.payment(&id).await;
+    assert_eq!((p.status.as_str(), p.underpaid, p.funds.confirmed), ("processing", true, 4_000_000));
+    env.anvil.transfer(&env.usdc, &to, 6_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    let p = env.status_becomes(&id, "completed").await;
+    assert_eq!((p.underpaid, p.overpaid, p.funds.confirmed), (false, false, 10_000_000));
+    assert_eq!(env.app.store.transfers_of_payment(&id).await.unwrap().len(), 2);
+}
+
+async fn an_erc20_overpayment_completes_with_the_flag(env: EvmEnv) {
+    let (id, p) = env.create(usdc("10")).await;
+    env.anvil.transfer(&env.usdc, &address(&p), 15_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    let p = env.status_becomes(&id, "completed").await;
+    assert_eq!((p.overpaid, p.underpaid, p.funds.confirmed), (true, false, 15_000_000));
+}
+
+async fn an_erc20_payment_after_expiry_flags_paid_late(env: EvmEnv) {
+    let mut body = usdc("10");
+    body["expires_in"] = json!(60);
+    let (id, p) = env.create(body).await;
+    payd_server::engine::expire_due(&env.app.store, payd_store::now() + chrono::Duration::minutes(2))
+        .await
+        .unwrap();
+    assert_eq!(env.payment(&id).await.status.as_str(), "expired");
+    env.anvil.transfer(&env.usdc, &address(&p), 10_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    eventually("the late money is confirmed", || async {
+        let p = env.payment(&id).await;
+        p.paid_late && p.funds.confirmed == 10_000_000
+    })
+    .await;
+    assert_eq!(env.payment(&id).await.status.as_str(), "expired");
+    let k = env.kinds(&id).await;
+    assert_eq!(k, ["payment.created", "payment.expired", "payment.paid_late"]);
+}
+
+async fn transfers_to_lapsed_addresses_are_unattributed_and_strangers_ignored(env: EvmEnv) {
+    let (id, p) = env.create(usdc("10")).await;
+    env.app
+        .store
+        .mutate_payment(&id, &mut |p: &mut Payment| -> Result<Vec<_>, std::convert::Infallible> {
+            p.expires_at = payd_store::now() - chrono::Duration::hours(48);
+            p.version += 1;
+            Ok(vec![])
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    env.anvil.transfer(&env.usdc, &address(&p), 10_000_000).await;
+    // Someone else's address: a real chain's other transfers are not payd's business.
+    env.anvil.transfer(&env.usdc, "0x00000000000000000000000000000000000000aa", 5).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    env.synced().await;
+    let all = env.app.store.list_transfers(NETWORK).await.unwrap();
+    assert_eq!(all.len(), 1, "{all:?}");
+    assert_eq!(all[0].transfer.payment_id, None, "recorded for the operator, credited to nothing");
+    assert_eq!(all[0].transfer.amount, 10_000_000);
+    let p = env.payment(&id).await;
+    assert_eq!((p.funds.total(), p.paid_late), (0, false));
+}
+
+async fn a_fake_token_with_the_same_symbol_is_ignored(env: EvmEnv) {
+    let fake = env.anvil.deploy_token("USDC", 6).await;
+    assert_ne!(fake, env.usdc);
+    let (id, p) = env.create(usdc("10")).await;
+    env.anvil.transfer(&fake, &address(&p), 10_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    env.synced().await;
+    assert!(env.app.store.list_transfers(NETWORK).await.unwrap().is_empty());
+    let p = env.payment(&id).await;
+    assert_eq!((p.status.as_str(), p.funds.total()), ("pending", 0));
+}
+
+async fn a_depth_1_reorg_reverts_and_the_remined_transfer_is_credited_once(env: EvmEnv) {
+    let (id, p) = env.create(usdc("10")).await;
+    let to = address(&p);
+    env.anvil.transfer(&env.usdc, &to, 10_000_000).await;
+    env.status_becomes(&id, "processing").await;
+
+    // Depth 1: the block holding the transfer is replaced by an empty one.
+    env.anvil.reorg(1, json!([])).await;
+    let p = env.status_becomes(&id, "pending").await;
+    assert_eq!(p.funds.total(), 0);
+    assert_eq!(env.kinds(&id).await, ["payment.created", "payment.processing", "payment.reverted"]);
+
+    // Paid again; then that block is replaced by one holding the very same signed
+    // transaction: same hash and log index, another block hash.
+    let tx = env.anvil.transfer(&env.usdc, &to, 10_000_000).await;
+    env.status_becomes(&id, "processing").await;
+    let raw = env.anvil.rpc("eth_getRawTransactionByHash", json!([tx])).await;
+    env.anvil.reorg(1, json!([[raw, 0]])).await;
+    eventually("the second reorg is seen", || async {
+        env.kinds(&id).await.iter().filter(|k| **k == "payment.reverted").count() == 2
+    })
+    .await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    let p = env.status_becomes(&id, "completed").await;
+    env.synced().await;
+    assert_eq!(p.funds.confirmed, 10_000_000, "credited once");
+    assert_eq!(env.payment(&id).await.funds.confirmed, 10_000_000);
+    let live: Vec<_> = env
+        .app
+        .store
+        .transfers_of_payment(&id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.status != payd_store::chain::TransferStatus::Orphaned)
+        .collect();
+    assert_eq!(live.len(), 1, "{live:?}");
+    assert_eq!(live[0].transfer.tx_hash, tx);
+    assert_eq!(env.kinds(&id).await.last(), Some(&"payment.completed"));
+}
+
+async fn a_depth_3_reorg_takes_a_completed_payment_back(env: EvmEnv) {
+    let (id, p) = env.create(usdc("10")).await;
+    env.anvil.transfer(&env.usdc, &address(&p), 10_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS) - 1).await;
+    env.status_becomes(&id, "completed").await;
+
+    // The transfer's block and the two above it are replaced by empty blocks.
+    env.anvil.reorg(3, json!([])).await;
+    let p = env.status_becomes(&id, "pending").await;
+    assert_eq!(p.funds.total(), 0);
+    let transfers = env.app.store.transfers_of_payment(&id).await.unwrap();
+    assert_eq!(transfers[0].status, payd_store::chain::TransferStatus::Orphaned);
+    // (`payment.processing` shows only when a scan saw the transfer before its depth.)
+    let k: Vec<_> = env.kinds(&id).await.into_iter().filter(|k| *k != "payment.processing").collect();
+    assert_eq!(k, ["payment.created", "payment.completed", "payment.reverted"]);
+    // More blocks do not bring it back.
+    env.anvil.mine(3).await;
+    env.synced().await;
+    assert_eq!(env.payment(&id).await.status.as_str(), "pending");
+}
+
+async fn a_client_keeps_one_deposit_address_across_payments(env: EvmEnv) {
+    // AlpPay's clientId: one persistent address per (merchant, client).
+    let m = env.app.store.merchant_xpubs().await.unwrap()[0].0.clone();
+    let (key, secret) = env.app.key_with_signing_secret(KeyOwner::Merchant(m), Mode::Live).await;
+    let create = |client: &'static str| {
+        let body = json!({"amount": "1.00", "asset": {"short": "USDC", "network": NETWORK},
+            "customer": {"id": 1}, "clientId": client})
+        .to_string();
+        let sig = payd_server::http::dialects::alppay::sign(&secret, body.as_bytes()).unwrap();
+        let req = env
+            .app
+            .client
+            .post(env.app.url("/v2/payment"))
+            .header("Content-Type", "application/json")
+            .header("API-KEY", &key)
+            .header("X-HMAC", sig)
+            .body(body);
+        async move {
+            let (s, p) = crate::helpers::json(req.send().await.unwrap()).await;
+            assert_eq!(s, 200, "{p}");
+            (p["id"].as_str().unwrap().to_owned(), p["addressTo"].as_str().unwrap().to_owned())
+        }
+    };
+    let a = create("client-7").await;
+    let b = create("client-7").await;
+    let c = create("client-8").await;
+    assert_eq!(a.1, b.1, "the client's address is reused");
+    assert_ne!(a.1, c.1);
+    // Money to the shared address credits the client's newest payment.
+    env.anvil.transfer(&env.usdc, &b.1, 1_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    env.synced().await;
+    let transfers = env.app.store.list_transfers(NETWORK).await.unwrap();
+    assert_eq!(transfers.len(), 1);
+    let credited = transfers[0].transfer.payment_id.clone().unwrap();
+    let p = env.status_becomes(&credited, "completed").await;
+    assert_eq!(p.client_id.as_deref(), Some("client-7"));
 }
