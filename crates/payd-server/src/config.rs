@@ -296,6 +296,24 @@ impl Config {
         raw.validate(errors)
     }
 
+    /// Only the networks that validate, from the same sources as [`Config::load`]: `payd
+    /// config check` still checks their nodes when something else in the file is wrong.
+    pub fn load_networks(overrides: &Overrides) -> Vec<crate::networks::EvmNetwork> {
+        let file = match &overrides.config_file {
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from("payd.toml")).filter(|p| p.exists()),
+        };
+        let mut sections = file
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|text| toml::from_str::<FileConfig>(&text).ok())
+            .and_then(|f| f.networks)
+            .unwrap_or_default();
+        if let Ok(v) = std::env::var("PAYD_NETWORKS") {
+            sections = crate::networks::from_json(&v).unwrap_or_default();
+        }
+        crate::networks::validate(sections, &mut Vec::new())
+    }
+
     /// Whether the database is the embedded SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.expose().starts_with("sqlite:")

@@ -31,9 +31,14 @@ pub async fn run(overrides: &Overrides, json_out: bool) -> anyhow::Result<()> {
 pub async fn problems(overrides: &Overrides) -> Vec<String> {
     let config = match Config::load(overrides) {
         Ok(c) => c,
-        // Configuration errors are all reported together; without a valid configuration the
-        // nodes and the database cannot be checked.
-        Err(e) => return e.0,
+        Err(e) => {
+            // Every configuration error, and the nodes of the networks that are valid.
+            let mut problems = e.0;
+            for net in Config::load_networks(overrides) {
+                problems.extend(crate::networks::check_node(&net).await);
+            }
+            return problems;
+        }
     };
     check(&config).await
 }

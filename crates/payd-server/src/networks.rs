@@ -25,6 +25,7 @@ pub struct NetworkSection {
     block_range: Option<u64>,
     poll_interval_ms: Option<u64>,
     start_block: Option<u64>,
+    timeout_ms: Option<u64>,
     #[serde(default)]
     tokens: Vec<TokenSection>,
 }
@@ -57,6 +58,8 @@ pub struct EvmNetwork {
     pub poll_interval: Duration,
     /// Where scanning starts on a fresh database (`None`: the head at first start).
     pub start_block: Option<u64>,
+    /// Deadline of one RPC request.
+    pub timeout: Duration,
     /// Accepted tokens.
     pub tokens: Vec<EvmToken>,
 }
@@ -71,7 +74,8 @@ impl EvmNetwork {
     pub fn client(&self) -> Result<RpcClient, String> {
         let url =
             url::Url::parse(self.rpc_url.expose()).map_err(|_| format!("{}: bad rpc url", self.name))?;
-        RpcClient::new(url, RpcSettings::default()).map_err(|e| format!("{}: {e}", self.name))
+        let settings = RpcSettings { timeout: self.timeout, ..RpcSettings::default() };
+        RpcClient::new(url, settings).map_err(|e| format!("{}: {e}", self.name))
     }
 }
 
@@ -160,6 +164,10 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
         if !(50..=600_000).contains(&poll_ms) {
             errors.push(format!("{at}: poll_interval_ms must be 50 to 600000"));
         }
+        let timeout_ms = s.timeout_ms.unwrap_or(10_000);
+        if !(100..=120_000).contains(&timeout_ms) {
+            errors.push(format!("{at}: timeout_ms must be 100 to 120000"));
+        }
         if s.tokens.is_empty() {
             errors.push(format!("{at}: list at least one token"));
         }
@@ -209,6 +217,7 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
                 block_range,
                 poll_interval: Duration::from_millis(poll_ms),
                 start_block: s.start_block,
+                timeout: Duration::from_millis(timeout_ms),
                 tokens,
             });
         }

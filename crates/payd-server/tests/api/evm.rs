@@ -86,7 +86,29 @@ impl EvmEnv {
         let usdc = anvil.deploy_token("USDC", 6).await;
         let usdt = anvil.deploy_token("USDT", 18).await;
         let networks = networks_json(&anvil.url, &usdc, &usdt, CONFIRMATIONS);
-        let mut env = vec![("PAYD_NETWORKS", networks.as_str()), ("PAYD_CHAIN_LEASE_SECS", "5")];
+        Self::start_on_with(backend, anvil, usdc, usdt, &networks, extra_env).await
+    }
+
+    /// payd on an anvil already running, with these networks.
+    pub async fn start_on(
+        backend: Backend,
+        anvil: Anvil,
+        usdc: String,
+        usdt: String,
+        networks: &str,
+    ) -> Option<EvmEnv> {
+        Self::start_on_with(backend, anvil, usdc, usdt, networks, &[]).await
+    }
+
+    async fn start_on_with(
+        backend: Backend,
+        anvil: Anvil,
+        usdc: String,
+        usdt: String,
+        networks: &str,
+        extra_env: &[(&str, &str)],
+    ) -> Option<EvmEnv> {
+        let mut env = vec![("PAYD_NETWORKS", networks), ("PAYD_CHAIN_LEASE_SECS", "5")];
         env.extend_from_slice(extra_env);
         let app = spawn_app_with(backend, &env).await?;
         let m = app.merchant("Shop").await;

@@ -12,6 +12,7 @@ mod auth;
 mod cli;
 mod devnet;
 mod evm;
+mod evm_faults;
 mod expiry;
 mod fx;
 mod idempotency;
