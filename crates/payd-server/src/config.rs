@@ -619,4 +619,39 @@ mod tests {
         );
         assert!(!format!("{c:?}").contains("hunter2"));
     }
+
+    #[test]
+    fn networks_come_from_the_file_and_are_validated() {
+        let dir = std::env::temp_dir().join(format!("payd-config-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let path = dir.join("payd.toml");
+        let text = r#"
+[server]
+node_id = "node-1"
+chain_lease_secs = 10
+
+[[networks]]
+name = "Base"
+chain_id = 8453
+rpc_url = "https://rpc.example/KEY"
+confirmations = 12
+block_range = 2000
+tokens = [{ symbol = "usdc", contract = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", decimals = 6 }]
+"#;
+        std::fs::write(&path, text).unwrap_or_default();
+        let o = Overrides { config_file: Some(path.clone()), ..Default::default() };
+        let c = Config::load_from(&o, &[]).map_err(|e| e.to_string());
+        let c = c.as_ref();
+        assert_eq!(c.map(|c| c.node_id.as_str()), Ok("node-1"));
+        assert_eq!(c.map(|c| c.chain_lease), Ok(Duration::from_secs(10)));
+        let net = c.ok().and_then(|c| c.networks.first());
+        assert_eq!(
+            net.map(|n| (n.name.as_str(), n.block_range, n.tokens[0].symbol.as_str())),
+            Some(("base", 2000, "USDC"))
+        );
+        assert!(!format!("{net:?}").contains("KEY"), "the RPC URL is redacted");
+        std::fs::write(&path, text.replace("tokens = [", "colour = 1\ntokens = [")).unwrap_or_default();
+        assert!(Config::load_from(&o, &[]).is_err(), "unknown keys are errors");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -49,6 +49,7 @@ evm_fault_tests!(
     rpc_faults_delay_but_never_break_crediting,
     one_node_scans_a_network_at_a_time,
     payd_killed_at_random_points_loses_and_doubles_nothing,
+    merchant_configure_sets_and_checks_the_evm_xpub,
 );
 
 async fn tokens(anvil: &Anvil) -> (String, String) {
@@ -436,4 +437,32 @@ async fn payd_killed_at_random_points_loses_and_doubles_nothing(backend: Backend
         recorded.iter().map(|t| (t.transfer.tx_hash.clone(), t.transfer.log_index)).collect();
     assert_eq!(keys.len(), transfers);
     assert!(recorded.iter().all(|t| t.transfer.payment_id.is_some()));
+}
+
+async fn merchant_configure_sets_and_checks_the_evm_xpub(backend: Backend) {
+    let Some(db) = TestDatabase::create(backend).await.unwrap() else { return };
+    let store = connect(&db).await;
+    let m = store
+        .create_merchant(&NewMerchant { name: "Shop".into(), ..Default::default() }, payd_store::now())
+        .await
+        .unwrap();
+    let id = m.id.to_string();
+    let run = |xpub: &str| {
+        Command::new(env!("CARGO_BIN_EXE_payd"))
+            .args(["merchant", "configure", &id, "--xpub-evm", xpub, "--json", "--database-url", &db.url])
+            .env("PAYD_MASTER_KEY", MASTER_KEY)
+            .output()
+            .unwrap()
+    };
+    let bad = run("xpub-not-a-key");
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--xpub-evm"), "{bad:?}");
+    assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap(), None);
+    let ok = run(XPUB);
+    assert!(ok.status.success(), "{ok:?}");
+    let v: Value = serde_json::from_slice(&ok.stdout).unwrap();
+    assert_eq!(v["xpub_evm"], XPUB);
+    assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap().as_deref(), Some(XPUB));
+    assert!(run("none").status.success());
+    assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap(), None);
 }
