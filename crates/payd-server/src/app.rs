@@ -147,11 +147,18 @@ fn spawn_evm(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationT
         chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
     for net in &state.config.networks {
         let source = crate::networks::source(net).map_err(|e| anyhow::anyhow!(e))?;
+        let wake = net.ws_url.as_ref().map(|url| {
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let url = url.expose().to_owned();
+            workers.spawn(workers::evm::new_heads(net.name.clone(), url, wake.clone(), cancel.clone()));
+            wake
+        });
         let watch = workers::evm::EvmWatch {
             cfg: crate::networks::watch_config(net, window),
             interval: net.poll_interval,
             holder: state.config.node_id.clone(),
             lease: state.config.chain_lease,
+            wake,
         };
         workers.spawn(workers::evm::watch(state.store.clone(), Arc::new(source), watch, cancel.clone()));
     }

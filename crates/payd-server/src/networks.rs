@@ -48,7 +48,7 @@ pub struct EvmNetwork {
     pub chain_id: u64,
     /// JSON-RPC over HTTP(S). Redacted in `Debug`: provider URLs carry API keys.
     pub rpc_url: Secret,
-    /// WebSocket endpoint (accepted; the watcher polls over HTTP).
+    /// WebSocket endpoint: `newHeads` wakes the watcher on each block.
     pub ws_url: Option<Secret>,
     /// Depth at which a payment completes.
     pub confirmations: u32,

@@ -167,7 +167,7 @@ pub fn usdc(amount: &str) -> Value {
     json!({"amount": amount, "currency": "USD", "token": "USDC", "network": NETWORK})
 }
 
-fn address(p: &Value) -> String {
+pub fn address(p: &Value) -> String {
     p["asset"]["address"].as_str().unwrap_or_else(|| panic!("no address in {p}")).to_owned()
 }
 

@@ -25,7 +25,7 @@ use payd_store::{Backend, ConnectOptions, Store};
 use serde_json::{json, Value};
 
 use crate::anvil::Anvil;
-use crate::evm::{eventually, networks_json, usdc, EvmEnv, CONFIRMATIONS, NETWORK, XPUB};
+use crate::evm::{address, eventually, networks_json, usdc, EvmEnv, CONFIRMATIONS, NETWORK, XPUB};
 use crate::helpers::{test_config, MASTER_KEY};
 
 macro_rules! evm_fault_tests {
@@ -50,6 +50,7 @@ evm_fault_tests!(
     one_node_scans_a_network_at_a_time,
     payd_killed_at_random_points_loses_and_doubles_nothing,
     merchant_configure_sets_and_checks_the_evm_xpub,
+    a_websocket_new_head_wakes_the_watcher_before_its_poll,
 );
 
 async fn tokens(anvil: &Anvil) -> (String, String) {
@@ -277,6 +278,7 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
         interval: Duration::from_millis(50),
         holder: "node-b".into(),
         lease: Duration::from_secs(5),
+        wake: None,
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     let b = tokio::spawn(payd_server::workers::evm::watch(
@@ -465,4 +467,23 @@ async fn merchant_configure_sets_and_checks_the_evm_xpub(backend: Backend) {
     assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap().as_deref(), Some(XPUB));
     assert!(run("none").status.success());
     assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap(), None);
+}
+
+async fn a_websocket_new_head_wakes_the_watcher_before_its_poll(backend: Backend) {
+    let Some(anvil) = Anvil::start(&[]).await else { return };
+    let usdc_token = anvil.deploy_token("USDC", 6).await;
+    let usdt = anvil.deploy_token("USDT", 18).await;
+    let mut networks: Value =
+        serde_json::from_str(&networks_json(&anvil.url, &usdc_token, &usdt, CONFIRMATIONS)).unwrap();
+    // Ten minutes between polls: only the newHeads subscription can make this test pass.
+    networks[0]["poll_interval_ms"] = json!(600_000);
+    networks[0]["ws_url"] = json!(anvil.url.replace("http://", "ws://"));
+    let Some(env) = EvmEnv::start_on(backend, anvil, usdc_token, usdt, &networks.to_string()).await else {
+        return;
+    };
+    let (id, p) = env.create(usdc("2")).await;
+    env.anvil.transfer(&env.usdc, &address(&p), 2_000_000).await;
+    env.anvil.mine(u64::from(CONFIRMATIONS)).await;
+    let p = env.status_becomes(&id, "completed").await;
+    assert_eq!(p.funds.confirmed, 2_000_000);
 }
