@@ -4,7 +4,8 @@
 //!
 //! Run: `bash bench/confirmation-latency/run.sh` (or `cargo bench -p payd-server --bench
 //! confirmation_latency`). Settings: BENCH_PAYMENTS (20), BENCH_CONFIRMATIONS (3),
-//! BENCH_POLL_MS (the watcher's poll interval, 250), BENCH_BLOCK_TIME (1).
+//! BENCH_POLL_MS (the watcher's poll interval, 250), BENCH_BLOCK_TIME (1), BENCH_WS (1: also
+//! subscribe to `newHeads` over WebSocket; 0 by default, polling only).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)]
 
@@ -96,6 +97,7 @@ async fn main() {
     let confirmations = setting("BENCH_CONFIRMATIONS", 3);
     let poll_ms = setting("BENCH_POLL_MS", 250);
     let block_time = setting("BENCH_BLOCK_TIME", 1);
+    let ws = setting("BENCH_WS", 0) == 1;
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
     let anvil_bin = root.join("node_modules/.bin/anvil");
     assert!(anvil_bin.exists(), "run `npm ci` at the repository root first (anvil)");
@@ -149,6 +151,10 @@ async fn main() {
         "block_range": 100, "poll_interval_ms": poll_ms,
         "tokens": [{"symbol": "USDC", "contract": token, "decimals": 6}]
     }]);
+    let mut networks = networks;
+    if ws {
+        networks[0]["ws_url"] = json!(format!("ws://127.0.0.1:{port}"));
+    }
     let mut payd = Command::new(env!("CARGO_BIN_EXE_payd"))
         .arg("serve")
         .env("PAYD_DATABASE_URL", &db)
@@ -217,12 +223,18 @@ async fn main() {
     let p90 = percentile(&latencies, 90);
     println!();
     println!("confirmation latency (confirming block → completed), {} payments", latencies.len());
-    println!("  anvil --block-time {block_time}, confirmations {confirmations}, watcher poll {poll_ms} ms");
+    let heads = if ws { ", newHeads over WebSocket" } else { "" };
+    println!(
+        "  anvil --block-time {block_time}, confirmations {confirmations}, watcher poll {poll_ms} ms{heads}"
+    );
     println!(
         "  median {median:.0} ms   p90 {p90:.0} ms   min {:.0} ms   max {:.0} ms",
         latencies[0],
         latencies[latencies.len() - 1]
     );
-    println!("reproduce: bash bench/confirmation-latency/run.sh");
+    println!(
+        "reproduce: BENCH_PAYMENTS={payments} BENCH_CONFIRMATIONS={confirmations} BENCH_POLL_MS={poll_ms} \\\n           BENCH_BLOCK_TIME={block_time} BENCH_WS={} bash bench/confirmation-latency/run.sh",
+        u8::from(ws)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
