@@ -63,4 +63,9 @@ impl Store {
             .map(|(id, x)| Ok((id.parse().map_err(|_| crate::rows::corrupt("merchant id", &id))?, x)))
             .collect()
     }
+
+    /// Every address derived for `family` (a live watcher's index of payd's own addresses).
+    pub async fn derived_addresses(&self, family: &str) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, evm::derived_addresses(family))
+    }
 }

@@ -95,3 +95,11 @@ pub(crate) async fn merchant_xpubs(pool: &Pool<Db>) -> Result<Vec<(String, Optio
         .fetch_all(pool)
         .await?)
 }
+
+pub(crate) async fn derived_addresses(pool: &Pool<Db>, family: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT address FROM deposit_addresses WHERE family = $1")
+        .bind(family)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.into_iter().map(|(a,)| a).collect())
+}

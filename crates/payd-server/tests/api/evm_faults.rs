@@ -51,6 +51,7 @@ evm_fault_tests!(
     payd_killed_at_random_points_loses_and_doubles_nothing,
     merchant_configure_sets_and_checks_the_evm_xpub,
     a_websocket_new_head_wakes_the_watcher_before_its_poll,
+    money_sent_on_the_wrong_network_is_recorded_unattributed,
 );
 
 async fn tokens(anvil: &Anvil) -> (String, String) {
@@ -486,4 +487,32 @@ async fn a_websocket_new_head_wakes_the_watcher_before_its_poll(backend: Backend
     env.anvil.mine(u64::from(CONFIRMATIONS)).await;
     let p = env.status_becomes(&id, "completed").await;
     assert_eq!(p.funds.confirmed, 2_000_000);
+}
+
+async fn money_sent_on_the_wrong_network_is_recorded_unattributed(backend: Backend) {
+    let Some(anvil) = Anvil::start(&[]).await else { return };
+    let (usdc_token, usdt) = tokens(&anvil).await;
+    // Two configured networks read the same node: a transfer for a payment on `anvil` is, for
+    // `anvil2`, money sent on another network than the payment's.
+    let mut networks: Value =
+        serde_json::from_str(&networks_json(&anvil.url, &usdc_token, &usdt, 1)).unwrap();
+    let mut second = networks[0].clone();
+    second["name"] = json!("anvil2");
+    networks.as_array_mut().unwrap().push(second);
+    let Some(env) = EvmEnv::start_on(backend, anvil, usdc_token, usdt, &networks.to_string()).await else {
+        return;
+    };
+    let (id, p) = env.create(usdc("4")).await;
+    let to = address(&p);
+    env.anvil.transfer(&env.usdc, &to, 4_000_000).await;
+    env.status_becomes(&id, "completed").await;
+    eventually("anvil2 records it", || async {
+        !env.app.store.list_transfers("anvil2").await.unwrap().is_empty()
+    })
+    .await;
+    let other = env.app.store.list_transfers("anvil2").await.unwrap();
+    assert_eq!(other.len(), 1);
+    assert_eq!((other[0].transfer.payment_id.as_ref(), other[0].transfer.amount), (None, 4_000_000));
+    assert_eq!(other[0].transfer.to, to.to_ascii_lowercase());
+    assert_eq!(env.payment(&id).await.funds.confirmed, 4_000_000, "credited once, on its own network");
 }
