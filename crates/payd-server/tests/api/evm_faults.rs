@@ -391,6 +391,8 @@ async fn payd_killed_at_random_points_loses_and_doubles_nothing(backend: Backend
     let mut sent: HashMap<PaymentId, (u128, u128)> = HashMap::new(); // due, sent
     let mut transfers = 0usize;
 
+    // Where each kill landed: behind the head (mid catch-up) or caught up.
+    let (mut behind, mut caught_up) = (0, 0);
     for run in 0..RUNS {
         let payd = spawn_payd(&db.url, &networks);
         let body = usdc(&format!("{}", 1 + rng.below(20)));
@@ -415,15 +417,35 @@ async fn payd_killed_at_random_points_loses_and_doubles_nothing(backend: Backend
             transfers += 1;
         }
         sent.insert(id, (due, due));
-        anvil.mine(rng.below(4)).await;
-        tokio::time::sleep(Duration::from_millis(rng.below(400))).await;
+        if run % 3 == 0 {
+            // A long catch-up (75 steps of 2 blocks, each its own commit), killed as soon as
+            // it has started.
+            let start = store.chain_cursor(NETWORK).await.unwrap().map_or(0, |c| c.number);
+            anvil.mine(150).await;
+            eventually("the watcher starts catching up", || async {
+                store.chain_cursor(NETWORK).await.unwrap().is_some_and(|c| c.number > start)
+            })
+            .await;
+        } else {
+            // Up to 40 blocks of catch-up, killed at a random moment.
+            anvil.mine(rng.below(40)).await;
+            tokio::time::sleep(Duration::from_millis(rng.below(300))).await;
+        }
         drop(payd); // SIGKILL
+        let cursor = store.chain_cursor(NETWORK).await.unwrap().map_or(0, |c| c.number);
+        if cursor < anvil.head().await {
+            behind += 1;
+        } else {
+            caught_up += 1;
+        }
         if run % 4 == 3 {
             // Blocks arrive while payd is down.
             anvil.mine(1 + rng.below(5)).await;
         }
     }
 
+    eprintln!("kills: {behind} behind the head, {caught_up} caught up");
+    assert!(behind > 0, "some kills land while the watcher is still scanning");
     let _payd = spawn_payd(&db.url, &networks);
     anvil.mine(3).await;
     for (id, (due, paid)) in &sent {
