@@ -110,6 +110,14 @@ typed_id!(
     EventId, "evt_", "event"
 );
 typed_id!(
+    /// A merchant's webhook endpoint.
+    WebhookEndpointId, "hook_", "webhook endpoint"
+);
+typed_id!(
+    /// One event's delivery to one webhook endpoint.
+    DeliveryId, "dlv_", "webhook delivery"
+);
+typed_id!(
     /// A product a payment can be created from (AstraPay `product_id`).
     ProductId, "prod_", "product"
 );

@@ -17,5 +17,7 @@ pub mod payment;
 pub mod registry;
 pub mod secret;
 pub mod token;
+pub mod webhook;
+pub mod webhook_sign;
 
 pub use chrono::{DateTime, Utc};

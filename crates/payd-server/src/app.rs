@@ -93,6 +93,17 @@ impl Application {
             cancel.clone(),
         ));
         spawn_devnet(&mut workers, &self.state, &cancel);
+        if self.state.config.webhooks.concurrency > 0 {
+            let s = &self.state;
+            let dispatcher = workers::webhooks::Dispatcher::new(
+                s.store.clone(),
+                Arc::clone(&s.master_key),
+                s.config.webhooks.clone(),
+                s.config.public_url.clone(),
+            )
+            .context("webhook HTTP client")?;
+            workers.spawn(dispatcher.run(cancel.clone()));
+        }
         spawn_evm(&mut workers, &self.state, &cancel)?;
 
         let router = http::router(self.state.clone());

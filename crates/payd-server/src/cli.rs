@@ -52,6 +52,9 @@ enum Command {
     /// Drive devnet, the simulated chain of test mode.
     #[command(subcommand)]
     Devnet(crate::devnet_cli::DevnetCommand),
+    /// Manage webhook endpoints and replay deliveries.
+    #[command(subcommand)]
+    Webhook(crate::webhook_cli::WebhookCommand),
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -204,6 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             store.migrate().await?;
             crate::devnet_cli::run(&store, cmd).await
         }
+        Command::Webhook(cmd) => crate::webhook_cli::run(config, cmd).await,
         Command::Config(_) => Ok(()),
     }
 }

@@ -52,6 +52,8 @@ pub struct Config {
     pub fx: FxConfig,
     /// Requests per minute per API key, by API surface.
     pub rate_limits: RateLimitConfig,
+    /// Webhook delivery.
+    pub webhooks: crate::config_webhooks::WebhooksConfig,
     /// Configured EVM networks (`[[networks]]`, `PAYD_NETWORKS`).
     pub networks: Vec<crate::networks::EvmNetwork>,
     /// This node's name in chain leases (default: random per process). A node restarted
@@ -107,6 +109,7 @@ struct FileConfig {
     devnet: Option<DevnetSection>,
     fx: Option<FxSection>,
     rate_limits: Option<std::collections::BTreeMap<String, u32>>,
+    webhooks: Option<crate::config_webhooks::WebhooksSection>,
     networks: Option<Vec<crate::networks::NetworkSection>>,
 }
 
@@ -203,6 +206,7 @@ struct Raw {
     fx_url: Option<String>,
     fx_ttl_secs: Option<String>,
     rate_limits: Vec<(String, String)>,
+    webhooks: crate::config_webhooks::WebhooksRaw,
     networks: Vec<crate::networks::NetworkSection>,
     networks_error: Option<String>,
     node_id: Option<String>,
@@ -235,6 +239,9 @@ impl Config {
             }
         }
         for (k, v) in env {
+            if raw.webhooks.apply_env(k, v) {
+                continue;
+            }
             match k.as_str() {
                 "PAYD_DATABASE_URL" => raw.database_url = Some(v.clone()),
                 "PAYD_DATABASE_MAX_CONNECTIONS" => raw.database_max_connections = Some(v.clone()),
@@ -368,6 +375,9 @@ impl Raw {
         set(&mut self.fx_ttl_secs, fx.ttl_secs.map(|v| v.to_string()));
         if let Some(rates) = fx.rates {
             self.fx_rates = Some(rates.into_iter().collect());
+        }
+        if let Some(w) = f.webhooks {
+            self.webhooks.apply_file(w);
         }
         for (k, n) in f.rate_limits.unwrap_or_default() {
             self.rate_limits.push((k, n.to_string()));
@@ -512,6 +522,7 @@ impl Raw {
                 )),
             }
         }
+        let webhooks = self.webhooks.validate(&mut errors);
         if let Some(e) = self.networks_error {
             errors.push(e);
         }
@@ -546,6 +557,7 @@ impl Raw {
             monitoring_window: Duration::from_secs(monitoring_window_secs),
             fx,
             rate_limits,
+            webhooks,
             networks,
             node_id,
             chain_lease: Duration::from_secs(chain_lease_secs),

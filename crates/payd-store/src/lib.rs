@@ -24,6 +24,7 @@ mod rows;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

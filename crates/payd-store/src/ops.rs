@@ -305,6 +305,9 @@ async fn insert_events(tx: &mut Tx, p: &Payment, kinds: &[EventKind]) -> Result<
         .await?;
         out.push(event);
     }
+    // The deliveries of these events commit or roll back with them: none is lost, none is
+    // sent for a change that did not happen.
+    webhooks::fan_out(tx, p, &out).await?;
     Ok(out)
 }
 

@@ -7,6 +7,9 @@ const BEGIN: &str = "BEGIN";
 // Writers of one payment queue on its row instead of racing and retrying.
 const LOCK_ROW: &str = " FOR UPDATE";
 
+// Dispatchers on several nodes claim disjoint rows without waiting on each other.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
 include!("ops.rs");
 include!("ops_chain.rs");
 
@@ -15,6 +18,13 @@ pub(crate) mod catalog {
     use super::Db;
 
     include!("ops_catalog.rs");
+}
+
+/// Webhook endpoints, deliveries and attempts.
+pub(crate) mod webhooks {
+    use super::{Db, BEGIN, SKIP_LOCKED};
+
+    include!("ops_webhooks.rs");
 }
 
 /// EVM networks: merchant xpubs, watcher leases, client addresses.

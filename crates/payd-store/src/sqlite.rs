@@ -8,6 +8,9 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 // BEGIN IMMEDIATE already holds the write lock.
 const LOCK_ROW: &str = "";
 
+// SQLite has one writer at a time: a claim cannot race another.
+const SKIP_LOCKED: &str = "";
+
 include!("ops.rs");
 include!("ops_chain.rs");
 
@@ -16,6 +19,13 @@ pub(crate) mod catalog {
     use super::Db;
 
     include!("ops_catalog.rs");
+}
+
+/// Webhook endpoints, deliveries and attempts.
+pub(crate) mod webhooks {
+    use super::{Db, BEGIN, SKIP_LOCKED};
+
+    include!("ops_webhooks.rs");
 }
 
 /// EVM networks: merchant xpubs, watcher leases, client addresses.

@@ -65,3 +65,6 @@ mod expiry;
 
 #[path = "conformance/chain.rs"]
 mod chain;
+
+#[path = "conformance/webhooks.rs"]
+mod webhooks;

@@ -37,6 +37,16 @@ pub fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>
     Ok(Some(v))
 }
 
+/// A native list's `limit`: 1 to 100, default 20.
+pub fn page_limit(v: Option<&str>) -> Result<u32, ApiError> {
+    match v {
+        None => Ok(20),
+        Some(s) => s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "`limit` must be from 1 to 100").param("limit")
+        }),
+    }
+}
+
 /// An optional absolute http(s) URL.
 pub fn url(field: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(v) = text(field, v, MAX_URL)? else { return Ok(None) };

@@ -4,3 +4,4 @@
 pub mod devnet;
 pub mod evm;
 pub mod expiry;
+pub mod webhooks;

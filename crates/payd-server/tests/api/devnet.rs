@@ -29,35 +29,35 @@ backend_tests!(
     payd_devnet_pay_from_another_process_completes_a_payment,
 );
 
-fn cfg() -> NetworkConfig {
+pub(crate) fn cfg() -> NetworkConfig {
     devnet::network_config(chrono::Duration::hours(24))
 }
 
-async fn mine(app: &TestApp, blocks: usize) {
+pub(crate) async fn mine(app: &TestApp, blocks: usize) {
     for _ in 0..blocks {
         devnet::produce_block(&app.store, payd_store::now()).await.unwrap().unwrap();
     }
 }
 
-async fn scan(app: &TestApp) -> ScanReport {
+pub(crate) async fn scan(app: &TestApp) -> ScanReport {
     scan_once(&app.store, &Devnet::new(app.store.clone()), &cfg(), payd_store::now()).await.unwrap()
 }
 
 /// Mines one block and scans, `n` times.
-async fn advance(app: &TestApp, n: usize) {
+pub(crate) async fn advance(app: &TestApp, n: usize) {
     for _ in 0..n {
         mine(app, 1).await;
         scan(app).await;
     }
 }
 
-async fn create(app: &TestApp, key: &str, body: Value) -> (PaymentId, Value) {
+pub(crate) async fn create(app: &TestApp, key: &str, body: Value) -> (PaymentId, Value) {
     let (s, p) = app.create_payment(key, &body).await;
     assert_eq!(s, 201, "{p}");
     (p["id"].as_str().unwrap().parse().unwrap(), p)
 }
 
-async fn test_pay(app: &TestApp, key: &str, id: &PaymentId, body: &str) -> (u16, Value) {
+pub(crate) async fn test_pay(app: &TestApp, key: &str, id: &PaymentId, body: &str) -> (u16, Value) {
     json(app.post_raw(&format!("/v1/payments/{id}/test_pay"), key, body, None).await).await
 }
 
@@ -69,7 +69,7 @@ async fn kinds(app: &TestApp, id: &PaymentId) -> Vec<&'static str> {
     app.store.list_events(id).await.unwrap().iter().map(|e| e.kind.as_str()).collect()
 }
 
-fn usdc(amount: &str, network: &str) -> Value {
+pub(crate) fn usdc(amount: &str, network: &str) -> Value {
     json!({"amount": amount, "currency": "USD", "token": "USDC", "network": network})
 }
 

@@ -99,6 +99,28 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Opt
 }
 
 impl TestApp {
+    /// Stops the server as a shutdown signal would (workers drain, the pool closes).
+    pub async fn stop_server(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            h.await.unwrap().unwrap();
+        }
+    }
+
+    /// Starts a new server on the same database (after [`TestApp::stop_server`]).
+    pub async fn start_server(&mut self, extra_env: &[(&str, &str)]) {
+        let app = Application::build(test_config(&self.db, extra_env)).await.expect("build app");
+        self.address = format!("http://127.0.0.1:{}", app.port());
+        self.store = app.state().store.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        self.server = Some(tokio::spawn(app.run(async move {
+            let _ = rx.await;
+        })));
+        self.shutdown = Some(tx);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -20,5 +20,8 @@ mod mutopay;
 mod openapi;
 mod paygentic;
 mod payments;
+mod receiver;
 mod seeds;
 mod validation;
+mod webhook_formats;
+mod webhooks;

@@ -5,6 +5,11 @@ pub mod openapi;
 mod payments;
 mod test_pay;
 mod types;
+mod webhook_types;
+mod webhooks;
+
+pub use types::PaymentOut;
+pub use webhooks::url_error;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -18,4 +23,14 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/payments/{id}", get(payments::get_payment))
         .route("/v1/payments/{id}/cancel", post(payments::cancel_payment))
         .route("/v1/payments/{id}/test_pay", post(test_pay::test_pay))
+        .route("/v1/webhook_endpoints", post(webhooks::create_endpoint).get(webhooks::list_endpoints))
+        .route(
+            "/v1/webhook_endpoints/{id}",
+            get(webhooks::get_endpoint).patch(webhooks::update_endpoint).delete(webhooks::delete_endpoint),
+        )
+        .route("/v1/webhook_endpoints/{id}/rotate_secret", post(webhooks::rotate_secret))
+        .route("/v1/webhook_endpoints/{id}/replay_failed", post(webhooks::replay_failed))
+        .route("/v1/webhook_deliveries", get(webhooks::list_deliveries))
+        .route("/v1/webhook_deliveries/{id}", get(webhooks::get_delivery))
+        .route("/v1/webhook_deliveries/{id}/replay", post(webhooks::replay_delivery))
 }

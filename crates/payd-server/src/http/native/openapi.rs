@@ -5,18 +5,28 @@ use utoipa::OpenApi;
 
 use crate::http::openapi::BearerAuth;
 
-use super::payments;
 use super::types::{
     AssetOut, CreatePaymentIn, CustomerIn, CustomerOut, ErrorDetail, ErrorOut, FxOut, LineItemIn,
     LineItemOut, PaymentListOut, PaymentOut,
 };
+use super::webhook_types::{
+    AttemptOut, CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut,
+    ReplayOut, RotateSecretIn, UpdateEndpointIn,
+};
+use super::{payments, webhooks};
 
 /// The document.
 #[derive(OpenApi)]
 #[openapi(
     info(title = "payd native API", description = "payd's own payments API. Amounts are decimal strings; token amounts are base units."),
-    paths(payments::create_payment, payments::get_payment, payments::list_payments, payments::cancel_payment),
-    components(schemas(CreatePaymentIn, CustomerIn, LineItemIn, PaymentOut, AssetOut, LineItemOut, PaymentListOut, FxOut, CustomerOut, ErrorOut, ErrorDetail)),
+    paths(
+        payments::create_payment, payments::get_payment, payments::list_payments, payments::cancel_payment,
+        webhooks::create_endpoint, webhooks::list_endpoints, webhooks::get_endpoint, webhooks::update_endpoint,
+        webhooks::delete_endpoint, webhooks::rotate_secret, webhooks::replay_failed, webhooks::list_deliveries,
+        webhooks::get_delivery, webhooks::replay_delivery
+    ),
+    components(schemas(CreatePaymentIn, CustomerIn, LineItemIn, PaymentOut, AssetOut, LineItemOut, PaymentListOut, FxOut, CustomerOut, ErrorOut, ErrorDetail,
+        CreateEndpointIn, UpdateEndpointIn, RotateSecretIn, EndpointOut, EndpointListOut, DeletedOut, DeliveryOut, DeliveryListOut, AttemptOut, ReplayOut)),
     modifiers(&BearerAuth)
 )]
 #[derive(Debug)]

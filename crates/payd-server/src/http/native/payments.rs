@@ -271,12 +271,7 @@ pub async fn list_payments(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsRead)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
-    let limit = match q.limit.as_deref() {
-        None => 20,
-        Some(s) => s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "`limit` must be from 1 to 100").param("limit")
-        })?,
-    };
+    let limit = validate::page_limit(q.limit.as_deref())?;
     let status = q
         .status
         .as_deref()

@@ -5,6 +5,7 @@
 pub mod openapi;
 pub mod payments;
 pub mod products;
+pub mod webhooks;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -33,6 +34,14 @@ pub fn routes() -> Router<AppState> {
                 .patch(products::update_product)
                 .put(products::update_product)
                 .delete(products::delete_product),
+        )
+        .route("/webhooks", post(webhooks::create_webhook).get(webhooks::list_webhooks))
+        .route(
+            "/webhooks/{id}",
+            get(webhooks::get_webhook)
+                .patch(webhooks::update_webhook)
+                .put(webhooks::update_webhook)
+                .delete(webhooks::delete_webhook),
         )
         .fallback(|| async {
             AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Route not found"))

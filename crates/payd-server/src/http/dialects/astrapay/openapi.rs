@@ -9,6 +9,7 @@ use crate::http::openapi::ApiKeyAuth;
 
 use super::payments::{self, AstraPayment, CreateIn, Meta};
 use super::products::{self, ProductIn, ProductOut};
+use super::webhooks::{self, WebhookIn, WebhookOut};
 
 /// The key travels in `X-Api-Key`.
 const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
@@ -29,9 +30,14 @@ const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
         products::list_products,
         products::get_product,
         products::update_product,
-        products::delete_product
+        products::delete_product,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::delete_webhook
     ),
-    components(schemas(CreateIn, AstraPayment, ProductIn, ProductOut, Meta, Status, ErrorBody, ErrorDetail, ErrorCode)),
+    components(schemas(CreateIn, AstraPayment, ProductIn, ProductOut, WebhookIn, WebhookOut, Meta, Status, ErrorBody, ErrorDetail, ErrorCode)),
     modifiers(&AUTH),
     security(("api_key" = []))
 )]
@@ -108,6 +114,36 @@ pub struct ProductPageResponse {
     #[serde(rename = "statusCode")]
     status_code: u16,
     data: ProductPage,
+}
+
+/// `{success, statusCode, data}` around one webhook (no `secret`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookResponse)]
+pub struct WebhookResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookOut,
+}
+
+/// The create response: the webhook with its `secret`, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookCreatedResponse)]
+pub struct WebhookCreatedResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookOut,
+}
+
+/// `{success, statusCode, data}` around the merchant's webhooks.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookListResponse)]
+pub struct WebhookListResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: Vec<WebhookOut>,
 }
 
 /// What a delete answers.

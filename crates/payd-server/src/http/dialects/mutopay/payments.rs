@@ -337,13 +337,21 @@ pub async fn get_payment(
 ) -> Result<Response, MutoError> {
     principal.require(Scope::PaymentsRead)?;
     let p = find(&state, &principal, &id).await?;
-    let (usd_amount, rate) = usd(&p);
     let tx_hash = engine::first_tx_hash(&state.store, &p.id).await?;
+    let out = status_out(&p, &state.config.public_url, tx_hash);
+    let body = serde_json::to_string(&out).map_err(ApiError::internal)?;
+    Ok(json_text(StatusCode::OK, body))
+}
+
+/// The status object of a payment (the status endpoint's body; MutoPay's webhooks carry the
+/// same fields).
+fn status_out<'a>(p: &'a Payment, public_url: &str, tx_hash: Option<String>) -> StatusOut<'a> {
+    let (usd_amount, rate) = usd(p);
     let asset = p.asset.as_ref();
-    let out = StatusOut {
+    StatusOut {
         id: p.id.to_string(),
-        status: status(&p),
-        url: url(&p, &state.config.public_url),
+        status: status(p),
+        url: url(p, public_url),
         amount_usd: number(usd_amount),
         amount_original: number(p.price.amount),
         currency: p.price.currency.code(),
@@ -364,7 +372,10 @@ pub async fn get_payment(
         expires_at: wire_time(p.expires_at),
         created_at: wire_time(p.created_at),
         completed_at: p.completed_at.map(wire_time),
-    };
-    let body = serde_json::to_string(&out).map_err(ApiError::internal)?;
-    Ok(json_text(StatusCode::OK, body))
+    }
+}
+
+/// [`status_out`] as JSON, for webhook payloads.
+pub fn status_json(p: &Payment, public_url: &str, tx_hash: Option<String>) -> serde_json::Value {
+    serde_json::to_value(status_out(p, public_url, tx_hash)).unwrap_or(serde_json::Value::Null)
 }

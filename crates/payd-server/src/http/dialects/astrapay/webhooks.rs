@@ -1,0 +1,237 @@
+//! AstraPay webhooks (scope `webhooks:manage`): create, list, get, update, delete. Endpoints
+//! made here use the AstraPay format (`X-AstraPay-Signature`), take HTTPS URLs only, name
+//! AstraPay's four events, and show their `whsec_` secret only in the create response.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use payd_core::apikey::Scope;
+use payd_core::event::EventKind;
+use payd_core::ids::WebhookEndpointId;
+use payd_core::webhook::{WebhookEndpoint, WebhookFormat};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
+use super::{respond, Astra, AstraError};
+use crate::app::AppState;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::native::url_error;
+use crate::http::{body, validate, wire_time};
+use crate::webhooks::{self as hooks, NewEndpoint};
+
+/// AstraPay's event names and payd's kinds.
+const EVENTS: [(&str, EventKind); 4] = [
+    ("payment.completed", EventKind::Completed),
+    ("payment.expired", EventKind::Expired),
+    ("payment.canceled", EventKind::Cancelled),
+    ("payment.partially_paid", EventKind::PartiallyPaid),
+];
+
+/// A webhook to create (`url` and `events` required) or the fields to change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = astrapay::WebhookInput)]
+pub struct WebhookIn {
+    /// An HTTPS URL.
+    url: Option<String>,
+    /// At least one of `payment.completed`, `payment.expired`, `payment.canceled`,
+    /// `payment.partially_paid`.
+    events: Option<Vec<String>>,
+    /// Whether it receives deliveries.
+    active: Option<bool>,
+}
+
+/// A webhook as AstraPay shows it. `secret` only in the create response.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::Webhook)]
+pub struct WebhookOut {
+    #[schema(format = "uuid")]
+    id: String,
+    url: String,
+    events: Vec<&'static str>,
+    active: bool,
+    /// `whsec_…`, shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    secret: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl WebhookOut {
+    fn new(e: &WebhookEndpoint) -> Self {
+        let events = if e.events.is_empty() {
+            EVENTS.iter().map(|(n, _)| *n).collect()
+        } else {
+            EVENTS.iter().filter(|(_, k)| e.events.contains(k)).map(|(n, _)| *n).collect()
+        };
+        WebhookOut {
+            id: e.id.uuid().hyphenated().to_string(),
+            url: e.url.clone(),
+            events,
+            active: e.enabled,
+            secret: None,
+            created_at: wire_time(e.created_at),
+            updated_at: wire_time(e.updated_at),
+        }
+    }
+}
+
+fn events(names: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
+    if names.is_empty() {
+        return Err(ApiError::bad_request("invalid_value", "events must name at least one event"));
+    }
+    let mut out = Vec::new();
+    for name in names {
+        let kind = EVENTS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_value",
+                "events must be payment.completed, payment.expired, payment.canceled or payment.partially_paid",
+            )
+        })?;
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Ok(out)
+}
+
+fn https_url(state: &AppState, text: &str) -> Result<String, ApiError> {
+    validate::text("url", Some(text.to_owned()), hooks::MAX_URL)?;
+    hooks::check_url(text, state.config.webhooks.allow_private_targets, true)
+        .map_err(|e| url_error("url", &e))
+}
+
+/// An AstraPay-format endpoint of the caller's merchant and mode; anything else is a 404.
+async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<WebhookEndpoint, AstraError> {
+    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found"));
+    let id = uuid::Uuid::try_parse(id)
+        .ok()
+        .map(WebhookEndpointId::from_uuid)
+        .or_else(|| id.parse().ok())
+        .ok_or_else(not_found)?;
+    let e = state.store.get_webhook_endpoint(&id).await?.ok_or_else(not_found)?;
+    let mine = e.format == WebhookFormat::Astrapay
+        && e.mode == principal.mode()
+        && principal.merchants.iter().any(|m| m.id == e.merchant_id);
+    if mine {
+        Ok(e)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// `POST /v1/api/webhooks`
+#[utoipa::path(post, path = "/v1/api/webhooks", tag = "webhooks", request_body = WebhookIn, responses((status = 201, body = WebhookCreatedResponse, links(("GetWebhook" = (operation_id = "get_webhook", parameters(("id" = "$response.body#/data/id")))), ("DeleteWebhook" = (operation_id = "delete_webhook", parameters(("id" = "$response.body#/data/id")))))), Errors))]
+pub async fn create_webhook(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::WebhooksManage)?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, _): (WebhookIn, _) = body::parse(&bytes)?;
+    let merchant = principal.merchant_for(None)?;
+    let url = input.url.ok_or_else(|| ApiError::bad_request("missing_field", "url is required"))?;
+    let events =
+        events(input.events.ok_or_else(|| ApiError::bad_request("missing_field", "events is required"))?)?;
+    let new = NewEndpoint {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        url: https_url(&state, &url)?,
+        description: None,
+        events,
+        format: WebhookFormat::Astrapay,
+    };
+    let (mut endpoint, secret) =
+        hooks::create_endpoint(&state.store, &state.master_key, new, payd_store::now())
+            .await
+            .map_err(ApiError::from)?;
+    if input.active == Some(false) {
+        endpoint.enabled = false;
+        state.store.update_webhook_endpoint(&endpoint).await?;
+    }
+    let mut out = WebhookOut::new(&endpoint);
+    out.secret = Some(secret.expose().to_owned());
+    respond(StatusCode::CREATED, out)
+}
+
+/// `GET /v1/api/webhooks`
+#[utoipa::path(get, path = "/v1/api/webhooks", tag = "webhooks", responses((status = 200, body = WebhookListResponse), Errors))]
+pub async fn list_webhooks(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::WebhooksManage)?;
+    let merchant = principal.merchant_for(None)?;
+    let all = state.store.list_webhook_endpoints(&merchant.id, principal.mode()).await?;
+    let out: Vec<WebhookOut> =
+        all.iter().filter(|e| e.format == WebhookFormat::Astrapay).map(WebhookOut::new).collect();
+    respond(StatusCode::OK, out)
+}
+
+/// `GET /v1/api/webhooks/{id}`
+#[utoipa::path(get, path = "/v1/api/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = WebhookResponse), Errors))]
+pub async fn get_webhook(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    Path(id): Path<String>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::WebhooksManage)?;
+    let e = owned(&state, &principal, &id).await?;
+    respond(StatusCode::OK, WebhookOut::new(&e))
+}
+
+/// `PATCH` (or `PUT`) `/v1/api/webhooks/{id}`: changes the fields sent.
+#[utoipa::path(method(patch, put), path = "/v1/api/webhooks/{id}", tag = "webhooks", request_body = WebhookIn, params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = WebhookResponse), Errors))]
+pub async fn update_webhook(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::WebhooksManage)?;
+    let mut e = owned(&state, &principal, &id).await?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, _): (WebhookIn, _) = body::parse(&bytes)?;
+    if let Some(url) = input.url {
+        e.url = https_url(&state, &url)?;
+    }
+    if let Some(names) = input.events {
+        e.events = events(names)?;
+    }
+    if let Some(active) = input.active {
+        e.enabled = active;
+        if active {
+            e.disabled_reason = None;
+            e.failing_since = None;
+        }
+    }
+    e.updated_at = payd_store::now();
+    if !state.store.update_webhook_endpoint(&e).await? {
+        return Err(AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found")));
+    }
+    respond(StatusCode::OK, WebhookOut::new(&e))
+}
+
+/// `DELETE /v1/api/webhooks/{id}`
+#[utoipa::path(delete, path = "/v1/api/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = DeletedResponse), Errors))]
+pub async fn delete_webhook(
+    State(state): State<AppState>,
+    Astra(principal): Astra,
+    Path(id): Path<String>,
+) -> Result<Response, AstraError> {
+    principal.require(Scope::WebhooksManage)?;
+    let e = owned(&state, &principal, &id).await?;
+    state.store.delete_webhook_endpoint(&e.id, payd_store::now()).await?;
+    respond(
+        StatusCode::OK,
+        serde_json::json!({ "id": e.id.uuid().hyphenated().to_string(), "deleted": true }),
+    )
+}

@@ -1,0 +1,371 @@
+//! Native webhook handlers: endpoints (create, list, get, update, delete, rotate the secret),
+//! the delivery log (per endpoint, event or payment, with attempts) and replays. Every route
+//! needs the `webhooks:manage` scope.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use payd_core::apikey::Scope;
+use payd_core::event::EventKind;
+use payd_core::ids::{DeliveryId, WebhookEndpointId};
+use payd_core::webhook::{DeliveryStatus, WebhookEndpoint, WebhookFormat};
+use payd_store::webhooks::DeliveryFilter;
+use serde::Serialize;
+
+use super::webhook_types::{
+    CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut, Errors,
+    ListDeliveriesIn, ListEndpointsIn, ReplayOut, RotateSecretIn, UpdateEndpointIn,
+};
+use crate::app::AppState;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::{body, json_text, validate};
+use crate::webhooks::{self as hooks, EndpointError, NewEndpoint, UrlError};
+
+fn respond<T: Serialize>(status: StatusCode, out: &T) -> Result<Response, ApiError> {
+    Ok(json_text(status, serde_json::to_string(out).map_err(ApiError::internal)?))
+}
+
+impl From<EndpointError> for ApiError {
+    fn from(e: EndpointError) -> Self {
+        match e {
+            EndpointError::Store(e) => e.into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// A URL as the API's clients send it, checked against the SSRF policy.
+pub fn url_error(field: &str, e: &UrlError) -> ApiError {
+    let code = if matches!(e, UrlError::Private) { "url_not_allowed" } else { "invalid_url" };
+    ApiError::bad_request(code, format!("`{field}`: {e}")).param(field)
+}
+
+fn check_url(state: &AppState, text: &str) -> Result<String, ApiError> {
+    hooks::check_url(text, state.config.webhooks.allow_private_targets, false)
+        .map_err(|e| url_error("url", &e))
+}
+
+fn events(v: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
+    let mut out = Vec::new();
+    for (i, name) in v.iter().enumerate() {
+        let kind = EventKind::parse(name).ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_event",
+                format!("`{name}` is not an event kind (payment.created, …)"),
+            )
+            .param(format!("events[{i}]"))
+        })?;
+        if !out.contains(&kind) {
+            out.push(kind);
+        }
+    }
+    Ok(out)
+}
+
+fn format(v: &str) -> Result<WebhookFormat, ApiError> {
+    WebhookFormat::parse(v).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_format",
+            "`format` must be native, astrapay, paygentic, mutopay or alppay",
+        )
+        .param("format")
+    })
+}
+
+/// An endpoint the caller may see; anything else is a 404.
+async fn visible_endpoint(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<WebhookEndpoint, ApiError> {
+    let not_found = || ApiError::not_found("webhook endpoint");
+    let id: WebhookEndpointId = id.parse().map_err(|_| not_found())?;
+    let e = state.store.get_webhook_endpoint(&id).await?.ok_or_else(not_found)?;
+    if e.mode == principal.mode() && principal.merchants.iter().any(|m| m.id == e.merchant_id) {
+        Ok(e)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// `POST /v1/webhook_endpoints`
+#[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", request_body = CreateEndpointIn, responses((status = 201, description = "Created; `secret` is shown this once", body = EndpointOut), Errors), security(("bearer" = [])))]
+pub async fn create_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, _): (CreateEndpointIn, _) = body::parse(&bytes)?;
+    let merchant = principal.merchant_for(input.merchant.as_deref())?.clone();
+    let new = NewEndpoint {
+        merchant_id: merchant.id,
+        mode: principal.mode(),
+        url: check_url(&state, &input.url)?,
+        description: validate::text("description", input.description, validate::MAX_DESCRIPTION)?,
+        events: events(input.events.unwrap_or_default())?,
+        format: input.format.as_deref().map(format).transpose()?.unwrap_or(WebhookFormat::Native),
+    };
+    let now = payd_store::now();
+    let (mut endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, now).await?;
+    if input.enabled == Some(false) {
+        endpoint.enabled = false;
+        state.store.update_webhook_endpoint(&endpoint).await?;
+    }
+    let mut out = EndpointOut::new(&endpoint);
+    out.secret = Some(secret.expose().to_owned());
+    respond(StatusCode::CREATED, &out)
+}
+
+/// `GET /v1/webhook_endpoints`
+#[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", params(ListEndpointsIn), responses((status = 200, description = "The merchant's endpoints in the key's mode", body = EndpointListOut), Errors), security(("bearer" = [])))]
+pub async fn list_endpoints(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<ListEndpointsIn>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let merchant = principal.merchant_for(q.merchant.as_deref())?;
+    let endpoints = state.store.list_webhook_endpoints(&merchant.id, principal.mode()).await?;
+    respond(
+        StatusCode::OK,
+        &EndpointListOut { object: "list", data: endpoints.iter().map(EndpointOut::new).collect() },
+    )
+}
+
+/// `GET /v1/webhook_endpoints/{id}`
+#[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "The endpoint", body = EndpointOut), Errors), security(("bearer" = [])))]
+pub async fn get_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let e = visible_endpoint(&state, &principal, &id).await?;
+    respond(StatusCode::OK, &EndpointOut::new(&e))
+}
+
+/// `PATCH /v1/webhook_endpoints/{id}`
+#[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), request_body = UpdateEndpointIn, responses((status = 200, description = "The changed endpoint", body = EndpointOut), Errors), security(("bearer" = [])))]
+pub async fn update_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let mut e = visible_endpoint(&state, &principal, &id).await?;
+    let bytes = body::bytes(raw, &headers)?;
+    let (input, _): (UpdateEndpointIn, _) = body::parse(&bytes)?;
+    if let Some(url) = input.url {
+        e.url = check_url(&state, &url)?;
+    }
+    if let Some(list) = input.events {
+        e.events = events(list)?;
+    }
+    if let Some(f) = input.format {
+        e.format = format(&f)?;
+    }
+    if let Some(d) = input.description {
+        e.description = if d.is_empty() {
+            None
+        } else {
+            validate::text("description", Some(d), validate::MAX_DESCRIPTION)?
+        };
+    }
+    if let Some(enabled) = input.enabled {
+        e.enabled = enabled;
+        if enabled {
+            // Re-enabled by the merchant: payd's reason and the failure run are over.
+            e.disabled_reason = None;
+            e.failing_since = None;
+        }
+    }
+    e.updated_at = payd_store::now();
+    if !state.store.update_webhook_endpoint(&e).await? {
+        return Err(ApiError::not_found("webhook endpoint"));
+    }
+    respond(StatusCode::OK, &EndpointOut::new(&e))
+}
+
+/// `DELETE /v1/webhook_endpoints/{id}`
+#[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Deleted: nothing more is sent to it", body = DeletedOut), Errors), security(("bearer" = [])))]
+pub async fn delete_endpoint(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let e = visible_endpoint(&state, &principal, &id).await?;
+    if !state.store.delete_webhook_endpoint(&e.id, payd_store::now()).await? {
+        return Err(ApiError::not_found("webhook endpoint"));
+    }
+    respond(StatusCode::OK, &DeletedOut { id: e.id.to_string(), object: "webhook_endpoint", deleted: true })
+}
+
+/// `POST /v1/webhook_endpoints/{id}/rotate_secret`
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/rotate_secret", tag = "webhooks", params(("id" = String, Path)), request_body(content = Option<RotateSecretIn>, description = "Optional"), responses((status = 200, description = "The endpoint with its new `secret`, shown this once", body = EndpointOut), Errors), security(("bearer" = [])))]
+pub async fn rotate_secret(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    raw: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let e = visible_endpoint(&state, &principal, &id).await?;
+    let bytes = body::bytes(raw, &headers)?;
+    let input: RotateSecretIn = if bytes.iter().all(u8::is_ascii_whitespace) {
+        RotateSecretIn::default()
+    } else {
+        body::parse(&bytes)?.0
+    };
+    let overlap = input.expire_previous_in.unwrap_or(86_400);
+    if overlap > 7 * 86_400 {
+        return Err(ApiError::bad_request(
+            "invalid_value",
+            "`expire_previous_in` must be from 0 to 604800 seconds",
+        )
+        .param("expire_previous_in"));
+    }
+    let now = payd_store::now();
+    let (e, secret) =
+        hooks::rotate_secret(&state.store, &state.master_key, &e, Duration::from_secs(overlap), now).await?;
+    let mut out = EndpointOut::new(&e);
+    out.secret = Some(secret.expose().to_owned());
+    respond(StatusCode::OK, &out)
+}
+
+/// `POST /v1/webhook_endpoints/{id}/replay_failed`
+#[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/replay_failed", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Every failed or dead delivery queued again", body = ReplayOut), Errors), security(("bearer" = [])))]
+pub async fn replay_failed(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let e = visible_endpoint(&state, &principal, &id).await?;
+    let n = state.store.replay_failed_webhook_deliveries(&e.id, payd_store::now()).await?;
+    respond(StatusCode::OK, &ReplayOut { object: "replay", replayed: n })
+}
+
+fn query_id<T: std::str::FromStr>(field: &str, v: Option<&str>) -> Result<Option<T>, ApiError> {
+    v.map(|s| {
+        s.parse::<T>().map_err(|_| {
+            ApiError::bad_request("invalid_query", format!("`{field}` is not a valid id")).param(field)
+        })
+    })
+    .transpose()
+}
+
+/// `GET /v1/webhook_deliveries`
+#[utoipa::path(get, path = "/v1/webhook_deliveries", tag = "webhooks", params(ListDeliveriesIn), responses((status = 200, description = "A page of deliveries, newest first", body = DeliveryListOut), Errors), security(("bearer" = [])))]
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    principal: Principal,
+    query: Result<Query<ListDeliveriesIn>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let merchant = principal.merchant_for(q.merchant.as_deref())?;
+    let limit = validate::page_limit(q.limit.as_deref())?;
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            DeliveryStatus::parse(s).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid_query",
+                    "`status` must be pending, delivering, delivered, failed or dead",
+                )
+                .param("status")
+            })
+        })
+        .transpose()?;
+    let filter = DeliveryFilter {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        endpoint_id: query_id("endpoint", q.endpoint.as_deref())?,
+        event_id: query_id("event", q.event.as_deref())?,
+        payment_id: query_id("payment", q.payment.as_deref())?,
+        status,
+        before: query_id("starting_after", q.starting_after.as_deref())?,
+        limit: limit + 1,
+    };
+    let mut deliveries = state.store.list_webhook_deliveries(&filter).await?;
+    let has_more = deliveries.len() > limit as usize;
+    deliveries.truncate(limit as usize);
+    respond(
+        StatusCode::OK,
+        &DeliveryListOut {
+            object: "list",
+            next_cursor: if has_more { deliveries.last().map(|d| d.id.to_string()) } else { None },
+            has_more,
+            data: deliveries.iter().map(|d| DeliveryOut::new(d, None)).collect(),
+        },
+    )
+}
+
+async fn visible_delivery(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<payd_core::webhook::Delivery, ApiError> {
+    let not_found = || ApiError::not_found("webhook delivery");
+    let id: DeliveryId = id.parse().map_err(|_| not_found())?;
+    let d = state.store.get_webhook_delivery(&id).await?.ok_or_else(not_found)?;
+    // Endpoints receive only their merchant's events in their mode: whoever may see the
+    // payment may see its deliveries (also those to a deleted endpoint).
+    let payment = state.store.get_payment(&d.payment_id).await?.ok_or_else(not_found)?;
+    if principal.can_see(&payment) {
+        Ok(d)
+    } else {
+        Err(not_found())
+    }
+}
+
+/// `GET /v1/webhook_deliveries/{id}`
+#[utoipa::path(get, path = "/v1/webhook_deliveries/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "The delivery with every attempt", body = DeliveryOut), Errors), security(("bearer" = [])))]
+pub async fn get_delivery(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let d = visible_delivery(&state, &principal, &id).await?;
+    let attempts = state.store.list_webhook_attempts(&d.id).await?;
+    respond(StatusCode::OK, &DeliveryOut::new(&d, Some(&attempts)))
+}
+
+/// `POST /v1/webhook_deliveries/{id}/replay`
+#[utoipa::path(post, path = "/v1/webhook_deliveries/{id}/replay", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Queued again with a fresh retry schedule", body = DeliveryOut), Errors), security(("bearer" = [])))]
+pub async fn replay_delivery(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    principal.require(Scope::WebhooksManage)?;
+    let d = visible_delivery(&state, &principal, &id).await?;
+    if !state.store.replay_webhook_delivery(&d.id, payd_store::now()).await? {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "delivery_in_flight",
+            "the delivery is being sent right now; replay it once the attempt is recorded",
+        ));
+    }
+    let d = state
+        .store
+        .get_webhook_delivery(&d.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("webhook delivery"))?;
+    respond(StatusCode::OK, &DeliveryOut::new(&d, None))
+}

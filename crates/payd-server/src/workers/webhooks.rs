@@ -1,0 +1,341 @@
+//! The webhook dispatcher: claims due deliveries with a lease (the claim commits before any
+//! request goes out, so no transaction is open across an HTTP call), sends each signed in its
+//! endpoint's format, and records the attempt with the claim's token. At most
+//! `webhooks.concurrency` requests are in flight. Deliveries due while payd was down are simply
+//! due when it starts; a node that died mid-send loses its lease and another sends again.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use payd_core::crypto::MasterKey;
+use payd_core::webhook::{retry_delay, Attempt, SNIPPET_BYTES};
+use payd_core::webhook_sign::signature_headers;
+use payd_store::webhooks::{ClaimedDelivery, DeliveryOutcome, EndpointHealth};
+use payd_store::Store;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config_webhooks::WebhooksConfig;
+use crate::webhooks::{guard, payload, signing_secrets};
+
+/// Extra lease time beyond the request timeout, for building the body and recording.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+/// Sends webhooks.
+#[derive(Debug, Clone)]
+pub struct Dispatcher {
+    store: Store,
+    master_key: Arc<MasterKey>,
+    config: WebhooksConfig,
+    public_url: String,
+    client: reqwest::Client,
+}
+
+/// What one send produced.
+struct Sent {
+    attempt: Attempt,
+    retry_after: Option<Duration>,
+}
+
+impl Dispatcher {
+    /// A dispatcher with its HTTP client: no redirects, the configured timeout, and unless
+    /// private targets are allowed, the guarded resolver.
+    pub fn new(
+        store: Store,
+        master_key: Arc<MasterKey>,
+        config: WebhooksConfig,
+        public_url: String,
+    ) -> anyhow::Result<Dispatcher> {
+        let mut builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .user_agent(concat!("payd-webhooks/", env!("CARGO_PKG_VERSION")))
+            // Proxies from the environment would hide the real target from the guard.
+            .no_proxy();
+        if !config.allow_private_targets {
+            builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
+        }
+        let client = builder.build()?;
+        Ok(Dispatcher { store, master_key, config, public_url, client })
+    }
+
+    fn lease(&self) -> Duration {
+        self.config.timeout + LEASE_MARGIN
+    }
+
+    /// Claims what is due (up to `limit`), sends it all and records the results; how many
+    /// were claimed. Tests call this to drain the queue step by step.
+    pub async fn run_once(&self, limit: u32) -> Result<usize, payd_store::StoreError> {
+        let claims = self.store.claim_webhook_deliveries(payd_store::now(), self.lease(), limit).await?;
+        let n = claims.len();
+        let mut set = JoinSet::new();
+        for claim in claims {
+            let me = self.clone();
+            set.spawn(async move { me.deliver(claim).await });
+        }
+        while set.join_next().await.is_some() {}
+        Ok(n)
+    }
+
+    /// Runs until `cancel` fires, then lets the requests in flight finish.
+    ///
+    /// At most `concurrency` requests are in flight; up to as many more claimed deliveries
+    /// wait for a slot, so claims are batches rather than one row per finished request (on
+    /// SQLite every claim is a write). A waiting delivery starts within one request timeout,
+    /// well inside its lease.
+    pub async fn run(self, cancel: CancellationToken) {
+        let concurrency = self.config.concurrency.max(1);
+        let permits = Arc::new(Semaphore::new(concurrency));
+        let mut tasks = JoinSet::new();
+        let mut failures = 0u32;
+        loop {
+            while tasks.try_join_next().is_some() {}
+            if tasks.len() > concurrency {
+                // A full window is still ahead: claim again when part of it is done.
+                tokio::select! {
+                    () = cancel.cancelled() => break,
+                    _ = tasks.join_next() => {}
+                }
+                continue;
+            }
+            let room = 2 * concurrency - tasks.len();
+            let limit = u32::try_from(room).unwrap_or(u32::MAX);
+            let claimed = match self
+                .store
+                .claim_webhook_deliveries(payd_store::now(), self.lease(), limit)
+                .await
+            {
+                Ok(claims) => {
+                    failures = 0;
+                    let n = claims.len();
+                    for claim in claims {
+                        let me = self.clone();
+                        let permits = Arc::clone(&permits);
+                        tasks.spawn(async move {
+                            // The semaphore is never closed, so acquiring only waits.
+                            let _permit = permits.acquire_owned().await;
+                            me.deliver(claim).await;
+                        });
+                    }
+                    n
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(error = %e, failures, "claiming webhook deliveries failed; will retry");
+                    0
+                }
+            };
+            if claimed == room {
+                // There may be more due: look again without waiting.
+                continue;
+            }
+            let wait = self.config.poll.saturating_mul(1 << failures.min(6)).min(Duration::from_secs(60));
+            tokio::select! {
+                () = cancel.cancelled() => break,
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+
+    /// Sends one claimed delivery and records the result.
+    async fn deliver(&self, claim: ClaimedDelivery) {
+        let sent = self.send(&claim).await;
+        let now = payd_store::now();
+        let (outcome, health) = self.judge(&claim, &sent, now);
+        let d = &claim.delivery;
+        match self.store.finish_webhook_delivery(&claim, &sent.attempt, outcome, health, now).await {
+            Ok(true) => tracing::info!(
+                delivery = %d.id, endpoint = %claim.endpoint.id, event = %d.event_id,
+                status = sent.attempt.status_code, outcome = ?outcome, "webhook attempt"
+            ),
+            Ok(false) => {
+                tracing::warn!(delivery = %d.id, "webhook lease lapsed before the result was recorded")
+            }
+            // The lease lapses and the delivery is sent again: at least once, never lost.
+            Err(e) => tracing::warn!(delivery = %d.id, error = %e, "recording a webhook attempt failed"),
+        }
+    }
+
+    /// What an attempt means for the delivery and the endpoint.
+    fn judge(
+        &self,
+        claim: &ClaimedDelivery,
+        sent: &Sent,
+        now: DateTime<Utc>,
+    ) -> (DeliveryOutcome, EndpointHealth) {
+        let code = sent.attempt.status_code;
+        if code.is_some_and(|c| (200..300).contains(&c)) {
+            return (DeliveryOutcome::Delivered, EndpointHealth::Healthy);
+        }
+        if code == Some(410) {
+            // Gone: the receiver says this endpoint no longer exists.
+            return (DeliveryOutcome::Dead, EndpointHealth::Disable("gone"));
+        }
+        let attempts = claim.delivery.attempts.saturating_add(1);
+        let outcome =
+            match retry_delay(&self.config.retry_schedule, attempts, jitter_permille(), sent.retry_after) {
+                Some(delay) => DeliveryOutcome::RetryAt(
+                    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::days(1)),
+                ),
+                None => DeliveryOutcome::Dead,
+            };
+        let grace =
+            chrono::Duration::from_std(self.config.disable_after).unwrap_or(chrono::Duration::days(5));
+        let health = match claim.endpoint.failing_since {
+            Some(since) if now - since >= grace => EndpointHealth::Disable("failing"),
+            _ => EndpointHealth::Failing,
+        };
+        (outcome, health)
+    }
+
+    /// Builds, signs and sends; never fails, since every failure is an attempt to record.
+    async fn send(&self, claim: &ClaimedDelivery) -> Sent {
+        let at = payd_store::now();
+        let started = Instant::now();
+        let failed = |error: String| Sent {
+            attempt: Attempt {
+                at,
+                status_code: None,
+                latency_ms: elapsed_ms(started),
+                error: Some(error),
+                response_snippet: None,
+            },
+            retry_after: None,
+        };
+        let ep = &claim.endpoint;
+        let event = &claim.event;
+        let name = &claim.delivery.event_name;
+        let body = match payload::body(&self.store, ep.format, event, name, &self.public_url).await {
+            Ok(b) => b,
+            Err(e) => return failed(format!("building the payload: {e}")),
+        };
+        let secrets = match signing_secrets(&self.store, &self.master_key, ep, at).await {
+            Ok(s) => s,
+            Err(e) => return failed(format!("signing secret: {e}")),
+        };
+        let id = event.id.to_string();
+        let headers = match signature_headers(ep.format, &secrets, &id, at.timestamp(), &body, name) {
+            Ok(h) => h,
+            Err(e) => return failed(format!("signing: {e}")),
+        };
+        let url = match reqwest::Url::parse(&ep.url) {
+            Ok(u) => u,
+            Err(e) => return failed(format!("endpoint url: {e}")),
+        };
+        if !self.config.allow_private_targets {
+            if let Err(refused) = guard::check_literal(&url) {
+                return failed(format!("refused: {refused}"));
+            }
+        }
+        let mut req = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("payd-event-id", &id)
+            .header("payd-event-sequence", event.sequence.to_string())
+            .header("payd-event-type", event.kind.as_str());
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        let response = match req.body(body).send().await {
+            Ok(r) => r,
+            Err(e) => return failed(describe(&e)),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| parse_retry_after(v, at));
+        let redirect = response.status().is_redirection().then(|| {
+            let to = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
+            format!("redirect to {} not followed", to.unwrap_or("(no location)"))
+        });
+        let snippet = read_snippet(response).await;
+        Sent {
+            attempt: Attempt {
+                at,
+                status_code: Some(status),
+                latency_ms: elapsed_ms(started),
+                error: redirect,
+                response_snippet: Some(snippet).filter(|s| !s.is_empty()),
+            },
+            retry_after,
+        }
+    }
+}
+
+fn elapsed_ms(started: Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// A short reason for a request that got no answer.
+fn describe(e: &reqwest::Error) -> String {
+    if let Some(refused) = guard::refusal(e) {
+        return format!("refused: {refused}");
+    }
+    if e.is_timeout() {
+        return "timed out".to_owned();
+    }
+    if e.is_connect() {
+        return "could not connect".to_owned();
+    }
+    "request failed".to_owned()
+}
+
+/// The first [`SNIPPET_BYTES`] of the answer, read no further (a huge or endless body costs
+/// nothing), cut at a character boundary.
+async fn read_snippet(mut response: reqwest::Response) -> String {
+    let mut buf = Vec::new();
+    while buf.len() < SNIPPET_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => buf.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    buf.truncate(SNIPPET_BYTES);
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    while text.len() > SNIPPET_BYTES {
+        text.pop();
+    }
+    text
+}
+
+/// `Retry-After`: seconds, or an HTTP date.
+fn parse_retry_after(v: &str, now: DateTime<Utc>) -> Option<Duration> {
+    if let Ok(secs) = v.trim().parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = DateTime::parse_from_rfc2822(v.trim()).ok()?.with_timezone(&Utc);
+    (at - now).to_std().ok()
+}
+
+/// 0..=200, for ±10 % around each scheduled delay. A v4 UUID is 122 bits from the OS
+/// generator, which the server already uses for ids.
+fn jitter_permille() -> u32 {
+    let b = uuid::Uuid::new_v4().into_bytes();
+    u32::from(u16::from_le_bytes([b[0], b[1]])) % 201
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        let now = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after("Thu, 01 Jan 2026 00:01:00 GMT", now), Some(Duration::from_secs(60)));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("Wed, 31 Dec 2025 00:00:00 GMT", now), None);
+    }
+
+    #[test]
+    fn jitter_stays_within_ten_percent() {
+        assert!((0..100).map(|_| jitter_permille()).all(|j| j <= 200));
+    }
+}
