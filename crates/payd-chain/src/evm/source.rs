@@ -191,3 +191,68 @@ impl ChainSource for EvmSource {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evm::rpc::RpcSettings;
+
+    const TOKEN: &str = "0x5fbdb2315678afecb367f032d93f642f64180aa3";
+
+    fn source() -> Option<EvmSource> {
+        let rpc = RpcClient::new(url::Url::parse("http://127.0.0.1:1").ok()?, RpcSettings::default()).ok()?;
+        let token = EvmToken { symbol: "USDC".into(), contract: TOKEN.parse().ok()?, decimals: 6 };
+        Some(EvmSource::new("anvil", rpc, &[token], 10))
+    }
+
+    fn log(edit: impl FnOnce(&mut Value)) -> Option<Log> {
+        let word = |tail: &str| format!("0x{tail:0>64}");
+        let mut v = json!({
+            "address": TOKEN,
+            "topics": [format!("{:#x}", Transfer::SIGNATURE_HASH), word("f39fd6e51aad88f6f4ce6ab8827279cfffb92266"), word("aa")],
+            "data": word("989680"),
+            "blockNumber": "0x5", "blockHash": word("b1"), "transactionHash": word("7"),
+            "transactionIndex": "0x0", "logIndex": "0x2", "removed": false
+        });
+        edit(&mut v);
+        serde_json::from_value(v).ok()
+    }
+
+    #[test]
+    fn a_transfer_log_decodes_to_exact_base_units() {
+        let (Some(s), Some(l)) = (source(), log(|_| {})) else { panic!("fixtures") };
+        let t = s.decode(&l, 1, 10).ok().flatten();
+        let t = t.as_ref();
+        assert_eq!(t.map(|t| (t.amount, t.block_number, t.key.log_index)), Some((10_000_000, 5, 2)));
+        assert_eq!(t.map(|t| t.to.as_str()), Some("0x00000000000000000000000000000000000000aa"));
+        assert_eq!(t.map(|t| t.token_contract.as_str()), Some(TOKEN));
+    }
+
+    #[test]
+    fn wrong_topics_data_contracts_or_ranges_are_malformed() {
+        let Some(s) = source() else { panic!("fixture") };
+        type Edit = Box<dyn FnOnce(&mut Value)>;
+        let bad: [Edit; 5] = [
+            Box::new(|v| v["data"] = json!("0x12")),
+            Box::new(|v| {
+                v["topics"].as_array_mut().map(Vec::pop);
+            }),
+            Box::new(|v| v["address"] = json!("0x00000000000000000000000000000000000000bb")),
+            Box::new(|v| v["blockNumber"] = json!("0x50")),
+            Box::new(|v| v["blockHash"] = Value::Null),
+        ];
+        for edit in bad {
+            let l = log(edit);
+            assert!(l.is_some_and(|l| matches!(s.decode(&l, 1, 10), Err(SourceError::Malformed(_)))));
+        }
+    }
+
+    #[test]
+    fn an_amount_beyond_u128_is_skipped_not_truncated() {
+        let (Some(s), Some(l)) = (source(), log(|v| v["data"] = json!(format!("0x{}", "f".repeat(64)))))
+        else {
+            panic!("fixtures")
+        };
+        assert!(matches!(s.decode(&l, 1, 10), Ok(None)));
+    }
+}
