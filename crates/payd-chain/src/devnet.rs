@@ -121,7 +121,8 @@ pub async fn reorg(
 }
 
 /// Gives a test-mode payment with an asset its devnet deposit address (derived from the
-/// built-in devnet key at an index allocated in the database). Other payments are left as
+/// built-in devnet key at an index allocated in the database; a client's first address when
+/// the payment has an AlpPay `clientId`). Other payments are left as
 /// they are: live addresses come from the merchant's xpub.
 pub async fn assign_address(
     store: &Store,
@@ -134,6 +135,13 @@ pub async fn assign_address(
     let Some(asset) = payment.asset.as_mut() else { return Ok(()) };
     if asset.address.is_some() {
         return Ok(());
+    }
+    // A customer's persistent address (AlpPay `clientId`) is reused, as on live networks.
+    if let Some(client) = &payment.client_id {
+        if let Some(address) = store.client_address(&payment.merchant_id, NETWORK, client).await? {
+            asset.address = Some(address);
+            return Ok(());
+        }
     }
     let key: AccountKey = DEVNET_XPUB.parse().map_err(|e| StoreError::Corrupt(format!("devnet key: {e}")))?;
     let index = store.allocate_address_index(KEY_ID).await?;

@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod devnet;
+pub mod evm;
 pub mod source;
 pub mod watcher;
 

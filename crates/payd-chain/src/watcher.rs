@@ -4,11 +4,14 @@
 //! confirmations, payment transitions, events and the cursor in one transaction. The worker
 //! loop calls it on a timer; tests call it directly.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use payd_core::ids::PaymentId;
 use payd_store::chain::{BlockRef, NewTransfer, ScanCommit, WatchScope, WatchedPayment};
+
+/// The family of the derived addresses a live EVM watcher also recognises.
+const DERIVED_FAMILY: &str = "evm";
 use payd_store::{Store, StoreError};
 
 use crate::address::normalize;
@@ -77,6 +80,9 @@ pub enum WatchError {
 #[derive(Debug, Default)]
 pub struct WatchIndex {
     by_address: HashMap<String, WatchedPayment>,
+    /// Every EVM address payd derived (live scope): money sent to one of them on a network
+    /// its payment is not on (a customer's wrong-network payment) is recorded unattributed.
+    derived: HashSet<String>,
 }
 
 impl WatchIndex {
@@ -85,7 +91,13 @@ impl WatchIndex {
     pub async fn load(store: &Store, scope: &WatchScope) -> Result<WatchIndex, StoreError> {
         let by_address =
             store.watched_payments(scope).await?.into_iter().map(|w| (normalize(&w.address), w)).collect();
-        Ok(WatchIndex { by_address })
+        let derived = match scope {
+            WatchScope::Live(_) => {
+                store.derived_addresses(DERIVED_FAMILY).await?.iter().map(|a| normalize(a)).collect()
+            }
+            WatchScope::Test => HashSet::new(),
+        };
+        Ok(WatchIndex { by_address, derived })
     }
 
     /// How many addresses are watched.
@@ -99,8 +111,8 @@ impl WatchIndex {
     }
 
     /// `Some(Some(payment))`: credit it; `Some(None)`: a watched address, but the token is
-    /// not the payment's or its monitoring window has passed (record unattributed); `None`:
-    /// not a watched address.
+    /// not the payment's or its monitoring window has passed, or an address payd derived for a
+    /// payment on another network (record unattributed); `None`: not payd's address.
     fn attribute(
         &self,
         to: &str,
@@ -108,7 +120,10 @@ impl WatchIndex {
         now: DateTime<Utc>,
         window: Duration,
     ) -> Option<Option<PaymentId>> {
-        let w = self.by_address.get(&normalize(to))?;
+        let to = normalize(to);
+        let Some(w) = self.by_address.get(&to) else {
+            return self.derived.contains(&to).then_some(None);
+        };
         let in_window = now <= w.expires_at.checked_add_signed(window).unwrap_or(w.expires_at);
         Some((w.token == ticker && in_window).then(|| w.payment_id.clone()))
     }

@@ -46,6 +46,7 @@ impl Application {
     /// Connects to the database, applies migrations, loads the master key, binds the
     /// listener, and on an empty database creates the demo merchant (when enabled).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        check_networks(&config).await?;
         let store = connect(&config).await?;
         store.migrate().await.context("applying migrations")?;
         let master_key = keys::load_master_key(&config, true)?;
@@ -103,6 +104,7 @@ impl Application {
             .context("webhook HTTP client")?;
             workers.spawn(dispatcher.run(cancel.clone()));
         }
+        spawn_evm(&mut workers, &self.state, &cancel)?;
 
         let router = http::router(self.state.clone());
         let stop = cancel.clone();
@@ -134,6 +136,44 @@ fn spawn_devnet(workers: &mut JoinSet<()>, state: &AppState, cancel: &Cancellati
     if let Some(after) = state.config.devnet_autopay {
         workers.spawn(workers::devnet::autopay(store.clone(), after, interval, cancel.clone()));
     }
+}
+
+/// Refuses to start when a configured network's node is unreachable, is another chain, or a
+/// token's `decimals()` differs from configuration: crediting wrong amounts is worse than not
+/// starting.
+async fn check_networks(config: &Config) -> anyhow::Result<()> {
+    let mut problems = Vec::new();
+    for net in &config.networks {
+        problems.extend(crate::networks::check_node(net).await);
+    }
+    if !problems.is_empty() {
+        anyhow::bail!("refusing to start:\n  - {}", problems.join("\n  - "));
+    }
+    Ok(())
+}
+
+/// One watcher per configured EVM network.
+fn spawn_evm(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationToken) -> anyhow::Result<()> {
+    let window =
+        chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
+    for net in &state.config.networks {
+        let source = crate::networks::source(net).map_err(|e| anyhow::anyhow!(e))?;
+        let wake = net.ws_url.as_ref().map(|url| {
+            let wake = Arc::new(tokio::sync::Notify::new());
+            let url = url.expose().to_owned();
+            workers.spawn(workers::evm::new_heads(net.name.clone(), url, wake.clone(), cancel.clone()));
+            wake
+        });
+        let watch = workers::evm::EvmWatch {
+            cfg: crate::networks::watch_config(net, window),
+            interval: net.poll_interval,
+            holder: state.config.node_id.clone(),
+            lease: state.config.chain_lease,
+            wake,
+        };
+        workers.spawn(workers::evm::watch(state.store.clone(), Arc::new(source), watch, cancel.clone()));
+    }
+    Ok(())
 }
 
 /// Builds the configured exchange-rate provider.

@@ -55,6 +55,19 @@ enum Command {
     /// Manage webhook endpoints and replay deliveries.
     #[command(subcommand)]
     Webhook(crate::webhook_cli::WebhookCommand),
+    /// Check the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and each configured network against its node (reachable,
+    /// chain id, token decimals) and the merchants' xpubs; report every problem at once.
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +100,10 @@ enum MerchantCommand {
         /// Preferred stablecoin as TOKEN/NETWORK (e.g. USDC/base), or `none`.
         #[arg(long, value_name = "TOKEN/NETWORK")]
         settlement: Option<String>,
+        /// Account-level extended public key for EVM deposit addresses (m/44'/60'/0'/0; payd
+        /// derives child i per payment and never holds a private key), or `none`.
+        #[arg(long, value_name = "XPUB")]
+        xpub_evm: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -171,6 +188,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         overrides.listen.clone_from(listen);
         overrides.public_url.clone_from(public_url);
     }
+    if let Command::Config(ConfigCommand::Check { json }) = cli.command {
+        return crate::config_check::run(&overrides, json).await;
+    }
     let config = Config::load(&overrides)?;
     match cli.command {
         Command::Serve { .. } => serve(config).await,
@@ -188,6 +208,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::devnet_cli::run(&store, cmd).await
         }
         Command::Webhook(cmd) => crate::webhook_cli::run(config, cmd).await,
+        Command::Config(_) => Ok(()),
     }
 }
 
@@ -275,7 +296,7 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                 format!("created merchant {} (account {})", m.id, m.account_id),
             );
         }
-        MerchantCommand::Configure { id, min_amount, settlement, json: json_out } => {
+        MerchantCommand::Configure { id, min_amount, settlement, xpub_evm, json: json_out } => {
             let id: MerchantId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a merchant id"))?;
             let now = payd_store::now();
             if store.get_merchant(&id).await?.is_none() {
@@ -310,10 +331,25 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                 };
                 store.set_merchant_settlement(&id, value, now).await?;
             }
+            if let Some(xpub) = xpub_evm {
+                let value = match xpub.trim() {
+                    "none" => None,
+                    text => {
+                        let key: payd_chain::address::AccountKey =
+                            text.parse().map_err(|e| anyhow::anyhow!("--xpub-evm: {e}"))?;
+                        // Derive once now, so a key that cannot derive fails here, not at a payment.
+                        key.address(0, payd_chain::address::AddressFormat::Evm)
+                            .map_err(|e| anyhow::anyhow!("--xpub-evm: {e}"))?;
+                        Some(text)
+                    }
+                };
+                store.set_merchant_xpub_evm(&id, value, now).await?;
+            }
             let m = store.get_merchant(&id).await?.with_context(|| format!("no merchant {id}"))?;
             let min = store.merchant_min_amount(&id).await?;
             let mut out = merchant_json(&m);
             out["min_amount_usd"] = json!(min.map(|d| d.to_string()));
+            out["xpub_evm"] = json!(store.merchant_xpub_evm(&id).await?);
             print(json_out, out, format!("merchant {} configured", m.id));
         }
         MerchantCommand::Suspend(r) => set_status(&store, r, MerchantStatus::Suspended).await?,

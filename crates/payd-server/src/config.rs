@@ -54,6 +54,13 @@ pub struct Config {
     pub rate_limits: RateLimitConfig,
     /// Webhook delivery.
     pub webhooks: crate::config_webhooks::WebhooksConfig,
+    /// Configured EVM networks (`[[networks]]`, `PAYD_NETWORKS`).
+    pub networks: Vec<crate::networks::EvmNetwork>,
+    /// This node's name in chain leases (default: random per process). A node restarted
+    /// under the same id takes its own lease back at once.
+    pub node_id: String,
+    /// How long a chain watcher's lease lasts without renewal.
+    pub chain_lease: Duration,
 }
 
 /// Requests per minute per key on each API surface.
@@ -103,6 +110,7 @@ struct FileConfig {
     fx: Option<FxSection>,
     rate_limits: Option<std::collections::BTreeMap<String, u32>>,
     webhooks: Option<crate::config_webhooks::WebhooksSection>,
+    networks: Option<Vec<crate::networks::NetworkSection>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +144,8 @@ struct ServerSection {
     public_url: Option<String>,
     max_body_bytes: Option<usize>,
     bootstrap_demo: Option<bool>,
+    node_id: Option<String>,
+    chain_lease_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -197,6 +207,10 @@ struct Raw {
     fx_ttl_secs: Option<String>,
     rate_limits: Vec<(String, String)>,
     webhooks: crate::config_webhooks::WebhooksRaw,
+    networks: Vec<crate::networks::NetworkSection>,
+    networks_error: Option<String>,
+    node_id: Option<String>,
+    chain_lease_secs: Option<String>,
 }
 
 impl Config {
@@ -247,6 +261,13 @@ impl Config {
                 "PAYD_FX_PROVIDER" => raw.fx_provider = Some(v.clone()),
                 "PAYD_FX_URL" => raw.fx_url = Some(v.clone()),
                 "PAYD_FX_TTL_SECS" => raw.fx_ttl_secs = Some(v.clone()),
+                "PAYD_NODE_ID" => raw.node_id = Some(v.clone()),
+                "PAYD_CHAIN_LEASE_SECS" => raw.chain_lease_secs = Some(v.clone()),
+                // A JSON array of `[[networks]]` objects; replaces the file's list.
+                "PAYD_NETWORKS" => match crate::networks::from_json(v) {
+                    Ok(n) => raw.networks = n,
+                    Err(e) => raw.networks_error = Some(e),
+                },
                 // `astrapay=100,native=1200`
                 "PAYD_RATE_LIMITS" => {
                     raw.rate_limits.extend(v.split(',').filter(|p| !p.trim().is_empty()).map(|p| {
@@ -282,6 +303,24 @@ impl Config {
         raw.validate(errors)
     }
 
+    /// Only the networks that validate, from the same sources as [`Config::load`]: `payd
+    /// config check` still checks their nodes when something else in the file is wrong.
+    pub fn load_networks(overrides: &Overrides) -> Vec<crate::networks::EvmNetwork> {
+        let file = match &overrides.config_file {
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from("payd.toml")).filter(|p| p.exists()),
+        };
+        let mut sections = file
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .and_then(|text| toml::from_str::<FileConfig>(&text).ok())
+            .and_then(|f| f.networks)
+            .unwrap_or_default();
+        if let Ok(v) = std::env::var("PAYD_NETWORKS") {
+            sections = crate::networks::from_json(&v).unwrap_or_default();
+        }
+        crate::networks::validate(sections, &mut Vec::new())
+    }
+
     /// Whether the database is the embedded SQLite.
     pub fn is_sqlite(&self) -> bool {
         self.database_url.expose().starts_with("sqlite:")
@@ -313,6 +352,11 @@ impl Raw {
         set(&mut self.public_url, server.public_url);
         set(&mut self.max_body_bytes, server.max_body_bytes.map(|v| v.to_string()));
         set(&mut self.bootstrap_demo, server.bootstrap_demo.map(|v| v.to_string()));
+        set(&mut self.node_id, server.node_id);
+        set(&mut self.chain_lease_secs, server.chain_lease_secs.map(|v| v.to_string()));
+        if let Some(n) = f.networks {
+            self.networks = n;
+        }
         let sec = f.security.unwrap_or_default();
         set(&mut self.master_key, sec.master_key.map(|s| s.expose().to_owned()));
         set(&mut self.master_key_file, sec.master_key_file.map(|p| p.display().to_string()));
@@ -479,6 +523,19 @@ impl Raw {
             }
         }
         let webhooks = self.webhooks.validate(&mut errors);
+        if let Some(e) = self.networks_error {
+            errors.push(e);
+        }
+        let networks = crate::networks::validate(self.networks, &mut errors);
+        let chain_lease_secs = num(&mut errors, "chain lease secs", self.chain_lease_secs, 30u64, 1, 3600);
+        let node_id = match self.node_id.map(|n| n.trim().to_owned()) {
+            Some(n) if !n.is_empty() && n.len() <= 100 => n,
+            Some(_) => {
+                errors.push("node id must be 1 to 100 characters".to_owned());
+                String::new()
+            }
+            None => format!("node-{}", uuid::Uuid::new_v4().simple()),
+        };
         if !errors.is_empty() {
             return Err(ConfigError(errors));
         }
@@ -501,6 +558,9 @@ impl Raw {
             fx,
             rate_limits,
             webhooks,
+            networks,
+            node_id,
+            chain_lease: Duration::from_secs(chain_lease_secs),
         })
     }
 }
@@ -570,5 +630,40 @@ mod tests {
             &env(&[("PAYD_DATABASE_URL", "postgres://u:hunter2@h/db")]),
         );
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn networks_come_from_the_file_and_are_validated() {
+        let dir = std::env::temp_dir().join(format!("payd-config-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let path = dir.join("payd.toml");
+        let text = r#"
+[server]
+node_id = "node-1"
+chain_lease_secs = 10
+
+[[networks]]
+name = "Base"
+chain_id = 8453
+rpc_url = "https://rpc.example/KEY"
+confirmations = 12
+block_range = 2000
+tokens = [{ symbol = "usdc", contract = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", decimals = 6 }]
+"#;
+        std::fs::write(&path, text).unwrap_or_default();
+        let o = Overrides { config_file: Some(path.clone()), ..Default::default() };
+        let c = Config::load_from(&o, &[]).map_err(|e| e.to_string());
+        let c = c.as_ref();
+        assert_eq!(c.map(|c| c.node_id.as_str()), Ok("node-1"));
+        assert_eq!(c.map(|c| c.chain_lease), Ok(Duration::from_secs(10)));
+        let net = c.ok().and_then(|c| c.networks.first());
+        assert_eq!(
+            net.map(|n| (n.name.as_str(), n.block_range, n.tokens[0].symbol.as_str())),
+            Some(("base", 2000, "USDC"))
+        );
+        assert!(!format!("{net:?}").contains("KEY"), "the RPC URL is redacted");
+        std::fs::write(&path, text.replace("tokens = [", "colour = 1\ntokens = [")).unwrap_or_default();
+        assert!(Config::load_from(&o, &[]).is_err(), "unknown keys are errors");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -11,6 +11,7 @@ use payd_store::{CreateOutcome, IdempotencyRequest, Store, StoreError, StoredRes
 use sha2::{Digest, Sha256};
 
 use crate::fx::FxProvider;
+use crate::networks::EvmNetwork;
 
 /// Why an asset could not be quoted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,50 +46,82 @@ pub enum QuoteError {
 /// stablecoin pegged to the price's currency is quoted 1:1, exactly.
 pub async fn quote_with_fx(
     fx: &FxProvider,
+    networks: &[EvmNetwork],
     token: &str,
     network: &str,
     price: &Money,
 ) -> Result<(AssetQuote, Option<FxQuote>), QuoteError> {
-    let (tok, _) = resolve(token, network)?;
+    let tok = resolve(networks, token, network)?;
     let no_rate =
         || QuoteError::NoFxRate { from: price.currency.code().to_owned(), to: tok.pegged_to.to_owned() };
     let peg = Currency::from_code(tok.pegged_to).ok_or_else(no_rate)?;
     if peg == price.currency {
-        return Ok((quote(token, network, price, None)?, None));
+        return Ok((quote(networks, token, network, price, None)?, None));
     }
     let rate = fx.rate(price.currency, peg).await.map_err(|_| no_rate())?;
     let converted = rate
         .convert(price.amount, price.currency, peg)
-        .map_err(|_| QuoteError::OutOfRange(tok.symbol.to_owned()))?;
+        .map_err(|_| QuoteError::OutOfRange(tok.symbol.clone()))?;
     let fx_quote = FxQuote {
         rate: rate.rate,
         source: rate.source.clone(),
         quote_currency: peg.code().to_owned(),
         quote_amount: converted,
     };
-    Ok((quote(token, network, price, Some(&fx_quote))?, Some(fx_quote)))
+    Ok((quote(networks, token, network, price, Some(&fx_quote))?, Some(fx_quote)))
 }
 
-fn resolve(
-    token: &str,
-    network: &str,
-) -> Result<(&'static registry::Token, &'static registry::Network), QuoteError> {
+/// A token on a network, from configuration or the built-in registry.
+#[derive(Debug, Clone)]
+struct Resolved {
+    symbol: String,
+    network: String,
+    decimals: u8,
+    confirmations: u32,
+    pegged_to: &'static str,
+}
+
+/// A configured network wins over the registry entry of the same name (its contracts,
+/// decimals and confirmation depth are what the watcher uses).
+fn resolve(networks: &[EvmNetwork], token: &str, network: &str) -> Result<Resolved, QuoteError> {
+    let unsupported =
+        || QuoteError::UnsupportedAsset { token: token.to_owned(), network: network.to_owned() };
+    let configured = crate::networks::find(networks, network)
+        .or_else(|| registry::resolve_network(network).and_then(|n| crate::networks::find(networks, n.id)));
+    if let Some(net) = configured {
+        let tok = net.token(token).ok_or_else(unsupported)?;
+        // Every stablecoin payd knows is pegged to USD (the registry has no other).
+        let pegged_to =
+            registry::TOKENS.iter().find(|t| t.symbol == tok.symbol).map_or("USD", |t| t.pegged_to);
+        return Ok(Resolved {
+            symbol: tok.symbol.clone(),
+            network: net.name.clone(),
+            decimals: tok.decimals,
+            confirmations: net.confirmations,
+            pegged_to,
+        });
+    }
     let net =
         registry::resolve_network(network).ok_or_else(|| QuoteError::UnknownNetwork(network.to_owned()))?;
-    let tok = registry::token(&token.to_ascii_uppercase(), net.id).ok_or_else(|| {
-        QuoteError::UnsupportedAsset { token: token.to_owned(), network: network.to_owned() }
-    })?;
-    Ok((tok, net))
+    let tok = registry::token(&token.to_ascii_uppercase(), net.id).ok_or_else(unsupported)?;
+    Ok(Resolved {
+        symbol: tok.symbol.to_owned(),
+        network: net.id.to_owned(),
+        decimals: tok.decimals,
+        confirmations: net.confirmations,
+        pegged_to: tok.pegged_to,
+    })
 }
 
 /// Quotes a price in the token's peg currency, or already converted (`fx`).
 pub fn quote(
+    networks: &[EvmNetwork],
     token: &str,
     network: &str,
     price: &Money,
     fx: Option<&FxQuote>,
 ) -> Result<AssetQuote, QuoteError> {
-    let (tok, net) = resolve(token, network)?;
+    let tok = resolve(networks, token, network)?;
     let amount = match fx {
         Some(q) if q.quote_currency == tok.pegged_to => q.quote_amount,
         None if tok.pegged_to == price.currency.code() => price.amount,
@@ -99,14 +132,14 @@ pub fn quote(
             })
         }
     };
-    let amount_due = to_base_units_ceil(amount, tok.decimals)
-        .map_err(|_| QuoteError::OutOfRange(tok.symbol.to_owned()))?;
+    let amount_due =
+        to_base_units_ceil(amount, tok.decimals).map_err(|_| QuoteError::OutOfRange(tok.symbol.clone()))?;
     Ok(AssetQuote {
-        token: tok.symbol.to_owned(),
-        network: net.id.to_owned(),
+        token: tok.symbol,
+        network: tok.network,
         decimals: tok.decimals,
         amount_due,
-        confirmations: net.confirmations,
+        confirmations: tok.confirmations,
         address: None,
     })
 }
@@ -123,26 +156,96 @@ pub fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String
     hex::encode(h.finalize())
 }
 
+/// Why a payment could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// A live payment on an EVM network whose merchant has no xpub to derive addresses from.
+    #[error("live payments on {0} need the merchant's EVM extended public key (payd merchant configure <id> --xpub-evm <xpub>)")]
+    NoXpub(String),
+    /// The merchant's stored xpub does not derive (it was changed outside payd).
+    #[error("the merchant's EVM extended public key is not usable: {0}")]
+    BadXpub(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
 /// Creates a payment (and its `payment.created` event) or replays the response saved for
 /// its idempotency key. A slug collision, vanishingly rare, is retried with a new slug.
 pub async fn create_payment(
     store: &Store,
+    networks: &[EvmNetwork],
     new: NewPayment,
     idempotency: Option<&IdempotencyRequest>,
     now: DateTime<Utc>,
     render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
-) -> Result<CreateOutcome, StoreError> {
+) -> Result<CreateOutcome, CreateError> {
     let mut attempts = 0;
     loop {
         let slug = generate_slug().map_err(|e| StoreError::Corrupt(format!("random source: {e}")))?;
         let (mut payment, events) = Payment::create(new.clone(), slug, now);
         // Test-mode payments are paid on devnet, whatever network they name.
         payd_chain::devnet::assign_address(store, &mut payment, now).await?;
+        assign_live_address(store, networks, &mut payment, now).await?;
         match store.create_payment(&payment, &events, idempotency, render).await {
             Err(StoreError::Conflict("payments_slug_key")) if attempts < 3 => attempts += 1,
-            other => return other,
+            other => return Ok(other?),
         }
     }
+}
+
+/// Gives a live payment on a configured EVM network its deposit address, derived from the
+/// merchant's xpub at an index allocated in the database (so two nodes never hand out the
+/// same one). A payment with an AlpPay `clientId` reuses that client's address. Payments on
+/// networks payd does not watch are left without one.
+pub async fn assign_live_address(
+    store: &Store,
+    networks: &[EvmNetwork],
+    payment: &mut Payment,
+    now: DateTime<Utc>,
+) -> Result<(), CreateError> {
+    use payd_chain::address::{AccountKey, AddressFormat};
+    use payd_store::chain::NewDepositAddress;
+    const FAMILY: &str = "evm";
+
+    if payment.mode != payd_core::apikey::Mode::Live {
+        return Ok(());
+    }
+    let Some(asset) = payment.asset.as_mut() else { return Ok(()) };
+    if asset.address.is_some() || crate::networks::find(networks, &asset.network).is_none() {
+        return Ok(());
+    }
+    let xpub = store
+        .merchant_xpub_evm(&payment.merchant_id)
+        .await?
+        .ok_or_else(|| CreateError::NoXpub(asset.network.clone()))?;
+    if let Some(client) = &payment.client_id {
+        if let Some(address) = store.client_address(&payment.merchant_id, FAMILY, client).await? {
+            asset.address = Some(address);
+            return Ok(());
+        }
+    }
+    let key: AccountKey = xpub.parse().map_err(|e| CreateError::BadXpub(format!("{e}")))?;
+    // The counter belongs to the key, not the merchant: a new xpub starts at index 0.
+    let key_id = format!("evm-{}", &hex::encode(Sha256::digest(xpub.trim().as_bytes()))[..16]);
+    let index = store.allocate_address_index(&key_id).await?;
+    let address = key.address(index, AddressFormat::Evm).map_err(|e| CreateError::BadXpub(format!("{e}")))?;
+    store
+        .insert_deposit_address(
+            &NewDepositAddress {
+                address: address.clone(),
+                family: FAMILY.into(),
+                key_id,
+                index,
+                merchant_id: payment.merchant_id.clone(),
+                payment_id: Some(payment.id.clone()),
+                client_id: payment.client_id.clone(),
+            },
+            now,
+        )
+        .await?;
+    asset.address = Some(address);
+    Ok(())
 }
 
 /// The hash of the first transfer still credited to a payment (dialects that show one
@@ -210,21 +313,27 @@ mod tests {
 
     #[test]
     fn a_usd_price_quotes_exactly_in_each_tokens_decimals() {
-        let q = quote("usdc", "BASE", &usd("49.99"), None);
+        let q = quote(&[], "usdc", "BASE", &usd("49.99"), None);
         assert_eq!(
             q.as_ref().map(|q| (q.amount_due, q.network.as_str(), q.token.as_str())),
             Ok((49_990_000, "base", "USDC"))
         );
-        let q = quote("USDT", "bsc", &usd("49.99"), None);
+        let q = quote(&[], "USDT", "bsc", &usd("49.99"), None);
         assert_eq!(q.map(|q| q.amount_due), Ok(49_990_000_000_000_000_000));
     }
 
     #[test]
     fn unknown_assets_and_missing_rates_are_refused() {
-        assert!(matches!(quote("USDC", "mars", &usd("1"), None), Err(QuoteError::UnknownNetwork(_))));
-        assert!(matches!(quote("DOGE", "base", &usd("1"), None), Err(QuoteError::UnsupportedAsset { .. })));
+        assert!(matches!(quote(&[], "USDC", "mars", &usd("1"), None), Err(QuoteError::UnknownNetwork(_))));
+        assert!(matches!(
+            quote(&[], "DOGE", "base", &usd("1"), None),
+            Err(QuoteError::UnsupportedAsset { .. })
+        ));
         let eur = Money::parse("1", Currency::from_code("EUR").unwrap_or(Currency::USD));
-        assert!(matches!(eur.map(|m| quote("USDC", "base", &m, None)), Ok(Err(QuoteError::NoFxRate { .. }))));
+        assert!(matches!(
+            eur.map(|m| quote(&[], "USDC", "base", &m, None)),
+            Ok(Err(QuoteError::NoFxRate { .. }))
+        ));
     }
 
     #[test]

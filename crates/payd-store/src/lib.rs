@@ -18,6 +18,7 @@ macro_rules! dispatch {
 
 mod catalog;
 pub mod chain;
+mod evm;
 mod postgres;
 mod rows;
 mod sqlite;

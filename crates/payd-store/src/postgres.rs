@@ -26,3 +26,10 @@ pub(crate) mod webhooks {
 
     include!("ops_webhooks.rs");
 }
+
+/// EVM networks: merchant xpubs, watcher leases, client addresses.
+pub(crate) mod evm {
+    use super::Db;
+
+    include!("ops_evm.rs");
+}

@@ -63,6 +63,19 @@ impl ApiError {
     }
 }
 
+impl From<crate::engine::CreateError> for ApiError {
+    fn from(e: crate::engine::CreateError) -> Self {
+        use crate::engine::CreateError;
+        match e {
+            CreateError::NoXpub(_) => {
+                ApiError::bad_request("network_not_enabled", e.to_string()).param("network")
+            }
+            CreateError::BadXpub(_) => ApiError::internal(e),
+            CreateError::Store(e) => e.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

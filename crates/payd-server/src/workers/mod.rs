@@ -2,5 +2,6 @@
 //! step directly to drain work deterministically.
 
 pub mod devnet;
+pub mod evm;
 pub mod expiry;
 pub mod webhooks;

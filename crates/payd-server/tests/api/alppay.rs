@@ -232,6 +232,9 @@ async fn a_new_payment_for_a_client_expires_its_earlier_open_one(app: TestApp) {
     assert_eq!(o["data"]["status"], "OPEN");
     let (_, n) = get(&app, &alp, &format!("/v2/payment/{}", second["id"].as_str().unwrap())).await;
     assert_eq!(n["data"]["status"], "OPEN");
+    // The client's persistent address: the same for its payments, another for another client.
+    assert_eq!(second["addressTo"], first["addressTo"]);
+    assert_ne!(other_client["addressTo"], first["addressTo"]);
     let first_id =
         payd_core::ids::PaymentId::from_uuid(uuid::Uuid::try_parse(first["id"].as_str().unwrap()).unwrap());
     let kinds: Vec<_> =

@@ -6,10 +6,13 @@
 mod helpers;
 
 mod alppay;
+mod anvil;
 mod astrapay;
 mod auth;
 mod cli;
 mod devnet;
+mod evm;
+mod evm_faults;
 mod expiry;
 mod fx;
 mod idempotency;

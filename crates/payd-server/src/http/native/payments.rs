@@ -45,7 +45,15 @@ pub async fn create_payment(
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    let outcome = engine::create_payment(&state.store, new, idempotency.as_ref(), now, &renderer).await?;
+    let outcome = engine::create_payment(
+        &state.store,
+        &state.config.networks,
+        new,
+        idempotency.as_ref(),
+        now,
+        &renderer,
+    )
+    .await?;
     idempotency::respond(outcome, || {
         ApiError::new(
             StatusCode::CONFLICT,
@@ -71,7 +79,9 @@ async fn new_payment(
             (None, None) => (None, None),
             (Some(token), Some(network)) => {
                 let (asset, fx) =
-                    engine::quote_with_fx(&state.fx, &token, &network, &price).await.map_err(quote_error)?;
+                    engine::quote_with_fx(&state.fx, &state.config.networks, &token, &network, &price)
+                        .await
+                        .map_err(quote_error)?;
                 (Some(asset), fx)
             }
             (Some(_), None) => {

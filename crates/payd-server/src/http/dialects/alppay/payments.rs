@@ -230,7 +230,7 @@ pub async fn create_payment(
         Some(Value::String(s)) if !s.is_empty() && s.len() <= 255 => Some(s),
         Some(_) => return Err(unprocessable("customer.id must be an integer")),
     };
-    let (quoted, fx) = engine::quote_with_fx(&state.fx, &short, &network, &amount)
+    let (quoted, fx) = engine::quote_with_fx(&state.fx, &state.config.networks, &short, &network, &amount)
         .await
         .map_err(|e| unprocessable(format!("unsupported asset: {e}")))?;
     let now = payd_store::now();
@@ -269,7 +269,10 @@ pub async fn create_payment(
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         Ok(StoredResponse { status: 200, body: payment_json(p, &m, &[], &public_url, false).to_string() })
     };
-    match engine::create_payment(&state.store, new, None, now, &render).await? {
+    match engine::create_payment(&state.store, &state.config.networks, new, None, now, &render)
+        .await
+        .map_err(crate::http::error::ApiError::from)?
+    {
         payd_store::CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::OK, response.body)),
         payd_store::CreateOutcome::Replayed { .. } => {
             Err(AlpError(ApiError::internal("replay without a key")))

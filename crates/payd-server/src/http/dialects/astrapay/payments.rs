@@ -167,13 +167,15 @@ pub async fn create_payment(
         (None, Some(id)) => product_price(&state, &principal, id, &input.token, &input.network).await?,
     };
     let (asset, fx) =
-        engine::quote_with_fx(&state.fx, &input.token, &input.network, &price).await.map_err(|e| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "unsupported_asset",
-                format!("Unsupported token/network combination: {e}"),
-            )
-        })?;
+        engine::quote_with_fx(&state.fx, &state.config.networks, &input.token, &input.network, &price)
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unsupported_asset",
+                    format!("Unsupported token/network combination: {e}"),
+                )
+            })?;
     let now = payd_store::now();
     let new = NewPayment {
         merchant_id: merchant.id.clone(),
@@ -211,7 +213,10 @@ pub async fn create_payment(
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    let outcome = engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await?;
+    let outcome =
+        engine::create_payment(&state.store, &state.config.networks, new, idem.as_ref(), now, &render)
+            .await
+            .map_err(crate::http::error::ApiError::from)?;
     Ok(idempotency::respond(outcome, || {
         ApiError::new(
             StatusCode::CONFLICT,

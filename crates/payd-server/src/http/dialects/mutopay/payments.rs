@@ -217,7 +217,7 @@ pub async fn create_payment(
     let asset = match &merchant.settlement_asset {
         Some((token, network)) => {
             let usd_price = Money::new(usd_amount, Currency::USD).map_err(|e| bad(e.to_string()))?;
-            Some(engine::quote(token, network, &usd_price, None).map_err(|e| {
+            Some(engine::quote(&state.config.networks, token, network, &usd_price, None).map_err(|e| {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string())
             })?)
         }
@@ -272,7 +272,10 @@ pub async fn create_payment(
         let body = serde_json::to_string(&out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    let outcome = engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await?;
+    let outcome =
+        engine::create_payment(&state.store, &state.config.networks, new, idem.as_ref(), now, &render)
+            .await
+            .map_err(crate::http::error::ApiError::from)?;
     Ok(idempotency::respond(outcome, || {
         ApiError::new(
             StatusCode::CONFLICT,

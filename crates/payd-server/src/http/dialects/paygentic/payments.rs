@@ -400,7 +400,10 @@ pub async fn create_payment(
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    match engine::create_payment(&state.store, new, idem.as_ref(), now, &render).await? {
+    match engine::create_payment(&state.store, &state.config.networks, new, idem.as_ref(), now, &render)
+        .await
+        .map_err(crate::http::error::ApiError::from)?
+    {
         CreateOutcome::Created { response, .. } => Ok(json_text(StatusCode::CREATED, response.body)),
         // Paygentic returns the existing payment, as it is now, with 200, whatever the body.
         CreateOutcome::Replayed { payment_id, .. } => {

@@ -1,0 +1,10 @@
+//! EVM chains over JSON-RPC: [`EvmSource`] is the [`crate::source::ChainSource`] the watcher
+//! reads (head, block hashes, ERC-20 `Transfer` logs of the accepted token contracts over an
+//! adaptive block range), [`rpc`] the HTTP client under it (timeouts, retries, error sorting),
+//! and [`check`] the start-up checks (chain id, each token's `decimals()`).
+
+pub mod check;
+pub mod rpc;
+mod source;
+
+pub use source::{EvmSource, EvmToken};

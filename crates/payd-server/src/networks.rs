@@ -1,0 +1,290 @@
+//! Configured EVM networks (`[[networks]]` in `payd.toml`, or `PAYD_NETWORKS` as a JSON array
+//! of the same objects): RPC endpoints, chain id, confirmation depth, log range, poll
+//! interval and the accepted token contracts. A configured network extends the built-in
+//! registry (a new name such as `anvil`) or overrides an entry of it (`base` with your own
+//! RPC). Start-up checks the chain id and each token's `decimals()` against the node.
+
+use std::time::Duration;
+
+use payd_chain::evm::rpc::{RpcClient, RpcSettings};
+use payd_chain::evm::{check, EvmSource, EvmToken};
+use payd_chain::watcher::NetworkConfig;
+use payd_core::secret::Secret;
+use payd_store::chain::WatchScope;
+use serde::Deserialize;
+
+/// One `[[networks]]` entry as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    name: Option<String>,
+    chain_id: Option<u64>,
+    rpc_url: Option<Secret>,
+    ws_url: Option<Secret>,
+    confirmations: Option<u32>,
+    block_range: Option<u64>,
+    poll_interval_ms: Option<u64>,
+    start_block: Option<u64>,
+    timeout_ms: Option<u64>,
+    #[serde(default)]
+    tokens: Vec<TokenSection>,
+}
+
+/// One accepted token as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenSection {
+    symbol: Option<String>,
+    contract: Option<String>,
+    decimals: Option<u8>,
+}
+
+/// A validated EVM network.
+#[derive(Debug, Clone)]
+pub struct EvmNetwork {
+    /// Canonical lower-case name (what payments name as their network).
+    pub name: String,
+    /// Expected `eth_chainId`.
+    pub chain_id: u64,
+    /// JSON-RPC over HTTP(S). Redacted in `Debug`: provider URLs carry API keys.
+    pub rpc_url: Secret,
+    /// WebSocket endpoint: `newHeads` wakes the watcher on each block.
+    pub ws_url: Option<Secret>,
+    /// Depth at which a payment completes.
+    pub confirmations: u32,
+    /// Most blocks per `eth_getLogs`.
+    pub block_range: u64,
+    /// How often the watcher polls the head.
+    pub poll_interval: Duration,
+    /// Where scanning starts on a fresh database (`None`: the head at first start).
+    pub start_block: Option<u64>,
+    /// Deadline of one RPC request.
+    pub timeout: Duration,
+    /// Accepted tokens.
+    pub tokens: Vec<EvmToken>,
+}
+
+impl EvmNetwork {
+    /// The token of `symbol` (any case).
+    pub fn token(&self, symbol: &str) -> Option<&EvmToken> {
+        self.tokens.iter().find(|t| t.symbol.eq_ignore_ascii_case(symbol))
+    }
+
+    /// A JSON-RPC client for this network.
+    pub fn client(&self) -> Result<RpcClient, String> {
+        let url =
+            url::Url::parse(self.rpc_url.expose()).map_err(|_| format!("{}: bad rpc url", self.name))?;
+        let settings = RpcSettings { timeout: self.timeout, ..RpcSettings::default() };
+        RpcClient::new(url, settings).map_err(|e| format!("{}: {e}", self.name))
+    }
+}
+
+/// The watcher settings of a network: live payments on it, its accepted contracts.
+pub fn watch_config(net: &EvmNetwork, monitoring_window: chrono::Duration) -> NetworkConfig {
+    NetworkConfig {
+        network: net.name.clone(),
+        scope: WatchScope::Live(net.name.clone()),
+        confirmations: net.confirmations,
+        max_range: net.block_range,
+        // More than any reorg payd should survive, and than the confirmation depth.
+        keep_blocks: u64::from(net.confirmations).saturating_add(64).max(128),
+        monitoring_window,
+        // A real chain carries everyone's transfers: only payd's addresses are its business.
+        record_unknown: false,
+        tokens: net.tokens.iter().map(|t| (format!("{:#x}", t.contract), t.symbol.clone())).collect(),
+        start_block: net.start_block,
+    }
+}
+
+/// The chain source of a network.
+pub fn source(net: &EvmNetwork) -> Result<EvmSource, String> {
+    Ok(EvmSource::new(net.name.clone(), net.client()?, &net.tokens, net.block_range))
+}
+
+/// Finds a configured network by name (any case).
+pub fn find<'a>(networks: &'a [EvmNetwork], name: &str) -> Option<&'a EvmNetwork> {
+    let name = name.trim();
+    networks.iter().find(|n| n.name.eq_ignore_ascii_case(name))
+}
+
+/// Parses `PAYD_NETWORKS` (a JSON array of network objects).
+pub fn from_json(text: &str) -> Result<Vec<NetworkSection>, String> {
+    serde_json::from_str(text).map_err(|e| format!("PAYD_NETWORKS: not a JSON array of networks: {e}"))
+}
+
+/// Validates the sections, pushing one message per problem.
+pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<EvmNetwork> {
+    let mut out: Vec<EvmNetwork> = Vec::new();
+    for (i, s) in sections.into_iter().enumerate() {
+        let name = s.name.as_deref().map(|n| n.trim().to_ascii_lowercase()).unwrap_or_default();
+        let at = if name.is_empty() { format!("networks[{i}]") } else { format!("network {name}") };
+        let before = errors.len();
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            errors.push(format!("{at}: name must be letters, digits, - or _"));
+        } else if name == payd_chain::devnet::NETWORK {
+            errors.push(format!("{at}: devnet is built in and cannot be configured"));
+        } else if out.iter().any(|n| n.name == name) {
+            errors.push(format!("{at}: configured twice"));
+        }
+        if let Some(reg) = payd_core::registry::network(&name) {
+            if reg.family != payd_core::registry::Family::Evm {
+                errors.push(format!("{at}: {} is not an EVM network", reg.name));
+            }
+        }
+        let chain_id = s.chain_id.unwrap_or_else(|| {
+            errors.push(format!("{at}: chain_id is required"));
+            0
+        });
+        let rpc_url = match s.rpc_url {
+            Some(u) if is_url(u.expose(), &["http", "https"]) => u,
+            Some(_) => {
+                errors.push(format!("{at}: rpc_url must be an http(s) URL"));
+                Secret::default()
+            }
+            None => {
+                errors.push(format!("{at}: rpc_url is required"));
+                Secret::default()
+            }
+        };
+        if let Some(ws) = &s.ws_url {
+            if !is_url(ws.expose(), &["ws", "wss"]) {
+                errors.push(format!("{at}: ws_url must be a ws(s) URL"));
+            }
+        }
+        let default_conf = payd_core::registry::network(&name).map_or(12, |n| n.confirmations);
+        let confirmations = s.confirmations.unwrap_or(default_conf);
+        if !(1..=10_000).contains(&confirmations) {
+            errors.push(format!("{at}: confirmations must be 1 to 10000"));
+        }
+        let block_range = s.block_range.unwrap_or(500);
+        if !(1..=100_000).contains(&block_range) {
+            errors.push(format!("{at}: block_range must be 1 to 100000"));
+        }
+        let poll_ms = s.poll_interval_ms.unwrap_or(2000);
+        if !(50..=600_000).contains(&poll_ms) {
+            errors.push(format!("{at}: poll_interval_ms must be 50 to 600000"));
+        }
+        let timeout_ms = s.timeout_ms.unwrap_or(10_000);
+        if !(100..=120_000).contains(&timeout_ms) {
+            errors.push(format!("{at}: timeout_ms must be 100 to 120000"));
+        }
+        if s.tokens.is_empty() {
+            errors.push(format!("{at}: list at least one token"));
+        }
+        let mut tokens: Vec<EvmToken> = Vec::new();
+        for (j, t) in s.tokens.into_iter().enumerate() {
+            let symbol = t.symbol.as_deref().map(|s| s.trim().to_ascii_uppercase()).unwrap_or_default();
+            let tat = format!("{at}: tokens[{j}]");
+            if !payd_core::registry::TOKENS.iter().any(|r| r.symbol == symbol) {
+                errors.push(format!(
+                    "{tat}: symbol must be a stablecoin payd knows (USDC, USDT), got `{symbol}`"
+                ));
+            } else if tokens.iter().any(|x| x.symbol == symbol) {
+                errors.push(format!("{tat}: {symbol} listed twice"));
+            }
+            let contract = match t.contract.as_deref().map(str::trim) {
+                Some(c) if is_evm_address(c) => c.parse().unwrap_or_default(),
+                Some(c) => {
+                    errors
+                        .push(format!("{tat}: contract `{c}` is not an EVM address (0x and 40 hex digits)"));
+                    Default::default()
+                }
+                None => {
+                    errors.push(format!("{tat}: contract is required"));
+                    Default::default()
+                }
+            };
+            let decimals = match t.decimals {
+                Some(d) if d <= 36 => d,
+                Some(d) => {
+                    errors.push(format!("{tat}: decimals {d} is out of range (0 to 36)"));
+                    0
+                }
+                None => {
+                    errors.push(format!("{tat}: decimals is required"));
+                    0
+                }
+            };
+            tokens.push(EvmToken { symbol, contract, decimals });
+        }
+        if errors.len() == before {
+            out.push(EvmNetwork {
+                name,
+                chain_id,
+                rpc_url,
+                ws_url: s.ws_url,
+                confirmations,
+                block_range,
+                poll_interval: Duration::from_millis(poll_ms),
+                start_block: s.start_block,
+                timeout: Duration::from_millis(timeout_ms),
+                tokens,
+            });
+        }
+    }
+    out
+}
+
+fn is_url(text: &str, schemes: &[&str]) -> bool {
+    url::Url::parse(text).is_ok_and(|u| schemes.contains(&u.scheme()) && u.host().is_some())
+}
+
+/// `0x` and 40 hex digits.
+pub fn is_evm_address(text: &str) -> bool {
+    text.len() == 42 && text.starts_with("0x") && text[2..].chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// Checks a network against its node: reachable, the chain id, each token's decimals. Every
+/// problem found is returned (empty: all good).
+pub async fn check_node(net: &EvmNetwork) -> Vec<String> {
+    let rpc = match net.client() {
+        Ok(c) => c,
+        Err(e) => return vec![e],
+    };
+    let mut problems = Vec::new();
+    match check::chain_id(&rpc).await {
+        Ok(id) if id == net.chain_id => {}
+        Ok(id) => problems.push(format!(
+            "network {}: the node at {} is chain {id}, configured chain_id is {}",
+            net.name,
+            rpc.redacted_url(),
+            net.chain_id
+        )),
+        Err(e) => {
+            problems.push(format!("network {}: RPC at {} unreachable: {e}", net.name, rpc.redacted_url()));
+            return problems;
+        }
+    }
+    for t in &net.tokens {
+        match check::decimals(&rpc, t.contract).await {
+            Ok(d) if d == t.decimals => {}
+            Ok(d) => problems.push(format!(
+                "network {}: {} at {:#x} has {d} decimals on chain, configured {}",
+                net.name, t.symbol, t.contract, t.decimals
+            )),
+            Err(e) => problems.push(format!(
+                "network {}: cannot read decimals() of {} at {:#x}: {e}",
+                net.name, t.symbol, t.contract
+            )),
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_network_problem_is_reported() {
+        let sections = from_json(
+            r#"[{"name":"anvil","chain_id":31337,"rpc_url":"ftp://x","tokens":[{"symbol":"DOGE","contract":"0x12","decimals":6}]},
+                {"name":"x","rpc_url":"http://127.0.0.1:1","tokens":[]}]"#,
+        )
+        .unwrap_or_default();
+        let mut errors = Vec::new();
+        let nets = validate(sections, &mut errors);
+        assert!(nets.is_empty());
+        assert_eq!(errors.len(), 5, "{errors:?}");
+    }
+}

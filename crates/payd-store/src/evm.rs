@@ -1,0 +1,71 @@
+//! The store's API for EVM networks: each merchant's extended public key, the per-network
+//! watcher lease (one payd node scans a network at a time; the others stand by and take over
+//! when the lease expires), and a client's persistent deposit address.
+
+use chrono::{DateTime, Utc};
+use payd_core::ids::MerchantId;
+
+use crate::{postgres, sqlite, Store, StoreError};
+
+impl Store {
+    /// Sets (or clears) a merchant's EVM account xpub; `false` when there is no such merchant.
+    pub async fn set_merchant_xpub_evm(
+        &self,
+        merchant: &MerchantId,
+        xpub: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, evm::set_merchant_xpub_evm(merchant, xpub, now))
+    }
+
+    /// A merchant's EVM account xpub.
+    pub async fn merchant_xpub_evm(&self, merchant: &MerchantId) -> Result<Option<String>, StoreError> {
+        dispatch!(self, evm::merchant_xpub_evm(merchant))
+    }
+
+    /// The first address derived for a merchant's client (AlpPay `clientId`) in `family`.
+    pub async fn client_address(
+        &self,
+        merchant: &MerchantId,
+        family: &str,
+        client_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, evm::client_address(merchant, family, client_id))
+    }
+
+    /// Takes or renews the watcher lease of `network` for `holder` until `until`. `false`:
+    /// another holder's lease is still live.
+    pub async fn acquire_lease(
+        &self,
+        network: &str,
+        holder: &str,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, evm::acquire_lease(network, holder, until, now))
+    }
+
+    /// Gives a lease up (on shutdown), so another node takes over at once.
+    pub async fn release_lease(&self, network: &str, holder: &str) -> Result<(), StoreError> {
+        dispatch!(self, evm::release_lease(network, holder))
+    }
+
+    /// Who holds a network's lease, and until when.
+    pub async fn lease_holder(&self, network: &str) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        let row: Option<(String, i64)> = dispatch!(self, evm::lease_holder(network))?;
+        row.map(|(h, t)| Ok((h, crate::rows::from_ms(t)?))).transpose()
+    }
+
+    /// Every active merchant with its EVM xpub (if any), for `payd config check`.
+    pub async fn merchant_xpubs(&self) -> Result<Vec<(MerchantId, Option<String>)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = dispatch!(self, evm::merchant_xpubs())?;
+        rows.into_iter()
+            .map(|(id, x)| Ok((id.parse().map_err(|_| crate::rows::corrupt("merchant id", &id))?, x)))
+            .collect()
+    }
+
+    /// Every address derived for `family` (a live watcher's index of payd's own addresses).
+    pub async fn derived_addresses(&self, family: &str) -> Result<Vec<String>, StoreError> {
+        dispatch!(self, evm::derived_addresses(family))
+    }
+}
