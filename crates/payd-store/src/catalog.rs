@@ -70,6 +70,28 @@ impl Store {
         dispatch!(self, catalog::set_merchant_settlement(merchant, asset, now))
     }
 
+    /// Sets a merchant's underpayment tolerance in basis points of the amount due (0 to
+    /// 10,000, a CHECK constraint; 0 turns it off): a payment short by at most that much
+    /// completes, flagged `underpaid`.
+    pub async fn set_merchant_underpayment_tolerance(
+        &self,
+        merchant: &MerchantId,
+        basis_points: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, catalog::set_merchant_underpayment_tolerance(merchant, i64::from(basis_points), now))
+    }
+
+    /// A merchant's underpayment tolerance in basis points; `None` for an unknown merchant.
+    pub async fn merchant_underpayment_tolerance(
+        &self,
+        merchant: &MerchantId,
+    ) -> Result<Option<u32>, StoreError> {
+        let bp: Option<i64> = dispatch!(self, catalog::merchant_underpayment_tolerance(merchant))?;
+        bp.map(|v| u32::try_from(v).map_err(|_| crate::rows::corrupt("underpayment tolerance", v)))
+            .transpose()
+    }
+
     /// A merchant's minimum payment in USD, if one is set.
     pub async fn merchant_min_amount(&self, merchant: &MerchantId) -> Result<Option<Decimal>, StoreError> {
         let text: Option<String> = dispatch!(self, catalog::merchant_min_amount(merchant))?;

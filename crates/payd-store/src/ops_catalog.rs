@@ -207,6 +207,33 @@ pub(crate) async fn merchant_min_amount(pool: &Pool<Db>, merchant: &MerchantId) 
     Ok(row.and_then(|(v,)| v))
 }
 
+pub(crate) async fn set_merchant_underpayment_tolerance(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+    basis_points: i64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let n = sqlx::query("UPDATE merchants SET underpayment_tolerance_bp = $2, updated_at = $3 WHERE id = $1")
+        .bind(merchant.to_string())
+        .bind(basis_points)
+        .bind(ms(now))
+        .execute(pool)
+        .await?
+        .rows_affected();
+    Ok(n == 1)
+}
+
+pub(crate) async fn merchant_underpayment_tolerance(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+) -> Result<Option<i64>, StoreError> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT underpayment_tolerance_bp FROM merchants WHERE id = $1")
+        .bind(merchant.to_string())
+        .fetch_optional(pool)
+        .await?;
+    Ok(row.map(|(v,)| v))
+}
+
 pub(crate) async fn set_merchant_settlement(
     pool: &Pool<Db>,
     merchant: &MerchantId,

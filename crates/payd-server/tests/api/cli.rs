@@ -9,7 +9,11 @@ use serde_json::Value;
 use crate::backend_tests;
 use crate::helpers::{code, json, TestApp, MASTER_KEY};
 
-backend_tests!(merchants_and_keys_made_by_the_cli_work_against_the_server, cli_errors_exit_non_zero);
+backend_tests!(
+    merchants_and_keys_made_by_the_cli_work_against_the_server,
+    cli_errors_exit_non_zero,
+    the_underpayment_tolerance_is_set_in_percent_and_checked,
+);
 
 fn payd(app: &TestApp, args: &[&str]) -> (bool, String, String) {
     let dir = std::env::temp_dir();
@@ -108,6 +112,23 @@ async fn cli_errors_exit_non_zero(app: TestApp) {
         assert!(!ok, "{args:?} should fail");
         assert!(!err.trim().is_empty(), "{args:?} should say why");
     }
+}
+
+async fn the_underpayment_tolerance_is_set_in_percent_and_checked(app: TestApp) {
+    let m = app.merchant("Tolerant").await;
+    let id = m.id.to_string();
+    let out = payd_json(&app, &["merchant", "configure", &id, "--underpayment-tolerance", "0.75", "--json"]);
+    assert_eq!(out["underpayment_tolerance_percent"], "0.75");
+    assert_eq!(app.store.merchant_underpayment_tolerance(&m.id).await.unwrap(), Some(75));
+    for bad in ["100.5", "-1", "0.001", "half"] {
+        let arg = format!("--underpayment-tolerance={bad}");
+        let (ok, _, err) = payd(&app, &["merchant", "configure", &id, &arg]);
+        assert!(!ok && err.contains("--underpayment-tolerance"), "{bad}: {err}");
+    }
+    // A refused value changes nothing.
+    assert_eq!(app.store.merchant_underpayment_tolerance(&m.id).await.unwrap(), Some(75));
+    let out = payd_json(&app, &["merchant", "configure", &id, "--underpayment-tolerance", "0", "--json"]);
+    assert_eq!(out["underpayment_tolerance_percent"], "0");
 }
 
 /// `payd serve` with no configuration at all: SQLite in ./payd-data, a demo merchant and

@@ -23,6 +23,7 @@ backend_tests!(
     an_exact_payment_completes_only_at_the_confirmation_depth,
     two_partial_payments_add_up_to_completed,
     an_overpayment_completes_with_the_flag,
+    an_underpayment_within_the_merchants_tolerance_completes_flagged,
     money_after_expiry_flags_paid_late,
     transfers_to_unknown_or_lapsed_addresses_are_stored_unattributed,
     a_reorg_reverts_the_payment_and_the_remined_transfer_is_credited_once,
@@ -170,6 +171,26 @@ async fn an_overpayment_completes_with_the_flag(app: TestApp) {
     let p = payment(&app, &id).await;
     assert_eq!((p.status.as_str(), p.overpaid, p.funds.confirmed), ("completed", true, 15_500_000));
     assert_eq!(kinds(&app, &id).await, ["payment.created", "payment.completed", "payment.overpaid"]);
+}
+
+async fn an_underpayment_within_the_merchants_tolerance_completes_flagged(app: TestApp) {
+    let (m, key) = app.merchant_with_key().await;
+    // 1 %: 10 USDC completes from 9.90 up.
+    app.store.set_merchant_underpayment_tolerance(&m.id, 100, payd_store::now()).await.unwrap();
+    let (id, _) = create(&app, &key, usdc("10", "avalanche")).await;
+    mine(&app, 1).await;
+    test_pay(&app, &key, &id, r#"{"amount": "9.89"}"#).await;
+    advance(&app, 1).await;
+    let p = payment(&app, &id).await;
+    assert_eq!((p.status.as_str(), p.underpaid), ("processing", true), "just outside the tolerance");
+    test_pay(&app, &key, &id, r#"{"amount": "0.01"}"#).await;
+    advance(&app, 1).await;
+    let p = payment(&app, &id).await;
+    assert_eq!((p.status.as_str(), p.underpaid, p.funds.confirmed), ("completed", true, 9_900_000));
+    assert_eq!(
+        kinds(&app, &id).await,
+        ["payment.created", "payment.processing", "payment.partially_paid", "payment.completed"]
+    );
 }
 
 async fn money_after_expiry_flags_paid_late(app: TestApp) {
