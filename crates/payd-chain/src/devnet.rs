@@ -10,10 +10,11 @@ use chrono::{DateTime, Duration, Utc};
 use payd_core::apikey::Mode;
 use payd_core::payment::Payment;
 use payd_core::registry;
-use payd_store::chain::{DevnetTransfer, NewDepositAddress, WatchScope};
+use payd_store::chain::{DevnetTransfer, WatchScope};
 use payd_store::{Store, StoreError};
 
 use crate::address::{AccountKey, AddressFormat, DEVNET_XPUB};
+use crate::deposit::{allocate_address, DepositError};
 use crate::source::{ChainSource, SourceError};
 use crate::watcher::NetworkConfig;
 use crate::{ObservedTransfer, TransferKey};
@@ -144,25 +145,15 @@ pub async fn assign_address(
         }
     }
     let key: AccountKey = DEVNET_XPUB.parse().map_err(|e| StoreError::Corrupt(format!("devnet key: {e}")))?;
-    let index = store.allocate_address_index(KEY_ID).await?;
-    let address = key
-        .address(index, AddressFormat::Evm)
-        .map_err(|e| StoreError::Corrupt(format!("devnet address: {e}")))?;
-    store
-        .insert_deposit_address(
-            &NewDepositAddress {
-                address: address.clone(),
-                family: NETWORK.into(),
-                key_id: KEY_ID.into(),
-                index,
-                merchant_id: payment.merchant_id.clone(),
-                payment_id: Some(payment.id.clone()),
-                client_id: payment.client_id.clone(),
-            },
-            now,
-        )
-        .await?;
-    asset.address = Some(address);
+    let address = allocate_address(store, &key, KEY_ID, NETWORK, AddressFormat::Evm, payment, now)
+        .await
+        .map_err(|e| match e {
+            DepositError::Store(e) => e,
+            DepositError::Derive(e) => StoreError::Corrupt(format!("devnet address: {e}")),
+        })?;
+    if let Some(asset) = payment.asset.as_mut() {
+        asset.address = Some(address);
+    }
     Ok(())
 }
 

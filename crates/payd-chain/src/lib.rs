@@ -4,6 +4,7 @@
 //! observed transfer, keyed once by `(network, tx hash, log index)`, and a watcher's cursor.
 
 pub mod address;
+pub mod deposit;
 pub mod devnet;
 pub mod evm;
 pub mod source;

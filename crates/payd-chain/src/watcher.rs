@@ -9,12 +9,12 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use payd_core::ids::PaymentId;
 use payd_store::chain::{BlockRef, NewTransfer, ScanCommit, WatchScope, WatchedPayment};
+use payd_store::{Store, StoreError};
+
+use crate::address::{eip55, normalize};
 
 /// The family of the derived addresses a live EVM watcher also recognises.
 const DERIVED_FAMILY: &str = "evm";
-use payd_store::{Store, StoreError};
-
-use crate::address::normalize;
 use crate::source::{ChainSource, SourceError};
 use crate::ObservedTransfer;
 
@@ -80,20 +80,36 @@ pub enum WatchError {
 #[derive(Debug, Default)]
 pub struct WatchIndex {
     by_address: HashMap<String, WatchedPayment>,
-    /// Every EVM address payd derived (live scope): money sent to one of them on a network
-    /// its payment is not on (a customer's wrong-network payment) is recorded unattributed.
+    /// Those of the step's other recipients that payd derived (live scope): money sent to
+    /// one of them on a network its payment is not on (a customer's wrong-network payment) is
+    /// recorded unattributed.
     derived: HashSet<String>,
 }
 
 impl WatchIndex {
     /// Loads the payments of `scope` (one query, not one per transfer). A reused client
-    /// address maps to its newest payment.
-    pub async fn load(store: &Store, scope: &WatchScope) -> Result<WatchIndex, StoreError> {
-        let by_address =
+    /// address maps to its newest payment. On a live network, those of `recipients` that no
+    /// payment claims are looked up among payd's derived addresses in one more query (only
+    /// this step's, never the whole ever-growing table).
+    pub async fn load<'a>(
+        store: &Store,
+        scope: &WatchScope,
+        recipients: impl IntoIterator<Item = &'a str>,
+    ) -> Result<WatchIndex, StoreError> {
+        let by_address: HashMap<String, WatchedPayment> =
             store.watched_payments(scope).await?.into_iter().map(|w| (normalize(&w.address), w)).collect();
         let derived = match scope {
             WatchScope::Live(_) => {
-                store.derived_addresses(DERIVED_FAMILY).await?.iter().map(|a| normalize(a)).collect()
+                // Stored as derived: EIP-55 mixed case.
+                let others: HashSet<String> = recipients
+                    .into_iter()
+                    .map(normalize)
+                    .filter(|a| !by_address.contains_key(a))
+                    .filter_map(|a| <[u8; 20]>::try_from(hex::decode(a.strip_prefix("0x")?).ok()?).ok())
+                    .map(|id| eip55(&id))
+                    .collect();
+                let others: Vec<String> = others.into_iter().collect();
+                store.derived_among(DERIVED_FAMILY, &others).await?.iter().map(|a| normalize(a)).collect()
             }
             WatchScope::Test => HashSet::new(),
         };
@@ -164,7 +180,8 @@ pub async fn scan_once<S: ChainSource>(
     let tip = blocks.last().cloned().ok_or(WatchError::Unstable(to))?;
 
     let observed = source.transfers(from, to).await?;
-    let index = WatchIndex::load(store, &cfg.scope).await?;
+    let accepted = observed.iter().filter(|t| cfg.tokens.contains_key(&normalize(&t.token_contract)));
+    let index = WatchIndex::load(store, &cfg.scope, accepted.map(|t| t.to.as_str())).await?;
     let mut transfers = Vec::new();
     for t in observed {
         if let Some(b) = blocks.iter().find(|b| b.number == t.block_number) {

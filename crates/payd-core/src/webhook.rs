@@ -129,6 +129,18 @@ pub struct WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
+    /// Enables or disables the endpoint at the merchant's request. Enabling ends whatever
+    /// payd had recorded against it: its reason for disabling it and the run of failures.
+    pub fn set_enabled(&mut self, enabled: bool) {
+        self.enabled = enabled;
+        if enabled {
+            self.disabled_reason = None;
+            self.failing_since = None;
+        }
+    }
+}
+
+impl WebhookEndpoint {
     /// Whether an event of `kind` about `payment` goes to this endpoint, and under which name.
     pub fn wants(&self, kind: EventKind, payment: &Payment) -> Option<String> {
         if !self.enabled || payment.merchant_id != self.merchant_id || payment.mode != self.mode {

@@ -109,6 +109,7 @@ async fn run(backend: Backend, events: usize, concurrency: usize) -> Option<(u12
         description: None,
         events: vec![payd_core::event::EventKind::Created],
         format: WebhookFormat::Native,
+        enabled: true,
     };
     create_endpoint(&store, &master, new, payd_store::now()).await.unwrap();
     let client = reqwest::Client::new();

@@ -205,7 +205,7 @@ pub async fn assign_live_address(
     now: DateTime<Utc>,
 ) -> Result<(), CreateError> {
     use payd_chain::address::{AccountKey, AddressFormat};
-    use payd_store::chain::NewDepositAddress;
+    use payd_chain::deposit::{allocate_address, DepositError};
     const FAMILY: &str = "evm";
 
     if payment.mode != payd_core::apikey::Mode::Live {
@@ -228,23 +228,15 @@ pub async fn assign_live_address(
     let key: AccountKey = xpub.parse().map_err(|e| CreateError::BadXpub(format!("{e}")))?;
     // The counter belongs to the key, not the merchant: a new xpub starts at index 0.
     let key_id = format!("evm-{}", &hex::encode(Sha256::digest(xpub.trim().as_bytes()))[..16]);
-    let index = store.allocate_address_index(&key_id).await?;
-    let address = key.address(index, AddressFormat::Evm).map_err(|e| CreateError::BadXpub(format!("{e}")))?;
-    store
-        .insert_deposit_address(
-            &NewDepositAddress {
-                address: address.clone(),
-                family: FAMILY.into(),
-                key_id,
-                index,
-                merchant_id: payment.merchant_id.clone(),
-                payment_id: Some(payment.id.clone()),
-                client_id: payment.client_id.clone(),
-            },
-            now,
-        )
-        .await?;
-    asset.address = Some(address);
+    let address = allocate_address(store, &key, &key_id, FAMILY, AddressFormat::Evm, payment, now)
+        .await
+        .map_err(|e| match e {
+            DepositError::Store(e) => CreateError::Store(e),
+            DepositError::Derive(e) => CreateError::BadXpub(e.to_string()),
+        })?;
+    if let Some(asset) = payment.asset.as_mut() {
+        asset.address = Some(address);
+    }
     Ok(())
 }
 

@@ -127,7 +127,8 @@ pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let master = load_master_key(&config, true)?;
-            let new = NewEndpoint { merchant_id, mode: mode(m), url, description, events, format };
+            let new =
+                NewEndpoint { merchant_id, mode: mode(m), url, description, events, format, enabled: true };
             let (e, secret) = hooks::create_endpoint(&store, &master, new, payd_store::now()).await?;
             let mut out = endpoint_json(&e);
             out["secret"] = json!(secret.expose());

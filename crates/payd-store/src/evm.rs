@@ -64,8 +64,16 @@ impl Store {
             .collect()
     }
 
-    /// Every address derived for `family` (a live watcher's index of payd's own addresses).
-    pub async fn derived_addresses(&self, family: &str) -> Result<Vec<String>, StoreError> {
-        dispatch!(self, evm::derived_addresses(family))
+    /// Those of `candidates` (written as payd stores them) that payd derived for `family`:
+    /// one indexed lookup per step for the recipients no open payment claims.
+    pub async fn derived_among(
+        &self,
+        family: &str,
+        candidates: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        if candidates.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, evm::derived_among(family, candidates))
     }
 }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use payd_core::ids::MerchantId;
-use sqlx::Pool;
+use sqlx::{Pool, QueryBuilder};
 
 use crate::rows::ms;
 use crate::StoreError;
@@ -96,10 +96,23 @@ pub(crate) async fn merchant_xpubs(pool: &Pool<Db>) -> Result<Vec<(String, Optio
         .await?)
 }
 
-pub(crate) async fn derived_addresses(pool: &Pool<Db>, family: &str) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<(String,)> = sqlx::query_as("SELECT address FROM deposit_addresses WHERE family = $1")
-        .bind(family)
-        .fetch_all(pool)
-        .await?;
-    Ok(rows.into_iter().map(|(a,)| a).collect())
+pub(crate) async fn derived_among(
+    pool: &Pool<Db>,
+    family: &str,
+    candidates: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    // Chunks keep each statement well under SQLite's limit on bound parameters.
+    for chunk in candidates.chunks(500) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new("SELECT address FROM deposit_addresses WHERE family = ");
+        q.push_bind(family).push(" AND address IN (");
+        let mut list = q.separated(", ");
+        for a in chunk {
+            list.push_bind(a);
+        }
+        list.push_unseparated(")");
+        let rows: Vec<(String,)> = q.build_query_as().fetch_all(pool).await?;
+        found.extend(rows.into_iter().map(|(a,)| a));
+    }
+    Ok(found)
 }

@@ -34,6 +34,8 @@ pub struct NewEndpoint {
     pub events: Vec<EventKind>,
     /// Format.
     pub format: WebhookFormat,
+    /// Whether deliveries start at once.
+    pub enabled: bool,
 }
 
 /// Why an endpoint operation failed.
@@ -111,7 +113,7 @@ pub async fn create_endpoint(
         description: new.description,
         events: new.events,
         format: new.format,
-        enabled: true,
+        enabled: new.enabled,
         disabled_reason: None,
         secret_sealed: sealed,
         previous_secret_sealed: None,

@@ -112,13 +112,10 @@ pub async fn create_endpoint(
         description: validate::text("description", input.description, validate::MAX_DESCRIPTION)?,
         events: events(input.events.unwrap_or_default())?,
         format: input.format.as_deref().map(format).transpose()?.unwrap_or(WebhookFormat::Native),
+        enabled: input.enabled.unwrap_or(true),
     };
     let now = payd_store::now();
-    let (mut endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, now).await?;
-    if input.enabled == Some(false) {
-        endpoint.enabled = false;
-        state.store.update_webhook_endpoint(&endpoint).await?;
-    }
+    let (endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, now).await?;
     let mut out = EndpointOut::new(&endpoint);
     out.secret = Some(secret.expose().to_owned());
     respond(StatusCode::CREATED, &out)
@@ -183,12 +180,7 @@ pub async fn update_endpoint(
         };
     }
     if let Some(enabled) = input.enabled {
-        e.enabled = enabled;
-        if enabled {
-            // Re-enabled by the merchant: payd's reason and the failure run are over.
-            e.disabled_reason = None;
-            e.failing_since = None;
-        }
+        e.set_enabled(enabled);
     }
     e.updated_at = payd_store::now();
     if !state.store.update_webhook_endpoint(&e).await? {

@@ -147,15 +147,11 @@ pub async fn create_webhook(
         description: None,
         events,
         format: WebhookFormat::Astrapay,
+        enabled: input.active.unwrap_or(true),
     };
-    let (mut endpoint, secret) =
-        hooks::create_endpoint(&state.store, &state.master_key, new, payd_store::now())
-            .await
-            .map_err(ApiError::from)?;
-    if input.active == Some(false) {
-        endpoint.enabled = false;
-        state.store.update_webhook_endpoint(&endpoint).await?;
-    }
+    let (endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, payd_store::now())
+        .await
+        .map_err(ApiError::from)?;
     let mut out = WebhookOut::new(&endpoint);
     out.secret = Some(secret.expose().to_owned());
     respond(StatusCode::CREATED, out)
@@ -207,11 +203,7 @@ pub async fn update_webhook(
         e.events = events(names)?;
     }
     if let Some(active) = input.active {
-        e.enabled = active;
-        if active {
-            e.disabled_reason = None;
-            e.failing_since = None;
-        }
+        e.set_enabled(active);
     }
     e.updated_at = payd_store::now();
     if !state.store.update_webhook_endpoint(&e).await? {
