@@ -1,51 +1,81 @@
-//! Handing a payment a fresh deposit address: the step devnet and live networks share.
+//! Where a payment's deposit address comes from: an extended public key (the merchant's for
+//! a live chain family, or devnet's built-in one), the database counter its indexes are
+//! taken from, the family recorded, and the address format. The store takes the index and
+//! records the address inside the create's transaction (`payd_store::AddressPlan`), so a
+//! replayed request never takes one and two payments never share one.
 
-use chrono::{DateTime, Utc};
-use payd_core::payment::Payment;
-use payd_store::chain::NewDepositAddress;
-use payd_store::{Store, StoreError};
+use sha2::{Digest, Sha256};
 
-use crate::address::{AccountKey, AddressError, AddressFormat};
+use crate::address::{AccountKey, AddressError, AddressFormat, DEVNET_XPUB};
 
-/// Why no address could be recorded.
-#[derive(Debug, thiserror::Error)]
-pub enum DepositError {
-    /// The key could not derive the allocated child.
-    #[error(transparent)]
-    Derive(#[from] AddressError),
-    /// Storage failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
+/// A key that derives deposit addresses, with the counter and family they are recorded under.
+#[derive(Debug, Clone)]
+pub struct DepositKey {
+    key: AccountKey,
+    key_id: String,
+    family: &'static str,
+    format: AddressFormat,
 }
 
-/// Allocates the next derivation index of `key_id` in the database (one statement, so two
-/// nodes never hand out the same index), derives that child of `key`, and records the
-/// address as `payment`'s (with its AlpPay client, whose later payments reuse it). Returns
-/// the address; setting it on the payment's asset is the caller's.
-pub async fn allocate_address(
-    store: &Store,
-    key: &AccountKey,
-    key_id: &str,
-    family: &str,
-    format: AddressFormat,
-    payment: &Payment,
-    now: DateTime<Utc>,
-) -> Result<String, DepositError> {
-    let index = store.allocate_address_index(key_id).await?;
-    let address = key.address(index, format)?;
-    store
-        .insert_deposit_address(
-            &NewDepositAddress {
-                address: address.clone(),
-                family: family.into(),
-                key_id: key_id.into(),
-                index,
-                merchant_id: payment.merchant_id.clone(),
-                payment_id: Some(payment.id.clone()),
-                client_id: payment.client_id.clone(),
+impl DepositKey {
+    /// devnet's key, deriving addresses in the format of the family a test payment names
+    /// (`0x…` for EVM networks, `T…` for Tron), so a test integration sees what live shows.
+    /// Both formats take their indexes from one counter, so they never share a child key.
+    pub fn devnet(format: AddressFormat) -> Result<Self, AddressError> {
+        Ok(DepositKey {
+            key: DEVNET_XPUB.parse()?,
+            key_id: crate::devnet::KEY_ID.to_owned(),
+            family: match format {
+                AddressFormat::Evm => crate::devnet::NETWORK,
+                AddressFormat::Tron => "devnet-tron",
             },
-            now,
-        )
-        .await?;
-    Ok(address)
+            format,
+        })
+    }
+
+    /// A merchant's account-level xpub for a live family. The counter belongs to the key,
+    /// not the merchant: a new xpub starts at index 0, and two merchants with one xpub share
+    /// a counter (so still never one address twice).
+    pub fn merchant(xpub: &str, family: &'static str, format: AddressFormat) -> Result<Self, AddressError> {
+        let digest = hex::encode(Sha256::digest(xpub.trim().as_bytes()));
+        Ok(DepositKey { key: xpub.parse()?, key_id: format!("{family}-{}", &digest[..16]), family, format })
+    }
+
+    /// The counter its indexes come from.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
+    /// The family its addresses are recorded under (an AlpPay client reuses its first
+    /// address of the family).
+    pub fn family(&self) -> &'static str {
+        self.family
+    }
+
+    /// The address at `index`.
+    pub fn derive(&self, index: u64) -> Result<String, String> {
+        self.key.address(index, self.format).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn devnet_derives_each_format_from_one_counter() {
+        let evm = DepositKey::devnet(AddressFormat::Evm).unwrap();
+        let tron = DepositKey::devnet(AddressFormat::Tron).unwrap();
+        assert_eq!(evm.key_id(), tron.key_id());
+        assert_ne!(evm.family(), tron.family());
+        assert!(evm.derive(0).unwrap().starts_with("0x"));
+        assert!(tron.derive(0).unwrap().starts_with('T'));
+    }
+
+    #[test]
+    fn a_merchant_key_counts_per_xpub() {
+        let a = DepositKey::merchant(DEVNET_XPUB, "evm", AddressFormat::Evm).unwrap();
+        assert!(a.key_id().starts_with("evm-") && a.key_id().len() == 20);
+        assert!(DepositKey::merchant("xpub-nonsense", "evm", AddressFormat::Evm).is_err());
+    }
 }

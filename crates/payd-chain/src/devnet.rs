@@ -13,9 +13,7 @@ use payd_core::registry;
 use payd_store::chain::{DevnetTransfer, WatchScope};
 use payd_store::{Store, StoreError};
 
-use crate::address::{AccountKey, AddressFormat, DEVNET_XPUB};
-use crate::deposit::{allocate_address, DepositError};
-use crate::source::{ChainSource, SourceError};
+use crate::source::{BlockInfo, ChainSource, SourceError};
 use crate::watcher::NetworkConfig;
 use crate::{ObservedTransfer, TransferKey};
 
@@ -45,8 +43,8 @@ impl ChainSource for Devnet {
         head.map(|b| b.number).ok_or_else(|| SourceError::Unavailable("devnet has no blocks yet".into()))
     }
 
-    async fn block_hash(&self, number: u64) -> Result<Option<String>, SourceError> {
-        Ok(self.store.devnet_block_hash(number).await?)
+    async fn block(&self, number: u64) -> Result<Option<BlockInfo>, SourceError> {
+        Ok(self.store.devnet_block(number).await?.map(|(hash, time)| BlockInfo { hash, time }))
     }
 
     async fn transfers(&self, from: u64, to: u64) -> Result<Vec<ObservedTransfer>, SourceError> {
@@ -121,41 +119,9 @@ pub async fn reorg(
     store.devnet_reorg(&hashes, drop_transfers, now).await
 }
 
-/// Gives a test-mode payment with an asset its devnet deposit address (derived from the
-/// built-in devnet key at an index allocated in the database; a client's first address when
-/// the payment has an AlpPay `clientId`). Other payments are left as
-/// they are: live addresses come from the merchant's xpub.
-pub async fn assign_address(
-    store: &Store,
-    payment: &mut Payment,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    if payment.mode != Mode::Test {
-        return Ok(());
-    }
-    let Some(asset) = payment.asset.as_mut() else { return Ok(()) };
-    if asset.address.is_some() {
-        return Ok(());
-    }
-    // A customer's persistent address (AlpPay `clientId`) is reused, as on live networks.
-    if let Some(client) = &payment.client_id {
-        if let Some(address) = store.client_address(&payment.merchant_id, NETWORK, client).await? {
-            asset.address = Some(address);
-            return Ok(());
-        }
-    }
-    let key: AccountKey = DEVNET_XPUB.parse().map_err(|e| StoreError::Corrupt(format!("devnet key: {e}")))?;
-    let address = allocate_address(store, &key, KEY_ID, NETWORK, AddressFormat::Evm, payment, now)
-        .await
-        .map_err(|e| match e {
-            DepositError::Store(e) => e,
-            DepositError::Derive(e) => StoreError::Corrupt(format!("devnet address: {e}")),
-        })?;
-    if let Some(asset) = payment.asset.as_mut() {
-        asset.address = Some(address);
-    }
-    Ok(())
-}
+/// The most whole tokens one devnet transfer may carry (a trillion: USDT, the largest
+/// stablecoin, has about a hundred and fifty billion in circulation).
+pub const MAX_WHOLE_TOKENS: u128 = 1_000_000_000_000;
 
 /// Why a devnet payment could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -172,6 +138,9 @@ pub enum PayError {
     /// Zero is not a transfer.
     #[error("the amount must be greater than zero")]
     ZeroAmount,
+    /// More than any stablecoin's whole supply: no real transfer looks like this.
+    #[error("the amount is above {MAX_WHOLE_TOKENS} whole tokens, more than any stablecoin in existence")]
+    AbsurdAmount,
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -190,8 +159,11 @@ pub async fn pay(
     }
     let asset = payment.asset.as_ref().ok_or(PayError::NoAddress)?;
     let to = asset.address.clone().ok_or(PayError::NoAddress)?;
+    let cap =
+        10u128.checked_pow(u32::from(asset.decimals)).and_then(|unit| unit.checked_mul(MAX_WHOLE_TOKENS));
     let amount = match amount {
         Some(0) => return Err(PayError::ZeroAmount),
+        Some(a) if cap.is_none_or(|cap| a > cap) => return Err(PayError::AbsurdAmount),
         Some(a) => a,
         None => match asset.amount_due.saturating_sub(payment.funds.total()) {
             0 => return Err(PayError::NothingDue),

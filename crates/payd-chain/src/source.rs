@@ -4,7 +4,19 @@
 
 use std::future::Future;
 
+use chrono::{DateTime, Utc};
+
 use crate::ObservedTransfer;
+
+/// A block as a watcher needs it: its hash (for reorgs) and its timestamp (whether money in
+/// it was on time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockInfo {
+    /// The canonical hash.
+    pub hash: String,
+    /// The block's own timestamp.
+    pub time: DateTime<Utc>,
+}
 
 /// A chain source failed; the step is retried later.
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +37,9 @@ pub trait ChainSource: Send + Sync {
     /// The newest block number.
     fn head(&self) -> impl Future<Output = Result<u64, SourceError>> + Send;
 
-    /// The canonical hash of block `number`; `None` when the chain is not that long.
-    fn block_hash(&self, number: u64) -> impl Future<Output = Result<Option<String>, SourceError>> + Send;
+    /// The canonical block `number` (hash and timestamp); `None` when the chain is not that
+    /// long.
+    fn block(&self, number: u64) -> impl Future<Output = Result<Option<BlockInfo>, SourceError>> + Send;
 
     /// Every transfer of the accepted tokens in blocks `from..=to`, in chain order. The
     /// watcher matches recipients against its index, so a source need not filter them (a

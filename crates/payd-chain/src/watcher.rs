@@ -126,22 +126,59 @@ impl WatchIndex {
         self.by_address.is_empty()
     }
 
-    /// `Some(Some(payment))`: credit it; `Some(None)`: a watched address, but the token is
-    /// not the payment's or its monitoring window has passed, or an address payd derived for a
-    /// payment on another network (record unattributed); `None`: not payd's address.
-    fn attribute(
-        &self,
-        to: &str,
-        ticker: &str,
-        now: DateTime<Utc>,
-        window: Duration,
-    ) -> Option<Option<PaymentId>> {
+    /// What to do with a transfer of `ticker` to `to` carried by a block made at
+    /// `block_time`: credit a payment, record it unattributed with the reason, or ignore it
+    /// (not payd's address). The monitoring window is measured on the chain's clock, so a
+    /// watcher catching up after downtime credits what was on time.
+    fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
         let to = normalize(to);
         let Some(w) = self.by_address.get(&to) else {
-            return self.derived.contains(&to).then_some(None);
+            return if self.derived.contains(&to) {
+                Attribution::Unattributed("sent to a payd address of a payment on another network")
+            } else {
+                Attribution::Ignore
+            };
         };
-        let in_window = now <= w.expires_at.checked_add_signed(window).unwrap_or(w.expires_at);
-        Some((w.token == ticker && in_window).then(|| w.payment_id.clone()))
+        if w.token != ticker {
+            return Attribution::Unattributed("a token other than the payment's");
+        }
+        if block_time > w.expires_at.checked_add_signed(window).unwrap_or(w.expires_at) {
+            return Attribution::Unattributed("after the payment's monitoring window");
+        }
+        Attribution::Credit(w.payment_id.clone())
+    }
+}
+
+/// What a watcher does with one observed transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Attribution {
+    /// It pays this payment.
+    Credit(PaymentId),
+    /// It is payd's business but credits nothing: recorded for the operator, with why.
+    Unattributed(&'static str),
+    /// Not payd's address.
+    Ignore,
+}
+
+/// The timestamps of the blocks a step has read, fetched once each.
+struct BlockTimes(HashMap<u64, DateTime<Utc>>);
+
+impl BlockTimes {
+    async fn get<S: ChainSource>(
+        &mut self,
+        source: &S,
+        number: u64,
+        hash: &str,
+    ) -> Result<DateTime<Utc>, WatchError> {
+        if let Some(t) = self.0.get(&number) {
+            return Ok(*t);
+        }
+        let block = source.block(number).await?.ok_or(WatchError::Unstable(number))?;
+        if block.hash != hash {
+            return Err(WatchError::Unstable(number));
+        }
+        self.0.insert(number, block.time);
+        Ok(block.time)
     }
 }
 
@@ -158,7 +195,7 @@ pub async fn scan_once<S: ChainSource>(
     let mut report = ScanReport { head, cursor: cursor.as_ref().map(|c| c.number), ..ScanReport::default() };
 
     if let Some(cursor) = &cursor {
-        if source.block_hash(cursor.number).await?.as_deref() != Some(cursor.hash.as_str()) {
+        if source.block(cursor.number).await?.map(|b| b.hash).as_deref() != Some(cursor.hash.as_str()) {
             return rollback(store, source, cfg, cursor, head, now, report).await;
         }
     }
@@ -171,13 +208,16 @@ pub async fn scan_once<S: ChainSource>(
     }
     let to = head.min(from.saturating_add(cfg.max_range.max(1)) - 1);
 
-    // Hashes of the blocks kept for reorg detection (the tail of the range).
+    // Hashes of the blocks kept for reorg detection (the tail of the range), and their times.
     let mut blocks = Vec::new();
+    let mut times = BlockTimes(HashMap::new());
     for number in to.saturating_sub(cfg.keep_blocks.saturating_sub(1)).max(from)..=to {
-        let hash = source.block_hash(number).await?.ok_or(WatchError::Unstable(number))?;
-        blocks.push(BlockRef { number, hash });
+        let block = source.block(number).await?.ok_or(WatchError::Unstable(number))?;
+        times.0.insert(number, block.time);
+        blocks.push(BlockRef { number, hash: block.hash });
     }
     let tip = blocks.last().cloned().ok_or(WatchError::Unstable(to))?;
+    let tip_time = times.0.get(&tip.number).copied().ok_or(WatchError::Unstable(to))?;
 
     let observed = source.transfers(from, to).await?;
     let accepted = observed.iter().filter(|t| cfg.tokens.contains_key(&normalize(&t.token_contract)));
@@ -197,18 +237,30 @@ pub async fn scan_once<S: ChainSource>(
             .into());
         }
         let Some(ticker) = cfg.tokens.get(&normalize(&t.token_contract)) else { continue };
-        let payment_id = match index.attribute(&t.to, ticker, now, cfg.monitoring_window) {
-            Some(p) => p,
-            None if cfg.record_unknown => None,
-            None => continue,
+        // Only the blocks of transfers to payd's addresses need their time read.
+        if !index.by_address.contains_key(&normalize(&t.to))
+            && !index.derived.contains(&normalize(&t.to))
+            && !cfg.record_unknown
+        {
+            continue;
+        }
+        let block_time = times.get(source, t.block_number, &t.block_hash).await?;
+        let (payment_id, note) = match index.attribute(&t.to, ticker, block_time, cfg.monitoring_window) {
+            Attribution::Credit(p) => (Some(p), None),
+            Attribution::Unattributed(why) => (None, Some(why.to_owned())),
+            Attribution::Ignore if cfg.record_unknown => {
+                (None, Some("not an address of a payd payment".to_owned()))
+            }
+            Attribution::Ignore => continue,
         };
-        transfers.push(new_transfer(t, payment_id));
+        transfers.push(new_transfer(t, block_time, payment_id, note));
     }
 
     let commit = ScanCommit {
         network: cfg.network.clone(),
         expected: cursor,
         cursor: tip,
+        cursor_time: tip_time,
         blocks,
         transfers,
         head,
@@ -228,7 +280,12 @@ pub async fn scan_once<S: ChainSource>(
     }
 }
 
-fn new_transfer(t: ObservedTransfer, payment_id: Option<PaymentId>) -> NewTransfer {
+fn new_transfer(
+    t: ObservedTransfer,
+    block_time: DateTime<Utc>,
+    payment_id: Option<PaymentId>,
+    note: Option<String>,
+) -> NewTransfer {
     NewTransfer {
         network: t.key.network,
         tx_hash: t.key.tx_hash,
@@ -238,7 +295,9 @@ fn new_transfer(t: ObservedTransfer, payment_id: Option<PaymentId>) -> NewTransf
         to: t.to,
         amount: t.amount,
         block: BlockRef { number: t.block_number, hash: t.block_hash },
+        block_time,
         payment_id,
+        note,
     }
 }
 
@@ -257,23 +316,25 @@ async fn rollback<S: ChainSource>(
     let recent = store.recent_blocks(&cfg.network, keep).await?;
     let mut fork = None;
     for b in &recent {
-        if source.block_hash(b.number).await?.as_deref() == Some(b.hash.as_str()) {
-            fork = Some(b.clone());
-            break;
+        if let Some(block) = source.block(b.number).await? {
+            if block.hash == b.hash {
+                fork = Some((b.clone(), block.time));
+                break;
+            }
         }
     }
-    let fork = match fork {
+    let (fork, fork_time) = match fork {
         Some(f) => f,
         None => {
             // Deeper than the hashes kept: restart below the oldest one we knew.
             let number = recent.last().map_or(cursor.number, |b| b.number).saturating_sub(1);
             tracing::error!(network = %cfg.network, number, "reorg deeper than the stored block hashes");
-            let hash = source.block_hash(number).await?.ok_or(WatchError::Unstable(number))?;
-            BlockRef { number, hash }
+            let block = source.block(number).await?.ok_or(WatchError::Unstable(number))?;
+            (BlockRef { number, hash: block.hash }, block.time)
         }
     };
     tracing::warn!(network = %cfg.network, from = cursor.number, to = fork.number, "reorg: rolling back");
-    match store.rollback_chain(&cfg.network, cursor, &fork, head, now).await {
+    match store.rollback_chain(&cfg.network, cursor, &fork, fork_time, head, now).await {
         Ok(change) => {
             report.reorg_to = Some(fork.number);
             report.cursor = Some(fork.number);

@@ -8,6 +8,7 @@
 pub mod apikey;
 pub mod catalog;
 pub mod crypto;
+pub mod dialect_status;
 pub mod event;
 pub mod fx;
 pub mod ids;

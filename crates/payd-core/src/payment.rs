@@ -180,6 +180,10 @@ pub struct AssetQuote {
 }
 
 /// Money received on chain so far, in base units of the payment's token.
+///
+/// `confirmed + pending` always fits a `u128`: the chain engine adds transfers with checked
+/// arithmetic and leaves one that would overflow the sum uncredited (recorded for the
+/// operator), and [`Payment::apply_funds`] refuses totals that do not add up.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Funds {
     /// At the confirmation depth.
@@ -188,13 +192,67 @@ pub struct Funds {
     /// Seen but not yet deep enough.
     #[serde(with = "u128_string")]
     pub pending: u128,
+    /// The part of `confirmed + pending` carried by blocks timestamped after the payment's
+    /// `expires_at`: money that was late, whenever payd happened to see it.
+    #[serde(with = "u128_string", default)]
+    pub late: u128,
 }
 
 impl Funds {
-    /// Everything seen, confirmed or not.
-    pub fn total(&self) -> u128 {
-        self.confirmed.saturating_add(self.pending)
+    /// Everything seen, confirmed or not; `None` when it does not fit (never stored).
+    pub fn checked_total(&self) -> Option<u128> {
+        self.confirmed.checked_add(self.pending)
     }
+
+    /// Everything seen, confirmed or not. Every stored `Funds` adds up (checked on each
+    /// write and on each read), so this never saturates in practice; it does rather than
+    /// panic if handed a value built by hand.
+    pub fn total(&self) -> u128 {
+        self.checked_total().unwrap_or(u128::MAX)
+    }
+
+    /// The money that arrived in blocks no later than the payment's expiry.
+    pub fn on_time(&self) -> u128 {
+        self.total().saturating_sub(self.late)
+    }
+
+    /// Whether the parts are consistent: the total fits and the late part is within it.
+    pub fn is_consistent(&self) -> bool {
+        self.checked_total().is_some_and(|t| self.late <= t)
+    }
+}
+
+/// The largest underpayment tolerance a merchant may set, in basis points (10 %): beyond
+/// it, "paid" would stop meaning paid (at 100 % one base unit completed any payment).
+pub const MAX_TOLERANCE_BP: u32 = 1_000;
+
+/// Parses an underpayment tolerance given in percent (`0.5`, at most two decimals, from 0 to
+/// [`MAX_TOLERANCE_BP`] / 100) into basis points.
+pub fn tolerance_basis_points(text: &str) -> Result<u32, String> {
+    let cap = Decimal::new(i64::from(MAX_TOLERANCE_BP), 2);
+    let plain = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.');
+    let pct: Decimal = plain
+        .then(|| text.parse().ok())
+        .flatten()
+        .ok_or_else(|| format!("`{text}` is not a percentage like 0.5"))?;
+    if pct > cap {
+        return Err(format!("{text}% is above the {cap}% cap"));
+    }
+    if pct.normalize().scale() > 2 {
+        return Err(format!("{text}% has more than two decimals"));
+    }
+    // Two decimals at most, so the basis points are a whole number.
+    rust_decimal::prelude::ToPrimitive::to_u32(&(pct * Decimal::ONE_HUNDRED))
+        .ok_or_else(|| format!("{text}% is outside 0 to {cap}"))
+}
+
+/// The least confirmed amount that completes a payment of `due` under a tolerance of
+/// `tolerance_bp` (capped at [`MAX_TOLERANCE_BP`]); never zero for a non-zero `due`.
+pub fn completion_threshold(due: u128, tolerance_bp: u32) -> u128 {
+    let bp = u128::from(tolerance_bp.min(MAX_TOLERANCE_BP));
+    // due * bp / 10_000 without overflowing for any u128 `due`.
+    let tolerance = (due / 10_000) * bp + (due % 10_000) * bp / 10_000;
+    due.saturating_sub(tolerance).max(due.min(1))
 }
 
 /// A payment.
@@ -218,6 +276,14 @@ pub struct Payment {
     pub overpaid: bool,
     /// Money arrived after expiry or cancellation.
     pub paid_late: bool,
+    /// Money arrived short of the amount at some point (a partial payment was seen); it
+    /// stays set while money only arrives, so a dialect that showed "partially paid" never
+    /// shows less once the rest is seen.
+    pub partial_seen: bool,
+    /// The money seen in blocks no later than `expires_at` reaches the amount due (less
+    /// the merchant's tolerance): the expiry sweeper leaves the payment to complete at its
+    /// confirmation depth.
+    pub paid_in_time: bool,
     /// The price.
     pub price: Money,
     /// FX used to reach the settlement currency, when the price is not in it.
@@ -278,6 +344,12 @@ pub enum TransitionError {
     /// Funds can only be applied once an asset is fixed.
     #[error("the payment has no asset yet")]
     NoAsset,
+    /// The money seen before expiry already covers the amount: it completes, not expires.
+    #[error("the payment was paid in time and is waiting for confirmations")]
+    PaidInTime,
+    /// Totals that do not add up (an overflow, or more late money than money).
+    #[error("inconsistent funds")]
+    InconsistentFunds,
 }
 
 /// What creating a payment needs; everything else starts at its initial value.
@@ -345,6 +417,8 @@ impl Payment {
             underpaid: false,
             overpaid: false,
             paid_late: false,
+            partial_seen: false,
+            paid_in_time: false,
             price: new.price,
             fx: new.fx,
             asset: new.asset,
@@ -388,9 +462,14 @@ impl Payment {
     }
 
     /// Expires an open payment whose time has come, flagging `underpaid` when part was paid.
+    /// A payment whose on-time money already covers the amount is not expired: it completes
+    /// at its confirmation depth (and expires only if a reorg takes that money away).
     pub fn expire(&mut self, now: DateTime<Utc>) -> Result<Vec<EventKind>, TransitionError> {
         if now < self.expires_at {
             return Err(TransitionError::NotDue);
+        }
+        if self.status.is_open() && self.paid_in_time {
+            return Err(TransitionError::PaidInTime);
         }
         self.expire_now(now)
     }
@@ -402,14 +481,38 @@ impl Payment {
             return Err(TransitionError::NotExpirable(self.status.as_str()));
         }
         self.status = PaymentStatus::Expired;
-        self.underpaid = self.funds.total() > 0;
+        self.underpaid = self.received_short();
+        self.paid_in_time = false;
         self.touch(now);
         Ok(vec![EventKind::Expired])
     }
 
+    /// The amount due, once an asset is fixed.
+    pub fn amount_due(&self) -> Option<u128> {
+        self.asset.as_ref().map(|a| a.amount_due)
+    }
+
+    /// Something was received, but less than the amount due (`underpaid` means exactly this,
+    /// never merely "something was received").
+    fn received_short(&self) -> bool {
+        let total = self.funds.total();
+        total > 0 && self.amount_due().is_some_and(|due| total < due)
+    }
+
+    /// The seen total reaches the amount due (late money included).
+    pub fn paid_in_full(&self) -> bool {
+        self.amount_due().is_some_and(|due| self.funds.total() >= due)
+    }
+
     /// Applies the payment's current on-chain totals (recomputed by the chain engine from its
     /// credited transfers, so a reorg that removes one simply lowers them). `tolerance_bp` is
-    /// the merchant's underpayment tolerance in basis points of the amount due.
+    /// the merchant's underpayment tolerance in basis points of the amount due (capped at
+    /// [`MAX_TOLERANCE_BP`]).
+    ///
+    /// On an open payment, money carried by blocks after `expires_at` (`funds.late`) that
+    /// arrives while the on-time money does not cover the amount expires the payment then,
+    /// flagged `paid_late` (the chain itself has passed the expiry). Whether money was on time
+    /// is the chain's timestamp, never the moment payd scanned it.
     ///
     /// Returns the events the change emits; no change, no events.
     pub fn apply_funds(
@@ -419,30 +522,56 @@ impl Payment {
         now: DateTime<Utc>,
     ) -> Result<Vec<EventKind>, TransitionError> {
         let due = self.asset.as_ref().ok_or(TransitionError::NoAsset)?.amount_due;
-        let before = (self.status, self.underpaid, self.overpaid, self.paid_late, self.funds);
+        if !funds.is_consistent() {
+            return Err(TransitionError::InconsistentFunds);
+        }
         if funds == self.funds {
             return Ok(Vec::new());
         }
-        let tolerance = due.saturating_mul(u128::from(tolerance_bp.min(10_000))) / 10_000;
-        let threshold = due.saturating_sub(tolerance);
+        let before = (self.status, self.overpaid, self.funds);
+        let threshold = completion_threshold(due, tolerance_bp);
+        let total = funds.total();
         let mut events = Vec::new();
-        let grew = funds.total() > self.funds.total() || funds.confirmed > self.funds.confirmed;
-        let shrank = funds.total() < self.funds.total() || funds.confirmed < self.funds.confirmed;
+        let grew = total > before.2.total() || funds.confirmed > before.2.confirmed;
+        let shrank = total < before.2.total() || funds.confirmed < before.2.confirmed;
+        self.funds = funds;
+        self.paid_in_time = funds.on_time() >= threshold;
+        self.overpaid = total > due;
 
         match self.status {
+            PaymentStatus::Pending | PaymentStatus::Processing | PaymentStatus::Completed
+                if funds.late > 0 && !self.paid_in_time =>
+            {
+                // The chain passed the expiry without enough money on time, and the money
+                // that came after it is late.
+                if self.status == PaymentStatus::Completed {
+                    events.push(EventKind::Reverted);
+                }
+                self.status = PaymentStatus::Expired;
+                self.completed_at = None;
+                self.paid_late = true;
+                self.underpaid = self.received_short();
+                events.push(EventKind::Expired);
+                events.push(EventKind::PaidLate);
+            }
             PaymentStatus::Pending | PaymentStatus::Processing | PaymentStatus::Completed => {
-                let (status, underpaid) = if funds.confirmed >= threshold && funds.confirmed > 0 {
-                    (PaymentStatus::Completed, funds.confirmed < due)
-                } else if funds.total() > 0 {
-                    (PaymentStatus::Processing, funds.total() < due)
+                let status = if funds.confirmed >= threshold {
+                    PaymentStatus::Completed
+                } else if total > 0 {
+                    PaymentStatus::Processing
                 } else {
-                    (PaymentStatus::Pending, false)
+                    PaymentStatus::Pending
                 };
-                let overpaid = funds.total() > due;
+                let underpaid = total > 0 && total < due;
                 let went_back = rank(status) < rank(self.status) || (shrank && !grew);
                 self.status = status;
                 self.underpaid = underpaid;
-                self.overpaid = overpaid;
+                if status == PaymentStatus::Processing && underpaid {
+                    self.partial_seen = true;
+                }
+                if total == 0 {
+                    self.partial_seen = false;
+                }
                 if went_back {
                     events.push(EventKind::Reverted);
                 }
@@ -459,23 +588,29 @@ impl Payment {
                 if status != PaymentStatus::Completed {
                     self.completed_at = None;
                 }
-                if overpaid && !before.2 && grew {
+                if self.overpaid && !before.1 && grew {
                     events.push(EventKind::Overpaid);
                 }
             }
             PaymentStatus::Expired | PaymentStatus::Cancelled => {
-                // The status stays: the merchant decides what to do with late money.
-                if grew && !self.paid_late {
+                // The status stays: the merchant decides what to do with late money. Each
+                // arrival of it is announced; the flags say whether it now covers the amount.
+                if grew {
                     events.push(EventKind::PaidLate);
                 }
-                self.paid_late = funds.total() > 0;
-                self.overpaid = funds.total() > due;
+                self.paid_late = match self.status {
+                    PaymentStatus::Cancelled => total > 0,
+                    // Money that came after the payment expired, whatever its block's time
+                    // (only a reorg lowers it).
+                    _ => grew || (self.paid_late && funds.late > 0),
+                };
+                self.underpaid = total > 0 && total < due;
+                self.paid_in_time = false;
                 if shrank && !grew {
                     events.push(EventKind::Reverted);
                 }
             }
         }
-        self.funds = funds;
         self.touch(now);
         Ok(events)
     }
@@ -491,10 +626,50 @@ fn rank(s: PaymentStatus) -> u8 {
     }
 }
 
+/// A test-mode payment of `due` base units of USDC on devnet, created at 1,700,000,000 s
+/// and expiring 30 minutes later (for this crate's tests).
+#[cfg(test)]
+pub(crate) fn test_payment(due: u128) -> Payment {
+    let new = NewPayment {
+        merchant_id: MerchantId::new(),
+        mode: Mode::Test,
+        dialect: Dialect::Native,
+        price: Money::parse("10.00", crate::money::Currency::USD)
+            .unwrap_or(Money { amount: Decimal::ONE, currency: crate::money::Currency::USD }),
+        fx: None,
+        asset: Some(AssetQuote {
+            token: "USDC".into(),
+            network: "devnet".into(),
+            decimals: 6,
+            amount_due: due,
+            confirmations: 1,
+            address: None,
+        }),
+        customer: Customer::default(),
+        reference: None,
+        external_id: None,
+        invoice: None,
+        description: None,
+        line_items: vec![],
+        metadata: serde_json::json!({}),
+        urls: RedirectUrls::default(),
+        idempotency_key: None,
+        client_id: None,
+        product_id: None,
+        expires_at: test_t0() + chrono::Duration::minutes(30),
+    };
+    Payment::create(new, "slug".into(), test_t0()).0
+}
+
+/// The creation time of [`test_payment`].
+#[cfg(test)]
+pub(crate) fn test_t0() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::Currency;
     use chrono::Duration;
 
     fn t0() -> DateTime<Utc> {
@@ -502,39 +677,11 @@ mod tests {
     }
 
     fn payment(due: u128) -> Payment {
-        let new = NewPayment {
-            merchant_id: MerchantId::new(),
-            mode: Mode::Test,
-            dialect: Dialect::Native,
-            price: Money::parse("10.00", Currency::USD)
-                .unwrap_or(Money { amount: Decimal::ONE, currency: Currency::USD }),
-            fx: None,
-            asset: Some(AssetQuote {
-                token: "USDC".into(),
-                network: "devnet".into(),
-                decimals: 6,
-                amount_due: due,
-                confirmations: 1,
-                address: None,
-            }),
-            customer: Customer::default(),
-            reference: None,
-            external_id: None,
-            invoice: None,
-            description: None,
-            line_items: vec![],
-            metadata: serde_json::json!({}),
-            urls: RedirectUrls::default(),
-            idempotency_key: None,
-            client_id: None,
-            product_id: None,
-            expires_at: t0() + Duration::minutes(30),
-        };
-        Payment::create(new, "slug".into(), t0()).0
+        test_payment(due)
     }
 
     fn funds(confirmed: u128, pending: u128) -> Funds {
-        Funds { confirmed, pending }
+        Funds { confirmed, pending, late: 0 }
     }
 
     #[test]
@@ -631,6 +778,98 @@ mod tests {
         let v = p.version;
         assert_eq!(p.apply_funds(Funds::default(), 0, t0()), Ok(vec![]));
         assert_eq!(p.version, v);
+    }
+
+    fn late(confirmed: u128, pending: u128, late: u128) -> Funds {
+        Funds { confirmed, pending, late }
+    }
+
+    #[test]
+    fn money_seen_in_full_before_expiry_is_not_expired_and_completes_at_depth() {
+        let mut p = payment(100);
+        let _ = p.apply_funds(funds(0, 100), 0, t0());
+        assert!(p.paid_in_time);
+        let after_expiry = t0() + Duration::hours(1);
+        assert_eq!(p.expire(after_expiry), Err(TransitionError::PaidInTime));
+        assert_eq!(p.apply_funds(funds(100, 0), 0, after_expiry), Ok(vec![EventKind::Completed]));
+        assert_eq!((p.status, p.underpaid, p.paid_late), (PaymentStatus::Completed, false, false));
+    }
+
+    #[test]
+    fn a_reorg_that_takes_the_covering_money_away_after_expiry_lets_it_expire() {
+        let mut p = payment(100);
+        let _ = p.apply_funds(funds(0, 100), 0, t0());
+        let after_expiry = t0() + Duration::hours(1);
+        assert_eq!(p.apply_funds(funds(0, 0), 0, after_expiry), Ok(vec![EventKind::Reverted]));
+        assert!(!p.paid_in_time);
+        assert_eq!(p.expire(after_expiry), Ok(vec![EventKind::Expired]));
+        assert!(!p.underpaid, "nothing was received");
+        // The same transfer re-mined after the expiry is late money, and covers the amount.
+        assert_eq!(p.apply_funds(late(0, 100, 100), 0, after_expiry), Ok(vec![EventKind::PaidLate]));
+        assert_eq!((p.status, p.underpaid, p.paid_late), (PaymentStatus::Expired, false, true));
+    }
+
+    #[test]
+    fn late_money_on_an_open_payment_expires_it_there_and_then() {
+        let mut p = payment(100);
+        let _ = p.apply_funds(funds(40, 0), 0, t0());
+        assert_eq!(
+            p.apply_funds(late(40, 60, 60), 0, t0() + Duration::hours(1)),
+            Ok(vec![EventKind::Expired, EventKind::PaidLate])
+        );
+        assert_eq!((p.status, p.underpaid, p.paid_late), (PaymentStatus::Expired, false, true));
+        assert!(p.paid_in_full());
+    }
+
+    #[test]
+    fn underpaid_means_short_of_the_amount_and_late_money_that_covers_it_clears_it() {
+        let mut p = payment(100);
+        let _ = p.apply_funds(funds(40, 0), 0, t0());
+        let _ = p.expire(t0() + Duration::hours(1));
+        assert!(p.underpaid);
+        assert_eq!(p.apply_funds(late(40, 60, 60), 0, t0()), Ok(vec![EventKind::PaidLate]));
+        assert_eq!((p.underpaid, p.paid_late, p.overpaid), (false, true, false));
+        assert_eq!(p.apply_funds(late(100, 10, 70), 0, t0()), Ok(vec![EventKind::PaidLate]));
+        assert!(p.overpaid);
+    }
+
+    #[test]
+    fn a_partial_payment_is_remembered_while_money_only_arrives() {
+        let mut p = payment(100);
+        let _ = p.apply_funds(funds(0, 40), 0, t0());
+        assert!(p.partial_seen);
+        let _ = p.apply_funds(funds(0, 100), 0, t0());
+        assert!(p.partial_seen && !p.underpaid);
+        let _ = p.apply_funds(funds(0, 0), 0, t0());
+        assert!(!p.partial_seen, "a reorg that takes everything starts over");
+    }
+
+    #[test]
+    fn inconsistent_funds_are_refused() {
+        let mut p = payment(100);
+        assert_eq!(p.apply_funds(funds(u128::MAX, 1), 0, t0()), Err(TransitionError::InconsistentFunds));
+        assert_eq!(p.apply_funds(late(1, 0, 2), 0, t0()), Err(TransitionError::InconsistentFunds));
+        assert_eq!(p.funds, Funds::default());
+    }
+
+    #[test]
+    fn the_tolerance_is_capped_and_never_completes_for_nothing() {
+        assert_eq!(completion_threshold(10_000, 100), 9_900);
+        assert_eq!(completion_threshold(10_000, 10_000), 9_000, "capped at 10 %");
+        assert_eq!(completion_threshold(1, MAX_TOLERANCE_BP), 1);
+        assert_eq!(completion_threshold(u128::MAX, MAX_TOLERANCE_BP), u128::MAX - u128::MAX / 10);
+        let mut p = payment(1_000_000);
+        assert_eq!(
+            p.apply_funds(funds(1, 0), 10_000, t0())
+                .map(|e| p.status == PaymentStatus::Completed || e.is_empty()),
+            Ok(false)
+        );
+        assert_eq!(tolerance_basis_points("0.5"), Ok(50));
+        assert_eq!(tolerance_basis_points("10"), Ok(1_000));
+        assert!(tolerance_basis_points("10.01").is_err());
+        assert!(tolerance_basis_points("100").is_err());
+        assert!(tolerance_basis_points("-1").is_err());
+        assert!(tolerance_basis_points("0.001").is_err());
     }
 
     #[test]

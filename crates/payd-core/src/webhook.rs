@@ -59,29 +59,66 @@ impl WebhookFormat {
         WebhookFormat::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
-    /// The name this format gives an event of `kind` about `payment`, or `None` when the
-    /// provider has no such webhook (AstraPay sends four kinds, MutoPay only final states).
-    pub fn event_name(self, kind: EventKind, payment_underpaid: bool) -> Option<String> {
+    /// The deliveries one change of a payment sends in this format, as `(event, filter kind,
+    /// name)`: the index in `kinds` of the event it rides on (every event of one change
+    /// carries the same snapshot), the kind an endpoint's event filter is matched against,
+    /// and the name the receiver sees. `before` is the payment before the change (`None` at
+    /// creation), `after` the payment the events describe.
+    ///
+    /// payd's own format and Paygentic's send every event. The providers that speak in
+    /// statuses send one delivery when their status changes, named as they document it
+    /// ([`crate::dialect_status`]): AstraPay also announces each further partial payment and
+    /// late money that leaves its status as it was (`payment.paid_late`, payd's addition);
+    /// MutoPay only its final states; AlpPay the whole payment at every change.
+    pub fn plan(
+        self,
+        before: Option<&Payment>,
+        after: &Payment,
+        kinds: &[EventKind],
+    ) -> Vec<(usize, EventKind, String)> {
+        use crate::dialect_status as status;
         use EventKind as K;
+        let Some(last) = kinds.len().checked_sub(1) else { return Vec::new() };
+        let has = |k: K| kinds.contains(&k);
         match self {
-            WebhookFormat::Native | WebhookFormat::Alppay => Some(kind.as_str().to_owned()),
+            WebhookFormat::Native => {
+                kinds.iter().enumerate().map(|(i, k)| (i, *k, k.as_str().to_owned())).collect()
+            }
             // Paygentic documents no payment events; `.v0` follows its naming of the others.
-            WebhookFormat::Paygentic => Some(format!("{}.v0", kind.as_str())),
-            WebhookFormat::Astrapay => match kind {
-                K::Completed => Some("payment.completed".into()),
-                K::Expired => Some("payment.expired".into()),
-                K::Cancelled => Some("payment.canceled".into()),
-                K::PartiallyPaid => Some("payment.partially_paid".into()),
-                _ => None,
-            },
-            WebhookFormat::Mutopay => match kind {
-                K::Completed => Some("payment.completed".into()),
-                K::Expired if payment_underpaid => Some("payment.underpaid".into()),
-                K::Expired => Some("payment.expired".into()),
-                // MutoPay calls a payment that will never complete `failed`.
-                K::Cancelled => Some("payment.failed".into()),
-                _ => None,
-            },
+            WebhookFormat::Paygentic => {
+                kinds.iter().enumerate().map(|(i, k)| (i, *k, format!("{}.v0", k.as_str()))).collect()
+            }
+            WebhookFormat::Astrapay => {
+                let now = status::astrapay(after);
+                let changed = before.is_some_and(|b| status::astrapay(b) != now);
+                let named = |kind: K, name: &str| vec![(last, kind, name.to_owned())];
+                match now {
+                    "PARTIALLY_PAID" if changed || has(K::PartiallyPaid) => {
+                        named(K::PartiallyPaid, "payment.partially_paid")
+                    }
+                    "COMPLETED" if changed => named(K::Completed, "payment.completed"),
+                    "EXPIRED" if changed => named(K::Expired, "payment.expired"),
+                    "CANCELED" if changed => named(K::Cancelled, "payment.canceled"),
+                    _ if has(K::PaidLate) => named(K::PaidLate, "payment.paid_late"),
+                    _ => Vec::new(),
+                }
+            }
+            WebhookFormat::Mutopay => {
+                let now = status::mutopay(after);
+                if before.is_none_or(|b| status::mutopay(b) == now) {
+                    return Vec::new();
+                }
+                let kind = match now {
+                    "completed" => K::Completed,
+                    "expired" | "underpaid" => K::Expired,
+                    "failed" => K::Cancelled,
+                    _ => return Vec::new(),
+                };
+                vec![(last, kind, format!("payment.{now}"))]
+            }
+            // The whole payment, once per change; named after the change's last event in
+            // the delivery log (AlpPay's body carries no name).
+            WebhookFormat::Alppay => vec![(last, kinds[last], kinds[last].as_str().to_owned())],
         }
     }
 }
@@ -141,15 +178,28 @@ impl WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
-    /// Whether an event of `kind` about `payment` goes to this endpoint, and under which name.
-    pub fn wants(&self, kind: EventKind, payment: &Payment) -> Option<String> {
-        if !self.enabled || payment.merchant_id != self.merchant_id || payment.mode != self.mode {
-            return None;
+    /// The deliveries one change of `after` sends to this endpoint, as `(index in kinds,
+    /// name)`: none when it is disabled, another merchant's or mode's, or filters them out.
+    /// AlpPay's whole-payment deliveries pass a filter that names any of the change's kinds.
+    pub fn deliveries(
+        &self,
+        before: Option<&Payment>,
+        after: &Payment,
+        kinds: &[EventKind],
+    ) -> Vec<(usize, String)> {
+        if !self.enabled || after.merchant_id != self.merchant_id || after.mode != self.mode {
+            return Vec::new();
         }
-        if !self.events.is_empty() && !self.events.contains(&kind) {
-            return None;
-        }
-        self.format.event_name(kind, payment.underpaid)
+        let wanted = |k: &EventKind| self.events.is_empty() || self.events.contains(k);
+        self.format
+            .plan(before, after, kinds)
+            .into_iter()
+            .filter(|(_, kind, _)| match self.format {
+                WebhookFormat::Alppay => kinds.iter().any(wanted),
+                _ => wanted(kind),
+            })
+            .map(|(i, _, name)| (i, name))
+            .collect()
     }
 
     /// The sealed secrets that sign a delivery at `now`: the current one, and the previous one
@@ -302,22 +352,63 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_format_names_only_the_events_its_provider_sends() {
+    fn each_format_names_only_the_changes_its_provider_sends() {
+        use crate::payment::{test_payment, test_t0, Funds};
         use EventKind as K;
-        let f = WebhookFormat::Astrapay;
-        assert_eq!(f.event_name(K::Cancelled, false).as_deref(), Some("payment.canceled"));
-        assert_eq!(f.event_name(K::Created, false), None);
-        assert_eq!(
-            WebhookFormat::Paygentic.event_name(K::Completed, false).as_deref(),
-            Some("payment.completed.v0")
-        );
+        let names = |f: WebhookFormat, b: &Payment, a: &Payment, k: &[K]| -> Vec<String> {
+            f.plan(Some(b), a, k).into_iter().map(|(_, _, n)| n).collect()
+        };
+        let created = test_payment(100);
+        assert!(WebhookFormat::Astrapay.plan(None, &created, &[K::Created]).is_empty());
+        assert!(WebhookFormat::Mutopay.plan(None, &created, &[K::Created]).is_empty());
+        assert_eq!(WebhookFormat::Alppay.plan(None, &created, &[K::Created]).len(), 1);
+
+        // A partial payment, then the rest seen but not yet confirmed, then confirmed.
+        let mut partial = created.clone();
+        let k1 = partial
+            .apply_funds(Funds { confirmed: 0, pending: 40, late: 0 }, 0, test_t0())
+            .unwrap_or_default();
+        let mut rest = partial.clone();
+        let k2 =
+            rest.apply_funds(Funds { confirmed: 0, pending: 100, late: 0 }, 0, test_t0()).unwrap_or_default();
+        let mut done = rest.clone();
+        let k3 =
+            done.apply_funds(Funds { confirmed: 100, pending: 0, late: 0 }, 0, test_t0()).unwrap_or_default();
+        let a = WebhookFormat::Astrapay;
+        assert_eq!(names(a, &created, &partial, &k1), ["payment.partially_paid"]);
+        assert!(names(a, &partial, &rest, &k2).is_empty(), "still PARTIALLY_PAID, nothing to say");
+        assert_eq!(names(a, &rest, &done, &k3), ["payment.completed"]);
         let m = WebhookFormat::Mutopay;
-        assert_eq!(m.event_name(K::Expired, true).as_deref(), Some("payment.underpaid"));
-        assert_eq!(m.event_name(K::Expired, false).as_deref(), Some("payment.expired"));
-        assert_eq!(m.event_name(K::Processing, false), None);
-        for k in EventKind::ALL {
-            assert_eq!(WebhookFormat::Native.event_name(k, false).as_deref(), Some(k.as_str()));
-        }
+        assert!(names(m, &created, &partial, &k1).is_empty());
+        assert!(names(m, &partial, &rest, &k2).is_empty(), "confirming is not announced");
+        assert_eq!(names(m, &rest, &done, &k3), ["payment.completed"]);
+        assert_eq!(names(WebhookFormat::Paygentic, &rest, &done, &k3), ["payment.completed.v0"]);
+        assert_eq!(names(WebhookFormat::Alppay, &created, &partial, &k1).len(), 1, "one whole-payment body");
+        assert_eq!(
+            names(WebhookFormat::Native, &created, &partial, &k1),
+            ["payment.processing", "payment.partially_paid"]
+        );
+
+        // Expired part paid, then late money that covers the amount.
+        let mut expired = partial.clone();
+        let k4 = expired.expire(test_t0() + chrono::Duration::hours(1)).unwrap_or_default();
+        assert_eq!(names(m, &partial, &expired, &k4), ["payment.underpaid"]);
+        assert_eq!(names(a, &partial, &expired, &k4), ["payment.expired"]);
+        let mut late = expired.clone();
+        let k5 = late
+            .apply_funds(Funds { confirmed: 100, pending: 0, late: 60 }, 0, test_t0())
+            .unwrap_or_default();
+        assert_eq!(k5, [K::PaidLate]);
+        assert_eq!(names(m, &expired, &late, &k5), ["payment.completed"]);
+        assert_eq!(names(a, &expired, &late, &k5), ["payment.completed"]);
+        assert_eq!(names(WebhookFormat::Native, &expired, &late, &k5), ["payment.paid_late"]);
+        // More late money after that changes no status: AstraPay still tells.
+        let mut more = late.clone();
+        let k6 = more
+            .apply_funds(Funds { confirmed: 120, pending: 0, late: 80 }, 0, test_t0())
+            .unwrap_or_default();
+        assert_eq!(names(a, &late, &more, &k6), ["payment.paid_late"]);
+        assert!(names(m, &late, &more, &k6).is_empty());
         for f in WebhookFormat::ALL {
             assert_eq!(WebhookFormat::parse(f.as_str()), Some(f));
         }

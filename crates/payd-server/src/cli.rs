@@ -104,7 +104,7 @@ enum MerchantCommand {
         /// derives child i per payment and never holds a private key), or `none`.
         #[arg(long, value_name = "XPUB")]
         xpub_evm: Option<String>,
-        /// Complete a payment short of its amount due by at most this percentage (0 to 100,
+        /// Complete a payment short of its amount due by at most this percentage (0 to 10,
         /// two decimals; 0 turns it off), flagged underpaid.
         #[arg(long, value_name = "PERCENT")]
         underpayment_tolerance: Option<String>,
@@ -357,7 +357,7 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                 store.set_merchant_xpub_evm(&id, value, now).await?;
             }
             if let Some(pct) = underpayment_tolerance {
-                let bp = tolerance_basis_points(&pct)
+                let bp = payd_core::payment::tolerance_basis_points(&pct)
                     .map_err(|e| anyhow::anyhow!("--underpayment-tolerance: {e}"))?;
                 store.set_merchant_underpayment_tolerance(&id, bp, now).await?;
             }
@@ -446,39 +446,4 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
-}
-
-/// A percentage with at most two decimals, 0 to 100, as basis points (`0.5` → 50).
-fn tolerance_basis_points(text: &str) -> Result<u32, String> {
-    let plain = !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-');
-    let pct: rust_decimal::Decimal = plain
-        .then(|| text.parse().ok())
-        .flatten()
-        .ok_or_else(|| format!("`{text}` is not a percentage like 0.5"))?;
-    if pct.is_sign_negative() || pct > rust_decimal::Decimal::ONE_HUNDRED {
-        return Err(format!("{text}% is outside 0 to 100"));
-    }
-    if pct.normalize().scale() > 2 {
-        return Err(format!("{text}% has more than two decimals"));
-    }
-    // Two decimals at most, so the basis points are a whole number.
-    rust_decimal::prelude::ToPrimitive::to_u32(&(pct * rust_decimal::Decimal::ONE_HUNDRED))
-        .ok_or_else(|| format!("{text}% is outside 0 to 100"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tolerance_basis_points;
-
-    #[test]
-    fn tolerance_percentages_become_exact_basis_points() {
-        assert_eq!(tolerance_basis_points("0.5"), Ok(50));
-        assert_eq!(tolerance_basis_points("0"), Ok(0));
-        assert_eq!(tolerance_basis_points("100"), Ok(10_000));
-        assert_eq!(tolerance_basis_points("1.25"), Ok(125));
-        assert_eq!(tolerance_basis_points("2.500"), Ok(250));
-        for bad in ["-1", "100.01", "0.125", "abc", "", "1e2"] {
-            assert!(tolerance_basis_points(bad).is_err(), "{bad}");
-        }
-    }
 }

@@ -2,12 +2,15 @@
 //! store transaction; the rules themselves are payd-core's state machine.
 
 use chrono::{DateTime, Utc};
+use payd_chain::address::AddressFormat;
+use payd_chain::deposit::DepositKey;
+use payd_core::apikey::Mode;
 use payd_core::ids::PaymentId;
 use payd_core::money::{Currency, Money};
 use payd_core::payment::{generate_slug, AssetQuote, FxQuote, NewPayment, Payment, TransitionError};
-use payd_core::registry;
+use payd_core::registry::{self, Family};
 use payd_core::token::to_base_units_ceil;
-use payd_store::{CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
+use payd_store::{AddressPlan, CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
 use sha2::{Digest, Sha256};
 
 use crate::fx::FxProvider;
@@ -159,6 +162,13 @@ pub fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String
 /// Why a payment could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
+    /// A live payment on a network this payd does not watch: nothing would ever see the
+    /// customer's money.
+    #[error("live payments on `{0}` need the operator to configure that network: add a [[networks]] entry named \"{0}\" with its RPC endpoint to payd.toml (see docs/configuration.md)")]
+    NetworkNotWatched(String),
+    /// A network of a chain family payd cannot take payments on yet.
+    #[error("payd cannot take payments on {0} yet")]
+    FamilyNotSupported(String),
     /// A live payment on an EVM network whose merchant has no xpub to derive addresses from.
     #[error("live payments on {0} need the merchant's EVM extended public key (payd merchant configure <id> --xpub-evm <xpub>)")]
     NoXpub(String),
@@ -171,7 +181,11 @@ pub enum CreateError {
 }
 
 /// Creates a payment (and its `payment.created` event) or replays the response saved for
-/// its idempotency key. A slug collision, vanishingly rare, is retried with a new slug.
+/// its idempotency key. Everything that can refuse the payment (an unwatched network, a
+/// merchant without a key for the chain) is checked before anything is written; the deposit
+/// address is then taken inside the create's transaction, after the idempotency key is
+/// claimed, so a replay takes none. A slug collision, vanishingly rare, is retried with a
+/// new slug.
 pub async fn create_payment(
     store: &Store,
     networks: &[EvmNetwork],
@@ -180,64 +194,67 @@ pub async fn create_payment(
     now: DateTime<Utc>,
     render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
 ) -> Result<CreateOutcome, CreateError> {
+    let key = deposit_key(store, networks, &new).await?;
+    let derive = |index: u64| key.as_ref().map_or_else(|| Err("no key".to_owned()), |k| k.derive(index));
+    let plan = key.as_ref().map(|k| AddressPlan {
+        key_id: k.key_id().to_owned(),
+        family: k.family().to_owned(),
+        derive: &derive,
+    });
     let mut attempts = 0;
     loop {
         let slug = generate_slug().map_err(|e| StoreError::Corrupt(format!("random source: {e}")))?;
-        let (mut payment, events) = Payment::create(new.clone(), slug, now);
-        // Test-mode payments are paid on devnet, whatever network they name.
-        payd_chain::devnet::assign_address(store, &mut payment, now).await?;
-        assign_live_address(store, networks, &mut payment, now).await?;
-        match store.create_payment(&payment, &events, idempotency, render).await {
+        let (payment, events) = Payment::create(new.clone(), slug, now);
+        match store.create_payment(&payment, &events, idempotency, plan.as_ref(), render).await {
             Err(StoreError::Conflict("payments_slug_key")) if attempts < 3 => attempts += 1,
             other => return Ok(other?),
         }
     }
 }
 
-/// Gives a live payment on a configured EVM network its deposit address, derived from the
-/// merchant's xpub at an index allocated in the database (so two nodes never hand out the
-/// same one). A payment with an AlpPay `clientId` reuses that client's address. Payments on
-/// networks payd does not watch are left without one.
-pub async fn assign_live_address(
+/// The key a new payment's deposit address is derived from, or `None` when it gets none
+/// yet (no asset chosen). Test payments are paid on devnet, whatever network they name, at
+/// an address in that network's own format. Live payments need a network this payd watches
+/// and the merchant's extended public key for its family.
+async fn deposit_key(
     store: &Store,
     networks: &[EvmNetwork],
-    payment: &mut Payment,
-    now: DateTime<Utc>,
-) -> Result<(), CreateError> {
-    use payd_chain::address::{AccountKey, AddressFormat};
-    use payd_chain::deposit::{allocate_address, DepositError};
-    const FAMILY: &str = "evm";
-
-    if payment.mode != payd_core::apikey::Mode::Live {
-        return Ok(());
-    }
-    let Some(asset) = payment.asset.as_mut() else { return Ok(()) };
-    if asset.address.is_some() || crate::networks::find(networks, &asset.network).is_none() {
-        return Ok(());
-    }
-    let xpub = store
-        .merchant_xpub_evm(&payment.merchant_id)
-        .await?
-        .ok_or_else(|| CreateError::NoXpub(asset.network.clone()))?;
-    if let Some(client) = &payment.client_id {
-        if let Some(address) = store.client_address(&payment.merchant_id, FAMILY, client).await? {
-            asset.address = Some(address);
-            return Ok(());
+    new: &NewPayment,
+) -> Result<Option<DepositKey>, CreateError> {
+    let Some(asset) = new.asset.as_ref().filter(|a| a.address.is_none()) else { return Ok(None) };
+    let configured = crate::networks::find(networks, &asset.network);
+    // A configured network is an EVM one (the only family payd watches live today).
+    let family = match configured {
+        Some(_) => Family::Evm,
+        None => registry::resolve_network(&asset.network)
+            .map(|n| n.family)
+            .ok_or_else(|| CreateError::NetworkNotWatched(asset.network.clone()))?,
+    };
+    let unsupported = |name: &str| CreateError::FamilyNotSupported(name.to_owned());
+    let derive_error = |e: payd_chain::address::AddressError| CreateError::BadXpub(e.to_string());
+    match new.mode {
+        Mode::Test => {
+            let format = match family {
+                Family::Evm | Family::Devnet => AddressFormat::Evm,
+                Family::Tron => AddressFormat::Tron,
+                Family::Solana => return Err(unsupported("Solana")),
+            };
+            Ok(Some(DepositKey::devnet(format).map_err(|e| StoreError::Corrupt(format!("devnet key: {e}")))?))
+        }
+        Mode::Live => {
+            if family == Family::Solana {
+                return Err(unsupported("Solana"));
+            }
+            if configured.is_none() {
+                return Err(CreateError::NetworkNotWatched(asset.network.clone()));
+            }
+            let xpub = store
+                .merchant_xpub_evm(&new.merchant_id)
+                .await?
+                .ok_or_else(|| CreateError::NoXpub(asset.network.clone()))?;
+            Ok(Some(DepositKey::merchant(&xpub, "evm", AddressFormat::Evm).map_err(derive_error)?))
         }
     }
-    let key: AccountKey = xpub.parse().map_err(|e| CreateError::BadXpub(format!("{e}")))?;
-    // The counter belongs to the key, not the merchant: a new xpub starts at index 0.
-    let key_id = format!("evm-{}", &hex::encode(Sha256::digest(xpub.trim().as_bytes()))[..16]);
-    let address = allocate_address(store, &key, &key_id, FAMILY, AddressFormat::Evm, payment, now)
-        .await
-        .map_err(|e| match e {
-            DepositError::Store(e) => CreateError::Store(e),
-            DepositError::Derive(e) => CreateError::BadXpub(e.to_string()),
-        })?;
-    if let Some(asset) = payment.asset.as_mut() {
-        asset.address = Some(address);
-    }
-    Ok(())
 }
 
 /// The hash of the first transfer still credited to a payment (dialects that show one
@@ -283,7 +300,9 @@ pub async fn expire_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Stor
             match store.mutate_payment(&id, &mut |p: &mut Payment| p.expire(now)).await? {
                 Ok(_) => expired += 1,
                 // Another node, or a credit, moved it first: nothing to do.
-                Err(TransitionError::NotDue | TransitionError::NotExpirable(_)) => {}
+                Err(
+                    TransitionError::NotDue | TransitionError::NotExpirable(_) | TransitionError::PaidInTime,
+                ) => {}
                 Err(e) => tracing::warn!(payment = %id, error = %e, "could not expire payment"),
             }
         }

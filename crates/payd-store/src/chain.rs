@@ -70,8 +70,13 @@ pub struct NewTransfer {
     pub amount: u128,
     /// Block.
     pub block: BlockRef,
+    /// When its block was made (the chain's own timestamp): money in a block after a
+    /// payment's expiry is late, however soon payd saw it.
+    pub block_time: DateTime<Utc>,
     /// The payment it credits; `None` stores it unattributed.
     pub payment_id: Option<PaymentId>,
+    /// Why payd did not credit it to a payment (for the operator), when it did not.
+    pub note: Option<String>,
 }
 
 /// A recorded transfer.
@@ -92,6 +97,9 @@ pub struct ScanCommit {
     pub expected: Option<BlockRef>,
     /// The new cursor.
     pub cursor: BlockRef,
+    /// The timestamp of the cursor's block: once it is past a payment's expiry, the sweeper
+    /// may expire that payment.
+    pub cursor_time: DateTime<Utc>,
     /// Hashes of the blocks scanned (kept for reorg detection).
     pub blocks: Vec<BlockRef>,
     /// Matched transfers.
@@ -228,17 +236,19 @@ impl Store {
         on_backend!(self, commit_scan(c))
     }
 
-    /// Undoes a reorg: the cursor goes back to `fork`, transfers above it are orphaned, their
-    /// payments are recomputed (and move back, with `payment.reverted`), in one transaction.
+    /// Undoes a reorg: the cursor goes back to `fork` (made at `fork_time`), transfers above
+    /// it are orphaned, their payments are recomputed (and move back, with
+    /// `payment.reverted`), in one transaction.
     pub async fn rollback_chain(
         &self,
         network: &str,
         expected: &BlockRef,
         fork: &BlockRef,
+        fork_time: DateTime<Utc>,
         head: u64,
         now: DateTime<Utc>,
     ) -> Result<ChainChange, StoreError> {
-        on_backend!(self, rollback_chain(network, expected, fork, head, now))
+        on_backend!(self, rollback_chain(network, expected, fork, fork_time, head, now))
     }
 
     /// A payment's transfers, in chain order.
@@ -256,9 +266,9 @@ impl Store {
         on_backend!(self, devnet_head())
     }
 
-    /// The hash of devnet block `number`.
-    pub async fn devnet_block_hash(&self, number: u64) -> Result<Option<String>, StoreError> {
-        on_backend!(self, devnet_block_hash(number))
+    /// The hash and time of devnet block `number`.
+    pub async fn devnet_block(&self, number: u64) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
+        on_backend!(self, devnet_block(number))
     }
 
     /// devnet transfers mined in blocks `from..=to`, in chain order.
@@ -314,6 +324,9 @@ pub(crate) struct TransferRow {
     pub block_hash: String,
     pub status: String,
     pub payment_id: Option<String>,
+    pub block_time: Option<i64>,
+    pub created_at: i64,
+    pub note: Option<String>,
 }
 
 pub(crate) fn to_db(what: &str, v: u64) -> Result<i64, StoreError> {
@@ -339,6 +352,9 @@ impl TryFrom<TransferRow> for StoredTransfer {
                 to: r.to_address,
                 amount: r.amount.parse().map_err(|_| corrupt("amount", &r.amount))?,
                 block: BlockRef { number: from_db("block number", r.block_number)?, hash: r.block_hash },
+                // Rows written before block times were kept carry the time payd recorded them.
+                block_time: crate::rows::from_ms(r.block_time.unwrap_or(r.created_at))?,
+                note: r.note,
                 payment_id: r
                     .payment_id
                     .as_deref()

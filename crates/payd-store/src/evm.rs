@@ -23,16 +23,6 @@ impl Store {
         dispatch!(self, evm::merchant_xpub_evm(merchant))
     }
 
-    /// The first address derived for a merchant's client (AlpPay `clientId`) in `family`.
-    pub async fn client_address(
-        &self,
-        merchant: &MerchantId,
-        family: &str,
-        client_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        dispatch!(self, evm::client_address(merchant, family, client_id))
-    }
-
     /// Takes or renews the watcher lease of `network` for `holder` until `until`. `false`:
     /// another holder's lease is still live.
     pub async fn acquire_lease(

@@ -34,7 +34,7 @@ use payd_core::apikey::{ApiKey, Mode};
 use payd_core::event::{Event, EventKind};
 use payd_core::ids::{AccountId, ApiKeyId, MerchantId, PaymentId};
 use payd_core::merchant::{Merchant, MerchantStatus, NewMerchant};
-use payd_core::payment::{Payment, PaymentStatus};
+use payd_core::payment::{Dialect, Payment, PaymentStatus};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
@@ -67,6 +67,9 @@ pub enum StoreError {
     /// input, so a client error, not an outage.
     #[error("text the database cannot store (a NUL character)")]
     InvalidText,
+    /// A deposit address could not be derived for the index allocated to it.
+    #[error("deposit address: {0}")]
+    Address(String),
     /// Anything else the driver reported.
     #[error("database error: {0}")]
     Database(sqlx::Error),
@@ -130,12 +133,32 @@ pub struct StoredResponse {
 pub struct IdempotencyRequest {
     /// Scope: the merchant…
     pub merchant_id: MerchantId,
-    /// …and mode.
+    /// …and mode…
     pub mode: Mode,
+    /// …and the API it was sent to (the same key on two APIs names two requests).
+    pub api: Dialect,
     /// The key as sent.
     pub key: String,
     /// A digest of the request (path and canonical body) that must match on replay.
     pub fingerprint: String,
+}
+
+/// How a payment being created gets its deposit address: inside the create's transaction,
+/// after its idempotency key is claimed, so a replayed request never takes one.
+pub struct AddressPlan<'a> {
+    /// The counter the derivation index comes from (one per extended public key).
+    pub key_id: String,
+    /// The address family recorded (`evm`, `devnet`, …); an AlpPay client reuses its first
+    /// address of the family.
+    pub family: String,
+    /// Derives the address at an index (the error says why it could not).
+    pub derive: &'a (dyn Fn(u64) -> Result<String, String> + Send + Sync),
+}
+
+impl std::fmt::Debug for AddressPlan<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddressPlan").field("key_id", &self.key_id).field("family", &self.family).finish()
+    }
 }
 
 /// What a create call did.
@@ -170,6 +193,9 @@ pub struct PaymentFilter {
     pub status: Option<PaymentStatus>,
     /// Only one of these statuses (when not empty).
     pub any_status: Vec<PaymentStatus>,
+    /// Only payments in one of these states (when not empty): a dialect's status, as the
+    /// cases of payd's status and flags it covers.
+    pub cases: Vec<payd_core::dialect_status::StateCase>,
     /// Only payments with (or without) the `underpaid` flag.
     pub underpaid: Option<bool>,
     /// Only payments with (or without) the `overpaid` flag.
@@ -203,6 +229,7 @@ impl PaymentFilter {
             mode,
             status: None,
             any_status: Vec::new(),
+            cases: Vec::new(),
             underpaid: None,
             overpaid: None,
             invoices: Vec::new(),
@@ -289,7 +316,21 @@ impl Store {
     /// Applies the backend's pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Store::Sqlite(p) => {
+                // SQLite cannot drop a constraint, so some migrations rebuild a table, which
+                // its documented procedure does with foreign keys off (the pragma is a no-op
+                // inside the migration's transaction, so it is set on the connection first)
+                // and a foreign key check before they are turned back on.
+                let mut conn = p.acquire().await?;
+                sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+                let migrated = sqlx::migrate!("./migrations/sqlite").run(&mut *conn).await;
+                let violations = sqlx::query("PRAGMA foreign_key_check").fetch_all(&mut *conn).await;
+                sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+                migrated?;
+                if !violations?.is_empty() {
+                    return Err(StoreError::Corrupt("foreign keys broken by a migration".into()));
+                }
+            }
             Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -372,16 +413,18 @@ impl Store {
 
     /// Writes a new payment and its events in one transaction. With an idempotency key, a key
     /// seen before returns the saved response instead, and concurrent requests with one key
-    /// create one payment. `render` produces the response saved for replays; it runs inside
-    /// the transaction.
+    /// create one payment. With an address plan, the payment's deposit address is taken in the
+    /// same transaction, after the key is claimed (a replay takes none). `render` produces the
+    /// response saved for replays from the payment as written; it runs inside the transaction.
     pub async fn create_payment(
         &self,
         payment: &Payment,
         events: &[EventKind],
         idempotency: Option<&IdempotencyRequest>,
+        address: Option<&AddressPlan<'_>>,
         render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
     ) -> Result<CreateOutcome, StoreError> {
-        dispatch!(self, create_payment(payment, events, idempotency, render))
+        dispatch!(self, create_payment(payment, events, idempotency, address, render))
     }
 
     /// A payment by id.

@@ -13,7 +13,7 @@ use sqlx::{Pool, QueryBuilder};
 
 use crate::rows::{ms, scopes_text, ApiKeyRow, EventRow, MerchantRow, PaymentRow};
 use crate::{
-    CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse, MUTATE_RETRIES,
+    AddressPlan, CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse, MUTATE_RETRIES,
 };
 
 type Tx = sqlx::Transaction<'static, Db>;
@@ -26,7 +26,8 @@ const PAYMENT_COLUMNS: &str = "id, merchant_id, mode, dialect, slug, status, und
      token, network, token_decimals, amount_due, confirmations, deposit_address, received_confirmed, \
      received_pending, customer_external_id, customer_email, customer_name, reference, external_id, \
      invoice, description, line_items, metadata, success_url, cancel_url, failure_url, back_url, \
-     idempotency_key, client_id, product_id, expires_at, created_at, updated_at, completed_at, version";
+     idempotency_key, client_id, product_id, expires_at, created_at, updated_at, completed_at, version, \
+     partial_seen, paid_in_time, received_late";
 
 const KEY_COLUMNS: &str =
     "id, account_id, merchant_id, mode, scopes, prefix, signing_secret_sealed, created_at, revoked_at";
@@ -183,7 +184,7 @@ async fn insert_payment(tx: &mut Tx, p: &Payment) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
          $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
-         $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44)"
+         $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47)"
     );
     sqlx::query(&sql)
         .bind(r.id)
@@ -230,6 +231,9 @@ async fn insert_payment(tx: &mut Tx, p: &Payment) -> Result<(), StoreError> {
         .bind(r.updated_at)
         .bind(r.completed_at)
         .bind(r.version)
+        .bind(r.partial_seen)
+        .bind(r.paid_in_time)
+        .bind(r.received_late)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -243,8 +247,8 @@ async fn update_payment(tx: &mut Tx, p: &Payment, expected_version: i64) -> Resu
          token = $6, network = $7, token_decimals = $8, amount_due = $9, confirmations = $10, \
          deposit_address = $11, received_confirmed = $12, received_pending = $13, expires_at = $14, \
          updated_at = $15, completed_at = $16, version = $17, fx_rate = $18, fx_source = $19, \
-         fx_quote_currency = $20, fx_quote_amount = $21 \
-         WHERE id = $1 AND version = $22",
+         fx_quote_currency = $20, fx_quote_amount = $21, partial_seen = $23, paid_in_time = $24, \
+         received_late = $25 WHERE id = $1 AND version = $22",
     )
     .bind(r.id)
     .bind(r.status)
@@ -268,13 +272,23 @@ async fn update_payment(tx: &mut Tx, p: &Payment, expected_version: i64) -> Resu
     .bind(r.fx_quote_currency)
     .bind(r.fx_quote_amount)
     .bind(expected_version)
+    .bind(r.partial_seen)
+    .bind(r.paid_in_time)
+    .bind(r.received_late)
     .execute(&mut **tx)
     .await?
     .rows_affected();
     Ok(n == 1)
 }
 
-async fn insert_events(tx: &mut Tx, p: &Payment, kinds: &[EventKind]) -> Result<Vec<Event>, StoreError> {
+/// Writes the events of one change of `p` (from `before`, `None` at creation) and, in the same
+/// transaction, the webhook deliveries they fan out to.
+async fn insert_events(
+    tx: &mut Tx,
+    before: Option<&Payment>,
+    p: &Payment,
+    kinds: &[EventKind],
+) -> Result<Vec<Event>, StoreError> {
     let payload = serde_json::to_value(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let text = payload.to_string();
     let mut out = Vec::with_capacity(kinds.len());
@@ -307,7 +321,7 @@ async fn insert_events(tx: &mut Tx, p: &Payment, kinds: &[EventKind]) -> Result<
     }
     // The deliveries of these events commit or roll back with them: none is lost, none is
     // sent for a change that did not happen.
-    webhooks::fan_out(tx, p, &out).await?;
+    webhooks::fan_out(tx, before, p, &out).await?;
     Ok(out)
 }
 
@@ -317,11 +331,12 @@ async fn find_idempotency(
 ) -> Result<Option<(String, StoredResponse, Option<String>)>, StoreError> {
     let row: Option<(String, i64, String, Option<String>)> = sqlx::query_as(
         "SELECT fingerprint, response_status, response_body, payment_id FROM idempotency_keys \
-         WHERE merchant_id = $1 AND mode = $2 AND key = $3",
+         WHERE merchant_id = $1 AND mode = $2 AND key = $3 AND api = $4",
     )
     .bind(req.merchant_id.to_string())
     .bind(req.mode.as_str())
     .bind(&req.key)
+    .bind(req.api.as_str())
     .fetch_optional(&mut **tx)
     .await?;
     row.map(|(fp, status, body, pid)| {
@@ -345,6 +360,7 @@ pub(crate) async fn create_payment(
     payment: &Payment,
     events: &[EventKind],
     idempotency: Option<&IdempotencyRequest>,
+    address: Option<&AddressPlan<'_>>,
     render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
 ) -> Result<CreateOutcome, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
@@ -357,11 +373,12 @@ pub(crate) async fn create_payment(
         // (PostgreSQL) or is serialised by BEGIN IMMEDIATE (SQLite); either way, if it
         // committed, the claim inserts nothing and its saved response is now visible.
         let claimed = sqlx::query(
-            "INSERT INTO idempotency_keys (merchant_id, mode, key, fingerprint, payment_id, response_status, \
-             response_body, created_at) VALUES ($1, $2, $3, $4, NULL, 0, '', $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO idempotency_keys (merchant_id, mode, api, key, fingerprint, payment_id, response_status, \
+             response_body, created_at) VALUES ($1, $2, $3, $4, $5, NULL, 0, '', $6) ON CONFLICT DO NOTHING",
         )
         .bind(req.merchant_id.to_string())
         .bind(req.mode.as_str())
+        .bind(req.api.as_str())
         .bind(&req.key)
         .bind(&req.fingerprint)
         .bind(ms(payment.created_at))
@@ -374,16 +391,24 @@ pub(crate) async fn create_payment(
             return Ok(replay(req, found));
         }
     }
-    insert_payment(&mut tx, payment).await?;
-    let mut events = insert_events(&mut tx, payment, events).await?;
-    if let Some(client) = &payment.client_id {
-        events.extend(supersede_client_payments(&mut tx, payment, client).await?);
+    // Only now, with the key claimed, is an address taken: a replay never allocates one.
+    let mut payment = payment.clone();
+    if let Some(plan) = address {
+        let addr = assign_address(&mut tx, plan, &payment).await?;
+        if let Some(asset) = payment.asset.as_mut() {
+            asset.address = Some(addr);
+        }
     }
-    let response = render(payment)?;
+    insert_payment(&mut tx, &payment).await?;
+    let mut events = insert_events(&mut tx, None, &payment, events).await?;
+    if let Some(client) = &payment.client_id {
+        events.extend(supersede_client_payments(&mut tx, &payment, client).await?);
+    }
+    let response = render(&payment)?;
     if let Some(req) = idempotency {
         sqlx::query(
             "UPDATE idempotency_keys SET payment_id = $4, response_status = $5, response_body = $6 \
-             WHERE merchant_id = $1 AND mode = $2 AND key = $3",
+             WHERE merchant_id = $1 AND mode = $2 AND key = $3 AND api = $7",
         )
         .bind(req.merchant_id.to_string())
         .bind(req.mode.as_str())
@@ -391,6 +416,7 @@ pub(crate) async fn create_payment(
         .bind(payment.id.to_string())
         .bind(i64::from(response.status))
         .bind(&response.body)
+        .bind(req.api.as_str())
         .execute(&mut *tx)
         .await?;
     }
@@ -417,12 +443,12 @@ async fn supersede_client_payments(tx: &mut Tx, new: &Payment, client: &str) -> 
         let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(&id).fetch_optional(&mut **tx).await?;
         let Some(row) = row else { continue };
         let mut old = Payment::try_from(row)?;
-        let version = old.version;
+        let before = old.clone();
         let Ok(kinds) = old.expire_now(new.created_at) else { continue };
-        if !update_payment(tx, &old, version).await? {
+        if !update_payment(tx, &old, before.version).await? {
             return Err(StoreError::Contended);
         }
-        out.extend(insert_events(tx, &old, &kinds).await?);
+        out.extend(insert_events(tx, Some(&before), &old, &kinds).await?);
     }
     Ok(out)
 }
@@ -457,6 +483,32 @@ fn push_filter(q: &mut QueryBuilder<Db>, f: &PaymentFilter) {
         let mut sep = q.separated(", ");
         for s in &f.any_status {
             sep.push_bind(s.as_str());
+        }
+        q.push(")");
+    }
+    if !f.cases.is_empty() {
+        q.push(" AND (");
+        for (i, c) in f.cases.iter().enumerate() {
+            q.push(if i == 0 { "(TRUE" } else { " OR (TRUE" });
+            if let Some(s) = c.status {
+                q.push(" AND status = ").push_bind(s.as_str());
+            }
+            for (column, want) in [
+                ("partial_seen", c.partial_seen),
+                ("paid_late", c.paid_late),
+                ("underpaid", c.underpaid),
+                ("overpaid", c.overpaid),
+            ] {
+                if let Some(want) = want {
+                    q.push(format!(" AND {column} = ")).push_bind(want);
+                }
+            }
+            match c.has_address {
+                Some(true) => q.push(" AND deposit_address IS NOT NULL"),
+                Some(false) => q.push(" AND deposit_address IS NULL"),
+                None => q,
+            };
+            q.push(")");
         }
         q.push(")");
     }
@@ -535,6 +587,7 @@ pub(crate) async fn mutate_payment<E>(
         let mut tx: Tx = pool.begin_with(BEGIN).await?;
         let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *tx).await?;
         let mut payment = Payment::try_from(row.ok_or(StoreError::NotFound("payment"))?)?;
+        let before = payment.clone();
         let version = payment.version;
         let kinds = match f(&mut payment) {
             Ok(kinds) => kinds,
@@ -550,7 +603,7 @@ pub(crate) async fn mutate_payment<E>(
             tx.rollback().await?;
             continue;
         }
-        let events = insert_events(&mut tx, &payment, &kinds).await?;
+        let events = insert_events(&mut tx, Some(&before), &payment, &kinds).await?;
         tx.commit().await?;
         return Ok(Ok((payment, events)));
     }
@@ -562,9 +615,16 @@ pub(crate) async fn payments_due_for_expiry(
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<PaymentId>, StoreError> {
+    // Open, past its time, not already paid in time, and, when it has an address, only once
+    // the watcher of its chain (devnet for every test payment) has scanned a block
+    // timestamped after its expiry: until then, money sent at the last second may still be
+    // on its way in.
     let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT id FROM payments WHERE status IN ('pending', 'processing') AND expires_at <= $1 \
-         ORDER BY expires_at, id LIMIT $2",
+        "SELECT p.id FROM payments p WHERE p.status IN ('pending', 'processing') AND p.expires_at <= $1 \
+         AND p.paid_in_time = FALSE AND (p.deposit_address IS NULL OR EXISTS (SELECT 1 FROM chain_cursors c \
+         WHERE c.network = CASE WHEN p.mode = 'test' THEN 'devnet' ELSE p.network END \
+         AND c.block_time > p.expires_at)) \
+         ORDER BY p.expires_at, p.id LIMIT $2",
     )
     .bind(ms(now))
     .bind(i64::from(limit))

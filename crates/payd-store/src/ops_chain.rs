@@ -9,24 +9,50 @@ use crate::chain::{
 };
 
 const TRANSFER_COLUMNS: &str = "network, tx_hash, log_index, token, from_address, to_address, amount, \
-     block_number, block_hash, status, payment_id";
+     block_number, block_hash, status, payment_id, block_time, created_at, note";
 
 // ---- deposit addresses ----
 
-pub(crate) async fn allocate_address_index(pool: &Pool<Db>, key_id: &str) -> Result<u64, StoreError> {
-    // One statement, so the bump is atomic on both engines without an explicit transaction.
+/// Gives a payment being created its address in the create's own transaction: an AlpPay
+/// client's first address when it has one in this family, else the next index of the plan's
+/// key, derived and recorded (`UNIQUE (address)` and `UNIQUE (key_id, derivation_index)`
+/// keep two payments from ever sharing one).
+async fn assign_address(tx: &mut Tx, plan: &AddressPlan<'_>, payment: &Payment) -> Result<String, StoreError> {
+    if let Some(client) = &payment.client_id {
+        if let Some(address) = first_client_address(&mut **tx, &payment.merchant_id, &plan.family, client).await? {
+            return Ok(address);
+        }
+    }
+    let index = next_address_index(&mut **tx, &plan.key_id).await?;
+    let address = (plan.derive)(index).map_err(StoreError::Address)?;
+    let record = NewDepositAddress {
+        address: address.clone(),
+        family: plan.family.clone(),
+        key_id: plan.key_id.clone(),
+        index,
+        merchant_id: payment.merchant_id.clone(),
+        payment_id: Some(payment.id.clone()),
+        client_id: payment.client_id.clone(),
+    };
+    record_deposit_address(&mut **tx, &record, payment.created_at).await?;
+    Ok(address)
+}
+
+/// Takes the next derivation index of `key_id`: one statement, so the bump is atomic on both
+/// engines, in or out of a transaction.
+async fn next_address_index<'e, E: sqlx::Executor<'e, Database = Db>>(e: E, key_id: &str) -> Result<u64, StoreError> {
     let (next,): (i64,) = sqlx::query_as(
         "INSERT INTO address_counters (key_id, next_index) VALUES ($1, 1) ON CONFLICT (key_id) \
          DO UPDATE SET next_index = address_counters.next_index + 1 RETURNING next_index",
     )
     .bind(key_id)
-    .fetch_one(pool)
+    .fetch_one(e)
     .await?;
     from_db("address index", next - 1)
 }
 
-pub(crate) async fn insert_deposit_address(
-    pool: &Pool<Db>,
+async fn record_deposit_address<'e, E: sqlx::Executor<'e, Database = Db>>(
+    e: E,
     a: &NewDepositAddress,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
@@ -42,9 +68,40 @@ pub(crate) async fn insert_deposit_address(
     .bind(a.payment_id.as_ref().map(ToString::to_string))
     .bind(&a.client_id)
     .bind(ms(now))
-    .execute(pool)
+    .execute(e)
     .await?;
     Ok(())
+}
+
+/// The first address an AlpPay client was given in a family (its later payments reuse it).
+async fn first_client_address<'e, E: sqlx::Executor<'e, Database = Db>>(
+    e: E,
+    merchant: &MerchantId,
+    family: &str,
+    client_id: &str,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as(
+        "SELECT address FROM deposit_addresses WHERE merchant_id = $1 AND family = $2 AND client_id = $3 \
+         ORDER BY created_at, derivation_index LIMIT 1",
+    )
+    .bind(merchant.to_string())
+    .bind(family)
+    .bind(client_id)
+    .fetch_optional(e)
+    .await?;
+    Ok(row.map(|(a,)| a))
+}
+
+pub(crate) async fn allocate_address_index(pool: &Pool<Db>, key_id: &str) -> Result<u64, StoreError> {
+    next_address_index(pool, key_id).await
+}
+
+pub(crate) async fn insert_deposit_address(
+    pool: &Pool<Db>,
+    a: &NewDepositAddress,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    record_deposit_address(pool, a, now).await
 }
 
 pub(crate) async fn get_deposit_address(
@@ -140,22 +197,24 @@ async fn move_cursor(
     network: &str,
     expected: Option<&BlockRef>,
     to: &BlockRef,
+    to_time: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     let n = match expected {
         None => sqlx::query(
-            "INSERT INTO chain_cursors (network, block_number, block_hash, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (network) DO NOTHING",
+            "INSERT INTO chain_cursors (network, block_number, block_hash, updated_at, block_time) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (network) DO NOTHING",
         )
         .bind(network)
         .bind(to_db("block number", to.number)?)
         .bind(&to.hash)
         .bind(ms(now))
+        .bind(ms(to_time))
         .execute(&mut **tx)
         .await?
         .rows_affected(),
         Some(e) => sqlx::query(
-            "UPDATE chain_cursors SET block_number = $2, block_hash = $3, updated_at = $4 \
+            "UPDATE chain_cursors SET block_number = $2, block_hash = $3, updated_at = $4, block_time = $7 \
              WHERE network = $1 AND block_number = $5 AND block_hash = $6",
         )
         .bind(network)
@@ -164,6 +223,7 @@ async fn move_cursor(
         .bind(ms(now))
         .bind(to_db("block number", e.number)?)
         .bind(&e.hash)
+        .bind(ms(to_time))
         .execute(&mut **tx)
         .await?
         .rows_affected(),
@@ -180,8 +240,8 @@ async fn move_cursor(
 /// (credited again under the same key, never twice).
 async fn record_transfer(tx: &mut Tx, t: &NewTransfer, now: DateTime<Utc>) -> Result<bool, StoreError> {
     let inserted = sqlx::query(&format!(
-        "INSERT INTO chain_transfers ({TRANSFER_COLUMNS}, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'seen', $10, $11, $11) \
+        "INSERT INTO chain_transfers ({TRANSFER_COLUMNS}, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'seen', $10, $12, $11, $13, $11) \
          ON CONFLICT (network, tx_hash, log_index) DO NOTHING"
     ))
     .bind(&t.network)
@@ -195,6 +255,8 @@ async fn record_transfer(tx: &mut Tx, t: &NewTransfer, now: DateTime<Utc>) -> Re
     .bind(&t.block.hash)
     .bind(t.payment_id.as_ref().map(ToString::to_string))
     .bind(ms(now))
+    .bind(ms(t.block_time))
+    .bind(&t.note)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -203,7 +265,8 @@ async fn record_transfer(tx: &mut Tx, t: &NewTransfer, now: DateTime<Utc>) -> Re
     }
     let remined = sqlx::query(
         "UPDATE chain_transfers SET block_number = $4, block_hash = $5, status = 'seen', payment_id = $6, \
-         updated_at = $7 WHERE network = $1 AND tx_hash = $2 AND log_index = $3 AND status = 'orphaned'",
+         updated_at = $7, block_time = $8, note = $9 \
+         WHERE network = $1 AND tx_hash = $2 AND log_index = $3 AND status = 'orphaned'",
     )
     .bind(&t.network)
     .bind(&t.tx_hash)
@@ -212,6 +275,8 @@ async fn record_transfer(tx: &mut Tx, t: &NewTransfer, now: DateTime<Utc>) -> Re
     .bind(&t.block.hash)
     .bind(t.payment_id.as_ref().map(ToString::to_string))
     .bind(ms(now))
+    .bind(ms(t.block_time))
+    .bind(&t.note)
     .execute(&mut **tx)
     .await?
     .rows_affected();
@@ -235,20 +300,49 @@ async fn recompute_payment(
     let Some(asset) = &payment.asset else { return Ok(Vec::new()) };
     let depth = u64::from(asset.confirmations.max(1));
 
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT amount, block_number FROM chain_transfers \
-         WHERE payment_id = $1 AND network = $2 AND status <> 'orphaned'",
+    let rows: Vec<(String, i64, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT tx_hash, log_index, amount, block_number, block_time FROM chain_transfers \
+         WHERE payment_id = $1 AND network = $2 AND status <> 'orphaned' ORDER BY block_number, log_index, tx_hash",
     )
     .bind(id)
     .bind(network)
     .fetch_all(&mut **tx)
     .await?;
+    let expires_at = ms(payment.expires_at);
     let mut funds = payd_core::payment::Funds::default();
-    for (amount, block) in rows {
+    let mut total: u128 = 0;
+    for (tx_hash, log_index, amount, block, block_time) in rows {
         let amount: u128 = amount.parse().map_err(|_| crate::rows::corrupt("amount", &amount))?;
+        let Some(sum) = total.checked_add(amount) else {
+            // No real token moves this much, but a node, a test chain or a hostile contract can
+            // say so: the transfer is left uncredited with the reason, for the operator, and
+            // the scan goes on for every other payment.
+            tracing::error!(payment = id, tx = %tx_hash, "a transfer would overflow the payment's total; left uncredited");
+            sqlx::query(
+                "UPDATE chain_transfers SET payment_id = NULL, note = $5, updated_at = $6 \
+                 WHERE network = $1 AND tx_hash = $2 AND log_index = $3 AND payment_id = $4",
+            )
+            .bind(network)
+            .bind(&tx_hash)
+            .bind(log_index)
+            .bind(id)
+            .bind(format!("not credited to {id}: its total received would exceed 2^128 base units"))
+            .bind(ms(now))
+            .execute(&mut **tx)
+            .await?;
+            continue;
+        };
+        total = sum;
         let confirmations = head.saturating_add(1).saturating_sub(from_db("block number", block)?);
-        let slot = if confirmations >= depth { &mut funds.confirmed } else { &mut funds.pending };
-        *slot = slot.checked_add(amount).ok_or_else(|| crate::rows::corrupt("funds overflow", id))?;
+        // Within the total, so none of these can overflow.
+        if confirmations >= depth {
+            funds.confirmed += amount;
+        } else {
+            funds.pending += amount;
+        }
+        if block_time.is_some_and(|t| t > expires_at) {
+            funds.late += amount;
+        }
     }
     if let Some(deepest) = head.saturating_add(1).checked_sub(depth) {
         sqlx::query(
@@ -266,19 +360,23 @@ async fn recompute_payment(
         .bind(payment.merchant_id.to_string())
         .fetch_one(&mut **tx)
         .await?;
-    let version = payment.version;
-    let Ok(kinds) = payment.apply_funds(funds, u32::try_from(tolerance).unwrap_or(0), now) else {
-        return Ok(Vec::new());
+    let before = payment.clone();
+    let kinds = match payment.apply_funds(funds, u32::try_from(tolerance).unwrap_or(0), now) {
+        Ok(kinds) => kinds,
+        Err(e) => {
+            tracing::error!(payment = id, error = %e, "funds not applied");
+            return Ok(Vec::new());
+        }
     };
-    if payment.version == version {
+    if payment.version == before.version {
         return Ok(Vec::new());
     }
-    if !update_payment(tx, &payment, version).await? {
+    if !update_payment(tx, &payment, before.version).await? {
         // The row is locked (PostgreSQL) or the database is (SQLite), so this means a writer
         // outside the rules; undo the whole step rather than commit a partial one.
         return Err(StoreError::Contended);
     }
-    insert_events(tx, &payment, &kinds).await
+    insert_events(tx, Some(&before), &payment, &kinds).await
 }
 
 /// Payments with transfers still short of their depth on `network`.
@@ -295,7 +393,7 @@ async fn confirming_payments(tx: &mut Tx, network: &str) -> Result<Vec<String>, 
 
 pub(crate) async fn commit_scan(pool: &Pool<Db>, c: &ScanCommit) -> Result<ChainChange, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
-    move_cursor(&mut tx, &c.network, c.expected.as_ref(), &c.cursor, c.now).await?;
+    move_cursor(&mut tx, &c.network, c.expected.as_ref(), &c.cursor, c.cursor_time, c.now).await?;
     if let Some(first) = c.blocks.iter().map(|b| b.number).min() {
         sqlx::query("DELETE FROM chain_blocks WHERE network = $1 AND block_number >= $2")
             .bind(&c.network)
@@ -351,11 +449,12 @@ pub(crate) async fn rollback_chain(
     network: &str,
     expected: &BlockRef,
     fork: &BlockRef,
+    fork_time: DateTime<Utc>,
     head: u64,
     now: DateTime<Utc>,
 ) -> Result<ChainChange, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
-    move_cursor(&mut tx, network, Some(expected), fork, now).await?;
+    move_cursor(&mut tx, network, Some(expected), fork, fork_time, now).await?;
     let fork_number = to_db("block number", fork.number)?;
     let affected: Vec<(String,)> = sqlx::query_as(
         "SELECT DISTINCT payment_id FROM chain_transfers WHERE network = $1 AND block_number > $2 \
@@ -423,13 +522,17 @@ pub(crate) async fn devnet_head(pool: &Pool<Db>) -> Result<Option<BlockRef>, Sto
     row.map(|(n, hash)| Ok(BlockRef { number: from_db("block number", n)?, hash })).transpose()
 }
 
-pub(crate) async fn devnet_block_hash(pool: &Pool<Db>, number: u64) -> Result<Option<String>, StoreError> {
+pub(crate) async fn devnet_block(
+    pool: &Pool<Db>,
+    number: u64,
+) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
     let Ok(n) = i64::try_from(number) else { return Ok(None) };
-    let row: Option<(String,)> = sqlx::query_as("SELECT block_hash FROM devnet_blocks WHERE block_number = $1")
-        .bind(n)
-        .fetch_optional(pool)
-        .await?;
-    Ok(row.map(|(h,)| h))
+    let row: Option<(String, i64)> =
+        sqlx::query_as("SELECT block_hash, created_at FROM devnet_blocks WHERE block_number = $1")
+            .bind(n)
+            .fetch_optional(pool)
+            .await?;
+    row.map(|(h, t)| Ok((h, crate::rows::from_ms(t)?))).transpose()
 }
 
 pub(crate) async fn devnet_transfers(
@@ -488,14 +591,20 @@ pub(crate) async fn devnet_produce_block(
     now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
-    let (max,): (Option<i64>,) =
-        sqlx::query_as("SELECT MAX(block_number) FROM devnet_blocks").fetch_one(&mut *tx).await?;
-    let number = max.map_or(0, |m| m.saturating_add(1));
+    let last: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT block_number, created_at FROM devnet_blocks ORDER BY block_number DESC LIMIT 1",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let number = last.map_or(0, |(n, _)| n.saturating_add(1));
+    // Block times never go back, as on a real chain (a clock step back, or a block mined
+    // "as of" a later moment, would otherwise make money in a later block look earlier).
+    let time = last.map_or(ms(now), |(_, t)| t.max(ms(now)));
     // Two producers racing for one number: the primary key lets one win.
     sqlx::query("INSERT INTO devnet_blocks (block_number, block_hash, created_at) VALUES ($1, $2, $3)")
         .bind(number)
         .bind(hash)
-        .bind(ms(now))
+        .bind(time)
         .execute(&mut *tx)
         .await?;
     let mempool: Vec<(String,)> = sqlx::query_as(

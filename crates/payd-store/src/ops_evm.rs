@@ -33,24 +33,6 @@ pub(crate) async fn merchant_xpub_evm(pool: &Pool<Db>, merchant: &MerchantId) ->
     Ok(row.and_then(|(v,)| v))
 }
 
-pub(crate) async fn client_address(
-    pool: &Pool<Db>,
-    merchant: &MerchantId,
-    family: &str,
-    client_id: &str,
-) -> Result<Option<String>, StoreError> {
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT address FROM deposit_addresses WHERE merchant_id = $1 AND family = $2 AND client_id = $3 \
-         ORDER BY created_at, derivation_index LIMIT 1",
-    )
-    .bind(merchant.to_string())
-    .bind(family)
-    .bind(client_id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(a,)| a))
-}
-
 pub(crate) async fn acquire_lease(
     pool: &Pool<Db>,
     network: &str,

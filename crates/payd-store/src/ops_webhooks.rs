@@ -202,8 +202,14 @@ pub(crate) async fn delete_endpoint(
 
 // ---- fan-out ----
 
-/// One delivery per (event, endpoint that wants it), in the caller's transaction.
-pub(crate) async fn fan_out(tx: &mut Tx, p: &Payment, events: &[Event]) -> Result<(), StoreError> {
+/// The deliveries one change of `p` (from `before`) sends to each endpoint that wants it, in
+/// the caller's transaction; each endpoint's format decides how many and under which name.
+pub(crate) async fn fan_out(
+    tx: &mut Tx,
+    before: Option<&Payment>,
+    p: &Payment,
+    events: &[Event],
+) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -216,10 +222,11 @@ pub(crate) async fn fan_out(tx: &mut Tx, p: &Payment, events: &[Event]) -> Resul
     // Due at once, by the clock rather than the event's time, which a caller may set ahead
     // (expiring payments "as of" a later moment).
     let now = ms(crate::now());
+    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
     for row in rows {
         let ep = endpoint(row)?;
-        for event in events {
-            let Some(name) = ep.wants(event.kind, p) else { continue };
+        for (i, name) in ep.deliveries(before, p, &kinds) {
+            let Some(event) = events.get(i) else { continue };
             sqlx::query(
                 "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, event_name, status, attempts, \
                  next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",

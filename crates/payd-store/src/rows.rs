@@ -153,6 +153,9 @@ pub(crate) struct PaymentRow {
     pub updated_at: i64,
     pub completed_at: Option<i64>,
     pub version: i64,
+    pub partial_seen: bool,
+    pub paid_in_time: bool,
+    pub received_late: String,
 }
 
 impl PaymentRow {
@@ -203,6 +206,9 @@ impl PaymentRow {
             updated_at: ms(p.updated_at),
             completed_at: p.completed_at.map(ms),
             version: p.version,
+            partial_seen: p.partial_seen,
+            paid_in_time: p.paid_in_time,
+            received_late: p.funds.late.to_string(),
         })
     }
 }
@@ -244,12 +250,21 @@ impl TryFrom<PaymentRow> for Payment {
             underpaid: r.underpaid,
             overpaid: r.overpaid,
             paid_late: r.paid_late,
+            partial_seen: r.partial_seen,
+            paid_in_time: r.paid_in_time,
             price: Money { amount: parse("price", &r.price_amount)?, currency },
             fx,
             asset,
-            funds: Funds {
-                confirmed: parse("received", &r.received_confirmed)?,
-                pending: parse("pending", &r.received_pending)?,
+            funds: {
+                let funds = Funds {
+                    confirmed: parse("received", &r.received_confirmed)?,
+                    pending: parse("pending", &r.received_pending)?,
+                    late: parse("late", &r.received_late)?,
+                };
+                if !funds.is_consistent() {
+                    return Err(corrupt("funds", funds));
+                }
+                funds
             },
             customer: Customer {
                 external_id: r.customer_external_id,

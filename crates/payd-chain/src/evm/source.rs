@@ -14,7 +14,7 @@ use alloy::sol_types::SolEvent;
 use serde_json::{json, Value};
 
 use super::rpc::{RpcClient, RpcError};
-use crate::source::{ChainSource, SourceError};
+use crate::source::{BlockInfo, ChainSource, SourceError};
 use crate::{ObservedTransfer, TransferKey};
 
 sol! {
@@ -134,25 +134,34 @@ impl ChainSource for EvmSource {
         Ok(n.to::<u64>())
     }
 
-    async fn block_hash(&self, number: u64) -> Result<Option<String>, SourceError> {
+    async fn block(&self, number: u64) -> Result<Option<BlockInfo>, SourceError> {
         let block: Option<Value> = self
             .rpc
             .call("eth_getBlockByNumber", json!([format!("{number:#x}"), false]))
             .await
             .map_err(|e| source_error(&self.network, e))?;
         let Some(block) = block else { return Ok(None) };
-        let hash: B256 =
-            block.get("hash").cloned().and_then(|h| serde_json::from_value(h).ok()).ok_or_else(|| {
-                SourceError::Malformed(format!("{}: block {number} without a hash", self.network))
-            })?;
+        let malformed =
+            |what: &str| SourceError::Malformed(format!("{}: block {number} {what}", self.network));
+        let hash: B256 = block
+            .get("hash")
+            .cloned()
+            .and_then(|h| serde_json::from_value(h).ok())
+            .ok_or_else(|| malformed("without a hash"))?;
         let got: Option<U64> = block.get("number").cloned().and_then(|n| serde_json::from_value(n).ok());
         if got.map(|n| n.to::<u64>()) != Some(number) {
-            return Err(SourceError::Malformed(format!(
-                "{}: asked for block {number}, got another",
-                self.network
-            )));
+            return Err(malformed("asked for, another answered"));
         }
-        Ok(Some(hex32(&hash)))
+        let secs: U64 = block
+            .get("timestamp")
+            .cloned()
+            .and_then(|t| serde_json::from_value(t).ok())
+            .ok_or_else(|| malformed("without a timestamp"))?;
+        let time = i64::try_from(secs.to::<u64>())
+            .ok()
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            .ok_or_else(|| malformed("with an impossible timestamp"))?;
+        Ok(Some(BlockInfo { hash: hex32(&hash), time }))
     }
 
     async fn transfers(&self, from: u64, to: u64) -> Result<Vec<ObservedTransfer>, SourceError> {

@@ -70,6 +70,12 @@ impl From<crate::engine::CreateError> for ApiError {
             CreateError::NoXpub(_) => {
                 ApiError::bad_request("network_not_enabled", e.to_string()).param("network")
             }
+            CreateError::NetworkNotWatched(_) => {
+                ApiError::bad_request("network_not_configured", e.to_string()).param("network")
+            }
+            CreateError::FamilyNotSupported(_) => {
+                ApiError::bad_request("network_not_supported", e.to_string()).param("network")
+            }
             CreateError::BadXpub(_) => ApiError::internal(e),
             CreateError::Store(e) => e.into(),
         }

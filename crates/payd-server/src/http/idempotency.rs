@@ -4,6 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use payd_core::apikey::Mode;
 use payd_core::ids::MerchantId;
+use payd_core::payment::Dialect;
 use payd_store::{CreateOutcome, IdempotencyRequest};
 
 use super::error::ApiError;
@@ -26,11 +27,13 @@ pub fn header_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(s.to_owned()))
 }
 
-/// The idempotency record a create request claims: scoped to the merchant and mode, bound
-/// to the request's path and canonical body.
+/// The idempotency record a create request claims: scoped to the merchant, the mode and the
+/// API (one key sent to two providers' APIs names two requests), bound to the request's path
+/// and canonical body.
 pub fn request(
     merchant: &MerchantId,
     mode: Mode,
+    api: Dialect,
     key: Option<String>,
     path: &str,
     body: &serde_json::Value,
@@ -38,6 +41,7 @@ pub fn request(
     key.map(|key| IdempotencyRequest {
         merchant_id: merchant.clone(),
         mode,
+        api,
         key,
         fingerprint: engine::fingerprint("POST", path, body),
     })

@@ -85,6 +85,7 @@ fn astrapay_body(p: &Payment, event_name: &str, at: &str, tx: Option<String>, pu
             "status": astrapay::payments::status(p).to_ascii_lowercase(),
             "transaction_hash": view["transaction_hash"],
             "test_mode": p.mode == Mode::Test,
+            "paid_late": p.paid_late,
             "metadata": p.metadata,
         },
     })

@@ -90,6 +90,7 @@ async fn the_seed_example_returns_the_full_payment_object(app: TestApp) {
             "id",
             "invoice",
             "merchant",
+            "paidLate",
             "paymentRedirectUrl",
             "status",
             "timeout",

@@ -110,6 +110,11 @@ impl Anvil {
         self.rpc("anvil_mine", json!([format!("{blocks:#x}")])).await;
     }
 
+    /// Moves the chain's clock: the next block is timestamped `secs` later than it would be.
+    pub async fn increase_time(&self, secs: u64) {
+        self.rpc("evm_increaseTime", json!([secs])).await;
+    }
+
     /// Sends a transaction from the first account; returns its hash (mined at once under
     /// automine).
     pub async fn send(&self, to: Option<&str>, data: Vec<u8>) -> String {

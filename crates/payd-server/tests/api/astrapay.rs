@@ -72,6 +72,7 @@ async fn the_seed_example_creates_a_payment_in_astrapays_shape(app: TestApp) {
             "id",
             "metadata",
             "network",
+            "paid_late",
             "redirect_url",
             "short_id",
             "status",

@@ -120,13 +120,16 @@ async fn the_underpayment_tolerance_is_set_in_percent_and_checked(app: TestApp) 
     let out = payd_json(&app, &["merchant", "configure", &id, "--underpayment-tolerance", "0.75", "--json"]);
     assert_eq!(out["underpayment_tolerance_percent"], "0.75");
     assert_eq!(app.store.merchant_underpayment_tolerance(&m.id).await.unwrap(), Some(75));
-    for bad in ["100.5", "-1", "0.001", "half"] {
+    // At most 10 %: beyond it "paid" stops meaning paid (at 100 % one base unit paid anything).
+    for bad in ["100", "10.01", "100.5", "-1", "0.001", "half"] {
         let arg = format!("--underpayment-tolerance={bad}");
         let (ok, _, err) = payd(&app, &["merchant", "configure", &id, &arg]);
         assert!(!ok && err.contains("--underpayment-tolerance"), "{bad}: {err}");
     }
     // A refused value changes nothing.
     assert_eq!(app.store.merchant_underpayment_tolerance(&m.id).await.unwrap(), Some(75));
+    let out = payd_json(&app, &["merchant", "configure", &id, "--underpayment-tolerance", "10", "--json"]);
+    assert_eq!(out["underpayment_tolerance_percent"], "10");
     let out = payd_json(&app, &["merchant", "configure", &id, "--underpayment-tolerance", "0", "--json"]);
     assert_eq!(out["underpayment_tolerance_percent"], "0");
 }

@@ -248,9 +248,14 @@ async fn an_erc20_payment_after_expiry_flags_paid_late(env: EvmEnv) {
     let mut body = usdc("10");
     body["expires_in"] = json!(60);
     let (id, p) = env.create(body).await;
-    payd_server::engine::expire_due(&env.app.store, payd_store::now() + chrono::Duration::minutes(2))
-        .await
-        .unwrap();
+    let later = payd_store::now() + chrono::Duration::minutes(2);
+    payd_server::engine::expire_due(&env.app.store, later).await.unwrap();
+    assert_eq!(env.payment(&id).await.status.as_str(), "pending", "the chain has not passed the expiry");
+    // Two minutes pass on the chain: the sweeper may expire it once the watcher has seen that.
+    env.anvil.increase_time(120).await;
+    env.anvil.mine(1).await;
+    env.synced().await;
+    payd_server::engine::expire_due(&env.app.store, later).await.unwrap();
     assert_eq!(env.payment(&id).await.status.as_str(), "expired");
     env.anvil.transfer(&env.usdc, &address(&p), 10_000_000).await;
     env.anvil.mine(u64::from(CONFIRMATIONS)).await;

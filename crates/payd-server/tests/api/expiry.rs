@@ -48,11 +48,13 @@ async fn a_partly_paid_payment_expires_underpaid(app: TestApp) {
     let now = payd_store::now();
     app.store
         .mutate_payment(&id, &mut |p: &mut Payment| {
-            p.apply_funds(Funds { confirmed: 4_000_000, pending: 0 }, 0, now)
+            p.apply_funds(Funds { confirmed: 4_000_000, pending: 0, late: 0 }, 0, now)
         })
         .await
         .unwrap()
         .unwrap();
+    // The sweeper waits for devnet to have passed the expiry.
+    crate::devnet::advance_to(&app, now + chrono::Duration::minutes(2)).await;
     payd_server::engine::expire_due(&app.store, now + chrono::Duration::minutes(2)).await.unwrap();
     let (_, p) = app.get(&format!("/v1/payments/{id}"), &key).await;
     assert_eq!((p["status"].as_str(), p["underpaid"].as_bool()), (Some("expired"), Some(true)));

@@ -76,7 +76,9 @@ async fn keys_are_scoped_per_merchant_and_mode(app: TestApp) {
     let live_key = app.key(KeyOwner::Merchant(m.id.clone()), Mode::Live, &[]).await;
     let (_, other_key) = app.merchant_with_key().await;
     let a = json(app.post_raw("/v1/payments", &test_key, BODY, Some("same")).await).await.1;
-    let b = json(app.post_raw("/v1/payments", &live_key, BODY, Some("same")).await).await.1;
+    // Live payments need a watched network; this one picks its asset later.
+    let live_body = r#"{"amount":"49.99","currency":"USD","metadata":{"order":"1"}}"#;
+    let b = json(app.post_raw("/v1/payments", &live_key, live_body, Some("same")).await).await.1;
     let c = json(app.post_raw("/v1/payments", &other_key, BODY, Some("same")).await).await.1;
     assert_ne!(a["id"], b["id"]);
     assert_ne!(a["id"], c["id"]);

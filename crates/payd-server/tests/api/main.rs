@@ -16,6 +16,7 @@ mod evm_faults;
 mod expiry;
 mod fx;
 mod idempotency;
+mod money;
 mod mutopay;
 mod openapi;
 mod paygentic;

@@ -179,7 +179,7 @@ async fn a_payment_that_received_money_cannot_be_cancelled(app: TestApp) {
     let now = payd_store::now();
     app.store
         .mutate_payment(&id, &mut |p: &mut Payment| {
-            p.apply_funds(Funds { confirmed: 0, pending: 10 }, 0, now)
+            p.apply_funds(Funds { confirmed: 0, pending: 10, late: 0 }, 0, now)
         })
         .await
         .unwrap()

@@ -117,6 +117,11 @@ impl Receiver {
         format!("http://127.0.0.1:{}/hooks", self.port)
     }
 
+    /// The URL of another path on this receiver (one per endpoint, to tell them apart).
+    pub fn url_at(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
     /// The next answers, in order; then the responder, or 200.
     pub fn script(&self, replies: &[Reply]) {
         self.inner.script.lock().unwrap().extend(replies.iter().copied());

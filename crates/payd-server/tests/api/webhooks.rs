@@ -222,9 +222,9 @@ async fn every_event_of_payments_driven_through_devnet_is_delivered_once(app: Te
         json!({"amount": "10", "currency": "USD", "token": "USDT", "network": "avalanche", "expires_in": 60}),
     )
     .await;
-    payd_server::engine::expire_due(&app.store, payd_store::now() + chrono::Duration::minutes(2))
-        .await
-        .unwrap();
+    let later = payd_store::now() + chrono::Duration::minutes(2);
+    crate::devnet::advance_to(&app, later).await;
+    payd_server::engine::expire_due(&app.store, later).await.unwrap();
     test_pay(&app, &key, &late, "").await;
     advance(&app, 1).await;
     // Cancelled.

@@ -62,6 +62,7 @@ fn commit(expected: Option<u64>, to: u64, transfers: Vec<NewTransfer>) -> ScanCo
         network: "devnet".into(),
         expected: expected.map(block),
         cursor: block(to),
+        cursor_time: now(),
         blocks: (expected.map_or(0, |e| e + 1)..=to).map(block).collect(),
         transfers,
         head: to,
@@ -81,7 +82,9 @@ fn transfer(tx: &str, n: u64, to: &str, payment: Option<&payd_core::ids::Payment
         to: to.into(),
         amount: DUE,
         block: block(n),
+        block_time: now(),
         payment_id: payment.cloned(),
+        note: None,
     }
 }
 
@@ -118,7 +121,8 @@ async fn a_rollback_orphans_transfers_and_reverts_their_payment(store: Store) {
         .expect("commit");
     assert_eq!(store.get_payment(&p.id).await.expect("get").expect("p").status, PaymentStatus::Completed);
 
-    let change = store.rollback_chain("devnet", &block(2), &block(1), 2, now()).await.expect("rollback");
+    let change =
+        store.rollback_chain("devnet", &block(2), &block(1), now(), 2, now()).await.expect("rollback");
     assert_eq!(change.orphaned, 1);
     assert_eq!(change.events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["payment.reverted"]);
     let after = store.get_payment(&p.id).await.expect("get").expect("p");
@@ -167,7 +171,7 @@ async fn devnet_mines_its_mempool_and_reorgs_replace_blocks(store: Store) {
 
     let fork = store.devnet_reorg(&["0xr1".into(), "0xr2".into()], false, now()).await.expect("reorg");
     assert_eq!(fork, 0);
-    assert_eq!(store.devnet_block_hash(1).await.expect("hash"), Some("0xr1".into()));
+    assert_eq!(store.devnet_block(1).await.expect("block").map(|(h, _)| h), Some("0xr1".into()));
     assert_eq!(store.devnet_head().await.expect("head").map(|b| b.number), Some(2));
     assert!(store.devnet_transfers(0, 2).await.expect("transfers").is_empty(), "back in the mempool");
     store.devnet_produce_block("0xb3", now()).await.expect("mine");

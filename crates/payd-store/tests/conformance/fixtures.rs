@@ -64,7 +64,7 @@ pub fn render(p: &Payment) -> Result<StoredResponse, StoreError> {
 
 /// Writes a payment without an idempotency key and checks it was created.
 pub async fn insert(store: &Store, payment: &Payment, events: &[EventKind]) {
-    match store.create_payment(payment, events, None, &render).await.expect("create payment") {
+    match store.create_payment(payment, events, None, None, &render).await.expect("create payment") {
         CreateOutcome::Created { .. } => {}
         other => panic!("expected Created, got {other:?}"),
     }
@@ -82,6 +82,7 @@ pub fn idem(merchant: &MerchantId, mode: Mode, key: &str, fingerprint: &str) -> 
     IdempotencyRequest {
         merchant_id: merchant.clone(),
         mode,
+        api: payd_core::payment::Dialect::Native,
         key: key.to_owned(),
         fingerprint: fingerprint.to_owned(),
     }
@@ -89,5 +90,5 @@ pub fn idem(merchant: &MerchantId, mode: Mode, key: &str, fingerprint: &str) -> 
 
 /// Funds with only unconfirmed money.
 pub fn pending(amount: u128) -> Funds {
-    Funds { confirmed: 0, pending: amount }
+    Funds { confirmed: 0, pending: amount, late: 0 }
 }

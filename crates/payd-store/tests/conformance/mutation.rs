@@ -60,7 +60,7 @@ async fn a_refused_transition_leaves_the_row_unchanged(store: Store) {
     let half_done = store
         .mutate_payment(&p.id, &mut |p| {
             p.status = PaymentStatus::Completed;
-            p.funds = Funds { confirmed: DUE, pending: 0 };
+            p.funds = Funds { confirmed: DUE, pending: 0, late: 0 };
             p.version += 1;
             Err::<Vec<EventKind>, &str>("changed my mind")
         })

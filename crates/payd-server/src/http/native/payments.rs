@@ -38,7 +38,8 @@ pub async fn create_payment(
     let now = payd_store::now();
     let new = new_payment(&state, &principal, &merchant.id, input, key.clone(), now).await?;
 
-    let idempotency = idempotency::request(&merchant.id, principal.mode(), key, "/v1/payments", &value);
+    let idempotency =
+        idempotency::request(&merchant.id, principal.mode(), Dialect::Native, key, "/v1/payments", &value);
     let public_url = state.config.public_url.clone();
     let renderer = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let body = serde_json::to_string(&PaymentOut::new(p, &public_url))

@@ -64,7 +64,9 @@ pub async fn test_pay(
         devnet::pay(&state.store, &payment, amount, payd_store::now()).await.map_err(|e| match e {
             PayError::Store(e) => ApiError::from(e),
             PayError::LiveMode => ApiError::new(StatusCode::FORBIDDEN, "test_mode_only", e.to_string()),
-            PayError::ZeroAmount => ApiError::bad_request("invalid_amount", e.to_string()).param("amount"),
+            PayError::ZeroAmount | PayError::AbsurdAmount => {
+                ApiError::bad_request("invalid_amount", e.to_string()).param("amount")
+            }
             PayError::NoAddress | PayError::NothingDue => {
                 ApiError::new(StatusCode::CONFLICT, "payment_not_payable", e.to_string())
             }

@@ -9,7 +9,7 @@ use chrono::Duration;
 use payd_core::apikey::Scope;
 use payd_core::merchant::Merchant;
 use payd_core::money::{Currency, Money};
-use payd_core::payment::{Customer, Dialect, NewPayment, Payment, PaymentStatus, RedirectUrls};
+use payd_core::payment::{Customer, Dialect, NewPayment, Payment, RedirectUrls};
 use payd_core::token::format_base_units;
 use payd_store::chain::{StoredTransfer, TransferStatus};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
@@ -75,20 +75,10 @@ fn unprocessable(msg: impl Into<String>) -> AlpError {
     AlpError(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity", msg))
 }
 
-/// `(status, displayStatus)` of a payment (see docs/dialects/alppay.md).
+/// `(status, displayStatus)` of a payment (the table is
+/// [`payd_core::dialect_status::alppay`], written out in docs/dialects/alppay.md).
 pub fn statuses(p: &Payment) -> (&'static str, &'static str) {
-    let no_address = p.asset.as_ref().is_none_or(|a| a.address.is_none());
-    match p.status {
-        PaymentStatus::Pending if no_address => ("OPEN", "NEW"),
-        PaymentStatus::Pending => ("OPEN", "OPEN"),
-        PaymentStatus::Processing if p.underpaid => ("OPEN", "UNDERPAID"),
-        PaymentStatus::Processing => ("OPEN", "OPEN"),
-        PaymentStatus::Completed if p.overpaid => ("COMPLETED", "OVERPAID"),
-        PaymentStatus::Completed => ("COMPLETED", "COMPLETED"),
-        PaymentStatus::Expired if p.underpaid => ("EXPIRED", "UNDERPAID"),
-        PaymentStatus::Expired => ("EXPIRED", "EXPIRED"),
-        PaymentStatus::Cancelled => ("CANCELLED", "CANCELLED"),
-    }
+    payd_core::dialect_status::alppay(p)
 }
 
 /// Token amounts as AlpPay writes them: a decimal string with at least two places.
@@ -143,7 +133,8 @@ pub fn payment_json(
                 "destTag": Value::Null,
                 "addressFrom": t.transfer.from,
                 "addressTo": t.transfer.to,
-                "date": wire_time(p.updated_at),
+                // The transfer's own time: the timestamp of the block that carried it.
+                "date": wire_time(t.transfer.block_time),
             });
             if detailed {
                 tx["fixedFee"] = json!("0");
@@ -166,6 +157,8 @@ pub fn payment_json(
         "checkoutUrl": p.urls.back,
         "status": status,
         "displayStatus": display,
+        // payd's addition: money arrived after the payment expired.
+        "paidLate": p.paid_late,
         "customer": {
             "id": p.customer.external_id.as_ref().map(|id| id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n))),
             "name": p.customer.name,
@@ -358,22 +351,14 @@ pub async fn list_payments(
     let mut filter =
         PaymentFilter::new(principal.merchants.iter().map(|m| m.id.clone()).collect(), principal.mode());
     if let Some(list) = q.statuses.as_deref().filter(|s| !s.is_empty()) {
-        let wanted: Vec<&str> = list.split(',').map(str::trim).collect();
-        let flag_only = |w: &str| matches!(w, "UNDERPAID" | "OVERPAID");
-        if wanted.iter().any(|w| flag_only(w)) && wanted.len() > 1 {
-            return Err(unprocessable("UNDERPAID and OVERPAID cannot be combined with other statuses"));
-        }
-        for w in wanted {
-            match w {
-                "OPEN" => filter.any_status.extend([PaymentStatus::Pending, PaymentStatus::Processing]),
-                "NEW" => filter.any_status.push(PaymentStatus::Pending),
-                "COMPLETED" => filter.any_status.push(PaymentStatus::Completed),
-                "EXPIRED" => filter.any_status.push(PaymentStatus::Expired),
-                "CANCELLED" => filter.any_status.push(PaymentStatus::Cancelled),
-                "UNDERPAID" => filter.underpaid = Some(true),
-                "OVERPAID" => filter.overpaid = Some(true),
-                other => return Err(unprocessable(format!("unknown status `{other}`"))),
-            }
+        // Both of AlpPay's vocabularies: the names they share (OPEN, COMPLETED, EXPIRED)
+        // and CANCELLED are read as `status`, the others (NEW, UNDERPAID, OVERPAID) as
+        // `displayStatus`; a payment matching any name is listed.
+        for w in list.split(',').map(str::trim) {
+            let display = matches!(w, "NEW" | "UNDERPAID" | "OVERPAID");
+            let cases = payd_core::dialect_status::alppay_cases(w, display)
+                .ok_or_else(|| unprocessable(format!("unknown status `{w}`")))?;
+            filter.cases.extend(cases);
         }
     }
     if let Some(inv) = q.invoices.as_deref().filter(|s| !s.is_empty()) {

@@ -10,7 +10,7 @@ use payd_core::apikey::{Mode, Scope};
 use payd_core::catalog::PriceKind;
 use payd_core::ids::PaymentId;
 use payd_core::money::{Currency, Money, MoneyError};
-use payd_core::payment::{Customer, Dialect, NewPayment, Payment, PaymentStatus, RedirectUrls};
+use payd_core::payment::{Customer, Dialect, NewPayment, Payment, RedirectUrls};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -68,23 +68,19 @@ pub struct AstraPayment<'a> {
     #[schema(value_type = Object)]
     metadata: &'a serde_json::Value,
     test_mode: bool,
+    /// payd's addition: money arrived after the payment expired (a `COMPLETED` payment with
+    /// it was paid in full, late).
+    paid_late: bool,
     redirect_url: Option<&'a str>,
     cancel_url: Option<&'a str>,
     expires_at: String,
     created_at: String,
 }
 
-/// payd's status and flags in AstraPay's words: money seen but short of the amount is
-/// `PARTIALLY_PAID`; seen in full but not yet confirmed stays `PENDING`.
+/// payd's status and flags in AstraPay's words (the table is
+/// [`payd_core::dialect_status::astrapay`], written out in docs/dialects/astrapay.md).
 pub fn status(p: &Payment) -> &'static str {
-    match p.status {
-        PaymentStatus::Pending => "PENDING",
-        PaymentStatus::Processing if p.underpaid => "PARTIALLY_PAID",
-        PaymentStatus::Processing => "PENDING",
-        PaymentStatus::Completed => "COMPLETED",
-        PaymentStatus::Expired => "EXPIRED",
-        PaymentStatus::Cancelled => "CANCELED",
-    }
+    payd_core::dialect_status::astrapay(p)
 }
 
 /// A decimal as a JSON number, exactly (serde_json keeps the text).
@@ -114,6 +110,7 @@ impl<'a> AstraPayment<'a> {
             customer_name: p.customer.name.as_deref(),
             metadata: &p.metadata,
             test_mode: p.mode == Mode::Test,
+            paid_late: p.paid_late,
             redirect_url: p.urls.success.as_deref(),
             cancel_url: p.urls.cancel.as_deref(),
             expires_at: wire_time(p.expires_at),
@@ -206,7 +203,14 @@ pub async fn create_payment(
         product_id: input.product_id.clone(),
         expires_at: now + Duration::hours(LIFETIME_HOURS),
     };
-    let idem = idempotency::request(&merchant.id, principal.mode(), key, "/v1/api/payments", &value);
+    let idem = idempotency::request(
+        &merchant.id,
+        principal.mode(),
+        Dialect::Astrapay,
+        key,
+        "/v1/api/payments",
+        &value,
+    );
     let public_url = state.config.public_url.clone();
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let body = serde_json::to_string(&envelope(StatusCode::CREATED, AstraPayment::new(p, &public_url)))
@@ -408,26 +412,13 @@ pub async fn list_payments(
     let (page, page_size) = paging(q.page.as_deref(), q.page_size.as_deref())?;
     let mut filter =
         PaymentFilter::new(principal.merchants.iter().map(|m| m.id.clone()).collect(), principal.mode());
-    match q.status.as_deref() {
-        None => {}
-        Some("PENDING") => {
-            filter.any_status = vec![PaymentStatus::Pending, PaymentStatus::Processing];
-            filter.underpaid = Some(false);
-        }
-        Some("PARTIALLY_PAID") => {
-            filter.status = Some(PaymentStatus::Processing);
-            filter.underpaid = Some(true);
-        }
-        Some("COMPLETED") => filter.status = Some(PaymentStatus::Completed),
-        Some("EXPIRED") => filter.status = Some(PaymentStatus::Expired),
-        Some("CANCELED") => filter.status = Some(PaymentStatus::Cancelled),
-        Some(_) => {
-            return Err(ApiError::bad_request(
+    if let Some(name) = q.status.as_deref() {
+        filter.cases = payd_core::dialect_status::astrapay_cases(name).ok_or_else(|| {
+            ApiError::bad_request(
                 "invalid_query",
                 "status must be one of PENDING, PARTIALLY_PAID, COMPLETED, EXPIRED, CANCELED",
             )
-            .into())
-        }
+        })?;
     }
     if let Some(search) = q.search.filter(|s| !s.is_empty()) {
         if search.len() > 255 {

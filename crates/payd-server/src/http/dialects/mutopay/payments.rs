@@ -108,22 +108,18 @@ pub(super) struct StatusOut<'a> {
     metadata: &'a serde_json::Value,
     tx_hash: Option<String>,
     failure_reason: Option<&'static str>,
+    /// payd's addition: money arrived after the payment expired (a `completed` payment with
+    /// it was paid in full, late).
+    paid_late: bool,
     expires_at: String,
     created_at: String,
     completed_at: Option<String>,
 }
 
-/// payd's status in MutoPay's words (see docs/dialects/mutopay.md).
+/// payd's status in MutoPay's words (the table is [`payd_core::dialect_status::mutopay`],
+/// written out in docs/dialects/mutopay.md).
 pub fn status(p: &Payment) -> &'static str {
-    match p.status {
-        PaymentStatus::Pending if p.asset.is_some() => "awaiting_payment",
-        PaymentStatus::Pending => "pending",
-        PaymentStatus::Processing => "confirming",
-        PaymentStatus::Completed => "completed",
-        PaymentStatus::Expired if p.underpaid => "underpaid",
-        PaymentStatus::Expired => "expired",
-        PaymentStatus::Cancelled => "failed",
-    }
+    payd_core::dialect_status::mutopay(p)
 }
 
 /// The USD amount and the rate that produced it.
@@ -251,7 +247,8 @@ pub async fn create_payment(
         product_id: None,
         expires_at,
     };
-    let idem = idempotency::request(&merchant.id, principal.mode(), key, "/api/payments", &value);
+    let idem =
+        idempotency::request(&merchant.id, principal.mode(), Dialect::Mutopay, key, "/api/payments", &value);
     let public_url = state.config.public_url.clone();
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let (usd, rate) = usd(p);
@@ -369,9 +366,11 @@ fn status_out<'a>(p: &'a Payment, public_url: &str, tx_hash: Option<String>) -> 
         metadata: &p.metadata,
         tx_hash,
         failure_reason: (p.status == PaymentStatus::Cancelled).then_some("cancelled"),
+        paid_late: p.paid_late,
         expires_at: wire_time(p.expires_at),
         created_at: wire_time(p.created_at),
-        completed_at: p.completed_at.map(wire_time),
+        // Paid in full late: completed when the late money that covered it was seen.
+        completed_at: p.completed_at.or((status(p) == "completed").then_some(p.updated_at)).map(wire_time),
     }
 }
 

@@ -9,9 +9,7 @@ use axum::response::Response;
 use chrono::Duration;
 use payd_core::apikey::Scope;
 use payd_core::money::{Currency, Money};
-use payd_core::payment::{
-    Customer, Dialect, FxQuote, LineItem, NewPayment, Payment, PaymentStatus, RedirectUrls,
-};
+use payd_core::payment::{Customer, Dialect, FxQuote, LineItem, NewPayment, Payment, RedirectUrls};
 use payd_store::{CreateOutcome, PaymentFilter, StoreError, StoredResponse};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -108,18 +106,16 @@ pub struct PaygenticPayment<'a> {
     #[schema(value_type = Object)]
     metadata: &'a serde_json::Value,
     line_items: Vec<LineItemOut<'a>>,
+    /// payd's addition: money arrived after the payment expired (a `completed` payment with
+    /// it was paid in full, late).
+    paid_late: bool,
     expires_at: String,
 }
 
-/// payd's status in Paygentic's words: the same five names.
+/// payd's status in Paygentic's words: the same five names, late money that covers the
+/// amount reading `completed` ([`payd_core::dialect_status::paygentic`]).
 pub fn status(p: &Payment) -> &'static str {
-    match p.status {
-        PaymentStatus::Pending => "pending",
-        PaymentStatus::Processing => "processing",
-        PaymentStatus::Completed => "completed",
-        PaymentStatus::Expired => "expired",
-        PaymentStatus::Cancelled => "cancelled",
-    }
+    payd_core::dialect_status::paygentic(p)
 }
 
 impl<'a> PaygenticPayment<'a> {
@@ -146,6 +142,7 @@ impl<'a> PaygenticPayment<'a> {
                     quantity: l.quantity,
                 })
                 .collect(),
+            paid_late: p.paid_late,
             expires_at: wire_time(p.expires_at),
         }
     }
@@ -393,7 +390,14 @@ pub async fn create_payment(
         product_id: None,
         expires_at: now + Duration::seconds(i64::try_from(lifetime).unwrap_or(i64::MAX / 1000)),
     };
-    let idem = idempotency::request(&merchant.id, principal.mode(), idempotency_key, "/v0/payments", &value);
+    let idem = idempotency::request(
+        &merchant.id,
+        principal.mode(),
+        Dialect::Paygentic,
+        idempotency_key,
+        "/v0/payments",
+        &value,
+    );
     let public_url = state.config.public_url.clone();
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         let body = serde_json::to_string(&PaygenticPayment::new(p, &public_url))
@@ -477,17 +481,17 @@ pub async fn list_payments(
             0
         }
     };
-    let status = match q.status.as_deref() {
-        None => None,
-        Some(s) => match PaymentStatus::parse(s) {
-            Some(st) => Some(st),
+    let cases = match q.status.as_deref() {
+        None => Vec::new(),
+        Some(s) => match payd_core::dialect_status::paygentic_cases(s) {
+            Some(cases) => cases,
             None => {
                 errors.push(field(
                     "status",
                     "status must be pending, processing, completed, expired or cancelled",
                     "invalid_enum",
                 ));
-                None
+                Vec::new()
             }
         },
     };
@@ -509,7 +513,7 @@ pub async fn list_payments(
             .clone()],
     };
     let mut filter = PaymentFilter::new(merchants, principal.mode());
-    filter.status = status;
+    filter.cases = cases;
     filter.customer_external_id = q.customer_id;
     let total = state.store.count_payments(&filter).await?;
     filter.limit = limit;
