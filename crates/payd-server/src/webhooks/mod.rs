@@ -46,8 +46,8 @@ pub enum EndpointError {
     Secret(String),
     /// The merchant already has the most endpoints allowed in this mode.
     #[error(
-        "this merchant already has {0} webhook endpoints in this mode, the most allowed \
-         (webhooks.max_endpoints); delete one first"
+        "this merchant already has the most webhook endpoints allowed in this mode ({0}, \
+         webhooks.max_endpoints); delete one first"
     )]
     Limit(u32),
     /// Storage failed.

@@ -147,7 +147,13 @@ pub async fn list_endpoints(
                 ApiError::bad_request("invalid_query", "`starting_after` is not a webhook endpoint of yours")
                     .param("starting_after")
             };
-            let e = visible_endpoint(&state, &principal, id).await.map_err(|_| cursor())?;
+            let e = visible_endpoint(&state, &principal, id).await.map_err(|e| {
+                if e.status == StatusCode::NOT_FOUND {
+                    cursor()
+                } else {
+                    e
+                }
+            })?;
             if e.merchant_id != merchant.id {
                 return Err(cursor());
             }
