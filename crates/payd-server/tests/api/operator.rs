@@ -200,13 +200,12 @@ async fn a_postgres_password_never_appears_in_a_cli_error() {
     let _ = std::fs::remove_dir_all(&dir);
     // And the check on a fresh database applies no migration.
     let Some(db) = TestDatabase::create(Backend::Postgres).await.unwrap() else { return };
-    let (ok, out, err) = payd_in(&dir_for_check(), &["--database-url", &db.url, "config", "check"], &[]);
+    let dir = empty_dir("pg-check");
+    let (ok, out, err) = payd_in(&dir, &["--database-url", &db.url, "config", "check"], &[]);
+    let _ = std::fs::remove_dir_all(&dir);
     assert!(ok, "{out}{err}");
+    assert!(out.contains("not applied yet"), "{out}");
     let store = Store::connect(&db.url, &ConnectOptions::default()).await.unwrap();
     assert!(!store.pending_migrations().await.unwrap().is_empty(), "the check migrated the database");
     store.close().await;
-}
-
-fn dir_for_check() -> PathBuf {
-    empty_dir("pg-check")
 }

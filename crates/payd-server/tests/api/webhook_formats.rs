@@ -274,7 +274,8 @@ async fn astrapay_manages_its_webhooks_through_its_own_api(app: TestApp) {
     assert_eq!(s, 200);
     assert!(g["data"].get("secret").is_none(), "the secret is shown only at creation");
     let (_, l) = json(astra(reqwest::Method::GET, "/v1/api/webhooks", None).await.unwrap()).await;
-    assert_eq!(l["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(l["data"]["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(l["data"]["meta"]["total"], 1);
     let (s, u) = json(
         astra(
             reqwest::Method::PATCH,
