@@ -55,7 +55,7 @@ export function verifyMutopay(secret, headers, body) {
   return same(expected, headers["x-mutopay-signature"] ?? "");
 }
 
-// X-HMAC: hex HMAC-SHA256 of the body under your API key's signing secret (ss_...).
+// X-HMAC: hex HMAC-SHA256 of the body under the endpoint's secret (whsec_...).
 export function verifyAlppay(signingSecret, headers, body) {
   const expected = createHmac("sha256", signingSecret).update(body).digest("hex");
   return same(expected, headers["x-hmac"] ?? "");

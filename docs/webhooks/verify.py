@@ -56,7 +56,7 @@ def verify_mutopay(secret, headers, body):
 
 
 def verify_alppay(signing_secret, headers, body):
-    # X-HMAC: hex HMAC-SHA256 of the body under your API key's signing secret (ss_...).
+    # X-HMAC: hex HMAC-SHA256 of the body under the endpoint's secret (whsec_...).
     expected = hmac.new(signing_secret.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, headers["x-hmac"]):
         raise ValueError("bad signature")

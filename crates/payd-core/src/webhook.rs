@@ -29,7 +29,7 @@ pub enum WebhookFormat {
     Paygentic,
     /// `X-MutoPay-Signature: sha256=<hex>`, flat payload.
     Mutopay,
-    /// `X-HMAC: <hex>` under the merchant's API-key signing secret, the payment object.
+    /// `X-HMAC: <hex>` under the endpoint's secret, the payment object.
     Alppay,
 }
 

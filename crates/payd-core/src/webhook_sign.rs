@@ -8,7 +8,9 @@
 //! - astrapay: `X-AstraPay-Signature: t=<unix>,v1=<hex HMAC-SHA256 of "{t}.{body}">`, keyed by
 //!   the whole `whsec_…` string (as AstraPay's own example does).
 //! - mutopay: `X-MutoPay-Signature: sha256=<hex HMAC-SHA256 of body>`, keyed by the whole string.
-//! - alppay: `X-HMAC: <hex HMAC-SHA256 of body>` under the merchant's API-key signing secret.
+//! - alppay: `X-HMAC: <hex HMAC-SHA256 of body>`, keyed by the whole string.
+//!
+//! Every format signs with the endpoint's own secret, never an API key's.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -61,7 +63,7 @@ pub fn body_hmac_hex(secret: &str, body: &[u8]) -> Result<String, SignError> {
 }
 
 /// The headers that sign one send of a message. `secrets` are the live secrets, newest first
-/// (the merchant's API-key signing secret for AlpPay). Formats whose providers carry one
+/// (the endpoint's, for every format). Formats whose providers carry one
 /// signature sign with the newest only.
 pub fn signature_headers(
     format: WebhookFormat,

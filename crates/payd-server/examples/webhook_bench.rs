@@ -111,7 +111,7 @@ async fn run(backend: Backend, events: usize, concurrency: usize) -> Option<(u12
         format: WebhookFormat::Native,
         enabled: true,
     };
-    create_endpoint(&store, &master, new, payd_store::now()).await.unwrap();
+    create_endpoint(&store, &master, new, 1000, payd_store::now()).await.unwrap();
     let client = reqwest::Client::new();
     futures::stream::iter(0..events)
         .map(|_| {

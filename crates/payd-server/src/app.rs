@@ -108,16 +108,19 @@ impl Application {
 
         let router = http::router(self.state.clone());
         let stop = cancel.clone();
-        let served = axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                stop.cancel();
-            })
-            .await;
+        let limits = http::server::ConnectionLimits {
+            header_read_timeout: self.state.config.header_read_timeout,
+            max_connections: self.state.config.max_connections,
+        };
+        http::server::serve(self.listener, router, limits, async move {
+            shutdown.await;
+            stop.cancel();
+        })
+        .await;
         cancel.cancel();
         while workers.join_next().await.is_some() {}
         self.state.store.close().await;
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 

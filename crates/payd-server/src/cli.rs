@@ -182,7 +182,15 @@ fn init_logging(serving: bool) {
     // Commands other than serve stay quiet so their output can be piped.
     let default = if serving { "info" } else { "warn" };
     let filter = EnvFilter::try_from_env("PAYD_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // Colour only for a person at a terminal: escape codes in a file, a pipe or a log
+    // collector are noise. NO_COLOR (any non-empty value) turns it off there too.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .try_init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -199,7 +207,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Migrate => {
-            let store = connect(&config).await?;
+            let store = connect_cli(&config).await?;
             store.migrate().await?;
             println!("migrations applied");
             Ok(())
@@ -207,9 +215,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Merchant(cmd) => merchant(config, cmd).await,
         Command::Key(cmd) => key(config, cmd).await,
         Command::Devnet(cmd) => {
-            let store = connect(&config).await?;
+            let store = connect_cli(&config).await?;
             store.migrate().await?;
-            crate::devnet_cli::run(&store, cmd).await
+            crate::devnet_cli::run(&store, cmd).await.map_err(|e| in_database(&config, e))
         }
         Command::Webhook(cmd) => crate::webhook_cli::run(config, cmd).await,
         Command::Config(_) => Ok(()),
@@ -274,8 +282,34 @@ fn check<T>(r: Result<T, crate::http::error::ApiError>) -> anyhow::Result<T> {
     r.map_err(|e| anyhow::anyhow!("{}", e.message))
 }
 
+/// Connects for a command other than `serve`. A SQLite file that does not exist yet is
+/// created, and the operator is told where: a relative path in another working directory
+/// silently means another, empty database.
+pub async fn connect_cli(config: &Config) -> anyhow::Result<payd_store::Store> {
+    let fresh = config.sqlite_path().is_some_and(|p| !p.exists());
+    let store = connect(config).await?;
+    if fresh {
+        eprintln!("note: created a new, empty database at {}", config.database_location());
+    }
+    Ok(store)
+}
+
+/// "Not found" errors name the database looked in.
+pub fn not_found(config: &Config, what: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("no {what} in the database at {}", config.database_location())
+}
+
+/// Adds the database to a "no payment …" style error from a shared helper.
+fn in_database(config: &Config, e: anyhow::Error) -> anyhow::Error {
+    if e.to_string().starts_with("no ") {
+        anyhow::anyhow!("{e:#} in the database at {}", config.database_location())
+    } else {
+        e
+    }
+}
+
 async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
-    let store = connect(&config).await?;
+    let store = connect_cli(&config).await?;
     store.migrate().await?;
     match cmd {
         MerchantCommand::Create { name, email, site_url, logo_url, account, json: json_out } => {
@@ -311,7 +345,7 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             let id: MerchantId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a merchant id"))?;
             let now = payd_store::now();
             if store.get_merchant(&id).await?.is_none() {
-                anyhow::bail!("no merchant {id}");
+                return Err(not_found(&config, format_args!("merchant {id}")));
             }
             if let Some(min) = min_amount {
                 let value = match min.as_str() {
@@ -361,7 +395,10 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("--underpayment-tolerance: {e}"))?;
                 store.set_merchant_underpayment_tolerance(&id, bp, now).await?;
             }
-            let m = store.get_merchant(&id).await?.with_context(|| format!("no merchant {id}"))?;
+            let m = store
+                .get_merchant(&id)
+                .await?
+                .ok_or_else(|| not_found(&config, format_args!("merchant {id}")))?;
             let min = store.merchant_min_amount(&id).await?;
             let tolerance = store.merchant_underpayment_tolerance(&id).await?.unwrap_or(0);
             let mut out = merchant_json(&m);
@@ -371,16 +408,23 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                 json!(rust_decimal::Decimal::new(i64::from(tolerance), 2).normalize().to_string());
             print(json_out, out, format!("merchant {} configured", m.id));
         }
-        MerchantCommand::Suspend(r) => set_status(&store, r, MerchantStatus::Suspended).await?,
-        MerchantCommand::Activate(r) => set_status(&store, r, MerchantStatus::Active).await?,
+        MerchantCommand::Suspend(r) => set_status(&config, &store, r, MerchantStatus::Suspended).await?,
+        MerchantCommand::Activate(r) => set_status(&config, &store, r, MerchantStatus::Active).await?,
     }
     Ok(())
 }
 
-async fn set_status(store: &payd_store::Store, r: MerchantRef, status: MerchantStatus) -> anyhow::Result<()> {
+async fn set_status(
+    config: &Config,
+    store: &payd_store::Store,
+    r: MerchantRef,
+    status: MerchantStatus,
+) -> anyhow::Result<()> {
     let id: MerchantId = r.id.parse().map_err(|_| anyhow::anyhow!("`{}` is not a merchant id", r.id))?;
     let m = match store.set_merchant_status(&id, status, payd_store::now()).await {
-        Err(payd_store::StoreError::NotFound(_)) => anyhow::bail!("no merchant {id}"),
+        Err(payd_store::StoreError::NotFound(_)) => {
+            return Err(not_found(config, format_args!("merchant {id}")))
+        }
         other => other?,
     };
     print(r.json, merchant_json(&m), format!("merchant {} is {}", m.id, m.status.as_str()));
@@ -388,7 +432,7 @@ async fn set_status(store: &payd_store::Store, r: MerchantRef, status: MerchantS
 }
 
 async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
-    let store = connect(&config).await?;
+    let store = connect_cli(&config).await?;
     store.migrate().await?;
     match cmd {
         KeyCommand::Create { merchant, account, mode, scopes, json: json_out } => {
@@ -409,6 +453,15 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
                 ModeArg::Test => Mode::Test,
                 ModeArg::Live => Mode::Live,
             };
+            match &owner {
+                KeyOwner::Merchant(id) if store.get_merchant(id).await?.is_none() => {
+                    return Err(not_found(&config, format_args!("merchant {id}")));
+                }
+                KeyOwner::Account(id) if store.merchants_of_account(id).await?.is_empty() => {
+                    return Err(not_found(&config, format_args!("account {id} with merchants")));
+                }
+                _ => {}
+            }
             let master = load_master_key(&config, true)?;
             let issued = issue_key(&store, &master, owner, mode, scopes).await?;
             let k = &issued.key;
@@ -435,7 +488,7 @@ async fn key(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
         KeyCommand::Revoke { id, json: json_out } => {
             let key_id: ApiKeyId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a key id"))?;
             if store.get_api_key(&key_id).await?.is_none() {
-                anyhow::bail!("no key {key_id}");
+                return Err(not_found(&config, format_args!("key {key_id}")));
             }
             let revoked = store.revoke_api_key(&key_id, payd_store::now()).await?;
             print(

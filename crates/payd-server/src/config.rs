@@ -31,6 +31,14 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Time a client has to send a request's headers (and, between requests, how long an
+    /// idle keep-alive connection stays open).
+    pub header_read_timeout: Duration,
+    /// Time a request has, from its headers to the answer, its body included: a body
+    /// trickled slower than that is cut off.
+    pub request_timeout: Duration,
+    /// Open connections at most; more wait in the listen backlog until one closes.
+    pub max_connections: usize,
     /// Largest `metadata` object accepted, in bytes of JSON.
     pub max_metadata_bytes: usize,
     /// Lifetime of a payment that names none.
@@ -98,9 +106,9 @@ pub enum FxConfig {
     },
 }
 
-/// The `payd.toml` file. Unknown keys are errors: a typo must not silently mean "default".
+/// The `payd.toml` file. Unknown keys are errors, every one of them reported (collected by
+/// `serde_ignored` while parsing): a typo must not silently mean "default".
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct FileConfig {
     database: Option<DatabaseSection>,
     server: Option<ServerSection>,
@@ -114,14 +122,12 @@ struct FileConfig {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct DevnetSection {
     block_ms: Option<u64>,
     autopay_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct FxSection {
     provider: Option<String>,
     /// Written as strings (`EUR = "1.08"`): a TOML float would be a binary approximation.
@@ -131,14 +137,12 @@ struct FxSection {
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct DatabaseSection {
     url: Option<Secret>,
     max_connections: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ServerSection {
     listen: Option<String>,
     public_url: Option<String>,
@@ -146,17 +150,18 @@ struct ServerSection {
     bootstrap_demo: Option<bool>,
     node_id: Option<String>,
     chain_lease_secs: Option<u64>,
+    header_read_timeout_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    max_connections: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct SecuritySection {
     master_key: Option<Secret>,
     master_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct PaymentsSection {
     default_expiry_secs: Option<u64>,
     max_expiry_secs: Option<u64>,
@@ -193,6 +198,9 @@ struct Raw {
     master_key: Option<String>,
     master_key_file: Option<String>,
     max_body_bytes: Option<String>,
+    header_read_timeout_secs: Option<String>,
+    request_timeout_secs: Option<String>,
+    max_connections: Option<String>,
     max_metadata_bytes: Option<String>,
     default_expiry_secs: Option<String>,
     max_expiry_secs: Option<String>,
@@ -231,10 +239,14 @@ impl Config {
         };
         if let Some(path) = file {
             match std::fs::read_to_string(&path) {
-                Ok(text) => match toml::from_str::<FileConfig>(&text) {
-                    Ok(f) => raw.apply_file(f),
-                    Err(e) => errors.push(format!("{}: {}", path.display(), e.message())),
-                },
+                Ok(text) => {
+                    let mut unknown = Vec::new();
+                    match parse_file(&text, &mut unknown) {
+                        Ok(f) => raw.apply_file(f),
+                        Err(e) => errors.push(format!("{}: {}", path.display(), e.message())),
+                    }
+                    errors.extend(unknown.iter().map(|k| format!("{}: unknown key `{k}`", path.display())));
+                }
                 Err(e) => errors.push(format!("cannot read {}: {e}", path.display())),
             }
         }
@@ -250,6 +262,9 @@ impl Config {
                 "PAYD_MASTER_KEY" => raw.master_key = Some(v.clone()),
                 "PAYD_MASTER_KEY_FILE" => raw.master_key_file = Some(v.clone()),
                 "PAYD_MAX_BODY_BYTES" => raw.max_body_bytes = Some(v.clone()),
+                "PAYD_HEADER_READ_TIMEOUT_SECS" => raw.header_read_timeout_secs = Some(v.clone()),
+                "PAYD_REQUEST_TIMEOUT_SECS" => raw.request_timeout_secs = Some(v.clone()),
+                "PAYD_MAX_CONNECTIONS" => raw.max_connections = Some(v.clone()),
                 "PAYD_MAX_METADATA_BYTES" => raw.max_metadata_bytes = Some(v.clone()),
                 "PAYD_DEFAULT_EXPIRY_SECS" => raw.default_expiry_secs = Some(v.clone()),
                 "PAYD_MAX_EXPIRY_SECS" => raw.max_expiry_secs = Some(v.clone()),
@@ -312,7 +327,7 @@ impl Config {
         };
         let mut sections = file
             .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|text| toml::from_str::<FileConfig>(&text).ok())
+            .and_then(|text| parse_file(&text, &mut Vec::new()).ok())
             .and_then(|f| f.networks)
             .unwrap_or_default();
         if let Ok(v) = std::env::var("PAYD_NETWORKS") {
@@ -328,12 +343,62 @@ impl Config {
 
     /// The SQLite file's directory, where the default master key file lives.
     pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let path = self.sqlite_path()?;
+        Some(path.parent().map(Path::to_path_buf).unwrap_or_default())
+    }
+
+    /// The SQLite file, as configured (relative to the working directory when relative).
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
         let rest = self.database_url.expose().strip_prefix("sqlite:")?;
         let path = rest.trim_start_matches("//").split('?').next().unwrap_or_default();
         if path.is_empty() || path == ":memory:" {
             return None;
         }
-        Some(Path::new(path).parent().map(Path::to_path_buf).unwrap_or_default())
+        Some(PathBuf::from(path))
+    }
+
+    /// The database, for messages: the SQLite file's absolute path (a relative path
+    /// resolves against the working directory, so two directories mean two databases), or
+    /// the PostgreSQL URL without its password and query (which may hold one).
+    pub fn database_location(&self) -> String {
+        if let Some(path) = self.sqlite_path() {
+            let abs = std::path::absolute(&path).unwrap_or(path);
+            return format!("sqlite:{}", abs.display());
+        }
+        let url = self.database_url.expose();
+        if url.starts_with("sqlite:") {
+            return "sqlite::memory:".to_owned();
+        }
+        match url::Url::parse(url) {
+            Ok(mut u) => {
+                let _ = u.set_password(None);
+                u.set_query(None);
+                u.set_fragment(None);
+                u.to_string()
+            }
+            Err(_) => "the configured PostgreSQL database".to_owned(),
+        }
+    }
+}
+
+/// Parses `payd.toml`, pushing the path of every key payd does not know (`server.colour`).
+fn parse_file(text: &str, unknown: &mut Vec<String>) -> Result<FileConfig, toml::de::Error> {
+    serde_ignored::deserialize(toml::Deserializer::new(text), |path| unknown.push(key_path(&path)))
+}
+
+/// A key's path as the operator writes it: `server.colour`, `networks[0].tokens[1].colour`.
+pub(crate) fn key_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", key_path(parent)),
+        Path::Map { parent, key } => match key_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => {
+            key_path(parent)
+        }
     }
 }
 
@@ -351,6 +416,9 @@ impl Raw {
         set(&mut self.listen, server.listen);
         set(&mut self.public_url, server.public_url);
         set(&mut self.max_body_bytes, server.max_body_bytes.map(|v| v.to_string()));
+        set(&mut self.header_read_timeout_secs, server.header_read_timeout_secs.map(|v| v.to_string()));
+        set(&mut self.request_timeout_secs, server.request_timeout_secs.map(|v| v.to_string()));
+        set(&mut self.max_connections, server.max_connections.map(|v| v.to_string()));
         set(&mut self.bootstrap_demo, server.bootstrap_demo.map(|v| v.to_string()));
         set(&mut self.node_id, server.node_id);
         set(&mut self.chain_lease_secs, server.chain_lease_secs.map(|v| v.to_string()));
@@ -443,6 +511,12 @@ impl Raw {
             num(&mut errors, "database max connections", self.database_max_connections, 10u32, 1, 1000);
         let max_body_bytes =
             num(&mut errors, "max body bytes", self.max_body_bytes, 64 * 1024usize, 1024, 16 << 20);
+        let header_read_timeout_secs =
+            num(&mut errors, "header read timeout secs", self.header_read_timeout_secs, 10u64, 1, 300);
+        let request_timeout_secs =
+            num(&mut errors, "request timeout secs", self.request_timeout_secs, 30u64, 1, 3600);
+        let max_connections =
+            num(&mut errors, "max connections", self.max_connections, 1024usize, 1, 100_000);
         let max_metadata_bytes =
             num(&mut errors, "max metadata bytes", self.max_metadata_bytes, 8 * 1024usize, 256, 1 << 20);
         let default_expiry =
@@ -547,6 +621,9 @@ impl Raw {
             master_key,
             master_key_file: self.master_key_file.map(PathBuf::from),
             max_body_bytes,
+            header_read_timeout: Duration::from_secs(header_read_timeout_secs),
+            request_timeout: Duration::from_secs(request_timeout_secs),
+            max_connections,
             max_metadata_bytes,
             default_expiry: Duration::from_secs(default_expiry),
             max_expiry: Duration::from_secs(max_expiry),
@@ -633,6 +710,20 @@ mod tests {
     }
 
     #[test]
+    fn the_database_location_is_absolute_and_never_shows_a_password() {
+        let at = |url: &str| {
+            Config::load_from(&Overrides::default(), &env(&[("PAYD_DATABASE_URL", url)]))
+                .map(|c| c.database_location())
+                .unwrap_or_default()
+        };
+        let pg = at("postgres://payd:hunter2@db.internal:5433/payd?sslmode=require&password=hunter2");
+        assert_eq!(pg, "postgres://payd@db.internal:5433/payd");
+        let cwd = std::env::current_dir().unwrap_or_default();
+        assert_eq!(at("sqlite:data/x.db"), format!("sqlite:{}", cwd.join("data/x.db").display()));
+        assert_eq!(at("sqlite:///srv/payd.db?mode=rwc"), "sqlite:/srv/payd.db");
+    }
+
+    #[test]
     fn networks_come_from_the_file_and_are_validated() {
         let dir = std::env::temp_dir().join(format!("payd-config-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap_or_default();
@@ -664,6 +755,19 @@ tokens = [{ symbol = "usdc", contract = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02
         assert!(!format!("{net:?}").contains("KEY"), "the RPC URL is redacted");
         std::fs::write(&path, text.replace("tokens = [", "colour = 1\ntokens = [")).unwrap_or_default();
         assert!(Config::load_from(&o, &[]).is_err(), "unknown keys are errors");
+        // Every unknown key is reported, each with its path.
+        let typos = text
+            .replace("tokens = [", "colour = 1\ntokens = [")
+            .replace("node_id", "nod_id")
+            .replace("decimals = 6 }", "decimals = 6, colour = 2 }")
+            + "\n[payments]\nexpiry = 5\n";
+        std::fs::write(&path, typos).unwrap_or_default();
+        let errors = Config::load_from(&o, &[]).err().map(|e| e.0).unwrap_or_default();
+        let unknown: Vec<&String> = errors.iter().filter(|e| e.contains("unknown key")).collect();
+        assert_eq!(unknown.len(), 4, "{errors:?}");
+        for key in ["server.nod_id", "payments.expiry", "colour"] {
+            assert!(unknown.iter().any(|e| e.contains(key)), "{key}: {errors:?}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

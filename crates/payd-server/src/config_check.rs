@@ -1,23 +1,40 @@
 //! `payd config check`: everything that would stop payd or make it misbehave, found in one
-//! pass: configuration errors, each configured network's node (reachable, chain id, every
-//! token's `decimals()`), the database, and the merchants' EVM xpubs (unparsable, or missing
-//! while EVM networks are configured, which refuses their live payments).
+//! pass: configuration errors (every unknown key among them), each configured network's node
+//! (reachable, chain id, every token's `decimals()`), the database, and the merchants' EVM
+//! xpubs (unparsable, or missing while EVM networks are configured, which refuses their live
+//! payments). A check writes nothing: no database file or directory is created, no migration
+//! is applied, and the database is opened read-only.
 
 use serde_json::json;
 
 use crate::config::{Config, Overrides};
 
+/// What a check found: problems fail it; notes are for information.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// What would stop payd or make it misbehave.
+    pub problems: Vec<String>,
+    /// Facts worth knowing that are not wrong (a database not created yet, migrations that
+    /// the next start applies).
+    pub notes: Vec<String>,
+}
+
 /// Runs the check; an error (non-zero exit) when any problem was found.
 pub async fn run(overrides: &Overrides, json_out: bool) -> anyhow::Result<()> {
-    let problems = problems(overrides).await;
+    let Report { problems, notes } = report(overrides).await;
     if json_out {
-        println!("{}", json!({ "ok": problems.is_empty(), "problems": problems }));
-    } else if problems.is_empty() {
-        println!("configuration OK");
+        println!("{}", json!({ "ok": problems.is_empty(), "problems": problems, "notes": notes }));
     } else {
-        eprintln!("{} problem(s):", problems.len());
-        for p in &problems {
-            eprintln!("  - {p}");
+        for n in &notes {
+            println!("note: {n}");
+        }
+        if problems.is_empty() {
+            println!("configuration OK");
+        } else {
+            eprintln!("{} problem(s):", problems.len());
+            for p in &problems {
+                eprintln!("  - {p}");
+            }
         }
     }
     if problems.is_empty() {
@@ -27,8 +44,8 @@ pub async fn run(overrides: &Overrides, json_out: bool) -> anyhow::Result<()> {
     }
 }
 
-/// Every problem found, in a stable order.
-pub async fn problems(overrides: &Overrides) -> Vec<String> {
+/// Every problem and note, in a stable order.
+pub async fn report(overrides: &Overrides) -> Report {
     let config = match Config::load(overrides) {
         Ok(c) => c,
         Err(e) => {
@@ -37,29 +54,46 @@ pub async fn problems(overrides: &Overrides) -> Vec<String> {
             for net in Config::load_networks(overrides) {
                 problems.extend(crate::networks::check_node(&net).await);
             }
-            return problems;
+            return Report { problems, notes: Vec::new() };
         }
     };
-    check(&config).await
+    check_all(&config).await
 }
 
 /// The checks that need a valid configuration.
-pub async fn check(config: &Config) -> Vec<String> {
-    let mut problems = Vec::new();
+pub async fn check_all(config: &Config) -> Report {
+    let mut r = Report::default();
     for net in &config.networks {
-        problems.extend(crate::networks::check_node(net).await);
+        r.problems.extend(crate::networks::check_node(net).await);
     }
-    let store = match crate::app::connect(config).await {
-        Ok(s) => s,
+    let location = config.database_location();
+    let opts = payd_store::ConnectOptions { max_connections: 1, ..payd_store::ConnectOptions::default() };
+    let store = match payd_store::Store::connect_read_only(config.database_url.expose(), &opts).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            r.notes.push(format!("database {location} does not exist yet; payd serve creates it"));
+            return r;
+        }
         Err(e) => {
-            problems.push(format!("database: {e:#}"));
-            return problems;
+            r.problems.push(format!("database {location}: {e}"));
+            return r;
         }
     };
-    if let Err(e) = store.migrate().await {
-        problems.push(format!("database: {e}"));
-        return problems;
+    match store.pending_migrations().await {
+        Ok(pending) if pending.is_empty() => check_merchants(config, &store, &mut r.problems).await,
+        Ok(pending) => r.notes.push(format!(
+            "database {location}: {} migration(s) not applied yet ({}); payd serve or payd migrate \
+             applies them (merchants are checked once they are)",
+            pending.len(),
+            pending.join(", ")
+        )),
+        Err(e) => r.problems.push(format!("database {location}: {e}")),
     }
+    store.close().await;
+    r
+}
+
+async fn check_merchants(config: &Config, store: &payd_store::Store, problems: &mut Vec<String>) {
     match store.merchant_xpubs().await {
         Ok(rows) => {
             for (id, xpub) in rows {
@@ -80,6 +114,4 @@ pub async fn check(config: &Config) -> Vec<String> {
         }
         Err(e) => problems.push(format!("database: {e}")),
     }
-    store.close().await;
-    problems
 }

@@ -23,6 +23,9 @@ pub struct WebhooksConfig {
     pub retry_schedule: Vec<Duration>,
     /// An endpoint failing without a success for this long is disabled.
     pub disable_after: Duration,
+    /// Most endpoints a merchant may have in one mode (each event is one delivery per
+    /// endpoint, so this bounds the work one payment makes).
+    pub max_endpoints: u32,
 }
 
 impl Default for WebhooksConfig {
@@ -34,13 +37,13 @@ impl Default for WebhooksConfig {
             timeout: Duration::from_secs(15),
             retry_schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
             disable_after: Duration::from_secs(5 * 86_400),
+            max_endpoints: 16,
         }
     }
 }
 
 /// `[webhooks]` in `payd.toml`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub(crate) struct WebhooksSection {
     allow_private_targets: Option<bool>,
     poll_ms: Option<u64>,
@@ -49,6 +52,7 @@ pub(crate) struct WebhooksSection {
     /// `"5s,5m,30m,2h"`.
     retry_schedule: Option<String>,
     disable_after_secs: Option<u64>,
+    max_endpoints: Option<u64>,
 }
 
 /// Values gathered from the file and the environment, validated together.
@@ -60,6 +64,7 @@ pub(crate) struct WebhooksRaw {
     timeout_secs: Option<String>,
     retry_schedule: Option<String>,
     disable_after_secs: Option<String>,
+    max_endpoints: Option<String>,
 }
 
 impl WebhooksRaw {
@@ -75,6 +80,7 @@ impl WebhooksRaw {
         set(&mut self.timeout_secs, s.timeout_secs.map(|v| v.to_string()));
         set(&mut self.retry_schedule, s.retry_schedule);
         set(&mut self.disable_after_secs, s.disable_after_secs.map(|v| v.to_string()));
+        set(&mut self.max_endpoints, s.max_endpoints.map(|v| v.to_string()));
     }
 
     /// Takes a `PAYD_WEBHOOKS_*` variable; `false` for a name it does not know.
@@ -86,6 +92,7 @@ impl WebhooksRaw {
             "PAYD_WEBHOOKS_TIMEOUT_SECS" => &mut self.timeout_secs,
             "PAYD_WEBHOOKS_RETRY_SCHEDULE" => &mut self.retry_schedule,
             "PAYD_WEBHOOKS_DISABLE_AFTER_SECS" => &mut self.disable_after_secs,
+            "PAYD_WEBHOOKS_MAX_ENDPOINTS" => &mut self.max_endpoints,
             _ => return false,
         };
         *slot = Some(value.to_owned());
@@ -112,6 +119,7 @@ impl WebhooksRaw {
         let concurrency = num("concurrency", self.concurrency, 16, 0, 1024);
         let timeout = num("timeout secs", self.timeout_secs, 15, 1, 120);
         let disable_after = num("disable after secs", self.disable_after_secs, 5 * 86_400, 60, 366 * 86_400);
+        let max_endpoints = num("max endpoints", self.max_endpoints, u64::from(d.max_endpoints), 1, 1000);
         let allow_private_targets = match self.allow_private_targets.as_deref().map(str::trim) {
             None | Some("false") | Some("0") => false,
             Some("true") | Some("1") => true,
@@ -139,6 +147,7 @@ impl WebhooksRaw {
             timeout: Duration::from_secs(timeout),
             retry_schedule,
             disable_after: Duration::from_secs(disable_after),
+            max_endpoints: u32::try_from(max_endpoints).unwrap_or(d.max_endpoints),
         }
     }
 }

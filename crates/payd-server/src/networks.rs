@@ -15,7 +15,6 @@ use serde::Deserialize;
 
 /// One `[[networks]]` entry as written.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct NetworkSection {
     name: Option<String>,
     chain_id: Option<u64>,
@@ -32,7 +31,6 @@ pub struct NetworkSection {
 
 /// One accepted token as written.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct TokenSection {
     symbol: Option<String>,
     contract: Option<String>,
@@ -109,7 +107,16 @@ pub fn find<'a>(networks: &'a [EvmNetwork], name: &str) -> Option<&'a EvmNetwork
 
 /// Parses `PAYD_NETWORKS` (a JSON array of network objects).
 pub fn from_json(text: &str) -> Result<Vec<NetworkSection>, String> {
-    serde_json::from_str(text).map_err(|e| format!("PAYD_NETWORKS: not a JSON array of networks: {e}"))
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let sections: Vec<NetworkSection> =
+        serde_ignored::deserialize(&mut de, |path| unknown.push(crate::config::key_path(&path)))
+            .and_then(|s| de.end().map(|()| s))
+            .map_err(|e| format!("PAYD_NETWORKS: not a JSON array of networks: {e}"))?;
+    if !unknown.is_empty() {
+        return Err(format!("PAYD_NETWORKS: unknown key(s) {}", unknown.join(", ")));
+    }
+    Ok(sections)
 }
 
 /// Validates the sections, pushing one message per problem.

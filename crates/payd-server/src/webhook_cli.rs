@@ -9,7 +9,6 @@ use payd_core::ids::{DeliveryId, MerchantId, WebhookEndpointId};
 use payd_core::webhook::{WebhookEndpoint, WebhookFormat};
 use serde_json::json;
 
-use crate::app::connect;
 use crate::config::Config;
 use crate::keys::load_master_key;
 use crate::webhooks::{self as hooks, NewEndpoint};
@@ -100,8 +99,9 @@ fn merchant_id(text: &str) -> anyhow::Result<MerchantId> {
 
 /// Runs a webhook command.
 pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
-    let store = connect(&config).await?;
+    let store = crate::cli::connect_cli(&config).await?;
     store.migrate().await?;
+    let not_found = |what: std::fmt::Arguments<'_>| crate::cli::not_found(&config, what);
     let emit = |json_out: bool, value: serde_json::Value, human: String| {
         if json_out {
             println!("{value}");
@@ -113,7 +113,7 @@ pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
         WebhookCommand::Add { merchant, url, mode: m, events, format, description, json: json_out } => {
             let merchant_id = merchant_id(&merchant)?;
             if store.get_merchant(&merchant_id).await?.is_none() {
-                anyhow::bail!("no merchant {merchant_id}");
+                return Err(not_found(format_args!("merchant {merchant_id}")));
             }
             let url = hooks::check_url(&url, config.webhooks.allow_private_targets, false)
                 .map_err(|e| anyhow::anyhow!("--url: {e}"))?;
@@ -129,7 +129,8 @@ pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
             let master = load_master_key(&config, true)?;
             let new =
                 NewEndpoint { merchant_id, mode: mode(m), url, description, events, format, enabled: true };
-            let (e, secret) = hooks::create_endpoint(&store, &master, new, payd_store::now()).await?;
+            let max = config.webhooks.max_endpoints;
+            let (e, secret) = hooks::create_endpoint(&store, &master, new, max, payd_store::now()).await?;
             let mut out = endpoint_json(&e);
             out["secret"] = json!(secret.expose());
             emit(
@@ -173,7 +174,7 @@ pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
                     let id: DeliveryId =
                         d.parse().map_err(|_| anyhow::anyhow!("--delivery: `{d}` is not a delivery id"))?;
                     if store.get_webhook_delivery(&id).await?.is_none() {
-                        anyhow::bail!("no delivery {id}");
+                        return Err(not_found(format_args!("delivery {id}")));
                     }
                     if !store.replay_webhook_delivery(&id, now).await? {
                         anyhow::bail!("delivery {id} is being sent right now; try again in a moment");
@@ -184,7 +185,7 @@ pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
                     let id: WebhookEndpointId =
                         e.parse().map_err(|_| anyhow::anyhow!("--endpoint: `{e}` is not an endpoint id"))?;
                     if store.get_webhook_endpoint(&id).await?.is_none() {
-                        anyhow::bail!("no webhook endpoint {id}");
+                        return Err(not_found(format_args!("webhook endpoint {id}")));
                     }
                     store.replay_failed_webhook_deliveries(&id, now).await?
                 }

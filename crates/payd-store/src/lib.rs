@@ -336,6 +336,81 @@ impl Store {
         Ok(())
     }
 
+    /// Connects to an existing database without changing anything: no file or directory is
+    /// created (a missing SQLite file is `Ok(None)`), no migration runs, and every statement
+    /// is refused a write (`query_only` on SQLite, read-only transactions on PostgreSQL).
+    /// For checks, such as `payd config check`, that must write nothing.
+    pub async fn connect_read_only(url: &str, opts: &ConnectOptions) -> Result<Option<Store>, StoreError> {
+        if url.starts_with("sqlite:") {
+            // Opened read-write on purpose: a read-only SQLite connection to a WAL database
+            // may leave -wal and -shm files behind, which a normal close removes.
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(false)
+                .pragma("query_only", "ON")
+                .busy_timeout(opts.acquire_timeout);
+            if !options.get_filename().exists() {
+                return Ok(None);
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(opts.acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Some(Store::Sqlite(pool)))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?.options([("default_transaction_read_only", "on")]);
+            let pool = PgPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(opts.acquire_timeout)
+                .connect_with(options)
+                .await?;
+            Ok(Some(Store::Postgres(pool)))
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// The migrations this build has that the database has not applied yet (`0005_evm`),
+    /// read without applying anything.
+    pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
+        let (migrator, applied): (sqlx::migrate::Migrator, Vec<i64>) = match self {
+            Store::Sqlite(p) => {
+                let exists: Option<(String,)> = sqlx::query_as(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+                )
+                .fetch_optional(p)
+                .await?;
+                let applied = match exists {
+                    Some(_) => {
+                        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                            .fetch_all(p)
+                            .await?
+                    }
+                    None => Vec::new(),
+                };
+                (sqlx::migrate!("./migrations/sqlite"), applied)
+            }
+            Store::Postgres(p) => {
+                let exists: Option<String> =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text").fetch_one(p).await?;
+                let applied = match exists {
+                    Some(_) => {
+                        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                            .fetch_all(p)
+                            .await?
+                    }
+                    None => Vec::new(),
+                };
+                (sqlx::migrate!("./migrations/postgres"), applied)
+            }
+        };
+        Ok(migrator
+            .iter()
+            .filter(|m| !applied.contains(&m.version))
+            .map(|m| format!("{:04}_{}", m.version, m.description.replace(' ', "_")))
+            .collect())
+    }
+
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         match self {

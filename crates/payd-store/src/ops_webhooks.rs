@@ -13,7 +13,7 @@ use sqlx::{Pool, QueryBuilder};
 
 use super::Tx;
 use crate::rows::{corrupt, from_ms, ms, EventRow};
-use crate::webhooks::{ClaimedDelivery, DeliveryFilter, DeliveryOutcome, EndpointHealth};
+use crate::webhooks::{ClaimedDelivery, DeliveryFilter, DeliveryOutcome, EndpointFilter, EndpointHealth};
 use crate::StoreError;
 
 const ENDPOINT_COLUMNS: &str = "id, merchant_id, mode, url, description, events, format, enabled, \
@@ -108,7 +108,10 @@ type AttemptRow = (i64, Option<i64>, i64, Option<String>, Option<String>);
 
 // ---- endpoints ----
 
-pub(crate) async fn insert_endpoint(pool: &Pool<Db>, e: &WebhookEndpoint) -> Result<(), StoreError> {
+pub(crate) async fn insert_endpoint<'e, E>(exec: E, e: &WebhookEndpoint) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
     let sql = format!(
         "INSERT INTO webhook_endpoints ({ENDPOINT_COLUMNS}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
@@ -129,9 +132,35 @@ pub(crate) async fn insert_endpoint(pool: &Pool<Db>, e: &WebhookEndpoint) -> Res
         .bind(e.failing_since.map(ms))
         .bind(ms(e.created_at))
         .bind(ms(e.updated_at))
-        .execute(pool)
+        .execute(exec)
         .await?;
     Ok(())
+}
+
+pub(crate) async fn insert_endpoint_within(
+    pool: &Pool<Db>,
+    e: &WebhookEndpoint,
+    max: u32,
+) -> Result<bool, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    // Creates for one merchant queue on its row, so two of them cannot both see room for one
+    // more (SQLite's BEGIN IMMEDIATE already serialises writers).
+    let lock = format!("SELECT id FROM merchants WHERE id = $1{}", super::LOCK_ROW);
+    sqlx::query(&lock).bind(e.merchant_id.to_string()).fetch_optional(&mut *tx).await?;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = $1 AND mode = $2 AND deleted = FALSE",
+    )
+    .bind(e.merchant_id.to_string())
+    .bind(e.mode.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    if n >= i64::from(max) {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_endpoint(&mut *tx, e).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub(crate) async fn get_endpoint(
@@ -155,6 +184,38 @@ pub(crate) async fn list_endpoints(
     let rows: Vec<EndpointRow> =
         sqlx::query_as(&sql).bind(merchant.to_string()).bind(mode.as_str()).fetch_all(pool).await?;
     rows.into_iter().map(endpoint).collect()
+}
+
+pub(crate) async fn page_endpoints(
+    pool: &Pool<Db>,
+    f: &EndpointFilter,
+) -> Result<(Vec<WebhookEndpoint>, i64), StoreError> {
+    let scope = |q: &mut QueryBuilder<Db>| {
+        q.push(" FROM webhook_endpoints WHERE merchant_id = ")
+            .push_bind(f.merchant_id.to_string())
+            .push(" AND mode = ")
+            .push_bind(f.mode.as_str())
+            .push(" AND deleted = FALSE");
+        if let Some(format) = f.format {
+            q.push(" AND format = ").push_bind(format.as_str());
+        }
+    };
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!("SELECT {ENDPOINT_COLUMNS}"));
+    scope(&mut q);
+    if let Some(after) = &f.after {
+        q.push(" AND (created_at, id) > (SELECT created_at, id FROM webhook_endpoints WHERE id = ")
+            .push_bind(after.to_string())
+            .push(")");
+    }
+    q.push(" ORDER BY created_at, id LIMIT ")
+        .push_bind(i64::from(f.limit))
+        .push(" OFFSET ")
+        .push_bind(i64::from(f.offset));
+    let rows: Vec<EndpointRow> = q.build_query_as().fetch_all(pool).await?;
+    let mut c: QueryBuilder<Db> = QueryBuilder::new("SELECT COUNT(*)");
+    scope(&mut c);
+    let (total,): (i64,) = c.build_query_as().fetch_one(pool).await?;
+    Ok((rows.into_iter().map(endpoint).collect::<Result<_, _>>()?, total))
 }
 
 pub(crate) async fn update_endpoint(pool: &Pool<Db>, e: &WebhookEndpoint) -> Result<bool, StoreError> {
@@ -473,24 +534,4 @@ pub(crate) async fn replay_failed(
     .await?
     .rows_affected();
     Ok(n)
-}
-
-pub(crate) async fn merchant_signing_secret(
-    pool: &Pool<Db>,
-    merchant: &MerchantId,
-    mode: Mode,
-) -> Result<Option<String>, StoreError> {
-    // The newest unrevoked key that acts for the merchant: its own, or one spanning its
-    // account.
-    let row: Option<(String,)> = sqlx::query_as(
-        "SELECT k.signing_secret_sealed FROM api_keys k JOIN merchants m ON m.id = $1 \
-         WHERE k.mode = $2 AND k.revoked_at IS NULL \
-         AND (k.merchant_id = m.id OR (k.merchant_id IS NULL AND k.account_id = m.account_id)) \
-         ORDER BY k.created_at DESC, k.id DESC LIMIT 1",
-    )
-    .bind(merchant.to_string())
-    .bind(mode.as_str())
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(s,)| s))
 }

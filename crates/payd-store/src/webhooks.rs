@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use payd_core::apikey::Mode;
 use payd_core::event::Event;
 use payd_core::ids::{DeliveryId, EventId, MerchantId, PaymentId, WebhookEndpointId};
-use payd_core::webhook::{Attempt, Delivery, DeliveryStatus, WebhookEndpoint};
+use payd_core::webhook::{Attempt, Delivery, DeliveryStatus, WebhookEndpoint, WebhookFormat};
 
 use crate::{postgres, sqlite, Store, StoreError};
 
@@ -67,10 +67,46 @@ pub struct DeliveryFilter {
     pub limit: u32,
 }
 
+/// Which endpoints to list, oldest first.
+#[derive(Debug, Clone)]
+pub struct EndpointFilter {
+    /// The merchant.
+    pub merchant_id: MerchantId,
+    /// The mode.
+    pub mode: Mode,
+    /// Only endpoints of this format.
+    pub format: Option<WebhookFormat>,
+    /// Keyset cursor: only endpoints created after this one.
+    pub after: Option<WebhookEndpointId>,
+    /// Rows to skip (page numbers).
+    pub offset: u32,
+    /// Page size.
+    pub limit: u32,
+}
+
 impl Store {
     /// Stores a new endpoint.
     pub async fn insert_webhook_endpoint(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
         dispatch!(self, webhooks::insert_endpoint(endpoint))
+    }
+
+    /// Stores a new endpoint unless its merchant already has `max` in its mode (deleted ones
+    /// do not count); `false` then, and nothing is written. Concurrent creates cannot pass
+    /// the cap together.
+    pub async fn insert_webhook_endpoint_within(
+        &self,
+        endpoint: &WebhookEndpoint,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, webhooks::insert_endpoint_within(endpoint, max))
+    }
+
+    /// A page of endpoints matching `filter`, and how many match in all.
+    pub async fn page_webhook_endpoints(
+        &self,
+        filter: &EndpointFilter,
+    ) -> Result<(Vec<WebhookEndpoint>, i64), StoreError> {
+        dispatch!(self, webhooks::page_endpoints(filter))
     }
 
     /// An endpoint by id (deleted ones are gone).
@@ -164,15 +200,5 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         dispatch!(self, webhooks::replay_failed(endpoint, now))
-    }
-
-    /// The sealed signing secret of the merchant's newest unrevoked API key in `mode` (AlpPay
-    /// signs its webhooks with the key's secret).
-    pub async fn merchant_signing_secret(
-        &self,
-        merchant: &MerchantId,
-        mode: Mode,
-    ) -> Result<Option<String>, StoreError> {
-        dispatch!(self, webhooks::merchant_signing_secret(merchant, mode))
     }
 }

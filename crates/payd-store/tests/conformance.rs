@@ -68,3 +68,6 @@ mod chain;
 
 #[path = "conformance/webhooks.rs"]
 mod webhooks;
+
+#[path = "conformance/webhook_endpoints.rs"]
+mod webhook_endpoints;

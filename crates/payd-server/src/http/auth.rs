@@ -9,6 +9,7 @@ use payd_core::merchant::{Merchant, MerchantStatus};
 use payd_core::payment::Payment;
 
 use super::error::ApiError;
+use super::ratelimit::Surface;
 use crate::app::AppState;
 
 /// An authenticated caller.
@@ -106,7 +107,8 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
     Ok(Principal { key, merchants: active, suspended: suspended_ones })
 }
 
-/// The native API's credentials: `Authorization: Bearer <key>`.
+/// The native API's credentials: `Authorization: Bearer <key>`, counted against the key's
+/// native quota (`rate_limits.native`).
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
@@ -130,6 +132,8 @@ impl FromRequestParts<AppState> for Principal {
                     "use `Authorization: Bearer <key>`",
                 )
             })?;
-        authenticate(state, secret).await
+        let principal = authenticate(state, secret).await?;
+        state.rate_limits.check(Surface::Native, &principal.key.id).map_err(ApiError::rate_limited)?;
+        Ok(principal)
     }
 }

@@ -10,6 +10,7 @@ pub mod idempotency;
 pub mod native;
 pub mod openapi;
 pub mod ratelimit;
+pub mod server;
 pub mod validate;
 
 use axum::extract::DefaultBodyLimit;
@@ -62,24 +63,48 @@ async fn reject_nul_query(
     next.run(req).await
 }
 
+/// A request past `server.request_timeout_secs` (a trickled body, say): 408 in the format of
+/// the API it was sent to.
+async fn request_timed_out(uri: axum::http::Uri, e: axum::BoxError) -> axum::response::Response {
+    let e = if e.is::<tower::timeout::error::Elapsed>() {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request took too long to arrive and be answered; send it again",
+        )
+    } else {
+        ApiError::internal(e)
+    };
+    error_for_path(uri.path(), e)
+}
+
 /// Every route, with shared middleware.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
+    let request_timeout = state.config.request_timeout;
     Router::new()
         .merge(health::routes())
         .merge(native::routes())
         .merge(dialects::routes())
         .merge(openapi::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
-        .method_not_allowed_fallback(|| async {
-            ApiError::new(
+        // In the format of the API the path belongs to (a dialect answers 400 in its own).
+        .method_not_allowed_fallback(|uri: axum::http::Uri| async move {
+            let e = ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method_not_allowed",
                 "method not allowed on this route",
-            )
+            );
+            error_for_path(uri.path(), e)
         })
         .layer(axum::middleware::from_fn(reject_nul_query))
         .layer(DefaultBodyLimit::max(limit))
+        // The whole request, its body included, within one deadline.
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(request_timed_out))
+                .timeout(request_timeout),
+        )
         // Spans carry method and path only: never headers, which hold API keys.
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -44,6 +44,12 @@ pub enum EndpointError {
     /// The secret could not be generated or sealed.
     #[error("cannot create a signing secret: {0}")]
     Secret(String),
+    /// The merchant already has the most endpoints allowed in this mode.
+    #[error(
+        "this merchant already has the most webhook endpoints allowed in this mode ({0}, \
+         webhooks.max_endpoints); delete one first"
+    )]
+    Limit(u32),
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -61,8 +67,12 @@ pub enum UrlError {
     /// Credentials in the URL would be sent to, and logged by, every proxy on the way.
     #[error("url must not contain a user name or password")]
     Credentials,
-    /// Loopback, private or similar, without `webhooks.allow_private_targets`.
-    #[error("url points at a loopback, private or otherwise non-public address")]
+    /// Loopback, private or similar, without `webhooks.allow_private_targets`. The message
+    /// names the setting, so whoever reads it knows what the operator can change.
+    #[error(
+        "url points at a loopback, private or otherwise non-public address; the operator allows \
+         such targets with webhooks.allow_private_targets = true (PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS)"
+    )]
     Private,
 }
 
@@ -97,11 +107,13 @@ fn new_sealed_secret(master_key: &MasterKey) -> Result<(Secret, String), Endpoin
     Ok((secret, sealed))
 }
 
-/// Registers an endpoint; the secret is returned this once and stored only sealed.
+/// Registers an endpoint, unless its merchant already has `max_endpoints` in its mode; the
+/// secret is returned this once and stored only sealed.
 pub async fn create_endpoint(
     store: &Store,
     master_key: &MasterKey,
     new: NewEndpoint,
+    max_endpoints: u32,
     now: DateTime<Utc>,
 ) -> Result<(WebhookEndpoint, Secret), EndpointError> {
     let (secret, sealed) = new_sealed_secret(master_key)?;
@@ -122,7 +134,9 @@ pub async fn create_endpoint(
         created_at: now,
         updated_at: now,
     };
-    store.insert_webhook_endpoint(&endpoint).await?;
+    if !store.insert_webhook_endpoint_within(&endpoint, max_endpoints).await? {
+        return Err(EndpointError::Limit(max_endpoints));
+    }
     Ok((endpoint, secret))
 }
 
@@ -154,25 +168,19 @@ pub async fn rotate_secret(
     Ok((e, secret))
 }
 
-/// The secrets that sign a delivery to `endpoint` now, newest first: its own (and the
-/// previous one during a rotation), or for AlpPay the merchant's API-key signing secret.
-pub async fn signing_secrets(
-    store: &Store,
+/// The secrets that sign a delivery to `endpoint` now, newest first: its own, and the
+/// previous one during a rotation. Every format, AlpPay's included, signs with the endpoint's
+/// secret: never an API key's, which any holder of that key (read-only ones too) would know.
+pub fn signing_secrets(
     master_key: &MasterKey,
     endpoint: &WebhookEndpoint,
     now: DateTime<Utc>,
 ) -> Result<Vec<Secret>, String> {
-    let sealed: Vec<String> = if endpoint.format == WebhookFormat::Alppay {
-        let s = store
-            .merchant_signing_secret(&endpoint.merchant_id, endpoint.mode)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or("the merchant has no API key in this mode to sign AlpPay webhooks with")?;
-        vec![s]
-    } else {
-        endpoint.signing_secrets_sealed(now).into_iter().map(str::to_owned).collect()
-    };
-    sealed.iter().map(|s| master_key.open(s).map_err(|e| e.to_string())).collect()
+    endpoint
+        .signing_secrets_sealed(now)
+        .into_iter()
+        .map(|s| master_key.open(s).map_err(|e| e.to_string()))
+        .collect()
 }
 
 #[cfg(test)]

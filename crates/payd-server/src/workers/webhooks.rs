@@ -213,7 +213,7 @@ impl Dispatcher {
             Ok(b) => b,
             Err(e) => return failed(format!("building the payload: {e}")),
         };
-        let secrets = match signing_secrets(&self.store, &self.master_key, ep, at).await {
+        let secrets = match signing_secrets(&self.master_key, ep, at) {
             Ok(s) => s,
             Err(e) => return failed(format!("signing secret: {e}")),
         };

@@ -133,7 +133,7 @@ async fn config_check_reports_every_problem_at_once(backend: Backend) {
     store.set_merchant_xpub_evm(&m, Some(XPUB), payd_store::now()).await.unwrap();
     let (ok, v) = check(networks_json(&anvil.url, &usdc, &usdt, 1));
     assert!(ok, "{v}");
-    assert_eq!(v, json!({"ok": true, "problems": []}));
+    assert_eq!(v, json!({"ok": true, "problems": [], "notes": []}));
 }
 
 async fn connect(db: &TestDatabase) -> Store {

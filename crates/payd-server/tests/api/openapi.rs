@@ -173,6 +173,7 @@ async fn documents_cover_every_route(app: TestApp) {
                 "/v1/payments",
                 "/v1/payments/{id}",
                 "/v1/payments/{id}/cancel",
+                "/v1/payments/{id}/test_pay",
                 "/v1/webhook_endpoints",
                 "/v1/webhook_endpoints/{id}",
                 "/v1/webhook_endpoints/{id}/rotate_secret",

@@ -22,7 +22,7 @@ webhook_tests!(crate::webhooks::HOOK_ENV;
     paygentic_webhooks_verify_with_svix_and_node,
     astrapay_webhooks_verify_with_plain_hmac,
     mutopay_webhooks_verify_with_plain_hmac,
-    alppay_webhooks_verify_under_the_key_signing_secret,
+    alppay_webhooks_verify_under_the_endpoint_secret,
     astrapay_manages_its_webhooks_through_its_own_api,
 );
 
@@ -222,18 +222,17 @@ async fn mutopay_webhooks_verify_with_plain_hmac(app: TestApp) {
     );
 }
 
-async fn alppay_webhooks_verify_under_the_key_signing_secret(app: TestApp) {
+async fn alppay_webhooks_verify_under_the_endpoint_secret(app: TestApp) {
     let rx = Receiver::start().await;
     let m = app.merchant("Alp shop").await;
-    let (key, signing_secret) =
-        app.key_with_signing_secret(KeyOwner::Merchant(m.id.clone()), Mode::Test).await;
-    add_endpoint(&app, &key, json!({"url": rx.url(), "format": "alppay"})).await;
+    let (key, _) = app.key_with_signing_secret(KeyOwner::Merchant(m.id.clone()), Mode::Test).await;
+    let (_, secret) = add_endpoint(&app, &key, json!({"url": rx.url(), "format": "alppay"})).await;
     let (paid, _) = two_payments(&app, &key).await;
     settled(&app, &m.id).await;
     let got = rx.received();
     // On creation and every change: created, completed; created, cancelled.
     assert_eq!(got.len(), 4, "{got:?}");
-    verify_all("alppay", &signing_secret, &got, None);
+    verify_all("alppay", &secret, &got, None);
     let uuid = paid.parse::<payd_core::ids::PaymentId>().unwrap().uuid().hyphenated().to_string();
     let done = got
         .iter()
@@ -275,7 +274,8 @@ async fn astrapay_manages_its_webhooks_through_its_own_api(app: TestApp) {
     assert_eq!(s, 200);
     assert!(g["data"].get("secret").is_none(), "the secret is shown only at creation");
     let (_, l) = json(astra(reqwest::Method::GET, "/v1/api/webhooks", None).await.unwrap()).await;
-    assert_eq!(l["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(l["data"]["data"].as_array().map(Vec::len), Some(1));
+    assert_eq!(l["data"]["meta"]["total"], 1);
     let (s, u) = json(
         astra(
             reqwest::Method::PATCH,

@@ -5,6 +5,7 @@ use utoipa::OpenApi;
 
 use crate::http::openapi::BearerAuth;
 
+use super::test_pay::{self, TestPayIn, TestPayOut};
 use super::types::{
     AssetOut, CreatePaymentIn, CustomerIn, CustomerOut, ErrorDetail, ErrorOut, FxOut, LineItemIn,
     LineItemOut, PaymentListOut, PaymentOut,
@@ -21,11 +22,12 @@ use super::{payments, webhooks};
     info(title = "payd native API", description = "payd's own payments API. Amounts are decimal strings; token amounts are base units."),
     paths(
         payments::create_payment, payments::get_payment, payments::list_payments, payments::cancel_payment,
+        test_pay::test_pay,
         webhooks::create_endpoint, webhooks::list_endpoints, webhooks::get_endpoint, webhooks::update_endpoint,
         webhooks::delete_endpoint, webhooks::rotate_secret, webhooks::replay_failed, webhooks::list_deliveries,
         webhooks::get_delivery, webhooks::replay_delivery
     ),
-    components(schemas(CreatePaymentIn, CustomerIn, LineItemIn, PaymentOut, AssetOut, LineItemOut, PaymentListOut, FxOut, CustomerOut, ErrorOut, ErrorDetail,
+    components(schemas(TestPayIn, TestPayOut, CreatePaymentIn, CustomerIn, LineItemIn, PaymentOut, AssetOut, LineItemOut, PaymentListOut, FxOut, CustomerOut, ErrorOut, ErrorDetail,
         CreateEndpointIn, UpdateEndpointIn, RotateSecretIn, EndpointOut, EndpointListOut, DeletedOut, DeliveryOut, DeliveryListOut, AttemptOut, ReplayOut)),
     modifiers(&BearerAuth)
 )]

@@ -198,13 +198,21 @@ fn expiry(
 }
 
 fn quote_error(e: QuoteError) -> ApiError {
-    let (code, param) = match &e {
-        QuoteError::UnknownNetwork(_) => ("unsupported_network", "network"),
-        QuoteError::UnsupportedAsset { .. } => ("unsupported_asset", "token"),
-        QuoteError::NoFxRate { .. } => ("fx_unavailable", "currency"),
-        QuoteError::OutOfRange(_) => ("amount_too_large", "amount"),
-    };
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, e.to_string()).param(param)
+    let m = e.to_string();
+    match &e {
+        QuoteError::UnknownNetwork(_) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_network", m).param("network")
+        }
+        QuoteError::UnsupportedAsset { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_asset", m).param("token")
+        }
+        QuoteError::NoFxRate { .. } => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fx_unavailable", m).param("currency")
+        }
+        QuoteError::OutOfRange(_) => {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_too_large", m).param("amount")
+        }
+    }
 }
 
 /// Finds a payment the caller may see; anything else is a 404.
@@ -242,13 +250,12 @@ pub async fn cancel_payment(
     let payment = visible_payment(&state, &principal, &id).await?;
     match engine::cancel_payment(&state.store, &payment.id).await {
         Ok(p) => Ok(json_text(StatusCode::OK, render(&p, &state.config.public_url)?)),
-        Err(CancelError::Transition(e)) => {
-            let code = match e {
-                payd_core::payment::TransitionError::FundsReceived => "payment_has_funds",
-                _ => "payment_not_cancellable",
-            };
-            Err(ApiError::new(StatusCode::CONFLICT, code, e.to_string()))
-        }
+        Err(CancelError::Transition(e)) => Err(match e {
+            payd_core::payment::TransitionError::FundsReceived => {
+                ApiError::new(StatusCode::CONFLICT, "payment_has_funds", e.to_string())
+            }
+            _ => ApiError::new(StatusCode::CONFLICT, "payment_not_cancellable", e.to_string()),
+        }),
         Err(CancelError::Store(e)) => Err(e.into()),
     }
 }

@@ -11,22 +11,43 @@ use payd_chain::devnet::{self, PayError};
 use payd_core::apikey::{Mode, Scope};
 use payd_core::ids::PaymentId;
 use payd_core::token::{format_base_units, parse_token_amount};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::types::ErrorOut;
 use crate::app::AppState;
 use crate::http::auth::Principal;
 use crate::http::body;
 use crate::http::error::ApiError;
 
 /// The optional body: how much to send, in whole tokens (`"12.5"`); default what is due.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TestPayIn {
+    /// Whole tokens, e.g. `"12.5"`; default: what is still due.
     amount: Option<String>,
 }
 
+/// The devnet transfer sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TestPayOut {
+    #[schema(pattern = "^devnet_transfer$")]
+    object: &'static str,
+    /// The payment paid.
+    payment: String,
+    tx_hash: String,
+    #[schema(pattern = "^devnet$")]
+    network: &'static str,
+    token: String,
+    from: String,
+    to: String,
+    /// Whole tokens.
+    amount: String,
+    amount_base_units: String,
+}
+
 /// `POST /v1/payments/{id}/test_pay`
+#[utoipa::path(post, path = "/v1/payments/{id}/test_pay", tag = "payments", params(("id" = String, Path)), request_body(content = Option<TestPayIn>, description = "Optional"), responses((status = 202, description = "Sent on devnet; the watcher credits it like any transfer", body = TestPayOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope, suspended merchant, or a live key", body = ErrorOut), (status = 404, description = "No such payment", body = ErrorOut), (status = 409, description = "Nothing to pay (no address yet, or nothing due)", body = ErrorOut), (status = 413, description = "Body too large", body = ErrorOut), (status = 415, description = "Not JSON", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn test_pay(
     State(state): State<AppState>,
     principal: Principal,
@@ -71,16 +92,16 @@ pub async fn test_pay(
                 ApiError::new(StatusCode::CONFLICT, "payment_not_payable", e.to_string())
             }
         })?;
-    let out = json!({
-        "object": "devnet_transfer",
-        "payment": payment.id.to_string(),
-        "tx_hash": transfer.tx_hash,
-        "network": devnet::NETWORK,
-        "token": transfer.token,
-        "from": transfer.from,
-        "to": transfer.to,
-        "amount": format_base_units(transfer.amount, decimals),
-        "amount_base_units": transfer.amount.to_string(),
-    });
+    let out = TestPayOut {
+        object: "devnet_transfer",
+        payment: payment.id.to_string(),
+        tx_hash: transfer.tx_hash,
+        network: devnet::NETWORK,
+        token: transfer.token,
+        from: transfer.from,
+        to: transfer.to,
+        amount: format_base_units(transfer.amount, decimals),
+        amount_base_units: transfer.amount.to_string(),
+    };
     Ok((StatusCode::ACCEPTED, axum::Json(out)).into_response())
 }

@@ -102,12 +102,15 @@ impl EndpointOut {
     }
 }
 
-/// A list of endpoints.
+/// A page of endpoints, oldest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EndpointListOut {
     #[schema(pattern = "^list$")]
     pub object: &'static str,
     pub data: Vec<EndpointOut>,
+    pub has_more: bool,
+    /// Pass as `starting_after` for the next page.
+    pub next_cursor: Option<String>,
 }
 
 /// What deleting answers.
@@ -224,13 +227,17 @@ pub struct ListDeliveriesIn {
     pub merchant: Option<String>,
 }
 
-/// `GET /v1/webhook_endpoints` filter.
+/// `GET /v1/webhook_endpoints` filter and page.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ListEndpointsIn {
     /// The merchant, for a key that spans several.
     pub merchant: Option<String>,
+    /// 1 to 100 (default 20).
+    pub limit: Option<String>,
+    /// An endpoint id: the page after it.
+    pub starting_after: Option<String>,
 }
 
 /// What a replay answers.
@@ -258,7 +265,7 @@ pub enum Errors {
     /// No such endpoint or delivery.
     #[response(status = 404)]
     NotFound(ErrorOut),
-    /// The delivery is being sent right now.
+    /// The delivery is being sent right now, or the merchant has the most endpoints allowed.
     #[response(status = 409)]
     Conflict(ErrorOut),
     /// Body too large.

@@ -13,7 +13,7 @@ use payd_core::apikey::Scope;
 use payd_core::event::EventKind;
 use payd_core::ids::{DeliveryId, WebhookEndpointId};
 use payd_core::webhook::{DeliveryStatus, WebhookEndpoint, WebhookFormat};
-use payd_store::webhooks::DeliveryFilter;
+use payd_store::webhooks::{DeliveryFilter, EndpointFilter};
 use serde::Serialize;
 
 use super::webhook_types::{
@@ -34,6 +34,9 @@ impl From<EndpointError> for ApiError {
     fn from(e: EndpointError) -> Self {
         match e {
             EndpointError::Store(e) => e.into(),
+            EndpointError::Limit(_) => {
+                ApiError::new(StatusCode::CONFLICT, "webhook_endpoint_limit", e.to_string())
+            }
             other => ApiError::internal(other),
         }
     }
@@ -41,8 +44,12 @@ impl From<EndpointError> for ApiError {
 
 /// A URL as the API's clients send it, checked against the SSRF policy.
 pub fn url_error(field: &str, e: &UrlError) -> ApiError {
-    let code = if matches!(e, UrlError::Private) { "url_not_allowed" } else { "invalid_url" };
-    ApiError::bad_request(code, format!("`{field}`: {e}")).param(field)
+    let m = format!("`{field}`: {e}");
+    match e {
+        UrlError::Private => ApiError::bad_request("url_not_allowed", m),
+        _ => ApiError::bad_request("invalid_url", m),
+    }
+    .param(field)
 }
 
 fn check_url(state: &AppState, text: &str) -> Result<String, ApiError> {
@@ -115,14 +122,15 @@ pub async fn create_endpoint(
         enabled: input.enabled.unwrap_or(true),
     };
     let now = payd_store::now();
-    let (endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, now).await?;
+    let max = state.config.webhooks.max_endpoints;
+    let (endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, max, now).await?;
     let mut out = EndpointOut::new(&endpoint);
     out.secret = Some(secret.expose().to_owned());
     respond(StatusCode::CREATED, &out)
 }
 
 /// `GET /v1/webhook_endpoints`
-#[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", params(ListEndpointsIn), responses((status = 200, description = "The merchant's endpoints in the key's mode", body = EndpointListOut), Errors), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", params(ListEndpointsIn), responses((status = 200, description = "A page of the merchant's endpoints in the key's mode, oldest first", body = EndpointListOut), Errors), security(("bearer" = [])))]
 pub async fn list_endpoints(
     State(state): State<AppState>,
     principal: Principal,
@@ -131,10 +139,46 @@ pub async fn list_endpoints(
     principal.require(Scope::WebhooksManage)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
     let merchant = principal.merchant_for(q.merchant.as_deref())?;
-    let endpoints = state.store.list_webhook_endpoints(&merchant.id, principal.mode()).await?;
+    let limit = validate::page_limit(q.limit.as_deref())?;
+    let after = match q.starting_after.as_deref() {
+        None => None,
+        Some(id) => {
+            let cursor = || {
+                ApiError::bad_request("invalid_query", "`starting_after` is not a webhook endpoint of yours")
+                    .param("starting_after")
+            };
+            let e = visible_endpoint(&state, &principal, id).await.map_err(|e| {
+                if e.status == StatusCode::NOT_FOUND {
+                    cursor()
+                } else {
+                    e
+                }
+            })?;
+            if e.merchant_id != merchant.id {
+                return Err(cursor());
+            }
+            Some(e.id)
+        }
+    };
+    let filter = EndpointFilter {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        format: None,
+        after,
+        offset: 0,
+        limit: limit + 1,
+    };
+    let (mut endpoints, _) = state.store.page_webhook_endpoints(&filter).await?;
+    let has_more = endpoints.len() > limit as usize;
+    endpoints.truncate(limit as usize);
     respond(
         StatusCode::OK,
-        &EndpointListOut { object: "list", data: endpoints.iter().map(EndpointOut::new).collect() },
+        &EndpointListOut {
+            object: "list",
+            next_cursor: if has_more { endpoints.last().map(|e| e.id.to_string()) } else { None },
+            has_more,
+            data: endpoints.iter().map(EndpointOut::new).collect(),
+        },
     )
 }
 

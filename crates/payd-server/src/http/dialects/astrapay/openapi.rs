@@ -9,7 +9,7 @@ use crate::http::openapi::ApiKeyAuth;
 
 use super::payments::{self, AstraPayment, CreateIn, Meta};
 use super::products::{self, ProductIn, ProductOut};
-use super::webhooks::{self, WebhookIn, WebhookOut};
+use super::webhooks::{self, WebhookIn, WebhookOut, WebhookPage};
 
 /// The key travels in `X-Api-Key`.
 const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
@@ -37,7 +37,7 @@ const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
         webhooks::update_webhook,
         webhooks::delete_webhook
     ),
-    components(schemas(CreateIn, AstraPayment, ProductIn, ProductOut, WebhookIn, WebhookOut, Meta, Status, ErrorBody, ErrorDetail, ErrorCode)),
+    components(schemas(CreateIn, AstraPayment, ProductIn, ProductOut, WebhookIn, WebhookOut, WebhookPage, Meta, Status, ErrorBody, ErrorDetail, ErrorCode)),
     modifiers(&AUTH),
     security(("api_key" = []))
 )]
@@ -136,14 +136,14 @@ pub struct WebhookCreatedResponse {
     data: WebhookOut,
 }
 
-/// `{success, statusCode, data}` around the merchant's webhooks.
+/// `{success, statusCode, data}` around a page of the merchant's webhooks.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = astrapay::WebhookListResponse)]
 pub struct WebhookListResponse {
     success: bool,
     #[serde(rename = "statusCode")]
     status_code: u16,
-    data: Vec<WebhookOut>,
+    data: WebhookPage,
 }
 
 /// What a delete answers.

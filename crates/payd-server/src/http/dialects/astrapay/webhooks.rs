@@ -3,18 +3,20 @@
 //! AstraPay's four events, and show their `whsec_` secret only in the create response.
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use payd_core::apikey::Scope;
 use payd_core::event::EventKind;
 use payd_core::ids::WebhookEndpointId;
 use payd_core::webhook::{WebhookEndpoint, WebhookFormat};
+use payd_store::webhooks::EndpointFilter;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
+use super::payments::{meta, paging, Meta};
 use super::{respond, Astra, AstraError};
 use crate::app::AppState;
 use crate::http::auth::Principal;
@@ -149,26 +151,59 @@ pub async fn create_webhook(
         format: WebhookFormat::Astrapay,
         enabled: input.active.unwrap_or(true),
     };
-    let (endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, payd_store::now())
-        .await
-        .map_err(ApiError::from)?;
+    let max = state.config.webhooks.max_endpoints;
+    let (endpoint, secret) =
+        hooks::create_endpoint(&state.store, &state.master_key, new, max, payd_store::now())
+            .await
+            .map_err(ApiError::from)?;
     let mut out = WebhookOut::new(&endpoint);
     out.secret = Some(secret.expose().to_owned());
     respond(StatusCode::CREATED, out)
 }
 
+/// `GET /v1/api/webhooks` query: pages as AstraPay's other lists.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookListIn {
+    /// From 1.
+    page: Option<String>,
+    /// From 1 to 100 (10 by default).
+    #[serde(rename = "pageSize")]
+    page_size: Option<String>,
+}
+
+/// A page of webhooks, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookPage)]
+pub struct WebhookPage {
+    data: Vec<WebhookOut>,
+    meta: Meta,
+}
+
 /// `GET /v1/api/webhooks`
-#[utoipa::path(get, path = "/v1/api/webhooks", tag = "webhooks", responses((status = 200, body = WebhookListResponse), Errors))]
+#[utoipa::path(get, path = "/v1/api/webhooks", tag = "webhooks", params(WebhookListIn), responses((status = 200, body = WebhookListResponse), Errors))]
 pub async fn list_webhooks(
     State(state): State<AppState>,
     Astra(principal): Astra,
+    query: Result<Query<WebhookListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let (page, size) = paging(q.page.as_deref(), q.page_size.as_deref())?;
     let merchant = principal.merchant_for(None)?;
-    let all = state.store.list_webhook_endpoints(&merchant.id, principal.mode()).await?;
-    let out: Vec<WebhookOut> =
-        all.iter().filter(|e| e.format == WebhookFormat::Astrapay).map(WebhookOut::new).collect();
-    respond(StatusCode::OK, out)
+    let filter = EndpointFilter {
+        merchant_id: merchant.id.clone(),
+        mode: principal.mode(),
+        format: Some(WebhookFormat::Astrapay),
+        after: None,
+        offset: (page - 1).saturating_mul(size),
+        limit: size,
+    };
+    let (endpoints, total) = state.store.page_webhook_endpoints(&filter).await?;
+    respond(
+        StatusCode::OK,
+        WebhookPage { data: endpoints.iter().map(WebhookOut::new).collect(), meta: meta(page, size, total) },
+    )
 }
 
 /// `GET /v1/api/webhooks/{id}`
