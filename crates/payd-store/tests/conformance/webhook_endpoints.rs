@@ -135,7 +135,7 @@ async fn the_upgrade_gives_alppay_endpoints_the_secret_that_signed_them(store: S
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .find(|p| p.to_string_lossy().ends_with("_trust_alppay_endpoint_secret.sql"))
+        .find(|p| p.to_string_lossy().ends_with("_alppay_endpoint_secret.sql"))
         .expect("the AlpPay endpoint secret migration");
     let sql = std::fs::read_to_string(file).unwrap();
 
