@@ -11,6 +11,7 @@ mod astrapay;
 mod auth;
 mod cli;
 mod devnet;
+mod durability;
 mod evm;
 mod evm_faults;
 mod expiry;
