@@ -409,6 +409,9 @@ impl Raw {
                     }
                 }
             }
+            if self.fx_url.is_some() {
+                errors.push("fx url does nothing with fx provider `static` (set fx provider too)".to_owned());
+            }
             return FxConfig::Static(table);
         }
         let Some(source) = crate::fx::RemoteSource::from_name(&provider) else {
@@ -691,6 +694,7 @@ mod tests {
             (vec![("PAYD_FX_PROVIDER", "ecb"), ("PAYD_FX_RATES", "EUR=1.08")], "static table"),
             (vec![("PAYD_FX_PROVIDER", "oanda")], "ecb, coinbase, http or static"),
             (vec![("PAYD_FX_PROVIDER", "ecb"), ("PAYD_FX_TTL_SECS", "0")], "fx ttl secs"),
+            (vec![("PAYD_FX_RATES", "EUR=1.08"), ("PAYD_FX_URL", "https://x/?k=hunter2")], "set fx provider"),
         ] {
             let e = load(&pairs).err().map(|e| e.0.join("; ")).unwrap_or_default();
             assert!(e.contains(want) && !e.contains("hunter2"), "{pairs:?}: {e}");
