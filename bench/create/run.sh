@@ -35,9 +35,10 @@ trap cleanup EXIT
 
 # Quiet logs, no devnet block production (only creates are measured), no rate limit in the way.
 # Every other setting is the default a fresh install runs with.
+# `exec`: the PID waited on and killed is payd's own, not a subshell's.
 (
   cd "$work"
-  env -u PAYD_DATABASE_URL PAYD_LOG=warn PAYD_DEVNET_BLOCK_MS=0 PAYD_RATE_LIMITS=native=1000000 \
+  exec env -u PAYD_DATABASE_URL PAYD_LOG=warn PAYD_DEVNET_BLOCK_MS=0 PAYD_RATE_LIMITS=native=1000000 \
     "$payd" serve --listen 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err"
 ) &
 server=$!
