@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, FxConfig};
-use crate::fx::{FxProvider, HttpRates};
+use crate::fx::{FxProvider, Remote};
 use crate::http::ratelimit::RateLimits;
 use crate::{bootstrap, http, keys, workers};
 
@@ -182,12 +182,9 @@ fn spawn_evm(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationT
 /// Builds the configured exchange-rate provider.
 pub fn fx_provider(config: &FxConfig) -> anyhow::Result<FxProvider> {
     Ok(match config {
-        FxConfig::Static(table) => {
-            let usd = payd_core::money::Currency::USD;
-            FxProvider::Static(table.iter().map(|(c, r)| ((*c, usd), *r)).collect())
-        }
-        FxConfig::Http { url, ttl } => {
-            FxProvider::Http(HttpRates::new(url.clone(), *ttl).context("fx http client")?)
+        FxConfig::Static(table) => FxProvider::fixed(table),
+        FxConfig::Remote { source, url, ttl, max_age } => {
+            FxProvider::Remote(Remote::new(*source, url.clone(), *ttl, *max_age).context("fx http client")?)
         }
     })
 }

@@ -97,12 +97,16 @@ impl Default for RateLimitConfig {
 pub enum FxConfig {
     /// A fixed table: USD per unit of each listed currency.
     Static(Vec<(payd_core::money::Currency, rust_decimal::Decimal)>),
-    /// An HTTP provider (`{from}`/`{to}` in the URL), cached for `ttl`.
-    Http {
-        /// URL template.
-        url: String,
-        /// Cache lifetime per pair.
+    /// A source over HTTP (the ECB's daily rates by default).
+    Remote {
+        /// Which source.
+        source: crate::fx::RemoteSource,
+        /// Its document, API base or template. Redacted in `Debug`: it may carry a key.
+        url: Secret,
+        /// How long an answer is reused.
         ttl: Duration,
+        /// How old a rate may be and still price a payment.
+        max_age: Duration,
     },
 }
 
@@ -132,8 +136,9 @@ struct FxSection {
     provider: Option<String>,
     /// Written as strings (`EUR = "1.08"`): a TOML float would be a binary approximation.
     rates: Option<std::collections::BTreeMap<String, String>>,
-    url: Option<String>,
+    url: Option<Secret>,
     ttl_secs: Option<u64>,
+    max_age_secs: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -213,6 +218,7 @@ struct Raw {
     fx_rates: Option<Vec<(String, String)>>,
     fx_url: Option<String>,
     fx_ttl_secs: Option<String>,
+    fx_max_age_secs: Option<String>,
     rate_limits: Vec<(String, String)>,
     webhooks: crate::config_webhooks::WebhooksRaw,
     networks: Vec<crate::networks::NetworkSection>,
@@ -276,6 +282,7 @@ impl Config {
                 "PAYD_FX_PROVIDER" => raw.fx_provider = Some(v.clone()),
                 "PAYD_FX_URL" => raw.fx_url = Some(v.clone()),
                 "PAYD_FX_TTL_SECS" => raw.fx_ttl_secs = Some(v.clone()),
+                "PAYD_FX_MAX_AGE_SECS" => raw.fx_max_age_secs = Some(v.clone()),
                 "PAYD_NODE_ID" => raw.node_id = Some(v.clone()),
                 "PAYD_CHAIN_LEASE_SECS" => raw.chain_lease_secs = Some(v.clone()),
                 // A JSON array of `[[networks]]` objects; replaces the file's list.
@@ -439,8 +446,9 @@ impl Raw {
         set(&mut self.devnet_autopay_secs, devnet.autopay_secs.map(|v| v.to_string()));
         let fx = f.fx.unwrap_or_default();
         set(&mut self.fx_provider, fx.provider);
-        set(&mut self.fx_url, fx.url);
+        set(&mut self.fx_url, fx.url.map(|u| u.expose().to_owned()));
         set(&mut self.fx_ttl_secs, fx.ttl_secs.map(|v| v.to_string()));
+        set(&mut self.fx_max_age_secs, fx.max_age_secs.map(|v| v.to_string()));
         if let Some(rates) = fx.rates {
             self.fx_rates = Some(rates.into_iter().collect());
         }
@@ -452,7 +460,79 @@ impl Raw {
         }
     }
 
-    fn validate(self, mut errors: Vec<String>) -> Result<Config, ConfigError> {
+    /// `[fx]`: the provider defaults to the ECB's daily rates, or to `static` when a table of
+    /// rates is given. Errors never repeat a URL (it may carry a key).
+    fn validate_fx(&mut self, errors: &mut Vec<String>) -> FxConfig {
+        let rates = self.fx_rates.take();
+        let provider = self.fx_provider.take().unwrap_or_else(|| {
+            if rates.is_some() { "static" } else { crate::fx::RemoteSource::Ecb.name() }.to_owned()
+        });
+        if provider == "static" {
+            let mut table = Vec::new();
+            for (code, rate) in rates.unwrap_or_default() {
+                match (payd_core::money::Currency::from_code(&code), crate::fx::parse_rate(&rate)) {
+                    (Some(c), Some(r)) => table.push((c, r)),
+                    (None, _) => errors.push(format!("fx rates: `{code}` is not an ISO-4217 currency code")),
+                    (_, None) => {
+                        errors.push(format!("fx rates: {code} = `{rate}` is not a positive decimal"))
+                    }
+                }
+            }
+            if self.fx_url.is_some() {
+                errors.push("fx url does nothing with fx provider `static` (set fx provider too)".to_owned());
+            }
+            return FxConfig::Static(table);
+        }
+        let Some(source) = crate::fx::RemoteSource::from_name(&provider) else {
+            errors.push(format!("fx provider must be ecb, coinbase, http or static (got `{provider}`)"));
+            return FxConfig::Static(Vec::new());
+        };
+        if rates.is_some() {
+            errors
+                .push(format!("fx rates are a static table; they do nothing with fx provider `{provider}`"));
+        }
+        let secs =
+            |errors: &mut Vec<String>, name: &str, v: Option<String>, default: Duration, max: u64| match v {
+                None => default,
+                Some(s) => match s.trim().parse::<u64>() {
+                    Ok(n) if (1..=max).contains(&n) => Duration::from_secs(n),
+                    _ => {
+                        errors.push(format!("{name} must be a whole number from 1 to {max} (got `{s}`)"));
+                        default
+                    }
+                },
+            };
+        let ttl = secs(errors, "fx ttl secs", self.fx_ttl_secs.take(), source.default_ttl(), 86400);
+        let max_age = secs(
+            errors,
+            "fx max age secs",
+            self.fx_max_age_secs.take(),
+            source.default_max_age(),
+            31 * 86400,
+        );
+        let url = self.fx_url.take().or_else(|| source.default_url().map(str::to_owned));
+        let valid = url.as_deref().is_some_and(|u| {
+            let filled = u.replace("{from}", "EUR").replace("{to}", "USD");
+            let templated = u.contains("{from}") && u.contains("{to}");
+            let parsed = url::Url::parse(&filled)
+                .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+            parsed && (templated || source != crate::fx::RemoteSource::Http)
+        });
+        match url {
+            Some(url) if valid => FxConfig::Remote { source, url: Secret::new(url), ttl, max_age },
+            _ => {
+                errors.push(match source {
+                    crate::fx::RemoteSource::Http => {
+                        "fx url must be an http(s) URL containing {from} and {to}".to_owned()
+                    }
+                    _ => format!("fx url must be an absolute http(s) URL for fx provider `{provider}`"),
+                });
+                FxConfig::Static(Vec::new())
+            }
+        }
+    }
+
+    fn validate(mut self, mut errors: Vec<String>) -> Result<Config, ConfigError> {
         fn num<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
             errors: &mut Vec<String>,
             name: &str,
@@ -473,6 +553,7 @@ impl Raw {
             }
         }
 
+        let fx = self.validate_fx(&mut errors);
         let database_url = self.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
         if !(database_url.starts_with("sqlite:")
             || database_url.starts_with("postgres://")
@@ -539,39 +620,6 @@ impl Raw {
             Some(other) => {
                 errors.push(format!("bootstrap demo must be true or false (got `{other}`)"));
                 true
-            }
-        };
-        let fx_ttl = num(&mut errors, "fx ttl secs", self.fx_ttl_secs, 600u64, 1, 86400);
-        let fx = match self.fx_provider.as_deref().unwrap_or("static") {
-            "static" => {
-                let mut table = Vec::new();
-                for (code, rate) in self.fx_rates.unwrap_or_default() {
-                    match (payd_core::money::Currency::from_code(&code), crate::fx::parse_rate(&rate)) {
-                        (Some(c), Some(r)) => table.push((c, r)),
-                        (None, _) => {
-                            errors.push(format!("fx rates: `{code}` is not an ISO-4217 currency code"))
-                        }
-                        (_, None) => {
-                            errors.push(format!("fx rates: {code} = `{rate}` is not a positive decimal"))
-                        }
-                    }
-                }
-                FxConfig::Static(table)
-            }
-            "http" => match self.fx_url {
-                Some(url)
-                    if url.contains("{from}") && url.contains("{to}") && url::Url::parse(&url).is_ok() =>
-                {
-                    FxConfig::Http { url, ttl: Duration::from_secs(fx_ttl) }
-                }
-                _ => {
-                    errors.push("fx url must be an http(s) URL containing {from} and {to}".to_owned());
-                    FxConfig::Static(Vec::new())
-                }
-            },
-            other => {
-                errors.push(format!("fx provider must be static or http (got `{other}`)"));
-                FxConfig::Static(Vec::new())
             }
         };
         let mut rate_limits = RateLimitConfig::default();
@@ -698,6 +746,37 @@ mod tests {
         assert_eq!(e.err().map(|e| e.0.len()), Some(2));
         let e = Config::load_from(&Overrides::default(), &env(&[("PAYD_FX_PROVIDER", "http")]));
         assert!(e.is_err());
+    }
+
+    #[test]
+    fn a_fresh_install_prices_through_the_ecb_daily_rates() {
+        let c = Config::load_from(&Overrides::default(), &[]).map(|c| c.fx).map_err(|e| e.to_string());
+        let Ok(FxConfig::Remote { source, url, ttl, max_age }) = c else { panic!("remote expected: {c:?}") };
+        assert_eq!(source, crate::fx::RemoteSource::Ecb);
+        assert_eq!(url.expose(), "https://www.ecb.europa.eu/stats/eurofxref/eurofxref-daily.xml");
+        assert_eq!((ttl.as_secs(), max_age.as_secs()), (3600, 6 * 86400));
+    }
+
+    #[test]
+    fn fx_sources_are_checked_and_their_urls_never_repeated() {
+        let load = |pairs: &[(&str, &str)]| Config::load_from(&Overrides::default(), &env(pairs));
+        let c = load(&[("PAYD_FX_PROVIDER", "coinbase"), ("PAYD_FX_MAX_AGE_SECS", "120")]).map(|c| c.fx);
+        let Ok(FxConfig::Remote { url, ttl, max_age, .. }) = c else { panic!("coinbase expected") };
+        assert_eq!((url.expose(), ttl.as_secs(), max_age.as_secs()), ("https://api.coinbase.com", 60, 120));
+        let secret = "https://rates.example/latest?key=hunter2&from={from}&to={to}";
+        let c = load(&[("PAYD_FX_PROVIDER", "http"), ("PAYD_FX_URL", secret)]);
+        assert!(!format!("{c:?}").contains("hunter2"), "the URL is redacted in Debug");
+        for (pairs, want) in [
+            (vec![("PAYD_FX_PROVIDER", "http"), ("PAYD_FX_URL", "ftp://x/?key=hunter2")], "{from} and {to}"),
+            (vec![("PAYD_FX_PROVIDER", "ecb"), ("PAYD_FX_URL", "not a url hunter2")], "absolute http(s) URL"),
+            (vec![("PAYD_FX_PROVIDER", "ecb"), ("PAYD_FX_RATES", "EUR=1.08")], "static table"),
+            (vec![("PAYD_FX_PROVIDER", "oanda")], "ecb, coinbase, http or static"),
+            (vec![("PAYD_FX_PROVIDER", "ecb"), ("PAYD_FX_TTL_SECS", "0")], "fx ttl secs"),
+            (vec![("PAYD_FX_RATES", "EUR=1.08"), ("PAYD_FX_URL", "https://x/?k=hunter2")], "set fx provider"),
+        ] {
+            let e = load(&pairs).err().map(|e| e.0.join("; ")).unwrap_or_default();
+            assert!(e.contains(want) && !e.contains("hunter2"), "{pairs:?}: {e}");
+        }
     }
 
     #[test]

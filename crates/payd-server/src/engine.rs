@@ -31,12 +31,14 @@ pub enum QuoteError {
         network: String,
     },
     /// No rate converts the price into the token's currency.
-    #[error("no exchange rate from {from} to {to} is configured")]
+    #[error("{reason}")]
     NoFxRate {
         /// Price currency.
         from: String,
         /// Token's currency.
         to: String,
+        /// Why, for the client (names the source, never its URL).
+        reason: String,
     },
     /// The amount does not fit the token's range.
     #[error("the amount is out of range for {0}")]
@@ -55,13 +57,17 @@ pub async fn quote_with_fx(
     price: &Money,
 ) -> Result<(AssetQuote, Option<FxQuote>), QuoteError> {
     let tok = resolve(networks, token, network)?;
-    let no_rate =
-        || QuoteError::NoFxRate { from: price.currency.code().to_owned(), to: tok.pegged_to.to_owned() };
-    let peg = Currency::from_code(tok.pegged_to).ok_or_else(no_rate)?;
+    let no_rate = |reason: String| QuoteError::NoFxRate {
+        from: price.currency.code().to_owned(),
+        to: tok.pegged_to.to_owned(),
+        reason,
+    };
+    let peg = Currency::from_code(tok.pegged_to)
+        .ok_or_else(|| no_rate(format!("{} is not a currency payd can convert to", tok.pegged_to)))?;
     if peg == price.currency {
         return Ok((quote(networks, token, network, price, None)?, None));
     }
-    let rate = fx.rate(price.currency, peg).await.map_err(|_| no_rate())?;
+    let rate = fx.rate(price.currency, peg).await.map_err(|e| no_rate(e.to_string()))?;
     let converted = rate
         .convert(price.amount, price.currency, peg)
         .map_err(|_| QuoteError::OutOfRange(tok.symbol.clone()))?;
@@ -132,6 +138,11 @@ pub fn quote(
             return Err(QuoteError::NoFxRate {
                 from: price.currency.code().to_owned(),
                 to: tok.pegged_to.to_owned(),
+                reason: format!(
+                    "no exchange rate from {} to {} is configured",
+                    price.currency.code(),
+                    tok.pegged_to
+                ),
             })
         }
     };

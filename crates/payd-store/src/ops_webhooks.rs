@@ -315,12 +315,15 @@ pub(crate) async fn claim(
     let token = uuid_token();
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
     // Due: pending or failed and their time has come, or claimed by a dispatcher whose lease
-    // ran out (it died mid-send). Endpoints that are disabled or deleted wait.
+    // ran out (it died mid-send). Endpoints that are disabled or deleted wait. The endpoints
+    // are read in a sub-select, not joined: `FOR UPDATE` then locks only the delivery rows, so
+    // a claim (or a result being recorded on the endpoint) in flight never hides the other
+    // deliveries of that endpoint from a second dispatcher.
     let sql = format!(
         "UPDATE webhook_deliveries SET status = 'delivering', lease_token = $1, lease_expires_at = $2, \
          updated_at = $3 WHERE id IN (SELECT d.id FROM webhook_deliveries d \
-         JOIN webhook_endpoints w ON w.id = d.endpoint_id \
-         WHERE w.enabled = TRUE AND w.deleted = FALSE AND ( \
+         WHERE d.endpoint_id IN (SELECT w.id FROM webhook_endpoints w \
+           WHERE w.enabled = TRUE AND w.deleted = FALSE) AND ( \
            (d.status IN ('pending', 'failed') AND d.next_attempt_at <= $3) \
            OR (d.status = 'delivering' AND d.lease_expires_at <= $3)) \
          ORDER BY d.next_attempt_at, d.id LIMIT $4{SKIP_LOCKED})"

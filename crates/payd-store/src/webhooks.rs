@@ -142,7 +142,8 @@ impl Store {
 
     /// Claims up to `limit` due deliveries for `lease` and commits the claim, so no
     /// transaction stays open while they are sent. Several dispatchers never claim the same
-    /// delivery (`FOR UPDATE SKIP LOCKED` on PostgreSQL; SQLite has one writer).
+    /// delivery (`FOR UPDATE SKIP LOCKED` on the delivery rows only, on PostgreSQL; SQLite has
+    /// one writer).
     pub async fn claim_webhook_deliveries(
         &self,
         now: DateTime<Utc>,

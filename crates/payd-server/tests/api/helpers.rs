@@ -62,6 +62,9 @@ pub fn test_config(db: &TestDatabase, extra_env: &[(&str, &str)]) -> Config {
         ("PAYD_EXPIRY_POLL_MS".into(), "50".into()),
         // No devnet workers: devnet tests mine and scan by hand (or start the workers).
         ("PAYD_DEVNET_BLOCK_MS".into(), "0".into()),
+        // Nothing outside this machine is reachable: no rates unless a test serves them (the
+        // default, the ECB's daily rates, would be asked for on every EUR create).
+        ("PAYD_FX_PROVIDER".into(), "static".into()),
     ];
     env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
     let overrides = Overrides {

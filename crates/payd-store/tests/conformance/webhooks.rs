@@ -20,6 +20,7 @@ conformance!(
     webhooks_results_schedule_retries_log_attempts_and_disable_endpoints,
     webhooks_replays_send_failed_deliveries_again,
     webhooks_concurrent_dispatchers_claim_each_delivery_once,
+    webhooks_a_locked_endpoint_row_does_not_hide_its_deliveries,
 );
 
 fn endpoint(
@@ -288,26 +289,66 @@ async fn webhooks_concurrent_dispatchers_claim_each_delivery_once(store: Store) 
         create(&store, new_payment(&m.id, Mode::Test), now()).await;
     }
     let t = now();
+    // Four dispatchers claim batches of 3 in lockstep rounds, so each round's claims run at
+    // the same time whatever the scheduling. While 12 or more deliveries are due, every claim
+    // finds 3 that no other claim holds: 3 full rounds give each dispatcher exactly 9, and the
+    // fourth round takes the last 4. A dispatcher that found nothing while rows were due (as
+    // when claims locked the shared endpoint row) fails the share.
+    let dispatchers = 4;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(dispatchers));
     let mut tasks = Vec::new();
-    for _ in 0..4 {
+    for _ in 0..dispatchers {
         let s = store.clone();
+        let barrier = barrier.clone();
         tasks.push(tokio::spawn(async move {
-            let mut mine = Vec::new();
-            loop {
+            let mut rounds = Vec::new();
+            for _ in 0..5 {
+                barrier.wait().await;
                 let batch = s.claim_webhook_deliveries(t, Duration::from_secs(60), 3).await.unwrap();
-                if batch.is_empty() {
-                    return mine;
-                }
-                mine.extend(batch.into_iter().map(|c| c.delivery.id));
+                rounds.push(batch.into_iter().map(|c| c.delivery.id).collect::<Vec<_>>());
             }
+            rounds
         }));
     }
     let mut all = Vec::new();
     for task in tasks {
-        all.extend(task.await.unwrap());
+        let rounds = task.await.unwrap();
+        let sizes: Vec<usize> = rounds.iter().map(Vec::len).collect();
+        assert_eq!(&sizes[..3], [3, 3, 3], "a fair share in each full round: {sizes:?}");
+        assert_eq!(sizes[4], 0, "nothing is left for a fifth round: {sizes:?}");
+        all.extend(rounds.into_iter().flatten());
     }
     let n = all.len();
     all.sort();
     all.dedup();
-    assert_eq!((n, all.len()), (40, 40));
+    assert_eq!((n, all.len()), (40, 40), "every delivery claimed, each once");
+}
+
+/// A transaction that holds the endpoint's row (a result being recorded moves its
+/// `failing_since`; an operator edits it) must not hide that endpoint's due deliveries from a
+/// dispatcher. SQLite has one writer at a time, so the scenario is PostgreSQL's.
+async fn webhooks_a_locked_endpoint_row_does_not_hide_its_deliveries(store: Store) {
+    let Store::Postgres(pool) = &store else { return };
+    let m = merchant(&store, "Shop").await;
+    let e = endpoint(&m.id, Mode::Test, WebhookFormat::Native, Vec::new());
+    store.insert_webhook_endpoint(&e).await.unwrap();
+    for _ in 0..5 {
+        create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    }
+    let mut holder = pool.begin().await.unwrap();
+    sqlx::query("UPDATE webhook_endpoints SET failing_since = $2 WHERE id = $1")
+        .bind(e.id.to_string())
+        .bind(now().timestamp_millis())
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let claimed = tokio::time::timeout(
+        Duration::from_secs(10),
+        store.claim_webhook_deliveries(now(), Duration::from_secs(60), 10),
+    )
+    .await
+    .expect("the claim does not wait on the endpoint row")
+    .unwrap();
+    assert_eq!(claimed.len(), 5, "every due delivery is claimable while the endpoint row is held");
+    holder.rollback().await.unwrap();
 }

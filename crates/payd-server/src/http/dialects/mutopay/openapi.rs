@@ -81,7 +81,8 @@ pub struct ErrorBody {
 #[derive(Debug, IntoResponses)]
 #[allow(dead_code)]
 pub enum Errors {
-    /// Invalid input, including an amount under the channel's minimum (the message states it).
+    /// Invalid input, including an amount under the channel's minimum (the message states it)
+    /// and a currency with no usable exchange rate.
     #[response(status = 400)]
     BadRequest(ErrorBody),
     /// Missing or invalid `X-API-Key`.
@@ -96,7 +97,7 @@ pub enum Errors {
     /// `Idempotency-Key` reused with another request.
     #[response(status = 409)]
     Conflict(ErrorBody),
-    /// No exchange rate for the currency, or an unsupported asset.
+    /// An unsupported settlement asset.
     #[response(status = 422)]
     Unprocessable(ErrorBody),
     /// Too many requests on this key; `Retry-After` says when to retry.

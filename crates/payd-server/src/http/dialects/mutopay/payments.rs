@@ -184,12 +184,16 @@ pub async fn create_payment(
             if currency == Currency::USD {
                 (price, None)
             } else {
-                let rate = state.fx.rate(currency, Currency::USD).await.map_err(|e| {
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fx_unavailable", e.to_string())
-                })?;
-                let converted = rate.convert(price.amount, currency, Currency::USD).map_err(|e| {
-                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fx_unavailable", e.to_string())
-                })?;
+                // MutoPay documents 400 `invalid_request` for what it cannot take; the message
+                // names the rate source, never its URL.
+                let rate = state
+                    .fx
+                    .rate(currency, Currency::USD)
+                    .await
+                    .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+                let converted = rate
+                    .convert(price.amount, currency, Currency::USD)
+                    .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
                 let fx = FxQuote {
                     rate: rate.rate,
                     source: rate.source,

@@ -353,12 +353,12 @@ pub async fn create_payment(
     let fx = if currency == Currency::USD {
         None
     } else {
-        let rate = state.fx.rate(currency, Currency::USD).await.map_err(|e| {
-            ApiError::bad_request(
-                "fx_unavailable",
-                format!("{e}; payments in {currency} cannot be taken right now"),
-            )
-        })?;
+        // The message names the rate source and why, never its URL.
+        let rate = state
+            .fx
+            .rate(currency, Currency::USD)
+            .await
+            .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
         let converted = rate
             .convert(price.amount, currency, Currency::USD)
             .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
