@@ -1,4 +1,4 @@
-//! The application: state shared by handlers, and the server with its workers.
+//! The application: the server and its workers, built from the configuration.
 //!
 //! [`Application::build`] connects, migrates and binds (port 0 in tests); `run` serves until
 //! the shutdown future completes, then stops the workers and drains in-flight requests.
@@ -7,7 +7,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
-use payd_core::crypto::MasterKey;
 use payd_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -16,22 +15,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, FxConfig};
 use crate::fx::{FxProvider, Remote};
 use crate::http::ratelimit::RateLimits;
+use crate::state::AppState;
 use crate::{bootstrap, http, keys, workers};
-
-/// What every handler can reach.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    /// The store.
-    pub store: Store,
-    /// Configuration.
-    pub config: Arc<Config>,
-    /// The master key (opens signing secrets).
-    pub master_key: Arc<MasterKey>,
-    /// Exchange rates.
-    pub fx: Arc<FxProvider>,
-    /// Per-key request limits.
-    pub rate_limits: Arc<RateLimits>,
-}
 
 /// A built, bound, not yet running server.
 #[derive(Debug)]
@@ -147,7 +132,7 @@ fn spawn_devnet(workers: &mut JoinSet<()>, state: &AppState, cancel: &Cancellati
 async fn check_networks(config: &Config) -> anyhow::Result<()> {
     let mut problems = Vec::new();
     for net in &config.networks {
-        problems.extend(crate::networks::check_node(net).await);
+        problems.extend(crate::config::networks::check_node(net).await);
     }
     if !problems.is_empty() {
         anyhow::bail!("refusing to start:\n  - {}", problems.join("\n  - "));
@@ -160,7 +145,7 @@ fn spawn_evm(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationT
     let window =
         chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
     for net in &state.config.networks {
-        let source = crate::networks::source(net).map_err(|e| anyhow::anyhow!(e))?;
+        let source = crate::config::networks::source(net).map_err(|e| anyhow::anyhow!(e))?;
         let wake = net.ws_url.as_ref().map(|url| {
             let wake = Arc::new(tokio::sync::Notify::new());
             let url = url.expose().to_owned();
@@ -168,7 +153,7 @@ fn spawn_evm(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationT
             wake
         });
         let watch = workers::evm::EvmWatch {
-            cfg: crate::networks::watch_config(net, window),
+            cfg: crate::config::networks::watch_config(net, window),
             interval: net.poll_interval,
             holder: state.config.node_id.clone(),
             lease: state.config.chain_lease,

@@ -10,7 +10,7 @@ use payd_core::payment::Payment;
 
 use super::error::ApiError;
 use super::ratelimit::Surface;
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// An authenticated caller.
 #[derive(Debug, Clone)]

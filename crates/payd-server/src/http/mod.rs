@@ -18,7 +18,7 @@ use axum::http::StatusCode;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use crate::state::AppState;
 use error::ApiError;
 
 /// Timestamps on the wire: RFC 3339, UTC, milliseconds (`2026-03-31T12:00:00.000Z`).

@@ -8,9 +8,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{OpenApi, RefOr, Schema};
 use utoipa::{Modify, OpenApi as _};
 
-use crate::app::AppState;
 use crate::http::dialects::{alppay, astrapay, mutopay, paygentic};
 use crate::http::native;
+use crate::state::AppState;
 
 /// `GET /openapi/{native,astrapay,paygentic,mutopay,alppay}.json`
 pub fn routes() -> Router<AppState> {

@@ -17,7 +17,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config_webhooks::WebhooksConfig;
+use crate::config::webhooks::WebhooksConfig;
 use crate::webhooks::{guard, payload, signing_secrets};
 
 /// Extra lease time beyond the request timeout, for building the body and recording.

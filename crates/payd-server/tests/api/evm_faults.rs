@@ -268,14 +268,19 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
     })
     .await;
     // A second node's watcher on the same database stands by.
-    let networks = payd_server::networks::validate(
-        payd_server::networks::from_json(&networks_json(&env.anvil.url, &env.usdc, &env.usdt, CONFIRMATIONS))
-            .unwrap(),
+    let networks = payd_server::config::networks::validate(
+        payd_server::config::networks::from_json(&networks_json(
+            &env.anvil.url,
+            &env.usdc,
+            &env.usdt,
+            CONFIRMATIONS,
+        ))
+        .unwrap(),
         &mut Vec::new(),
     );
     let net = &networks[0];
     let watch = payd_server::workers::evm::EvmWatch {
-        cfg: payd_server::networks::watch_config(net, chrono::Duration::days(1)),
+        cfg: payd_server::config::networks::watch_config(net, chrono::Duration::days(1)),
         interval: Duration::from_millis(50),
         holder: "node-b".into(),
         lease: Duration::from_secs(5),
@@ -284,7 +289,7 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
     let cancel = tokio_util::sync::CancellationToken::new();
     let b = tokio::spawn(payd_server::workers::evm::watch(
         env.app.store.clone(),
-        Arc::new(payd_server::networks::source(net).unwrap()),
+        Arc::new(payd_server::config::networks::source(net).unwrap()),
         watch,
         cancel.clone(),
     ));

@@ -9,7 +9,7 @@ pub mod paygentic;
 
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Every dialect's routes.
 pub fn routes() -> Router<AppState> {

@@ -14,7 +14,7 @@ pub use webhooks::url_error;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The native routes.
 pub fn routes() -> Router<AppState> {

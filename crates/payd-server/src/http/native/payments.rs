@@ -12,11 +12,11 @@ use payd_core::payment::{Customer, Dialect, LineItem, NewPayment, Payment, Payme
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 
 use super::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
-use crate::app::AppState;
 use crate::engine::{self, CancelError, QuoteError};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::{body, idempotency, json_text, validate};
+use crate::state::AppState;
 
 fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
     serde_json::to_string(&PaymentOut::new(p, public_url)).map_err(ApiError::internal)

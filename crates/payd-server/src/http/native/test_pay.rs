@@ -15,10 +15,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::types::ErrorOut;
-use crate::app::AppState;
 use crate::http::auth::Principal;
 use crate::http::body;
 use crate::http::error::ApiError;
+use crate::state::AppState;
 
 /// The optional body: how much to send, in whole tokens (`"12.5"`); default what is due.
 #[derive(Debug, Default, Deserialize, ToSchema)]

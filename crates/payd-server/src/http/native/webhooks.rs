@@ -20,10 +20,10 @@ use super::webhook_types::{
     CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut, Errors,
     ListDeliveriesIn, ListEndpointsIn, ReplayOut, RotateSecretIn, UpdateEndpointIn,
 };
-use crate::app::AppState;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::{body, json_text, validate};
+use crate::state::AppState;
 use crate::webhooks::{self as hooks, EndpointError, NewEndpoint, UrlError};
 
 fn respond<T: Serialize>(status: StatusCode, out: &T) -> Result<Response, ApiError> {

@@ -15,10 +15,10 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::app::AppState;
 use crate::http::auth::{authenticate, Principal};
 use crate::http::error::{set_retry_after, ApiError};
 use crate::http::ratelimit::Surface;
+use crate::state::AppState;
 
 /// The AlpPay routes.
 pub fn routes() -> Router<AppState> {

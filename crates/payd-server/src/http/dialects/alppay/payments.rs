@@ -19,12 +19,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{AlpPayment, Errors, PaymentData, PaymentList};
 use super::{verify_hmac, Alp, AlpError};
-use crate::app::AppState;
 use crate::engine;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::openapi::TokenName;
 use crate::http::{body, json_text, validate, wire_time};
+use crate::state::AppState;
 
 /// `POST /v2/payment`.
 #[derive(Debug, Deserialize, ToSchema)]

@@ -16,10 +16,10 @@ use axum::Router;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::http::auth::{authenticate, Principal};
 use crate::http::error::{set_retry_after, ApiError};
 use crate::http::ratelimit::Surface;
+use crate::state::AppState;
 
 /// The AstraPay routes.
 pub fn routes() -> Router<AppState> {

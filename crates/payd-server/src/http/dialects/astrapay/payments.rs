@@ -17,12 +17,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{Errors, PaymentPageResponse, PaymentResponse, Status};
 use super::{envelope, respond, Astra, AstraError};
-use crate::app::AppState;
 use crate::engine::{self, CancelError};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null, NetworkName, TokenName};
 use crate::http::{body, idempotency, validate, wire_time};
+use crate::state::AppState;
 
 /// AstraPay payments live 24 hours (its example's `expires_at − created_at`).
 const LIFETIME_HOURS: i64 = 24;

@@ -18,11 +18,11 @@ use utoipa::ToSchema;
 use super::openapi::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
 use super::payments::{meta, paging, ListIn};
 use super::{respond, Astra, AstraError};
-use crate::app::AppState;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, validate, wire_time};
+use crate::state::AppState;
 
 /// Accepts a product id as AstraPay shows it (a UUID) or as payd does (`prod_…`).
 pub fn parse_id(id: &str) -> Option<ProductId> {

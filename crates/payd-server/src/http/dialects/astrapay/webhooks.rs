@@ -18,11 +18,11 @@ use utoipa::{IntoParams, ToSchema};
 use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
 use super::payments::{meta, paging, Meta};
 use super::{respond, Astra, AstraError};
-use crate::app::AppState;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::native::url_error;
 use crate::http::{body, validate, wire_time};
+use crate::state::AppState;
 use crate::webhooks::{self as hooks, NewEndpoint};
 
 /// AstraPay's event names and payd's kinds.

@@ -16,12 +16,12 @@ use utoipa::ToSchema;
 
 use super::openapi::{Errors, Status};
 use super::{Muto, MutoError};
-use crate::app::AppState;
 use crate::engine;
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, idempotency, json_text, validate, wire_time};
+use crate::state::AppState;
 
 /// MutoPay's documented limits.
 const DEFAULT_LIFETIME_MINUTES: i64 = 30;

@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 
 use super::openapi::Errors;
 use super::{FieldError, Pg, PgError};
-use crate::app::AppState;
 use crate::http::error::ApiError;
 use crate::http::{body, validate, wire_time};
+use crate::state::AppState;
 
 /// `POST /v0/customers`.
 #[derive(Debug, Deserialize, ToSchema)]

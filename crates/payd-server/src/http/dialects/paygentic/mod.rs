@@ -15,10 +15,10 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::http::auth::{authenticate, Principal};
 use crate::http::error::{set_retry_after, ApiError};
 use crate::http::ratelimit::Surface;
+use crate::state::AppState;
 
 /// The Paygentic routes.
 pub fn routes() -> Router<AppState> {

@@ -17,10 +17,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{Currency as CurrencyName, Errors, PaymentList, Status};
 use super::{duration, FieldError, Pg, PgError};
-use crate::app::AppState;
 use crate::engine;
 use crate::http::error::ApiError;
 use crate::http::{body, idempotency, json_text, validate, wire_time};
+use crate::state::AppState;
 
 /// Paygentic's documented limits.
 const MIN_AMOUNT: Decimal = Decimal::from_parts(100, 0, 0, false, 2);

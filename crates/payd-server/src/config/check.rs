@@ -52,7 +52,7 @@ pub async fn report(overrides: &Overrides) -> Report {
             // Every configuration error, and the nodes of the networks that are valid.
             let mut problems = e.0;
             for net in Config::load_networks(overrides) {
-                problems.extend(crate::networks::check_node(&net).await);
+                problems.extend(crate::config::networks::check_node(&net).await);
             }
             return Report { problems, notes: Vec::new() };
         }
@@ -64,7 +64,7 @@ pub async fn report(overrides: &Overrides) -> Report {
 pub async fn check_all(config: &Config) -> Report {
     let mut r = Report::default();
     for net in &config.networks {
-        r.problems.extend(crate::networks::check_node(net).await);
+        r.problems.extend(crate::config::networks::check_node(net).await);
     }
     let location = config.database_location();
     let opts = payd_store::ConnectOptions { max_connections: 1, ..payd_store::ConnectOptions::default() };

@@ -2,6 +2,10 @@
 //! environment variables, then command-line flags. [`Config::validate`] reports every problem
 //! at once, so an operator fixes a file in one pass.
 
+pub mod check;
+pub mod networks;
+pub mod webhooks;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -61,9 +65,9 @@ pub struct Config {
     /// Requests per minute per API key, by API surface.
     pub rate_limits: RateLimitConfig,
     /// Webhook delivery.
-    pub webhooks: crate::config_webhooks::WebhooksConfig,
+    pub webhooks: crate::config::webhooks::WebhooksConfig,
     /// Configured EVM networks (`[[networks]]`, `PAYD_NETWORKS`).
-    pub networks: Vec<crate::networks::EvmNetwork>,
+    pub networks: Vec<crate::config::networks::EvmNetwork>,
     /// This node's name in chain leases (default: random per process). A node restarted
     /// under the same id takes its own lease back at once.
     pub node_id: String,
@@ -121,8 +125,8 @@ struct FileConfig {
     devnet: Option<DevnetSection>,
     fx: Option<FxSection>,
     rate_limits: Option<std::collections::BTreeMap<String, u32>>,
-    webhooks: Option<crate::config_webhooks::WebhooksSection>,
-    networks: Option<Vec<crate::networks::NetworkSection>>,
+    webhooks: Option<crate::config::webhooks::WebhooksSection>,
+    networks: Option<Vec<crate::config::networks::NetworkSection>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -220,8 +224,8 @@ struct Raw {
     fx_ttl_secs: Option<String>,
     fx_max_age_secs: Option<String>,
     rate_limits: Vec<(String, String)>,
-    webhooks: crate::config_webhooks::WebhooksRaw,
-    networks: Vec<crate::networks::NetworkSection>,
+    webhooks: crate::config::webhooks::WebhooksRaw,
+    networks: Vec<crate::config::networks::NetworkSection>,
     networks_error: Option<String>,
     node_id: Option<String>,
     chain_lease_secs: Option<String>,
@@ -286,7 +290,7 @@ impl Config {
                 "PAYD_NODE_ID" => raw.node_id = Some(v.clone()),
                 "PAYD_CHAIN_LEASE_SECS" => raw.chain_lease_secs = Some(v.clone()),
                 // A JSON array of `[[networks]]` objects; replaces the file's list.
-                "PAYD_NETWORKS" => match crate::networks::from_json(v) {
+                "PAYD_NETWORKS" => match crate::config::networks::from_json(v) {
                     Ok(n) => raw.networks = n,
                     Err(e) => raw.networks_error = Some(e),
                 },
@@ -327,7 +331,7 @@ impl Config {
 
     /// Only the networks that validate, from the same sources as [`Config::load`]: `payd
     /// config check` still checks their nodes when something else in the file is wrong.
-    pub fn load_networks(overrides: &Overrides) -> Vec<crate::networks::EvmNetwork> {
+    pub fn load_networks(overrides: &Overrides) -> Vec<crate::config::networks::EvmNetwork> {
         let file = match &overrides.config_file {
             Some(path) => Some(path.clone()),
             None => Some(PathBuf::from("payd.toml")).filter(|p| p.exists()),
@@ -338,9 +342,9 @@ impl Config {
             .and_then(|f| f.networks)
             .unwrap_or_default();
         if let Ok(v) = std::env::var("PAYD_NETWORKS") {
-            sections = crate::networks::from_json(&v).unwrap_or_default();
+            sections = crate::config::networks::from_json(&v).unwrap_or_default();
         }
-        crate::networks::validate(sections, &mut Vec::new())
+        crate::config::networks::validate(sections, &mut Vec::new())
     }
 
     /// Whether the database is the embedded SQLite.
@@ -648,7 +652,7 @@ impl Raw {
         if let Some(e) = self.networks_error {
             errors.push(e);
         }
-        let networks = crate::networks::validate(self.networks, &mut errors);
+        let networks = crate::config::networks::validate(self.networks, &mut errors);
         let chain_lease_secs = num(&mut errors, "chain lease secs", self.chain_lease_secs, 30u64, 1, 3600);
         let node_id = match self.node_id.map(|n| n.trim().to_owned()) {
             Some(n) if !n.is_empty() && n.len() <= 100 => n,

@@ -2,6 +2,9 @@
 //! `--database-url`; `--json` output is one JSON object on stdout; errors go to stderr with a
 //! non-zero exit.
 
+pub mod devnet;
+pub mod webhook;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,10 +54,10 @@ enum Command {
     Key(KeyCommand),
     /// Drive devnet, the simulated chain of test mode.
     #[command(subcommand)]
-    Devnet(crate::devnet_cli::DevnetCommand),
+    Devnet(crate::cli::devnet::DevnetCommand),
     /// Manage webhook endpoints and replay deliveries.
     #[command(subcommand)]
-    Webhook(crate::webhook_cli::WebhookCommand),
+    Webhook(crate::cli::webhook::WebhookCommand),
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -201,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         overrides.public_url.clone_from(public_url);
     }
     if let Command::Config(ConfigCommand::Check { json }) = cli.command {
-        return crate::config_check::run(&overrides, json).await;
+        return crate::config::check::run(&overrides, json).await;
     }
     let config = Config::load(&overrides)?;
     match cli.command {
@@ -217,9 +220,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Devnet(cmd) => {
             let store = connect_cli(&config).await?;
             store.migrate().await?;
-            crate::devnet_cli::run(&store, cmd).await.map_err(|e| in_database(&config, e))
+            crate::cli::devnet::run(&store, cmd).await.map_err(|e| in_database(&config, e))
         }
-        Command::Webhook(cmd) => crate::webhook_cli::run(config, cmd).await,
+        Command::Webhook(cmd) => crate::cli::webhook::run(config, cmd).await,
         Command::Config(_) => Ok(()),
     }
 }

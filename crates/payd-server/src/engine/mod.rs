@@ -1,0 +1,13 @@
+//! The engine: every state change of a payment and the rule it follows, called by every API
+//! (native and dialects), the CLI and the workers. No HTTP and no command line here; each
+//! operation is one store transaction, and the lifecycle rules themselves are payd-core's
+//! state machine.
+
+pub mod addresses;
+pub mod payments;
+pub mod quote;
+
+pub use payments::{
+    cancel_payment, create_payment, expire_due, fingerprint, first_tx_hash, CancelError, CreateError,
+};
+pub use quote::{quote, quote_with_fx, QuoteError};

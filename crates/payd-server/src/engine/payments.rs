@@ -1,0 +1,145 @@
+//! Payments: create (with its idempotency fingerprint), cancel, expire, and what the dialects
+//! read back (the first credited transaction).
+
+use chrono::{DateTime, Utc};
+use payd_core::ids::PaymentId;
+use payd_core::payment::{generate_slug, NewPayment, Payment, TransitionError};
+use payd_store::{AddressPlan, CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
+use sha2::{Digest, Sha256};
+
+use super::addresses::deposit_key;
+use crate::config::networks::EvmNetwork;
+
+/// The digest an idempotency key is bound to: method, path and the body in canonical JSON
+/// (keys sorted, no whitespace), so a retry that re-serialises the same object still matches.
+pub fn fingerprint(method: &str, path: &str, body: &serde_json::Value) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b"\n");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(body.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Why a payment could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// A live payment on a network this payd does not watch: nothing would ever see the
+    /// customer's money.
+    #[error("live payments on `{0}` need the operator to configure that network: add a [[networks]] entry named \"{0}\" with its RPC endpoint to payd.toml (see docs/configuration.md)")]
+    NetworkNotWatched(String),
+    /// A network of a chain family payd cannot take payments on yet.
+    #[error("payd cannot take payments on {0} yet")]
+    FamilyNotSupported(String),
+    /// A live payment on an EVM network whose merchant has no xpub to derive addresses from.
+    #[error("live payments on {0} need the merchant's EVM extended public key (payd merchant configure <id> --xpub-evm <xpub>)")]
+    NoXpub(String),
+    /// The merchant's stored xpub does not derive (it was changed outside payd).
+    #[error("the merchant's EVM extended public key is not usable: {0}")]
+    BadXpub(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Creates a payment (and its `payment.created` event) or replays the response saved for
+/// its idempotency key. Everything that can refuse the payment (an unwatched network, a
+/// merchant without a key for the chain) is checked before anything is written; the deposit
+/// address is then taken inside the create's transaction, after the idempotency key is
+/// claimed, so a replay takes none. A slug collision, vanishingly rare, is retried with a
+/// new slug.
+pub async fn create_payment(
+    store: &Store,
+    networks: &[EvmNetwork],
+    new: NewPayment,
+    idempotency: Option<&IdempotencyRequest>,
+    now: DateTime<Utc>,
+    render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
+) -> Result<CreateOutcome, CreateError> {
+    let key = deposit_key(store, networks, &new).await?;
+    let derive = |index: u64| key.as_ref().map_or_else(|| Err("no key".to_owned()), |k| k.derive(index));
+    let plan = key.as_ref().map(|k| AddressPlan {
+        key_id: k.key_id().to_owned(),
+        family: k.family().to_owned(),
+        derive: &derive,
+    });
+    let mut attempts = 0;
+    loop {
+        let slug = generate_slug().map_err(|e| StoreError::Corrupt(format!("random source: {e}")))?;
+        let (payment, events) = Payment::create(new.clone(), slug, now);
+        match store.create_payment(&payment, &events, idempotency, plan.as_ref(), render).await {
+            Err(StoreError::Conflict("payments_slug_key")) if attempts < 3 => attempts += 1,
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// The hash of the first transfer still credited to a payment (dialects that show one
+/// `transaction_hash`).
+pub async fn first_tx_hash(store: &Store, id: &PaymentId) -> Result<Option<String>, StoreError> {
+    let transfers = store.transfers_of_payment(id).await?;
+    Ok(transfers
+        .into_iter()
+        .filter(|t| t.status != payd_store::chain::TransferStatus::Orphaned)
+        .min_by_key(|t| (t.transfer.block.number, t.transfer.log_index))
+        .map(|t| t.transfer.tx_hash))
+}
+
+/// Why a cancel was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelError {
+    /// The state machine refused.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Cancels a payment that is pending and has received nothing.
+pub async fn cancel_payment(store: &Store, id: &PaymentId) -> Result<Payment, CancelError> {
+    let now = payd_store::now();
+    match store.mutate_payment(id, &mut |p: &mut Payment| p.cancel(now)).await? {
+        Ok((payment, _events)) => Ok(payment),
+        Err(e) => Err(CancelError::Transition(e)),
+    }
+}
+
+/// Expires every open payment whose time has passed at `now`, in batches, each payment in
+/// its own transaction with its `payment.expired` event. Returns how many expired.
+pub async fn expire_due(store: &Store, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    const BATCH: u32 = 200;
+    let mut expired = 0;
+    loop {
+        let due = store.payments_due_for_expiry(now, BATCH).await?;
+        let n = due.len();
+        for id in due {
+            match store.mutate_payment(&id, &mut |p: &mut Payment| p.expire(now)).await? {
+                Ok(_) => expired += 1,
+                // Another node, or a credit, moved it first: nothing to do.
+                Err(
+                    TransitionError::NotDue | TransitionError::NotExpirable(_) | TransitionError::PaidInTime,
+                ) => {}
+                Err(e) => tracing::warn!(payment = %id, error = %e, "could not expire payment"),
+            }
+        }
+        if n < BATCH as usize {
+            return Ok(expired);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_ignore_formatting_but_not_content() {
+        let a: serde_json::Value = serde_json::from_str(r#"{"b":1,"a":"x"}"#).unwrap_or_default();
+        let b: serde_json::Value = serde_json::from_str(r#"{ "a": "x", "b": 1 }"#).unwrap_or_default();
+        let c: serde_json::Value = serde_json::from_str(r#"{"a":"x","b":2}"#).unwrap_or_default();
+        assert_eq!(fingerprint("POST", "/v1/payments", &a), fingerprint("POST", "/v1/payments", &b));
+        assert_ne!(fingerprint("POST", "/v1/payments", &a), fingerprint("POST", "/v1/payments", &c));
+    }
+}
