@@ -387,7 +387,16 @@ async fn replays_send_deliveries_again(app: TestApp) {
     let (_, other_key) = app.merchant_with_key().await;
     let path = format!("/v1/webhook_deliveries/{}/replay", ds[0].id);
     assert_eq!(app.post_raw(&path, &other_key, "", None).await.status(), 404);
-    assert_eq!(app.store.list_webhook_attempts(&ds[0].id).await.unwrap().len(), 6, "every attempt logged");
+    // The receiver sees the request before the dispatcher records its answer: wait for the record.
+    let mut logged = 0;
+    for _ in 0..200 {
+        logged = app.store.list_webhook_attempts(&ds[0].id).await.unwrap().len();
+        if logged >= 6 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(logged, 6, "every attempt logged");
 }
 
 async fn a_thousand_events_reach_one_endpoint_with_nothing_lost(app: TestApp) {
