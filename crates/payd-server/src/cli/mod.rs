@@ -12,12 +12,12 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use payd_core::apikey::{Mode, Scope};
 use payd_core::ids::{AccountId, ApiKeyId, MerchantId};
-use payd_core::merchant::MerchantStatus;
+use payd_core::merchant::{MerchantStatus, NewMerchant};
 use serde_json::json;
 
 use crate::app::{connect, Application};
 use crate::config::{Config, Overrides};
-use crate::engine::merchants::{self, MerchantError, MerchantIn, SettingsIn};
+use crate::engine::merchants::{self, MerchantError, SettingsIn};
 use crate::keys::{issue_key, load_master_key, KeyOwner};
 
 #[derive(Debug, Parser)]
@@ -332,7 +332,7 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             let account_id = account
                 .map(|a| a.parse::<AccountId>().map_err(|_| anyhow::anyhow!("--account: not an account id")))
                 .transpose()?;
-            let input = MerchantIn { name, email, site_url, logo_url, account_id };
+            let input = NewMerchant { name, email, site_url, logo_url, account_id };
             let m = merchants::create(&store, input, now).await.map_err(|e| match e {
                 MerchantError::Store(e) => anyhow::Error::from(e).context("creating merchant"),
                 e => refused(e),

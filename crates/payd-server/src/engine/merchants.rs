@@ -5,7 +5,7 @@
 //! checked before any is written, so a refused change changes nothing.
 
 use chrono::{DateTime, Utc};
-use payd_core::ids::{AccountId, MerchantId};
+use payd_core::ids::MerchantId;
 use payd_core::merchant::{Merchant, MerchantStatus, NewMerchant};
 use payd_core::money::{Currency, Money};
 use payd_store::{Store, StoreError};
@@ -64,23 +64,13 @@ fn invalid(setting: Setting, reason: impl std::fmt::Display) -> MerchantError {
     MerchantError::Invalid { setting, reason: reason.to_string() }
 }
 
-/// A merchant to create, as given.
-#[derive(Debug, Clone, Default)]
-pub struct MerchantIn {
-    /// Display name; required, not blank.
-    pub name: String,
-    /// Contact email.
-    pub email: Option<String>,
-    /// Site URL.
-    pub site_url: Option<String>,
-    /// Logo URL.
-    pub logo_url: Option<String>,
-    /// An existing account to join; `None` creates one.
-    pub account_id: Option<AccountId>,
-}
-
-/// Creates a merchant (and its account, unless it joins one).
-pub async fn create(store: &Store, input: MerchantIn, now: DateTime<Utc>) -> Result<Merchant, MerchantError> {
+/// Creates a merchant (and its account, unless it joins one), its fields as given checked
+/// first: a name that is not blank, an email address, http(s) URLs.
+pub async fn create(
+    store: &Store,
+    input: NewMerchant,
+    now: DateTime<Utc>,
+) -> Result<Merchant, MerchantError> {
     if input.name.trim().is_empty() {
         return Err(FieldError { field: "name".to_owned(), problem: Problem::Empty }.into());
     }

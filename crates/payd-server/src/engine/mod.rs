@@ -9,6 +9,7 @@ pub mod fields;
 pub mod merchants;
 pub mod payments;
 pub mod quote;
+pub mod webhooks;
 
 pub use payments::{
     cancel_payment, create_payment, expire_due, fingerprint, first_tx_hash, CancelError, CreateError,
