@@ -300,6 +300,28 @@ pub struct Attempt {
     pub response_snippet: Option<String>,
 }
 
+/// What an attempt means for its delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    /// 2xx: done.
+    Delivered,
+    /// Failed; try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Failed for the last time.
+    Dead,
+}
+
+/// What an attempt means for its endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointHealth {
+    /// It answered 2xx: any run of failures is over.
+    Healthy,
+    /// It failed: a run of failures starts (or goes on).
+    Failing,
+    /// Stop sending to it, for this reason (`gone`, `failing`).
+    Disable(&'static str),
+}
+
 /// Largest response snippet kept per attempt.
 pub const SNIPPET_BYTES: usize = 1024;
 

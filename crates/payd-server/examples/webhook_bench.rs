@@ -16,8 +16,9 @@ use payd_core::merchant::NewMerchant;
 use payd_core::webhook::{DeliveryStatus, WebhookFormat};
 use payd_server::app::Application;
 use payd_server::config::{Config, Overrides};
+use payd_server::engine::webhooks::endpoints::{create, NewEndpoint};
+use payd_server::engine::webhooks::targets::{Policy, Target};
 use payd_server::keys::{issue_key, KeyOwner};
-use payd_server::webhooks::{create_endpoint, NewEndpoint};
 use payd_server::workers::webhooks::Dispatcher;
 use payd_store::testing::TestDatabase;
 use payd_store::webhooks::DeliveryFilter;
@@ -105,13 +106,13 @@ async fn run(backend: Backend, events: usize, concurrency: usize) -> Option<(u12
     let new = NewEndpoint {
         merchant_id: m.id.clone(),
         mode: Mode::Test,
-        url,
+        url: Target::check(&url, Policy { allow_private: true, require_https: false }).unwrap(),
         description: None,
         events: vec![payd_core::event::EventKind::Created],
         format: WebhookFormat::Native,
         enabled: true,
     };
-    create_endpoint(&store, &master, new, 1000, payd_store::now()).await.unwrap();
+    create(&store, &master, new, 1000, payd_store::now()).await.unwrap();
     let client = reqwest::Client::new();
     futures::stream::iter(0..events)
         .map(|_| {

@@ -1,16 +1,78 @@
-//! Issuing API keys, and the master key that seals their signing secrets.
+//! Issuing API keys, and the master key that seals their signing secrets (and webhook
+//! endpoints' secrets).
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
 use payd_core::apikey::{self, ApiKey, Mode, Scope};
-use payd_core::crypto::MasterKey;
+use payd_core::crypto::{CryptoError, MasterKey};
 use payd_core::ids::{AccountId, ApiKeyId, MerchantId};
 use payd_core::secret::Secret;
-use payd_store::Store;
+use payd_store::{Store, StoreError};
 
 use crate::config::Config;
+
+/// Why the master key could not be had, or a key not issued. Each message says what payd
+/// was doing; the cause follows as the error's source.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// Neither a key nor a file to hold one.
+    #[error(
+        "no master key: set security.master_key_file in payd.toml, or PAYD_MASTER_KEY / \
+         PAYD_MASTER_KEY_FILE (PostgreSQL deployments share one key across nodes)"
+    )]
+    NoMasterKey,
+    /// A master key that does not parse, or a secret that cannot be sealed.
+    #[error("{what}")]
+    Crypto {
+        /// Which key, or what was being done.
+        what: String,
+        /// Why.
+        #[source]
+        source: CryptoError,
+    },
+    /// Reading or writing a file.
+    #[error("{what}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The operating system gave no randomness.
+    #[error("{what}")]
+    Random {
+        /// What it was for.
+        what: &'static str,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The key's merchant does not exist.
+    #[error("no merchant {0}")]
+    NoMerchant(MerchantId),
+    /// The key's account has no merchants.
+    #[error("no account {0} with merchants")]
+    NoAccount(AccountId),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn crypto(what: impl Into<String>) -> impl FnOnce(CryptoError) -> KeyError {
+    let what = what.into();
+    move |source| KeyError::Crypto { what, source }
+}
+
+fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> KeyError {
+    let what = what.into();
+    move |source| KeyError::Io { what, source }
+}
+
+fn random<E: std::error::Error + Send + Sync + 'static>(what: &'static str) -> impl FnOnce(E) -> KeyError {
+    move |source| KeyError::Random { what, source: Box::new(source) }
+}
 
 /// Where the master key file is, when one is used.
 pub fn master_key_path(config: &Config) -> Option<PathBuf> {
@@ -20,23 +82,18 @@ pub fn master_key_path(config: &Config) -> Option<PathBuf> {
 /// Loads the master key: from configuration, else from its file. On the embedded SQLite
 /// default a missing file is created (0600) when `create` is set; on PostgreSQL the key must
 /// be given, because several nodes must share it.
-pub fn load_master_key(config: &Config, create: bool) -> anyhow::Result<MasterKey> {
+pub fn load_master_key(config: &Config, create: bool) -> Result<MasterKey, KeyError> {
     if let Some(k) = &config.master_key {
-        return MasterKey::parse(k.expose()).context("master key");
+        return MasterKey::parse(k.expose()).map_err(crypto("master key"));
     }
-    let Some(path) = master_key_path(config) else {
-        bail!(
-            "no master key: set security.master_key_file in payd.toml, or PAYD_MASTER_KEY / \
-             PAYD_MASTER_KEY_FILE (PostgreSQL deployments share one key across nodes)"
-        );
-    };
+    let Some(path) = master_key_path(config) else { return Err(KeyError::NoMasterKey) };
     match std::fs::read_to_string(&path) {
-        Ok(text) => MasterKey::parse(&text).with_context(|| format!("master key file {}", path.display())),
+        Ok(text) => MasterKey::parse(&text).map_err(crypto(format!("master key file {}", path.display()))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && create && config.is_sqlite() => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
             }
-            let hex = MasterKey::generate_hex().context("generating master key")?;
+            let hex = MasterKey::generate_hex().map_err(random("generating master key"))?;
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
             #[cfg(unix)]
@@ -46,21 +103,24 @@ pub fn load_master_key(config: &Config, create: bool) -> anyhow::Result<MasterKe
             }
             match opts.open(&path) {
                 Ok(mut f) => {
-                    f.write_all(hex.as_bytes()).and_then(|_| f.sync_all()).context("writing master key")?;
+                    f.write_all(hex.as_bytes())
+                        .and_then(|_| f.sync_all())
+                        .map_err(io("writing master key"))?;
                     tracing::info!(path = %path.display(), "created master key file");
-                    MasterKey::parse(&hex).context("master key")
+                    MasterKey::parse(&hex).map_err(crypto("master key"))
                 }
                 // Another process created it first: use theirs.
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let text = std::fs::read_to_string(&path).context("reading master key")?;
-                    MasterKey::parse(&text).context("master key file")
+                    let text = std::fs::read_to_string(&path).map_err(io("reading master key"))?;
+                    MasterKey::parse(&text).map_err(crypto("master key file"))
                 }
-                Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+                Err(e) => Err(io(format!("creating {}", path.display()))(e)),
             }
         }
-        Err(e) => Err(e).with_context(|| {
-            format!("reading master key file {} (set PAYD_MASTER_KEY or create the file)", path.display())
-        }),
+        Err(e) => Err(io(format!(
+            "reading master key file {} (set PAYD_MASTER_KEY or create the file)",
+            path.display()
+        ))(e)),
     }
 }
 
@@ -91,22 +151,22 @@ pub async fn issue_key(
     owner: KeyOwner,
     mode: Mode,
     scopes: Vec<Scope>,
-) -> anyhow::Result<IssuedKey> {
+) -> Result<IssuedKey, KeyError> {
     let (account_id, merchant_id) = match owner {
         KeyOwner::Merchant(id) => {
-            let m = store.get_merchant(&id).await?.with_context(|| format!("no merchant {id}"))?;
+            let m = store.get_merchant(&id).await?.ok_or(KeyError::NoMerchant(id))?;
             (m.account_id, Some(m.id))
         }
         KeyOwner::Account(id) => {
             if store.merchants_of_account(&id).await?.is_empty() {
-                bail!("no account {id} with merchants");
+                return Err(KeyError::NoAccount(id));
             }
             (id, None)
         }
     };
     let scopes = if scopes.is_empty() { Scope::ALL.to_vec() } else { dedup(scopes) };
-    let secret = apikey::generate_key_secret(mode).context("random source")?;
-    let signing_secret = apikey::generate_signing_secret().context("random source")?;
+    let secret = apikey::generate_key_secret(mode).map_err(random("random source"))?;
+    let signing_secret = apikey::generate_signing_secret().map_err(random("random source"))?;
     let key = ApiKey {
         id: ApiKeyId::new(),
         account_id,
@@ -114,7 +174,7 @@ pub async fn issue_key(
         mode,
         scopes,
         prefix: apikey::key_prefix(secret.expose()),
-        signing_secret_sealed: master.seal(&signing_secret)?,
+        signing_secret_sealed: master.seal(&signing_secret).map_err(crypto("sealing the signing secret"))?,
         created_at: payd_store::now(),
         revoked_at: None,
     };

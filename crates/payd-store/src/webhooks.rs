@@ -24,27 +24,9 @@ pub struct ClaimedDelivery {
     pub endpoint: WebhookEndpoint,
 }
 
-/// What an attempt means for its delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeliveryOutcome {
-    /// 2xx: done.
-    Delivered,
-    /// Failed; try again at this time.
-    RetryAt(DateTime<Utc>),
-    /// Failed for the last time.
-    Dead,
-}
-
-/// What an attempt means for its endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EndpointHealth {
-    /// It answered 2xx: any run of failures is over.
-    Healthy,
-    /// It failed: a run of failures starts (or goes on).
-    Failing,
-    /// Stop sending to it, for this reason (`gone`, `failing`).
-    Disable(&'static str),
-}
+/// What an attempt means, for its delivery and its endpoint (payd-core's: the judgement is
+/// the server engine's, the store records it).
+pub use payd_core::webhook::{DeliveryOutcome, EndpointHealth};
 
 /// Which deliveries to list, newest first.
 #[derive(Debug, Clone)]

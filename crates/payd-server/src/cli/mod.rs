@@ -1,6 +1,7 @@
-//! The `payd` command: the interface operators and scripts use. Every command takes
-//! `--database-url`; `--json` output is one JSON object on stdout; errors go to stderr with a
-//! non-zero exit.
+//! The `payd` command: the interface operators and scripts use. It parses arguments, calls
+//! the engine (merchants, keys, webhook endpoints: the rules live there) and prints. Every
+//! command takes `--database-url`; `--json` output is one JSON object on stdout; errors go to
+//! stderr with a non-zero exit.
 
 pub mod devnet;
 pub mod webhook;
@@ -8,7 +9,6 @@ pub mod webhook;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use payd_core::apikey::{Mode, Scope};
 use payd_core::ids::{AccountId, ApiKeyId, MerchantId};
@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::app::{connect, Application};
 use crate::config::{Config, Overrides};
-use crate::http::validate;
+use crate::engine::merchants::{self, MerchantError, SettingsIn};
 use crate::keys::{issue_key, load_master_key, KeyOwner};
 
 #[derive(Debug, Parser)]
@@ -281,8 +281,19 @@ fn merchant_json(m: &payd_core::merchant::Merchant) -> serde_json::Value {
     })
 }
 
-fn check<T>(r: Result<T, crate::http::error::ApiError>) -> anyhow::Result<T> {
-    r.map_err(|e| anyhow::anyhow!("{}", e.message))
+/// An engine refusal in the CLI's words: fields and settings are named by their flags, and a
+/// missing merchant by the database it was looked for in.
+fn merchant_error(config: &Config, e: MerchantError) -> anyhow::Error {
+    let flag = |name: &str| format!("--{}", name.replace('_', "-"));
+    match e {
+        MerchantError::NotFound(id) => not_found(config, format_args!("merchant {id}")),
+        MerchantError::Field(f) => {
+            let name = flag(&f.field);
+            anyhow::anyhow!("{}", f.renamed(name))
+        }
+        MerchantError::Invalid { setting, reason } => anyhow::anyhow!("{}: {reason}", flag(setting.name())),
+        MerchantError::Store(e) => e.into(),
+    }
 }
 
 /// Connects for a command other than `serve`. A SQLite file that does not exist yet is
@@ -314,23 +325,18 @@ fn in_database(config: &Config, e: anyhow::Error) -> anyhow::Error {
 async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
     let store = connect_cli(&config).await?;
     store.migrate().await?;
+    let now = payd_store::now();
+    let refused = |e| merchant_error(&config, e);
     match cmd {
         MerchantCommand::Create { name, email, site_url, logo_url, account, json: json_out } => {
-            if name.trim().is_empty() {
-                anyhow::bail!("--name must not be empty");
-            }
-            let new = NewMerchant {
-                name: check(validate::text("--name", Some(name), validate::MAX_TEXT))?.unwrap_or_default(),
-                email: check(validate::email("--email", email))?,
-                site_url: check(validate::url("--site-url", site_url))?,
-                logo_url: check(validate::url("--logo-url", logo_url))?,
-                account_id: account
-                    .map(|a| {
-                        a.parse::<AccountId>().map_err(|_| anyhow::anyhow!("--account: not an account id"))
-                    })
-                    .transpose()?,
-            };
-            let m = store.create_merchant(&new, payd_store::now()).await.context("creating merchant")?;
+            let account_id = account
+                .map(|a| a.parse::<AccountId>().map_err(|_| anyhow::anyhow!("--account: not an account id")))
+                .transpose()?;
+            let input = NewMerchant { name, email, site_url, logo_url, account_id };
+            let m = merchants::create(&store, input, now).await.map_err(|e| match e {
+                MerchantError::Store(e) => anyhow::Error::from(e).context("creating merchant"),
+                e => refused(e),
+            })?;
             print(
                 json_out,
                 merchant_json(&m),
@@ -346,70 +352,13 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             json: json_out,
         } => {
             let id: MerchantId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a merchant id"))?;
-            let now = payd_store::now();
-            if store.get_merchant(&id).await?.is_none() {
-                return Err(not_found(&config, format_args!("merchant {id}")));
-            }
-            if let Some(min) = min_amount {
-                let value = match min.as_str() {
-                    "none" => None,
-                    text => Some(
-                        payd_core::money::Money::parse(text, payd_core::money::Currency::USD)
-                            .map_err(|e| anyhow::anyhow!("--min-amount: {e}"))?
-                            .amount,
-                    ),
-                };
-                store.set_merchant_min_amount(&id, value, now).await?;
-            }
-            if let Some(asset) = settlement {
-                let value = match asset.as_str() {
-                    "none" => None,
-                    text => {
-                        let (token, network) = text.split_once('/').ok_or_else(|| {
-                            anyhow::anyhow!("--settlement: write TOKEN/NETWORK, e.g. USDC/base")
-                        })?;
-                        let net = payd_core::registry::resolve_network(network)
-                            .ok_or_else(|| anyhow::anyhow!("--settlement: unknown network `{network}`"))?;
-                        let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id)
-                            .ok_or_else(|| {
-                                anyhow::anyhow!("--settlement: {token} is not supported on {}", net.id)
-                            })?;
-                        Some((tok.symbol.to_owned(), net.id.to_owned()))
-                    }
-                };
-                store.set_merchant_settlement(&id, value, now).await?;
-            }
-            if let Some(xpub) = xpub_evm {
-                let value = match xpub.trim() {
-                    "none" => None,
-                    text => {
-                        let key: payd_chain::address::AccountKey =
-                            text.parse().map_err(|e| anyhow::anyhow!("--xpub-evm: {e}"))?;
-                        // Derive once now, so a key that cannot derive fails here, not at a payment.
-                        key.address(0, payd_chain::address::AddressFormat::Evm)
-                            .map_err(|e| anyhow::anyhow!("--xpub-evm: {e}"))?;
-                        Some(text)
-                    }
-                };
-                store.set_merchant_xpub_evm(&id, value, now).await?;
-            }
-            if let Some(pct) = underpayment_tolerance {
-                let bp = payd_core::payment::tolerance_basis_points(&pct)
-                    .map_err(|e| anyhow::anyhow!("--underpayment-tolerance: {e}"))?;
-                store.set_merchant_underpayment_tolerance(&id, bp, now).await?;
-            }
-            let m = store
-                .get_merchant(&id)
-                .await?
-                .ok_or_else(|| not_found(&config, format_args!("merchant {id}")))?;
-            let min = store.merchant_min_amount(&id).await?;
-            let tolerance = store.merchant_underpayment_tolerance(&id).await?.unwrap_or(0);
-            let mut out = merchant_json(&m);
-            out["min_amount_usd"] = json!(min.map(|d| d.to_string()));
-            out["xpub_evm"] = json!(store.merchant_xpub_evm(&id).await?);
-            out["underpayment_tolerance_percent"] =
-                json!(rust_decimal::Decimal::new(i64::from(tolerance), 2).normalize().to_string());
-            print(json_out, out, format!("merchant {} configured", m.id));
+            let input = SettingsIn { min_amount, settlement, xpub_evm, underpayment_tolerance };
+            let s = merchants::configure(&store, &id, input, now).await.map_err(refused)?;
+            let mut out = merchant_json(&s.merchant);
+            out["min_amount_usd"] = json!(s.min_amount_usd.map(|d| d.to_string()));
+            out["xpub_evm"] = json!(s.xpub_evm);
+            out["underpayment_tolerance_percent"] = json!(s.underpayment_tolerance_percent().to_string());
+            print(json_out, out, format!("merchant {} configured", s.merchant.id));
         }
         MerchantCommand::Suspend(r) => set_status(&config, &store, r, MerchantStatus::Suspended).await?,
         MerchantCommand::Activate(r) => set_status(&config, &store, r, MerchantStatus::Active).await?,
@@ -424,12 +373,9 @@ async fn set_status(
     status: MerchantStatus,
 ) -> anyhow::Result<()> {
     let id: MerchantId = r.id.parse().map_err(|_| anyhow::anyhow!("`{}` is not a merchant id", r.id))?;
-    let m = match store.set_merchant_status(&id, status, payd_store::now()).await {
-        Err(payd_store::StoreError::NotFound(_)) => {
-            return Err(not_found(config, format_args!("merchant {id}")))
-        }
-        other => other?,
-    };
+    let m = merchants::set_status(store, &id, status, payd_store::now())
+        .await
+        .map_err(|e| merchant_error(config, e))?;
     print(r.json, merchant_json(&m), format!("merchant {} is {}", m.id, m.status.as_str()));
     Ok(())
 }

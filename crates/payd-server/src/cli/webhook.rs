@@ -1,6 +1,7 @@
 //! `payd webhook …`: register endpoints, list them, and replay deliveries from the command
-//! line (the same rules as the native API: URLs checked against the SSRF policy, secrets
-//! sealed under the master key and printed once).
+//! line. The rules are the engine's, as for the native API (`engine::webhooks`: URLs checked
+//! against the target policy, the per-merchant cap, secrets sealed under the master key and
+//! printed once); this parses flags and prints.
 
 use clap::{Subcommand, ValueEnum};
 use payd_core::apikey::Mode;
@@ -10,8 +11,9 @@ use payd_core::webhook::{WebhookEndpoint, WebhookFormat};
 use serde_json::json;
 
 use crate::config::Config;
+use crate::engine::webhooks::endpoints::{self, NewEndpoint};
+use crate::engine::webhooks::targets::{Policy, Target};
 use crate::keys::load_master_key;
-use crate::webhooks::{self as hooks, NewEndpoint};
 
 /// Live or test (the endpoint receives that mode's events).
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -115,8 +117,9 @@ pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
             if store.get_merchant(&merchant_id).await?.is_none() {
                 return Err(not_found(format_args!("merchant {merchant_id}")));
             }
-            let url = hooks::check_url(&url, config.webhooks.allow_private_targets, false)
-                .map_err(|e| anyhow::anyhow!("--url: {e}"))?;
+            let policy =
+                Policy { allow_private: config.webhooks.allow_private_targets, require_https: false };
+            let url = Target::check(&url, policy).map_err(|e| anyhow::anyhow!("--url: {e}"))?;
             let format = WebhookFormat::parse(&format).ok_or_else(|| {
                 anyhow::anyhow!("--format must be native, astrapay, paygentic, mutopay or alppay")
             })?;
@@ -130,7 +133,7 @@ pub async fn run(config: Config, cmd: WebhookCommand) -> anyhow::Result<()> {
             let new =
                 NewEndpoint { merchant_id, mode: mode(m), url, description, events, format, enabled: true };
             let max = config.webhooks.max_endpoints;
-            let (e, secret) = hooks::create_endpoint(&store, &master, new, max, payd_store::now()).await?;
+            let (e, secret) = endpoints::create(&store, &master, new, max, payd_store::now()).await?;
             let mut out = endpoint_json(&e);
             out["secret"] = json!(secret.expose());
             emit(

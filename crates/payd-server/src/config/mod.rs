@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod networks;
+pub mod settings;
 pub mod webhooks;
 
 use std::net::SocketAddr;
@@ -11,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use payd_core::secret::Secret;
-use serde::Deserialize;
+
+use crate::config::settings::Values;
 
 /// The embedded default: SQLite under `./payd-data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite:payd-data/payd.db";
@@ -114,71 +116,6 @@ pub enum FxConfig {
     },
 }
 
-/// The `payd.toml` file. Unknown keys are errors, every one of them reported (collected by
-/// `serde_ignored` while parsing): a typo must not silently mean "default".
-#[derive(Debug, Default, Deserialize)]
-struct FileConfig {
-    database: Option<DatabaseSection>,
-    server: Option<ServerSection>,
-    security: Option<SecuritySection>,
-    payments: Option<PaymentsSection>,
-    devnet: Option<DevnetSection>,
-    fx: Option<FxSection>,
-    rate_limits: Option<std::collections::BTreeMap<String, u32>>,
-    webhooks: Option<crate::config::webhooks::WebhooksSection>,
-    networks: Option<Vec<crate::config::networks::NetworkSection>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct DevnetSection {
-    block_ms: Option<u64>,
-    autopay_secs: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct FxSection {
-    provider: Option<String>,
-    /// Written as strings (`EUR = "1.08"`): a TOML float would be a binary approximation.
-    rates: Option<std::collections::BTreeMap<String, String>>,
-    url: Option<Secret>,
-    ttl_secs: Option<u64>,
-    max_age_secs: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct DatabaseSection {
-    url: Option<Secret>,
-    max_connections: Option<u32>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ServerSection {
-    listen: Option<String>,
-    public_url: Option<String>,
-    max_body_bytes: Option<usize>,
-    bootstrap_demo: Option<bool>,
-    node_id: Option<String>,
-    chain_lease_secs: Option<u64>,
-    header_read_timeout_secs: Option<u64>,
-    request_timeout_secs: Option<u64>,
-    max_connections: Option<u64>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct SecuritySection {
-    master_key: Option<Secret>,
-    master_key_file: Option<PathBuf>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct PaymentsSection {
-    default_expiry_secs: Option<u64>,
-    max_expiry_secs: Option<u64>,
-    max_metadata_bytes: Option<usize>,
-    expiry_poll_ms: Option<u64>,
-    monitoring_window_secs: Option<u64>,
-}
-
 /// Values given on the command line, which win over everything else.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
@@ -197,40 +134,6 @@ pub struct Overrides {
 #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
 pub struct ConfigError(pub Vec<String>);
 
-/// Raw values gathered from all sources before validation.
-#[derive(Debug, Default)]
-struct Raw {
-    database_url: Option<String>,
-    database_max_connections: Option<String>,
-    listen: Option<String>,
-    public_url: Option<String>,
-    master_key: Option<String>,
-    master_key_file: Option<String>,
-    max_body_bytes: Option<String>,
-    header_read_timeout_secs: Option<String>,
-    request_timeout_secs: Option<String>,
-    max_connections: Option<String>,
-    max_metadata_bytes: Option<String>,
-    default_expiry_secs: Option<String>,
-    max_expiry_secs: Option<String>,
-    expiry_poll_ms: Option<String>,
-    bootstrap_demo: Option<String>,
-    devnet_block_ms: Option<String>,
-    devnet_autopay_secs: Option<String>,
-    monitoring_window_secs: Option<String>,
-    fx_provider: Option<String>,
-    fx_rates: Option<Vec<(String, String)>>,
-    fx_url: Option<String>,
-    fx_ttl_secs: Option<String>,
-    fx_max_age_secs: Option<String>,
-    rate_limits: Vec<(String, String)>,
-    webhooks: crate::config::webhooks::WebhooksRaw,
-    networks: Vec<crate::config::networks::NetworkSection>,
-    networks_error: Option<String>,
-    node_id: Option<String>,
-    chain_lease_secs: Option<String>,
-}
-
 impl Config {
     /// Loads from `./payd.toml` (or `--config`), the environment and the flags.
     pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
@@ -240,111 +143,17 @@ impl Config {
 
     /// Like [`Config::load`], with the environment given explicitly (tests).
     pub fn load_from(overrides: &Overrides, env: &[(String, String)]) -> Result<Config, ConfigError> {
-        let mut raw = Raw::default();
         let mut errors = Vec::new();
-
-        let file = match &overrides.config_file {
-            Some(path) => Some(path.clone()),
-            None => Some(PathBuf::from("payd.toml")).filter(|p| p.exists()),
-        };
-        if let Some(path) = file {
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    let mut unknown = Vec::new();
-                    match parse_file(&text, &mut unknown) {
-                        Ok(f) => raw.apply_file(f),
-                        Err(e) => errors.push(format!("{}: {}", path.display(), e.message())),
-                    }
-                    errors.extend(unknown.iter().map(|k| format!("{}: unknown key `{k}`", path.display())));
-                }
-                Err(e) => errors.push(format!("cannot read {}: {e}", path.display())),
-            }
-        }
-        for (k, v) in env {
-            if raw.webhooks.apply_env(k, v) {
-                continue;
-            }
-            match k.as_str() {
-                "PAYD_DATABASE_URL" => raw.database_url = Some(v.clone()),
-                "PAYD_DATABASE_MAX_CONNECTIONS" => raw.database_max_connections = Some(v.clone()),
-                "PAYD_LISTEN" => raw.listen = Some(v.clone()),
-                "PAYD_PUBLIC_URL" => raw.public_url = Some(v.clone()),
-                "PAYD_MASTER_KEY" => raw.master_key = Some(v.clone()),
-                "PAYD_MASTER_KEY_FILE" => raw.master_key_file = Some(v.clone()),
-                "PAYD_MAX_BODY_BYTES" => raw.max_body_bytes = Some(v.clone()),
-                "PAYD_HEADER_READ_TIMEOUT_SECS" => raw.header_read_timeout_secs = Some(v.clone()),
-                "PAYD_REQUEST_TIMEOUT_SECS" => raw.request_timeout_secs = Some(v.clone()),
-                "PAYD_MAX_CONNECTIONS" => raw.max_connections = Some(v.clone()),
-                "PAYD_MAX_METADATA_BYTES" => raw.max_metadata_bytes = Some(v.clone()),
-                "PAYD_DEFAULT_EXPIRY_SECS" => raw.default_expiry_secs = Some(v.clone()),
-                "PAYD_MAX_EXPIRY_SECS" => raw.max_expiry_secs = Some(v.clone()),
-                "PAYD_EXPIRY_POLL_MS" => raw.expiry_poll_ms = Some(v.clone()),
-                "PAYD_BOOTSTRAP_DEMO" => raw.bootstrap_demo = Some(v.clone()),
-                "PAYD_DEVNET_BLOCK_MS" => raw.devnet_block_ms = Some(v.clone()),
-                "PAYD_DEVNET_AUTOPAY_SECS" => raw.devnet_autopay_secs = Some(v.clone()),
-                "PAYD_MONITORING_WINDOW_SECS" => raw.monitoring_window_secs = Some(v.clone()),
-                "PAYD_FX_PROVIDER" => raw.fx_provider = Some(v.clone()),
-                "PAYD_FX_URL" => raw.fx_url = Some(v.clone()),
-                "PAYD_FX_TTL_SECS" => raw.fx_ttl_secs = Some(v.clone()),
-                "PAYD_FX_MAX_AGE_SECS" => raw.fx_max_age_secs = Some(v.clone()),
-                "PAYD_NODE_ID" => raw.node_id = Some(v.clone()),
-                "PAYD_CHAIN_LEASE_SECS" => raw.chain_lease_secs = Some(v.clone()),
-                // A JSON array of `[[networks]]` objects; replaces the file's list.
-                "PAYD_NETWORKS" => match crate::config::networks::from_json(v) {
-                    Ok(n) => raw.networks = n,
-                    Err(e) => raw.networks_error = Some(e),
-                },
-                // `astrapay=100,native=1200`
-                "PAYD_RATE_LIMITS" => {
-                    raw.rate_limits.extend(v.split(',').filter(|p| !p.trim().is_empty()).map(|p| {
-                        let (k, n) = p.split_once('=').unwrap_or((p, ""));
-                        (k.trim().to_owned(), n.trim().to_owned())
-                    }))
-                }
-                // `EUR=1.08,GBP=1.27`
-                "PAYD_FX_RATES" => {
-                    raw.fx_rates = Some(
-                        v.split(',')
-                            .filter(|p| !p.trim().is_empty())
-                            .map(|p| {
-                                let (c, r) = p.split_once('=').unwrap_or((p, ""));
-                                (c.trim().to_owned(), r.trim().to_owned())
-                            })
-                            .collect(),
-                    )
-                }
-                // PAYD_LOG is read by the logger; other PAYD_ names belong to later settings.
-                _ => {}
-            }
-        }
-        if let Some(v) = &overrides.database_url {
-            raw.database_url = Some(v.clone());
-        }
-        if let Some(v) = &overrides.listen {
-            raw.listen = Some(v.clone());
-        }
-        if let Some(v) = &overrides.public_url {
-            raw.public_url = Some(v.clone());
-        }
-        raw.validate(errors)
+        let values = gather(overrides, env, &mut errors);
+        validate(values, errors)
     }
 
     /// Only the networks that validate, from the same sources as [`Config::load`]: `payd
     /// config check` still checks their nodes when something else in the file is wrong.
     pub fn load_networks(overrides: &Overrides) -> Vec<crate::config::networks::EvmNetwork> {
-        let file = match &overrides.config_file {
-            Some(path) => Some(path.clone()),
-            None => Some(PathBuf::from("payd.toml")).filter(|p| p.exists()),
-        };
-        let mut sections = file
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .and_then(|text| parse_file(&text, &mut Vec::new()).ok())
-            .and_then(|f| f.networks)
-            .unwrap_or_default();
-        if let Ok(v) = std::env::var("PAYD_NETWORKS") {
-            sections = crate::config::networks::from_json(&v).unwrap_or_default();
-        }
-        crate::config::networks::validate(sections, &mut Vec::new())
+        let env: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k == "PAYD_NETWORKS").collect();
+        let mut values = gather(overrides, &env, &mut Vec::new());
+        crate::config::networks::validate(values.networks(), &mut Vec::new())
     }
 
     /// Whether the database is the embedded SQLite.
@@ -392,9 +201,31 @@ impl Config {
     }
 }
 
-/// Parses `payd.toml`, pushing the path of every key payd does not know (`server.colour`).
-fn parse_file(text: &str, unknown: &mut Vec<String>) -> Result<FileConfig, toml::de::Error> {
-    serde_ignored::deserialize(toml::Deserializer::new(text), |path| unknown.push(key_path(&path)))
+/// The file (`--config`, else `./payd.toml` when it exists), then the environment, then the
+/// flags: each later source wins.
+fn gather(overrides: &Overrides, env: &[(String, String)], errors: &mut Vec<String>) -> Values {
+    let mut values = Values::default();
+    let file = match &overrides.config_file {
+        Some(path) => Some(path.clone()),
+        None => Some(PathBuf::from("payd.toml")).filter(|p| p.exists()),
+    };
+    if let Some(path) = file {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => values.read_file(&path.display().to_string(), &text, errors),
+            Err(e) => errors.push(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+    values.read_env(env, errors);
+    for (setting, flag) in [
+        (&settings::DATABASE_URL, &overrides.database_url),
+        (&settings::LISTEN, &overrides.listen),
+        (&settings::PUBLIC_URL, &overrides.public_url),
+    ] {
+        if let Some(v) = flag {
+            values.set(setting, v.clone());
+        }
+    }
+    values
 }
 
 /// A key's path as the operator writes it: `server.colour`, `networks[0].tokens[1].colour`.
@@ -413,285 +244,188 @@ pub(crate) fn key_path(path: &serde_ignored::Path<'_>) -> String {
     }
 }
 
-impl Raw {
-    fn apply_file(&mut self, f: FileConfig) {
-        let set = |slot: &mut Option<String>, v: Option<String>| {
-            if v.is_some() {
-                *slot = v;
+/// `[fx]`: the provider defaults to the ECB's daily rates, or to `static` when a table of
+/// rates is given. Errors never repeat a URL (it may carry a key).
+fn validate_fx(v: &mut Values, errors: &mut Vec<String>) -> FxConfig {
+    let rates = v.pairs(&settings::FX_RATES);
+    let url = v.text(&settings::FX_URL);
+    let provider = v.text(&settings::FX_PROVIDER).unwrap_or_else(|| {
+        if rates.is_some() { "static" } else { crate::fx::RemoteSource::Ecb.name() }.to_owned()
+    });
+    if provider == "static" {
+        let mut table = Vec::new();
+        for (code, rate) in rates.unwrap_or_default() {
+            match (payd_core::money::Currency::from_code(&code), crate::fx::parse_rate(&rate)) {
+                (Some(c), Some(r)) => table.push((c, r)),
+                (None, _) => errors.push(format!("fx rates: `{code}` is not an ISO-4217 currency code")),
+                (_, None) => errors.push(format!("fx rates: {code} = `{rate}` is not a positive decimal")),
             }
-        };
-        let db = f.database.unwrap_or_default();
-        set(&mut self.database_url, db.url.map(|s| s.expose().to_owned()));
-        set(&mut self.database_max_connections, db.max_connections.map(|v| v.to_string()));
-        let server = f.server.unwrap_or_default();
-        set(&mut self.listen, server.listen);
-        set(&mut self.public_url, server.public_url);
-        set(&mut self.max_body_bytes, server.max_body_bytes.map(|v| v.to_string()));
-        set(&mut self.header_read_timeout_secs, server.header_read_timeout_secs.map(|v| v.to_string()));
-        set(&mut self.request_timeout_secs, server.request_timeout_secs.map(|v| v.to_string()));
-        set(&mut self.max_connections, server.max_connections.map(|v| v.to_string()));
-        set(&mut self.bootstrap_demo, server.bootstrap_demo.map(|v| v.to_string()));
-        set(&mut self.node_id, server.node_id);
-        set(&mut self.chain_lease_secs, server.chain_lease_secs.map(|v| v.to_string()));
-        if let Some(n) = f.networks {
-            self.networks = n;
         }
-        let sec = f.security.unwrap_or_default();
-        set(&mut self.master_key, sec.master_key.map(|s| s.expose().to_owned()));
-        set(&mut self.master_key_file, sec.master_key_file.map(|p| p.display().to_string()));
-        let pay = f.payments.unwrap_or_default();
-        set(&mut self.default_expiry_secs, pay.default_expiry_secs.map(|v| v.to_string()));
-        set(&mut self.max_expiry_secs, pay.max_expiry_secs.map(|v| v.to_string()));
-        set(&mut self.max_metadata_bytes, pay.max_metadata_bytes.map(|v| v.to_string()));
-        set(&mut self.expiry_poll_ms, pay.expiry_poll_ms.map(|v| v.to_string()));
-        set(&mut self.monitoring_window_secs, pay.monitoring_window_secs.map(|v| v.to_string()));
-        let devnet = f.devnet.unwrap_or_default();
-        set(&mut self.devnet_block_ms, devnet.block_ms.map(|v| v.to_string()));
-        set(&mut self.devnet_autopay_secs, devnet.autopay_secs.map(|v| v.to_string()));
-        let fx = f.fx.unwrap_or_default();
-        set(&mut self.fx_provider, fx.provider);
-        set(&mut self.fx_url, fx.url.map(|u| u.expose().to_owned()));
-        set(&mut self.fx_ttl_secs, fx.ttl_secs.map(|v| v.to_string()));
-        set(&mut self.fx_max_age_secs, fx.max_age_secs.map(|v| v.to_string()));
-        if let Some(rates) = fx.rates {
-            self.fx_rates = Some(rates.into_iter().collect());
+        if url.is_some() {
+            errors.push("fx url does nothing with fx provider `static` (set fx provider too)".to_owned());
         }
-        if let Some(w) = f.webhooks {
-            self.webhooks.apply_file(w);
-        }
-        for (k, n) in f.rate_limits.unwrap_or_default() {
-            self.rate_limits.push((k, n.to_string()));
+        return FxConfig::Static(table);
+    }
+    let Some(source) = crate::fx::RemoteSource::from_name(&provider) else {
+        errors.push(format!("fx provider must be ecb, coinbase, http or static (got `{provider}`)"));
+        return FxConfig::Static(Vec::new());
+    };
+    if rates.is_some() {
+        errors.push(format!("fx rates are a static table; they do nothing with fx provider `{provider}`"));
+    }
+    let ttl = v.int_or(&settings::FX_TTL_SECS, source.default_ttl().as_secs(), errors);
+    let max_age = v.int_or(&settings::FX_MAX_AGE_SECS, source.default_max_age().as_secs(), errors);
+    let url = url.or_else(|| source.default_url().map(str::to_owned));
+    let valid = url.as_deref().is_some_and(|u| {
+        let filled = u.replace("{from}", "EUR").replace("{to}", "USD");
+        let templated = u.contains("{from}") && u.contains("{to}");
+        let parsed = url::Url::parse(&filled)
+            .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
+        parsed && (templated || source != crate::fx::RemoteSource::Http)
+    });
+    match url {
+        Some(url) if valid => FxConfig::Remote {
+            source,
+            url: Secret::new(url),
+            ttl: Duration::from_secs(ttl),
+            max_age: Duration::from_secs(max_age),
+        },
+        _ => {
+            errors.push(match source {
+                crate::fx::RemoteSource::Http => {
+                    "fx url must be an http(s) URL containing {from} and {to}".to_owned()
+                }
+                _ => format!("fx url must be an absolute http(s) URL for fx provider `{provider}`"),
+            });
+            FxConfig::Static(Vec::new())
         }
     }
+}
 
-    /// `[fx]`: the provider defaults to the ECB's daily rates, or to `static` when a table of
-    /// rates is given. Errors never repeat a URL (it may carry a key).
-    fn validate_fx(&mut self, errors: &mut Vec<String>) -> FxConfig {
-        let rates = self.fx_rates.take();
-        let provider = self.fx_provider.take().unwrap_or_else(|| {
-            if rates.is_some() { "static" } else { crate::fx::RemoteSource::Ecb.name() }.to_owned()
-        });
-        if provider == "static" {
-            let mut table = Vec::new();
-            for (code, rate) in rates.unwrap_or_default() {
-                match (payd_core::money::Currency::from_code(&code), crate::fx::parse_rate(&rate)) {
-                    (Some(c), Some(r)) => table.push((c, r)),
-                    (None, _) => errors.push(format!("fx rates: `{code}` is not an ISO-4217 currency code")),
-                    (_, None) => {
-                        errors.push(format!("fx rates: {code} = `{rate}` is not a positive decimal"))
-                    }
-                }
+/// `[rate_limits]`: requests per minute per key, per API.
+fn validate_rate_limits(v: &mut Values, errors: &mut Vec<String>) -> RateLimitConfig {
+    let mut rate_limits = RateLimitConfig::default();
+    for (surface, n) in v.pairs(&settings::RATE_LIMITS).unwrap_or_default() {
+        let slot = match surface.as_str() {
+            "native" => &mut rate_limits.native,
+            "astrapay" => &mut rate_limits.astrapay,
+            "mutopay" => &mut rate_limits.mutopay,
+            "paygentic" => &mut rate_limits.paygentic,
+            "alppay" => &mut rate_limits.alppay,
+            other => {
+                errors.push(format!(
+                    "rate limits: unknown API `{other}` (native, astrapay, mutopay, paygentic, alppay)"
+                ));
+                continue;
             }
-            if self.fx_url.is_some() {
-                errors.push("fx url does nothing with fx provider `static` (set fx provider too)".to_owned());
-            }
-            return FxConfig::Static(table);
-        }
-        let Some(source) = crate::fx::RemoteSource::from_name(&provider) else {
-            errors.push(format!("fx provider must be ecb, coinbase, http or static (got `{provider}`)"));
-            return FxConfig::Static(Vec::new());
         };
-        if rates.is_some() {
-            errors
-                .push(format!("fx rates are a static table; they do nothing with fx provider `{provider}`"));
+        match n.parse::<u32>() {
+            Ok(v) if (1..=1_000_000).contains(&v) => *slot = v,
+            _ => errors
+                .push(format!("rate limits: {surface} must be 1 to 1000000 requests per minute (got `{n}`)")),
         }
-        let secs =
-            |errors: &mut Vec<String>, name: &str, v: Option<String>, default: Duration, max: u64| match v {
-                None => default,
-                Some(s) => match s.trim().parse::<u64>() {
-                    Ok(n) if (1..=max).contains(&n) => Duration::from_secs(n),
-                    _ => {
-                        errors.push(format!("{name} must be a whole number from 1 to {max} (got `{s}`)"));
-                        default
-                    }
-                },
-            };
-        let ttl = secs(errors, "fx ttl secs", self.fx_ttl_secs.take(), source.default_ttl(), 86400);
-        let max_age = secs(
-            errors,
-            "fx max age secs",
-            self.fx_max_age_secs.take(),
-            source.default_max_age(),
-            31 * 86400,
-        );
-        let url = self.fx_url.take().or_else(|| source.default_url().map(str::to_owned));
-        let valid = url.as_deref().is_some_and(|u| {
-            let filled = u.replace("{from}", "EUR").replace("{to}", "USD");
-            let templated = u.contains("{from}") && u.contains("{to}");
-            let parsed = url::Url::parse(&filled)
-                .is_ok_and(|p| matches!(p.scheme(), "http" | "https") && p.host().is_some());
-            parsed && (templated || source != crate::fx::RemoteSource::Http)
-        });
-        match url {
-            Some(url) if valid => FxConfig::Remote { source, url: Secret::new(url), ttl, max_age },
+    }
+    rate_limits
+}
+
+/// Checks every value and builds the configuration, or reports every problem at once.
+fn validate(mut v: Values, mut errors: Vec<String>) -> Result<Config, ConfigError> {
+    use settings::*;
+    let errors = &mut errors;
+    let fx = validate_fx(&mut v, errors);
+    let database_url = v.text(&DATABASE_URL).unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+    if !(database_url.starts_with("sqlite:")
+        || database_url.starts_with("postgres://")
+        || database_url.starts_with("postgresql://"))
+    {
+        errors.push("database url must start with sqlite:, postgres:// or postgresql://".to_owned());
+    }
+    let listen_text = v.text(&LISTEN).unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+    let listen = match listen_text.parse::<SocketAddr>() {
+        Ok(a) => a,
+        Err(_) => {
+            errors.push(format!("listen must be an address such as 127.0.0.1:8080 (got `{listen_text}`)"));
+            SocketAddr::from(([127, 0, 0, 1], 8080))
+        }
+    };
+    let public_url = match v.text(&PUBLIC_URL) {
+        Some(u) => match url::Url::parse(&u) {
+            Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
+                u.trim_end_matches('/').to_owned()
+            }
             _ => {
-                errors.push(match source {
-                    crate::fx::RemoteSource::Http => {
-                        "fx url must be an http(s) URL containing {from} and {to}".to_owned()
-                    }
-                    _ => format!("fx url must be an absolute http(s) URL for fx provider `{provider}`"),
-                });
-                FxConfig::Static(Vec::new())
-            }
-        }
-    }
-
-    fn validate(mut self, mut errors: Vec<String>) -> Result<Config, ConfigError> {
-        fn num<T: std::str::FromStr + PartialOrd + Copy + std::fmt::Display>(
-            errors: &mut Vec<String>,
-            name: &str,
-            v: Option<String>,
-            default: T,
-            min: T,
-            max: T,
-        ) -> T {
-            match v {
-                None => default,
-                Some(s) => match s.trim().parse::<T>() {
-                    Ok(n) if n >= min && n <= max => n,
-                    _ => {
-                        errors.push(format!("{name} must be a whole number from {min} to {max} (got `{s}`)"));
-                        default
-                    }
-                },
-            }
-        }
-
-        let fx = self.validate_fx(&mut errors);
-        let database_url = self.database_url.unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if !(database_url.starts_with("sqlite:")
-            || database_url.starts_with("postgres://")
-            || database_url.starts_with("postgresql://"))
-        {
-            errors.push("database url must start with sqlite:, postgres:// or postgresql://".to_owned());
-        }
-        let listen_text = self.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = match listen_text.parse::<SocketAddr>() {
-            Ok(a) => a,
-            Err(_) => {
-                errors
-                    .push(format!("listen must be an address such as 127.0.0.1:8080 (got `{listen_text}`)"));
-                SocketAddr::from(([127, 0, 0, 1], 8080))
-            }
-        };
-        let public_url = match self.public_url {
-            Some(u) => match url::Url::parse(&u) {
-                Ok(parsed) if matches!(parsed.scheme(), "http" | "https") && parsed.host().is_some() => {
-                    u.trim_end_matches('/').to_owned()
-                }
-                _ => {
-                    errors.push(format!("public url must be an absolute http(s) URL (got `{u}`)"));
-                    String::new()
-                }
-            },
-            None => format!("http://{listen}"),
-        };
-        let master_key = self.master_key.map(Secret::new);
-        if let Some(k) = &master_key {
-            if payd_core::crypto::MasterKey::parse(k.expose()).is_err() {
-                errors.push("master key must be 64 hex characters (32 bytes)".to_owned());
-            }
-        }
-        let database_max_connections =
-            num(&mut errors, "database max connections", self.database_max_connections, 10u32, 1, 1000);
-        let max_body_bytes =
-            num(&mut errors, "max body bytes", self.max_body_bytes, 64 * 1024usize, 1024, 16 << 20);
-        let header_read_timeout_secs =
-            num(&mut errors, "header read timeout secs", self.header_read_timeout_secs, 10u64, 1, 300);
-        let request_timeout_secs =
-            num(&mut errors, "request timeout secs", self.request_timeout_secs, 30u64, 1, 3600);
-        let max_connections =
-            num(&mut errors, "max connections", self.max_connections, 1024usize, 1, 100_000);
-        let max_metadata_bytes =
-            num(&mut errors, "max metadata bytes", self.max_metadata_bytes, 8 * 1024usize, 256, 1 << 20);
-        let default_expiry =
-            num(&mut errors, "default expiry secs", self.default_expiry_secs, 3600u64, 60, 31 * 86400);
-        let max_expiry =
-            num(&mut errors, "max expiry secs", self.max_expiry_secs, 31 * 86400u64, 60, 366 * 86400);
-        if default_expiry > max_expiry {
-            errors.push("default expiry must not exceed max expiry".to_owned());
-        }
-        let expiry_poll_ms = num(&mut errors, "expiry poll ms", self.expiry_poll_ms, 1000u64, 10, 3_600_000);
-        let devnet_block_ms =
-            num(&mut errors, "devnet block ms", self.devnet_block_ms, 1000u64, 0, 3_600_000);
-        let devnet_autopay_secs =
-            num(&mut errors, "devnet autopay secs", self.devnet_autopay_secs, 0u64, 0, 31 * 86400);
-        let monitoring_window_secs =
-            num(&mut errors, "monitoring window secs", self.monitoring_window_secs, 86400u64, 0, 366 * 86400);
-        let bootstrap_demo = match self.bootstrap_demo.as_deref().map(str::trim) {
-            None | Some("true") | Some("1") => true,
-            Some("false") | Some("0") => false,
-            Some(other) => {
-                errors.push(format!("bootstrap demo must be true or false (got `{other}`)"));
-                true
-            }
-        };
-        let mut rate_limits = RateLimitConfig::default();
-        for (surface, n) in &self.rate_limits {
-            let slot = match surface.as_str() {
-                "native" => &mut rate_limits.native,
-                "astrapay" => &mut rate_limits.astrapay,
-                "mutopay" => &mut rate_limits.mutopay,
-                "paygentic" => &mut rate_limits.paygentic,
-                "alppay" => &mut rate_limits.alppay,
-                other => {
-                    errors.push(format!(
-                        "rate limits: unknown API `{other}` (native, astrapay, mutopay, paygentic, alppay)"
-                    ));
-                    continue;
-                }
-            };
-            match n.parse::<u32>() {
-                Ok(v) if (1..=1_000_000).contains(&v) => *slot = v,
-                _ => errors.push(format!(
-                    "rate limits: {surface} must be 1 to 1000000 requests per minute (got `{n}`)"
-                )),
-            }
-        }
-        let webhooks = self.webhooks.validate(&mut errors);
-        if let Some(e) = self.networks_error {
-            errors.push(e);
-        }
-        let networks = crate::config::networks::validate(self.networks, &mut errors);
-        let chain_lease_secs = num(&mut errors, "chain lease secs", self.chain_lease_secs, 30u64, 1, 3600);
-        let node_id = match self.node_id.map(|n| n.trim().to_owned()) {
-            Some(n) if !n.is_empty() && n.len() <= 100 => n,
-            Some(_) => {
-                errors.push("node id must be 1 to 100 characters".to_owned());
+                errors.push(format!("public url must be an absolute http(s) URL (got `{u}`)"));
                 String::new()
             }
-            None => format!("node-{}", uuid::Uuid::new_v4().simple()),
-        };
-        if !errors.is_empty() {
-            return Err(ConfigError(errors));
+        },
+        None => format!("http://{listen}"),
+    };
+    let master_key = v.text(&MASTER_KEY).map(Secret::new);
+    if let Some(k) = &master_key {
+        if payd_core::crypto::MasterKey::parse(k.expose()).is_err() {
+            errors.push("master key must be 64 hex characters (32 bytes)".to_owned());
         }
-        Ok(Config {
-            database_url: Secret::new(database_url),
-            database_max_connections,
-            listen,
-            public_url,
-            master_key,
-            master_key_file: self.master_key_file.map(PathBuf::from),
-            max_body_bytes,
-            header_read_timeout: Duration::from_secs(header_read_timeout_secs),
-            request_timeout: Duration::from_secs(request_timeout_secs),
-            max_connections,
-            max_metadata_bytes,
-            default_expiry: Duration::from_secs(default_expiry),
-            max_expiry: Duration::from_secs(max_expiry),
-            expiry_poll: Duration::from_millis(expiry_poll_ms),
-            bootstrap_demo,
-            devnet_block_interval: Duration::from_millis(devnet_block_ms),
-            devnet_autopay: (devnet_autopay_secs > 0).then(|| Duration::from_secs(devnet_autopay_secs)),
-            monitoring_window: Duration::from_secs(monitoring_window_secs),
-            fx,
-            rate_limits,
-            webhooks,
-            networks,
-            node_id,
-            chain_lease: Duration::from_secs(chain_lease_secs),
-        })
     }
+    let database_max_connections = v.int(&DATABASE_MAX_CONNECTIONS, errors);
+    let max_body_bytes = v.int(&MAX_BODY_BYTES, errors);
+    let header_read_timeout_secs = v.int(&HEADER_READ_TIMEOUT_SECS, errors);
+    let request_timeout_secs = v.int(&REQUEST_TIMEOUT_SECS, errors);
+    let max_connections = v.int(&MAX_CONNECTIONS, errors);
+    let max_metadata_bytes = v.int(&MAX_METADATA_BYTES, errors);
+    let default_expiry = v.int(&DEFAULT_EXPIRY_SECS, errors);
+    let max_expiry = v.int(&MAX_EXPIRY_SECS, errors);
+    if default_expiry > max_expiry {
+        errors.push("default expiry must not exceed max expiry".to_owned());
+    }
+    let expiry_poll_ms = v.int(&EXPIRY_POLL_MS, errors);
+    let devnet_block_ms = v.int(&DEVNET_BLOCK_MS, errors);
+    let devnet_autopay_secs = v.int(&DEVNET_AUTOPAY_SECS, errors);
+    let monitoring_window_secs = v.int(&MONITORING_WINDOW_SECS, errors);
+    let bootstrap_demo = v.bool(&BOOTSTRAP_DEMO, errors);
+    let rate_limits = validate_rate_limits(&mut v, errors);
+    let webhooks = crate::config::webhooks::validate(&mut v, errors);
+    let networks = crate::config::networks::validate(v.networks(), errors);
+    let chain_lease_secs = v.int(&CHAIN_LEASE_SECS, errors);
+    let node_id = match v.text(&NODE_ID).map(|n| n.trim().to_owned()) {
+        Some(n) if !n.is_empty() && n.len() <= 100 => n,
+        Some(_) => {
+            errors.push("node id must be 1 to 100 characters".to_owned());
+            String::new()
+        }
+        None => format!("node-{}", uuid::Uuid::new_v4().simple()),
+    };
+    let master_key_file = v.text(&MASTER_KEY_FILE).map(PathBuf::from);
+    if !errors.is_empty() {
+        return Err(ConfigError(std::mem::take(errors)));
+    }
+    // Each range keeps its number within the field's type.
+    let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+    Ok(Config {
+        database_url: Secret::new(database_url),
+        database_max_connections: u32::try_from(database_max_connections).unwrap_or(u32::MAX),
+        listen,
+        public_url,
+        master_key,
+        master_key_file,
+        max_body_bytes: size(max_body_bytes),
+        header_read_timeout: Duration::from_secs(header_read_timeout_secs),
+        request_timeout: Duration::from_secs(request_timeout_secs),
+        max_connections: size(max_connections),
+        max_metadata_bytes: size(max_metadata_bytes),
+        default_expiry: Duration::from_secs(default_expiry),
+        max_expiry: Duration::from_secs(max_expiry),
+        expiry_poll: Duration::from_millis(expiry_poll_ms),
+        bootstrap_demo,
+        devnet_block_interval: Duration::from_millis(devnet_block_ms),
+        devnet_autopay: (devnet_autopay_secs > 0).then(|| Duration::from_secs(devnet_autopay_secs)),
+        monitoring_window: Duration::from_secs(monitoring_window_secs),
+        fx,
+        rate_limits,
+        webhooks,
+        networks,
+        node_id,
+        chain_lease: Duration::from_secs(chain_lease_secs),
+    })
 }
 
 #[cfg(test)]

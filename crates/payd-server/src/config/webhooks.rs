@@ -1,11 +1,12 @@
 //! The `[webhooks]` settings (`PAYD_WEBHOOKS_*`): where deliveries may go, how many run at
-//! once, how long each may take and when failures are retried. Kept beside `config.rs`, which
-//! gathers and validates it with the rest.
+//! once, how long each may take and when failures are retried. Declared in
+//! [`crate::config::settings`] with the rest; checked here, where the retry schedule is parsed.
 
 use std::time::Duration;
 
 use payd_core::webhook::DEFAULT_RETRY_SCHEDULE;
-use serde::Deserialize;
+
+use crate::config::settings::{self, Values};
 
 /// Webhook delivery settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,113 +43,35 @@ impl Default for WebhooksConfig {
     }
 }
 
-/// `[webhooks]` in `payd.toml`.
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct WebhooksSection {
-    allow_private_targets: Option<bool>,
-    poll_ms: Option<u64>,
-    concurrency: Option<u64>,
-    timeout_secs: Option<u64>,
-    /// `"5s,5m,30m,2h"`.
-    retry_schedule: Option<String>,
-    disable_after_secs: Option<u64>,
-    max_endpoints: Option<u64>,
-}
-
-/// Values gathered from the file and the environment, validated together.
-#[derive(Debug, Default)]
-pub(crate) struct WebhooksRaw {
-    allow_private_targets: Option<String>,
-    poll_ms: Option<String>,
-    concurrency: Option<String>,
-    timeout_secs: Option<String>,
-    retry_schedule: Option<String>,
-    disable_after_secs: Option<String>,
-    max_endpoints: Option<String>,
-}
-
-impl WebhooksRaw {
-    pub(crate) fn apply_file(&mut self, s: WebhooksSection) {
-        let set = |slot: &mut Option<String>, v: Option<String>| {
-            if v.is_some() {
-                *slot = v;
+/// Checks the `[webhooks]` values, pushing a message per problem (and keeping the default).
+pub(crate) fn validate(v: &mut Values, errors: &mut Vec<String>) -> WebhooksConfig {
+    let d = WebhooksConfig::default();
+    let poll_ms = v.int(&settings::WEBHOOKS_POLL_MS, errors);
+    let concurrency = v.int(&settings::WEBHOOKS_CONCURRENCY, errors);
+    let timeout = v.int(&settings::WEBHOOKS_TIMEOUT_SECS, errors);
+    let disable_after = v.int(&settings::WEBHOOKS_DISABLE_AFTER_SECS, errors);
+    let max_endpoints = v.int(&settings::WEBHOOKS_MAX_ENDPOINTS, errors);
+    let allow_private_targets = v.bool(&settings::WEBHOOKS_ALLOW_PRIVATE_TARGETS, errors);
+    let retry_schedule = match v.text(&settings::WEBHOOKS_RETRY_SCHEDULE) {
+        None => d.retry_schedule,
+        Some(text) => match parse_schedule(&text) {
+            Some(s) => s,
+            None => {
+                errors.push(format!(
+                    "webhooks retry schedule must be 1 to 20 durations such as `5s,5m,30m,2h` (ms, s, m, h; got `{text}`)"
+                ));
+                d.retry_schedule
             }
-        };
-        set(&mut self.allow_private_targets, s.allow_private_targets.map(|v| v.to_string()));
-        set(&mut self.poll_ms, s.poll_ms.map(|v| v.to_string()));
-        set(&mut self.concurrency, s.concurrency.map(|v| v.to_string()));
-        set(&mut self.timeout_secs, s.timeout_secs.map(|v| v.to_string()));
-        set(&mut self.retry_schedule, s.retry_schedule);
-        set(&mut self.disable_after_secs, s.disable_after_secs.map(|v| v.to_string()));
-        set(&mut self.max_endpoints, s.max_endpoints.map(|v| v.to_string()));
-    }
-
-    /// Takes a `PAYD_WEBHOOKS_*` variable; `false` for a name it does not know.
-    pub(crate) fn apply_env(&mut self, name: &str, value: &str) -> bool {
-        let slot = match name {
-            "PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS" => &mut self.allow_private_targets,
-            "PAYD_WEBHOOKS_POLL_MS" => &mut self.poll_ms,
-            "PAYD_WEBHOOKS_CONCURRENCY" => &mut self.concurrency,
-            "PAYD_WEBHOOKS_TIMEOUT_SECS" => &mut self.timeout_secs,
-            "PAYD_WEBHOOKS_RETRY_SCHEDULE" => &mut self.retry_schedule,
-            "PAYD_WEBHOOKS_DISABLE_AFTER_SECS" => &mut self.disable_after_secs,
-            "PAYD_WEBHOOKS_MAX_ENDPOINTS" => &mut self.max_endpoints,
-            _ => return false,
-        };
-        *slot = Some(value.to_owned());
-        true
-    }
-
-    pub(crate) fn validate(self, errors: &mut Vec<String>) -> WebhooksConfig {
-        let d = WebhooksConfig::default();
-        let mut num = |name: &str, v: Option<String>, default: u64, min: u64, max: u64| -> u64 {
-            match v {
-                None => default,
-                Some(s) => match s.trim().parse::<u64>() {
-                    Ok(n) if (min..=max).contains(&n) => n,
-                    _ => {
-                        errors.push(format!(
-                            "webhooks {name} must be a whole number from {min} to {max} (got `{s}`)"
-                        ));
-                        default
-                    }
-                },
-            }
-        };
-        let poll_ms = num("poll ms", self.poll_ms, 500, 10, 60_000);
-        let concurrency = num("concurrency", self.concurrency, 16, 0, 1024);
-        let timeout = num("timeout secs", self.timeout_secs, 15, 1, 120);
-        let disable_after = num("disable after secs", self.disable_after_secs, 5 * 86_400, 60, 366 * 86_400);
-        let max_endpoints = num("max endpoints", self.max_endpoints, u64::from(d.max_endpoints), 1, 1000);
-        let allow_private_targets = match self.allow_private_targets.as_deref().map(str::trim) {
-            None | Some("false") | Some("0") => false,
-            Some("true") | Some("1") => true,
-            Some(other) => {
-                errors.push(format!("webhooks allow private targets must be true or false (got `{other}`)"));
-                false
-            }
-        };
-        let retry_schedule = match self.retry_schedule {
-            None => d.retry_schedule,
-            Some(text) => match parse_schedule(&text) {
-                Some(s) => s,
-                None => {
-                    errors.push(format!(
-                        "webhooks retry schedule must be 1 to 20 durations such as `5s,5m,30m,2h` (ms, s, m, h; got `{text}`)"
-                    ));
-                    d.retry_schedule
-                }
-            },
-        };
-        WebhooksConfig {
-            allow_private_targets,
-            poll: Duration::from_millis(poll_ms),
-            concurrency: usize::try_from(concurrency).unwrap_or(16),
-            timeout: Duration::from_secs(timeout),
-            retry_schedule,
-            disable_after: Duration::from_secs(disable_after),
-            max_endpoints: u32::try_from(max_endpoints).unwrap_or(d.max_endpoints),
-        }
+        },
+    };
+    WebhooksConfig {
+        allow_private_targets,
+        poll: Duration::from_millis(poll_ms),
+        concurrency: usize::try_from(concurrency).unwrap_or(d.concurrency),
+        timeout: Duration::from_secs(timeout),
+        retry_schedule,
+        disable_after: Duration::from_secs(disable_after),
+        max_endpoints: u32::try_from(max_endpoints).unwrap_or(d.max_endpoints),
     }
 }
 
@@ -196,18 +119,23 @@ mod tests {
 
     #[test]
     fn settings_are_checked_and_all_problems_reported() {
-        let mut raw = WebhooksRaw::default();
-        assert!(raw.apply_env("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "yes"));
-        assert!(raw.apply_env("PAYD_WEBHOOKS_CONCURRENCY", "-1"));
-        assert!(!raw.apply_env("PAYD_WEBHOOKS_NOPE", "1"));
-        let mut errors = Vec::new();
-        let c = raw.validate(&mut errors);
+        let load = |pairs: &[(&str, &str)]| {
+            let env: Vec<(String, String)> =
+                pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            let mut errors = Vec::new();
+            let mut values = Values::default();
+            values.read_env(&env, &mut errors);
+            (validate(&mut values, &mut errors), errors)
+        };
+        let (c, errors) = load(&[
+            ("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "yes"),
+            ("PAYD_WEBHOOKS_CONCURRENCY", "-1"),
+            ("PAYD_WEBHOOKS_NOPE", "1"),
+        ]);
         assert_eq!(errors.len(), 2, "{errors:?}");
         assert_eq!(c, WebhooksConfig::default());
-        let mut raw = WebhooksRaw::default();
-        raw.apply_env("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
-        let mut errors = Vec::new();
-        assert!(raw.validate(&mut errors).allow_private_targets && errors.is_empty());
+        let (c, errors) = load(&[("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")]);
+        assert!(c.allow_private_targets && errors.is_empty());
     }
 
     #[test]

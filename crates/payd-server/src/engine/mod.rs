@@ -1,11 +1,15 @@
 //! The engine: every state change of a payment and the rule it follows, called by every API
-//! (native and dialects), the CLI and the workers. No HTTP and no command line here; each
+//! (native and dialects), the CLI and the workers; merchants and their settings; the
+//! free-text field rules every surface shares. No HTTP and no command line here; each
 //! operation is one store transaction, and the lifecycle rules themselves are payd-core's
 //! state machine.
 
 pub mod addresses;
+pub mod fields;
+pub mod merchants;
 pub mod payments;
 pub mod quote;
+pub mod webhooks;
 
 pub use payments::{
     cancel_payment, create_payment, expire_due, fingerprint, first_tx_hash, CancelError, CreateError,

@@ -1,40 +1,35 @@
-//! Field checks shared by every API: lengths, URLs, emails, metadata size, amounts. Each
-//! returns an [`ApiError`] naming the field; dialects re-render it in their own format.
+//! Field checks of the APIs: the free-text rules are the engine's ([`crate::engine::fields`],
+//! shared with the CLI), rendered here as API errors; metadata size, amounts and paging are
+//! the APIs' own. Each returns an [`ApiError`] naming the field; dialects re-render it in
+//! their own format.
 
 use payd_core::money::{Currency, Money, MoneyError};
 
 use super::error::ApiError;
+use crate::engine::fields::{self, FieldError, Problem};
 
-/// Longest free-text identifier (reference, invoice, names).
-pub const MAX_TEXT: usize = 255;
-/// Longest description.
-pub const MAX_DESCRIPTION: usize = 1000;
-/// Longest URL.
-pub const MAX_URL: usize = 2048;
+pub use crate::engine::fields::{MAX_DESCRIPTION, MAX_TEXT, MAX_URL};
+
 /// Most line items.
 pub const MAX_LINE_ITEMS: usize = 100;
 
-/// An optional text field: trimmed of nothing, refused when empty, too long or holding
-/// control characters.
+/// A field the engine refused, as an API error naming it.
+impl From<FieldError> for ApiError {
+    fn from(e: FieldError) -> Self {
+        let m = e.to_string();
+        match e.problem {
+            Problem::TooLong(_) => ApiError::bad_request("value_too_long", m),
+            Problem::NotUrl => ApiError::bad_request("invalid_url", m),
+            Problem::NotEmail => ApiError::bad_request("invalid_email", m),
+            Problem::Empty | Problem::ControlCharacters => ApiError::bad_request("invalid_value", m),
+        }
+        .param(e.field)
+    }
+}
+
+/// An optional text field (see [`fields::text`]).
 pub fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
-    let Some(v) = v else { return Ok(None) };
-    if v.is_empty() {
-        return Err(
-            ApiError::bad_request("invalid_value", format!("`{field}` must not be empty")).param(field)
-        );
-    }
-    if v.chars().count() > max {
-        return Err(ApiError::bad_request(
-            "value_too_long",
-            format!("`{field}` is longer than {max} characters"),
-        )
-        .param(field));
-    }
-    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::bad_request("invalid_value", format!("`{field}` contains control characters"))
-            .param(field));
-    }
-    Ok(Some(v))
+    Ok(fields::text(field, v, max)?)
 }
 
 /// A native list's `limit`: 1 to 100, default 20.
@@ -47,33 +42,14 @@ pub fn page_limit(v: Option<&str>) -> Result<u32, ApiError> {
     }
 }
 
-/// An optional absolute http(s) URL.
+/// An optional absolute http(s) URL (see [`fields::url`]).
 pub fn url(field: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
-    let Some(v) = text(field, v, MAX_URL)? else { return Ok(None) };
-    match url::Url::parse(&v) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(v)),
-        _ => Err(ApiError::bad_request("invalid_url", format!("`{field}` must be an absolute http(s) URL"))
-            .param(field)),
-    }
+    Ok(fields::url(field, v)?)
 }
 
-/// An optional email address (one `@`, something on each side, no spaces).
+/// An optional email address (see [`fields::email`]).
 pub fn email(field: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
-    let Some(v) = text(field, v, MAX_TEXT)? else { return Ok(None) };
-    let ok = match v.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.contains('@')
-                && !v.contains(char::is_whitespace)
-        }
-        None => false,
-    };
-    if ok {
-        Ok(Some(v))
-    } else {
-        Err(ApiError::bad_request("invalid_email", format!("`{field}` is not an email address")).param(field))
-    }
+    Ok(fields::email(field, v)?)
 }
 
 /// The currency: an upper-case ISO-4217 code payd knows.

@@ -1,24 +1,26 @@
 //! The webhook dispatcher: claims due deliveries with a lease (the claim commits before any
 //! request goes out, so no transaction is open across an HTTP call), sends each signed in its
-//! endpoint's format, and records the attempt with the claim's token. At most
+//! endpoint's format, and records the attempt with the claim's token and the engine's
+//! judgement of it (`engine::webhooks::deliveries`). At most
 //! `webhooks.concurrency` requests are in flight. Deliveries due while payd was down are simply
 //! due when it starts; a node that died mid-send loses its lease and another sends again.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use payd_core::crypto::MasterKey;
-use payd_core::webhook::{retry_delay, Attempt, SNIPPET_BYTES};
+use payd_core::webhook::{Attempt, SNIPPET_BYTES};
 use payd_core::webhook_sign::signature_headers;
-use payd_store::webhooks::{ClaimedDelivery, DeliveryOutcome, EndpointHealth};
+use payd_store::webhooks::ClaimedDelivery;
 use payd_store::Store;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::webhooks::WebhooksConfig;
-use crate::webhooks::{guard, payload, signing_secrets};
+use crate::engine::webhooks::deliveries::{self, Answer};
+use crate::engine::webhooks::endpoints::signing_secrets;
+use crate::webhooks::{guard, payload};
 
 /// Extra lease time beyond the request timeout, for building the body and recording.
 const LEASE_MARGIN: Duration = Duration::from_secs(30);
@@ -145,7 +147,15 @@ impl Dispatcher {
     async fn deliver(&self, claim: ClaimedDelivery) {
         let sent = self.send(&claim).await;
         let now = payd_store::now();
-        let (outcome, health) = self.judge(&claim, &sent, now);
+        let answer = Answer { status_code: sent.attempt.status_code, retry_after: sent.retry_after };
+        let (outcome, health) = deliveries::judge(
+            &self.config,
+            answer,
+            claim.delivery.attempts,
+            claim.endpoint.failing_since,
+            deliveries::jitter_permille(),
+            now,
+        );
         let d = &claim.delivery;
         match self.store.finish_webhook_delivery(&claim, &sent.attempt, outcome, health, now).await {
             Ok(true) => tracing::info!(
@@ -158,38 +168,6 @@ impl Dispatcher {
             // The lease lapses and the delivery is sent again: at least once, never lost.
             Err(e) => tracing::warn!(delivery = %d.id, error = %e, "recording a webhook attempt failed"),
         }
-    }
-
-    /// What an attempt means for the delivery and the endpoint.
-    fn judge(
-        &self,
-        claim: &ClaimedDelivery,
-        sent: &Sent,
-        now: DateTime<Utc>,
-    ) -> (DeliveryOutcome, EndpointHealth) {
-        let code = sent.attempt.status_code;
-        if code.is_some_and(|c| (200..300).contains(&c)) {
-            return (DeliveryOutcome::Delivered, EndpointHealth::Healthy);
-        }
-        if code == Some(410) {
-            // Gone: the receiver says this endpoint no longer exists.
-            return (DeliveryOutcome::Dead, EndpointHealth::Disable("gone"));
-        }
-        let attempts = claim.delivery.attempts.saturating_add(1);
-        let outcome =
-            match retry_delay(&self.config.retry_schedule, attempts, jitter_permille(), sent.retry_after) {
-                Some(delay) => DeliveryOutcome::RetryAt(
-                    now + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::days(1)),
-                ),
-                None => DeliveryOutcome::Dead,
-            };
-        let grace =
-            chrono::Duration::from_std(self.config.disable_after).unwrap_or(chrono::Duration::days(5));
-        let health = match claim.endpoint.failing_since {
-            Some(since) if now - since >= grace => EndpointHealth::Disable("failing"),
-            _ => EndpointHealth::Failing,
-        };
-        (outcome, health)
     }
 
     /// Builds, signs and sends; never fails, since every failure is an attempt to record.
@@ -250,7 +228,7 @@ impl Dispatcher {
             .headers()
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, at));
+            .and_then(|v| deliveries::parse_retry_after(v, at));
         let redirect = response.status().is_redirection().then(|| {
             let to = response.headers().get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok());
             format!("redirect to {} not followed", to.unwrap_or("(no location)"))
@@ -303,39 +281,4 @@ async fn read_snippet(mut response: reqwest::Response) -> String {
         text.pop();
     }
     text
-}
-
-/// `Retry-After`: seconds, or an HTTP date.
-fn parse_retry_after(v: &str, now: DateTime<Utc>) -> Option<Duration> {
-    if let Ok(secs) = v.trim().parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = DateTime::parse_from_rfc2822(v.trim()).ok()?.with_timezone(&Utc);
-    (at - now).to_std().ok()
-}
-
-/// 0..=200, for ±10 % around each scheduled delay. A v4 UUID is 122 bits from the OS
-/// generator, which the server already uses for ids.
-fn jitter_permille() -> u32 {
-    let b = uuid::Uuid::new_v4().into_bytes();
-    u32::from(u16::from_le_bytes([b[0], b[1]])) % 201
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_after_is_seconds_or_a_date() {
-        let now = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc);
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Thu, 01 Jan 2026 00:01:00 GMT", now), Some(Duration::from_secs(60)));
-        assert_eq!(parse_retry_after("soon", now), None);
-        assert_eq!(parse_retry_after("Wed, 31 Dec 2025 00:00:00 GMT", now), None);
-    }
-
-    #[test]
-    fn jitter_stays_within_ten_percent() {
-        assert!((0..100).map(|_| jitter_permille()).all(|j| j <= 200));
-    }
 }

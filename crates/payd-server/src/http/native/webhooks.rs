@@ -20,11 +20,12 @@ use super::webhook_types::{
     CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut, Errors,
     ListDeliveriesIn, ListEndpointsIn, ReplayOut, RotateSecretIn, UpdateEndpointIn,
 };
+use crate::engine::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
+use crate::engine::webhooks::targets::{Policy, Target, UrlError};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::{body, json_text, validate};
 use crate::state::AppState;
-use crate::webhooks::{self as hooks, EndpointError, NewEndpoint, UrlError};
 
 fn respond<T: Serialize>(status: StatusCode, out: &T) -> Result<Response, ApiError> {
     Ok(json_text(status, serde_json::to_string(out).map_err(ApiError::internal)?))
@@ -37,6 +38,12 @@ impl From<EndpointError> for ApiError {
             EndpointError::Limit(_) => {
                 ApiError::new(StatusCode::CONFLICT, "webhook_endpoint_limit", e.to_string())
             }
+            EndpointError::NotFound => ApiError::not_found("webhook endpoint"),
+            EndpointError::OverlapTooLong => ApiError::bad_request(
+                "invalid_value",
+                "`expire_previous_in` must be from 0 to 604800 seconds",
+            )
+            .param("expire_previous_in"),
             other => ApiError::internal(other),
         }
     }
@@ -52,9 +59,9 @@ pub fn url_error(field: &str, e: &UrlError) -> ApiError {
     .param(field)
 }
 
-fn check_url(state: &AppState, text: &str) -> Result<String, ApiError> {
-    hooks::check_url(text, state.config.webhooks.allow_private_targets, false)
-        .map_err(|e| url_error("url", &e))
+fn check_url(state: &AppState, text: &str) -> Result<Target, ApiError> {
+    let policy = Policy { allow_private: state.config.webhooks.allow_private_targets, require_https: false };
+    Target::check(text, policy).map_err(|e| url_error("url", &e))
 }
 
 fn events(v: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
@@ -123,7 +130,7 @@ pub async fn create_endpoint(
     };
     let now = payd_store::now();
     let max = state.config.webhooks.max_endpoints;
-    let (endpoint, secret) = hooks::create_endpoint(&state.store, &state.master_key, new, max, now).await?;
+    let (endpoint, secret) = endpoints::create(&state.store, &state.master_key, new, max, now).await?;
     let mut out = EndpointOut::new(&endpoint);
     out.secret = Some(secret.expose().to_owned());
     respond(StatusCode::CREATED, &out)
@@ -166,18 +173,17 @@ pub async fn list_endpoints(
         format: None,
         after,
         offset: 0,
-        limit: limit + 1,
+        limit,
     };
-    let (mut endpoints, _) = state.store.page_webhook_endpoints(&filter).await?;
-    let has_more = endpoints.len() > limit as usize;
-    endpoints.truncate(limit as usize);
+    let page = endpoints::page(&state.store, &filter).await?;
+    let has_more = page.has_more;
     respond(
         StatusCode::OK,
         &EndpointListOut {
             object: "list",
-            next_cursor: if has_more { endpoints.last().map(|e| e.id.to_string()) } else { None },
+            next_cursor: if has_more { page.endpoints.last().map(|e| e.id.to_string()) } else { None },
             has_more,
-            data: endpoints.iter().map(EndpointOut::new).collect(),
+            data: page.endpoints.iter().map(EndpointOut::new).collect(),
         },
     )
 }
@@ -204,32 +210,21 @@ pub async fn update_endpoint(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
-    let mut e = visible_endpoint(&state, &principal, &id).await?;
+    let e = visible_endpoint(&state, &principal, &id).await?;
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (UpdateEndpointIn, _) = body::parse(&bytes)?;
-    if let Some(url) = input.url {
-        e.url = check_url(&state, &url)?;
-    }
-    if let Some(list) = input.events {
-        e.events = events(list)?;
-    }
-    if let Some(f) = input.format {
-        e.format = format(&f)?;
-    }
-    if let Some(d) = input.description {
-        e.description = if d.is_empty() {
-            None
-        } else {
-            validate::text("description", Some(d), validate::MAX_DESCRIPTION)?
-        };
-    }
-    if let Some(enabled) = input.enabled {
-        e.set_enabled(enabled);
-    }
-    e.updated_at = payd_store::now();
-    if !state.store.update_webhook_endpoint(&e).await? {
-        return Err(ApiError::not_found("webhook endpoint"));
-    }
+    let change = EndpointChange {
+        url: input.url.map(|url| check_url(&state, &url)).transpose()?,
+        events: input.events.map(events).transpose()?,
+        format: input.format.as_deref().map(format).transpose()?,
+        description: match input.description {
+            None => None,
+            Some(d) if d.is_empty() => Some(None),
+            Some(d) => Some(validate::text("description", Some(d), validate::MAX_DESCRIPTION)?),
+        },
+        enabled: input.enabled,
+    };
+    let e = endpoints::update(&state.store, e, change, payd_store::now()).await?;
     respond(StatusCode::OK, &EndpointOut::new(&e))
 }
 
@@ -242,9 +237,7 @@ pub async fn delete_endpoint(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
     let e = visible_endpoint(&state, &principal, &id).await?;
-    if !state.store.delete_webhook_endpoint(&e.id, payd_store::now()).await? {
-        return Err(ApiError::not_found("webhook endpoint"));
-    }
+    endpoints::delete(&state.store, &e.id, payd_store::now()).await?;
     respond(StatusCode::OK, &DeletedOut { id: e.id.to_string(), object: "webhook_endpoint", deleted: true })
 }
 
@@ -265,17 +258,9 @@ pub async fn rotate_secret(
     } else {
         body::parse(&bytes)?.0
     };
-    let overlap = input.expire_previous_in.unwrap_or(86_400);
-    if overlap > 7 * 86_400 {
-        return Err(ApiError::bad_request(
-            "invalid_value",
-            "`expire_previous_in` must be from 0 to 604800 seconds",
-        )
-        .param("expire_previous_in"));
-    }
+    let overlap = Duration::from_secs(input.expire_previous_in.unwrap_or(86_400));
     let now = payd_store::now();
-    let (e, secret) =
-        hooks::rotate_secret(&state.store, &state.master_key, &e, Duration::from_secs(overlap), now).await?;
+    let (e, secret) = endpoints::rotate_secret(&state.store, &state.master_key, &e, overlap, now).await?;
     let mut out = EndpointOut::new(&e);
     out.secret = Some(secret.expose().to_owned());
     respond(StatusCode::OK, &out)

@@ -18,12 +18,13 @@ use utoipa::{IntoParams, ToSchema};
 use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
 use super::payments::{meta, paging, Meta};
 use super::{respond, Astra, AstraError};
+use crate::engine::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
+use crate::engine::webhooks::targets::{Policy, Target};
 use crate::http::auth::Principal;
 use crate::http::error::ApiError;
 use crate::http::native::url_error;
 use crate::http::{body, validate, wire_time};
 use crate::state::AppState;
-use crate::webhooks::{self as hooks, NewEndpoint};
 
 /// AstraPay's event names and payd's kinds.
 const EVENTS: [(&str, EventKind); 4] = [
@@ -102,10 +103,10 @@ fn events(names: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
     Ok(out)
 }
 
-fn https_url(state: &AppState, text: &str) -> Result<String, ApiError> {
-    validate::text("url", Some(text.to_owned()), hooks::MAX_URL)?;
-    hooks::check_url(text, state.config.webhooks.allow_private_targets, true)
-        .map_err(|e| url_error("url", &e))
+fn https_url(state: &AppState, text: &str) -> Result<Target, ApiError> {
+    validate::text("url", Some(text.to_owned()), validate::MAX_URL)?;
+    let policy = Policy { allow_private: state.config.webhooks.allow_private_targets, require_https: true };
+    Target::check(text, policy).map_err(|e| url_error("url", &e))
 }
 
 /// An AstraPay-format endpoint of the caller's merchant and mode; anything else is a 404.
@@ -152,10 +153,9 @@ pub async fn create_webhook(
         enabled: input.active.unwrap_or(true),
     };
     let max = state.config.webhooks.max_endpoints;
-    let (endpoint, secret) =
-        hooks::create_endpoint(&state.store, &state.master_key, new, max, payd_store::now())
-            .await
-            .map_err(ApiError::from)?;
+    let (endpoint, secret) = endpoints::create(&state.store, &state.master_key, new, max, payd_store::now())
+        .await
+        .map_err(ApiError::from)?;
     let mut out = WebhookOut::new(&endpoint);
     out.secret = Some(secret.expose().to_owned());
     respond(StatusCode::CREATED, out)
@@ -199,10 +199,13 @@ pub async fn list_webhooks(
         offset: (page - 1).saturating_mul(size),
         limit: size,
     };
-    let (endpoints, total) = state.store.page_webhook_endpoints(&filter).await?;
+    let found = endpoints::page(&state.store, &filter).await.map_err(ApiError::from)?;
     respond(
         StatusCode::OK,
-        WebhookPage { data: endpoints.iter().map(WebhookOut::new).collect(), meta: meta(page, size, total) },
+        WebhookPage {
+            data: found.endpoints.iter().map(WebhookOut::new).collect(),
+            meta: meta(page, size, found.total),
+        },
     )
 }
 
@@ -228,22 +231,21 @@ pub async fn update_webhook(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
-    let mut e = owned(&state, &principal, &id).await?;
+    let e = owned(&state, &principal, &id).await?;
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (WebhookIn, _) = body::parse(&bytes)?;
-    if let Some(url) = input.url {
-        e.url = https_url(&state, &url)?;
-    }
-    if let Some(names) = input.events {
-        e.events = events(names)?;
-    }
-    if let Some(active) = input.active {
-        e.set_enabled(active);
-    }
-    e.updated_at = payd_store::now();
-    if !state.store.update_webhook_endpoint(&e).await? {
-        return Err(AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found")));
-    }
+    let change = EndpointChange {
+        url: input.url.map(|url| https_url(&state, &url)).transpose()?,
+        events: input.events.map(events).transpose()?,
+        enabled: input.active,
+        ..EndpointChange::default()
+    };
+    let e = match endpoints::update(&state.store, e, change, payd_store::now()).await {
+        Err(EndpointError::NotFound) => {
+            return Err(AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found")))
+        }
+        other => other.map_err(ApiError::from)?,
+    };
     respond(StatusCode::OK, WebhookOut::new(&e))
 }
 
@@ -256,7 +258,11 @@ pub async fn delete_webhook(
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
     let e = owned(&state, &principal, &id).await?;
-    state.store.delete_webhook_endpoint(&e.id, payd_store::now()).await?;
+    // Deleted meanwhile is deleted all the same.
+    match endpoints::delete(&state.store, &e.id, payd_store::now()).await {
+        Ok(()) | Err(EndpointError::NotFound) => {}
+        Err(other) => return Err(ApiError::from(other).into()),
+    }
     respond(
         StatusCode::OK,
         serde_json::json!({ "id": e.id.uuid().hyphenated().to_string(), "deleted": true }),

@@ -1,0 +1,233 @@
+//! Merchants and their settings: creating one (its free-text fields checked), suspending and
+//! reactivating it, and changing the settings payments follow — the smallest payment, the
+//! preferred settlement asset, the EVM xpub live addresses derive from, the underpayment
+//! tolerance with its cap. The CLI calls these today and the dashboard will; every value is
+//! checked before any is written, so a refused change changes nothing.
+
+use chrono::{DateTime, Utc};
+use payd_core::ids::MerchantId;
+use payd_core::merchant::{Merchant, MerchantStatus, NewMerchant};
+use payd_core::money::{Currency, Money};
+use payd_store::{Store, StoreError};
+use rust_decimal::Decimal;
+
+use crate::engine::fields::{self, FieldError, Problem, MAX_TEXT};
+
+/// A merchant setting, named as the engine knows it (a surface renames it: `--min-amount`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The smallest payment, in USD.
+    MinAmount,
+    /// The preferred stablecoin and network.
+    Settlement,
+    /// The account-level EVM xpub.
+    XpubEvm,
+    /// The underpayment tolerance, in percent.
+    UnderpaymentTolerance,
+}
+
+impl Setting {
+    /// `min_amount`, `settlement`, `xpub_evm`, `underpayment_tolerance`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Setting::MinAmount => "min_amount",
+            Setting::Settlement => "settlement",
+            Setting::XpubEvm => "xpub_evm",
+            Setting::UnderpaymentTolerance => "underpayment_tolerance",
+        }
+    }
+}
+
+/// Why a merchant operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MerchantError {
+    /// No such merchant.
+    #[error("no merchant {0}")]
+    NotFound(MerchantId),
+    /// A free-text field is refused.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// A setting's value is refused; `reason` says why, in words for the operator.
+    #[error("{}: {reason}", .setting.name())]
+    Invalid {
+        /// Which setting.
+        setting: Setting,
+        /// Why.
+        reason: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(setting: Setting, reason: impl std::fmt::Display) -> MerchantError {
+    MerchantError::Invalid { setting, reason: reason.to_string() }
+}
+
+/// Creates a merchant (and its account, unless it joins one), its fields as given checked
+/// first: a name that is not blank, an email address, http(s) URLs.
+pub async fn create(
+    store: &Store,
+    input: NewMerchant,
+    now: DateTime<Utc>,
+) -> Result<Merchant, MerchantError> {
+    if input.name.trim().is_empty() {
+        return Err(FieldError { field: "name".to_owned(), problem: Problem::Empty }.into());
+    }
+    let new = NewMerchant {
+        name: fields::text("name", Some(input.name), MAX_TEXT)?.unwrap_or_default(),
+        email: fields::email("email", input.email)?,
+        site_url: fields::url("site_url", input.site_url)?,
+        logo_url: fields::url("logo_url", input.logo_url)?,
+        account_id: input.account_id,
+    };
+    Ok(store.create_merchant(&new, now).await?)
+}
+
+/// Suspends (its keys get 403) or reactivates a merchant.
+pub async fn set_status(
+    store: &Store,
+    id: &MerchantId,
+    status: MerchantStatus,
+    now: DateTime<Utc>,
+) -> Result<Merchant, MerchantError> {
+    match store.set_merchant_status(id, status, now).await {
+        Err(StoreError::NotFound(_)) => Err(MerchantError::NotFound(id.clone())),
+        other => Ok(other?),
+    }
+}
+
+/// Settings to change, each as the operator writes it; `None` leaves a setting as it is and
+/// the word `none` clears it (the tolerance is cleared with `0`).
+#[derive(Debug, Clone, Default)]
+pub struct SettingsIn {
+    /// USD, e.g. `5` or `2.50`.
+    pub min_amount: Option<String>,
+    /// `TOKEN/NETWORK`, e.g. `USDC/base`.
+    pub settlement: Option<String>,
+    /// An account-level xpub (`m/44'/60'/0'/0`).
+    pub xpub_evm: Option<String>,
+    /// Percent, 0 to 10 with two decimals at most.
+    pub underpayment_tolerance: Option<String>,
+}
+
+/// A merchant with the settings payments follow.
+#[derive(Debug, Clone)]
+pub struct MerchantSettings {
+    /// The merchant (its settlement asset included).
+    pub merchant: Merchant,
+    /// The smallest payment, in USD.
+    pub min_amount_usd: Option<Decimal>,
+    /// The EVM xpub.
+    pub xpub_evm: Option<String>,
+    /// Basis points.
+    pub underpayment_tolerance_bp: u32,
+}
+
+impl MerchantSettings {
+    /// The tolerance in percent, as the operator writes it (`0.75`).
+    pub fn underpayment_tolerance_percent(&self) -> Decimal {
+        Decimal::new(i64::from(self.underpayment_tolerance_bp), 2).normalize()
+    }
+}
+
+/// `none` → clear; anything else → the value to check.
+fn cleared(text: &str) -> Option<&str> {
+    (text.trim() != "none").then_some(text)
+}
+
+/// The smallest payment: a USD amount.
+pub fn parse_min_amount(text: &str) -> Result<Option<Decimal>, MerchantError> {
+    cleared(text)
+        .map(|t| Money::parse(t, Currency::USD).map(|m| m.amount).map_err(|e| invalid(Setting::MinAmount, e)))
+        .transpose()
+}
+
+/// The settlement asset: a token payd supports on a network it knows, as (symbol, network id).
+pub fn parse_settlement(text: &str) -> Result<Option<(String, String)>, MerchantError> {
+    let Some(text) = cleared(text) else { return Ok(None) };
+    let (token, network) = text
+        .split_once('/')
+        .ok_or_else(|| invalid(Setting::Settlement, "write TOKEN/NETWORK, e.g. USDC/base"))?;
+    let net = payd_core::registry::resolve_network(network)
+        .ok_or_else(|| invalid(Setting::Settlement, format_args!("unknown network `{network}`")))?;
+    let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id).ok_or_else(|| {
+        invalid(Setting::Settlement, format_args!("{token} is not supported on {}", net.id))
+    })?;
+    Ok(Some((tok.symbol.to_owned(), net.id.to_owned())))
+}
+
+/// The EVM xpub: it must parse and derive (once now, so a key that cannot derive fails here,
+/// not at a payment).
+pub fn parse_xpub_evm(text: &str) -> Result<Option<String>, MerchantError> {
+    let text = text.trim();
+    let Some(text) = cleared(text) else { return Ok(None) };
+    let key: payd_chain::address::AccountKey = text.parse().map_err(|e| invalid(Setting::XpubEvm, e))?;
+    key.address(0, payd_chain::address::AddressFormat::Evm).map_err(|e| invalid(Setting::XpubEvm, e))?;
+    Ok(Some(text.to_owned()))
+}
+
+/// The underpayment tolerance in percent, as basis points (capped at 10 %).
+pub fn parse_tolerance(text: &str) -> Result<u32, MerchantError> {
+    payd_core::payment::tolerance_basis_points(text).map_err(|e| invalid(Setting::UnderpaymentTolerance, e))
+}
+
+/// Checks every given setting, then writes them; the merchant's settings afterwards.
+pub async fn configure(
+    store: &Store,
+    id: &MerchantId,
+    input: SettingsIn,
+    now: DateTime<Utc>,
+) -> Result<MerchantSettings, MerchantError> {
+    if store.get_merchant(id).await?.is_none() {
+        return Err(MerchantError::NotFound(id.clone()));
+    }
+    let min_amount = input.min_amount.as_deref().map(parse_min_amount).transpose()?;
+    let settlement = input.settlement.as_deref().map(parse_settlement).transpose()?;
+    let xpub_evm = input.xpub_evm.as_deref().map(parse_xpub_evm).transpose()?;
+    let tolerance = input.underpayment_tolerance.as_deref().map(parse_tolerance).transpose()?;
+    if let Some(v) = min_amount {
+        store.set_merchant_min_amount(id, v, now).await?;
+    }
+    if let Some(v) = settlement {
+        store.set_merchant_settlement(id, v, now).await?;
+    }
+    if let Some(v) = xpub_evm {
+        store.set_merchant_xpub_evm(id, v.as_deref(), now).await?;
+    }
+    if let Some(bp) = tolerance {
+        store.set_merchant_underpayment_tolerance(id, bp, now).await?;
+    }
+    settings(store, id).await
+}
+
+/// A merchant's settings.
+pub async fn settings(store: &Store, id: &MerchantId) -> Result<MerchantSettings, MerchantError> {
+    let merchant = store.get_merchant(id).await?.ok_or_else(|| MerchantError::NotFound(id.clone()))?;
+    Ok(MerchantSettings {
+        merchant,
+        min_amount_usd: store.merchant_min_amount(id).await?,
+        xpub_evm: store.merchant_xpub_evm(id).await?,
+        underpayment_tolerance_bp: store.merchant_underpayment_tolerance(id).await?.unwrap_or(0),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_checked_and_none_clears_them() {
+        assert_eq!(parse_min_amount("none").ok(), Some(None));
+        assert_eq!(parse_min_amount("2.50").ok(), Some(Some(Decimal::new(250, 2))));
+        assert!(parse_min_amount("abc").is_err());
+        assert_eq!(parse_settlement("usdc/base").ok(), Some(Some(("USDC".to_owned(), "base".to_owned()))));
+        let e = parse_settlement("USDC").err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("settlement: write TOKEN/NETWORK, e.g. USDC/base"));
+        assert!(parse_settlement("USDC/nowhere").is_err());
+        assert!(parse_xpub_evm("xpub-nonsense").is_err());
+        assert_eq!(parse_xpub_evm(" none ").ok(), Some(None));
+        assert_eq!(parse_tolerance("0.75").ok(), Some(75));
+        assert!(parse_tolerance("11").is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! Webhook rules: which endpoints a merchant may register and how they change
+//! ([`endpoints`]), where deliveries may go ([`targets`]), and what an attempt's answer means
+//! for the delivery and its endpoint ([`deliveries`]). The native API, AstraPay's API, the CLI
+//! and the dispatcher (`workers::webhooks`) call these; bodies and signatures are
+//! `webhooks::payload` and payd-core's.
+
+pub mod deliveries;
+pub mod endpoints;
+pub mod targets;
