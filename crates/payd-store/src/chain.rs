@@ -11,82 +11,11 @@ use chrono::{DateTime, Utc};
 use payd_core::event::Event;
 use payd_core::ids::{MerchantId, PaymentId};
 
+// The chain's domain values are payd-core's; they are named here too because the store's API
+// takes and returns them.
+pub use payd_core::chain::{BlockRef, DevnetTransfer, NewTransfer, StoredTransfer, TransferStatus};
+
 use crate::{postgres, sqlite, Store, StoreError};
-
-/// Where a transfer stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferStatus {
-    /// In a canonical block, not yet at its payment's confirmation depth.
-    Seen,
-    /// At the confirmation depth.
-    Confirmed,
-    /// Its block left the canonical chain.
-    Orphaned,
-}
-
-impl TransferStatus {
-    /// Stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferStatus::Seen => "seen",
-            TransferStatus::Confirmed => "confirmed",
-            TransferStatus::Orphaned => "orphaned",
-        }
-    }
-
-    /// Parses the stored spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        [TransferStatus::Seen, TransferStatus::Confirmed, TransferStatus::Orphaned]
-            .into_iter()
-            .find(|t| t.as_str() == s)
-    }
-}
-
-/// A block: number and hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockRef {
-    /// Number.
-    pub number: u64,
-    /// Hash.
-    pub hash: String,
-}
-
-/// A transfer a watcher hands to the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTransfer {
-    /// Canonical network id.
-    pub network: String,
-    /// Transaction hash.
-    pub tx_hash: String,
-    /// Log index in its block.
-    pub log_index: u64,
-    /// Token contract (devnet: the ticker).
-    pub token: String,
-    /// Sender.
-    pub from: String,
-    /// Recipient.
-    pub to: String,
-    /// Base units.
-    pub amount: u128,
-    /// Block.
-    pub block: BlockRef,
-    /// When its block was made (the chain's own timestamp): money in a block after a
-    /// payment's expiry is late, however soon payd saw it.
-    pub block_time: DateTime<Utc>,
-    /// The payment it credits; `None` stores it unattributed.
-    pub payment_id: Option<PaymentId>,
-    /// Why payd did not credit it to a payment (for the operator), when it did not.
-    pub note: Option<String>,
-}
-
-/// A recorded transfer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredTransfer {
-    /// What was recorded (with its latest block).
-    pub transfer: NewTransfer,
-    /// Status.
-    pub status: TransferStatus,
-}
 
 /// One watcher step's result, to commit atomically.
 #[derive(Debug, Clone)]
@@ -164,25 +93,6 @@ pub struct NewDepositAddress {
     pub payment_id: Option<PaymentId>,
     /// AlpPay client it belongs to.
     pub client_id: Option<String>,
-}
-
-/// A transfer on devnet's own chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DevnetTransfer {
-    /// Transaction hash.
-    pub tx_hash: String,
-    /// Token ticker.
-    pub token: String,
-    /// Sender.
-    pub from: String,
-    /// Recipient.
-    pub to: String,
-    /// Base units.
-    pub amount: u128,
-    /// Its block, once mined.
-    pub block: Option<BlockRef>,
-    /// Its index in the block, once mined.
-    pub log_index: Option<u64>,
 }
 
 macro_rules! on_backend {
