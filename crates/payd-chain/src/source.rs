@@ -1,6 +1,7 @@
 //! What a watcher reads from a chain: its head, the hash of a block, and the token transfers
-//! in a block range. Implemented by devnet (its tables) and, later, by the EVM JSON-RPC
-//! client; tests can implement it in memory.
+//! in a block range. Implemented per family (the EVM JSON-RPC
+//! client in [`crate::evm`]) and by devnet (its tables, in the server's engine); tests can
+//! implement it in memory.
 
 use std::future::Future;
 
@@ -27,9 +28,9 @@ pub enum SourceError {
     /// The node answered something that does not parse.
     #[error("malformed answer from the chain source: {0}")]
     Malformed(String),
-    /// A source backed by the database (devnet) failed to read it.
-    #[error(transparent)]
-    Store(#[from] payd_store::StoreError),
+    /// A source backed by something other than a node (devnet's tables) failed to read it.
+    #[error("chain source backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A chain, as a watcher sees it.

@@ -118,7 +118,7 @@ fn spawn_devnet(workers: &mut JoinSet<()>, state: &AppState, cancel: &Cancellati
     let store = &state.store;
     let window =
         chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
-    let cfg = payd_chain::devnet::network_config(window);
+    let cfg = crate::engine::devnet::network_config(window);
     workers.spawn(workers::devnet::produce(store.clone(), interval, cancel.clone()));
     workers.spawn(workers::devnet::watch(store.clone(), cfg, interval, cancel.clone()));
     if let Some(after) = state.config.devnet_autopay {
@@ -153,7 +153,7 @@ fn spawn_evm(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationT
             wake
         });
         let watch = workers::evm::EvmWatch {
-            cfg: crate::config::networks::watch_config(net, window),
+            cfg: crate::engine::credit::NetworkConfig::live(net, window),
             interval: net.poll_interval,
             holder: state.config.node_id.clone(),
             lease: state.config.chain_lease,

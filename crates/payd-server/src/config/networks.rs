@@ -8,9 +8,7 @@ use std::time::Duration;
 
 use payd_chain::evm::rpc::{RpcClient, RpcSettings};
 use payd_chain::evm::{check, EvmSource, EvmToken};
-use payd_chain::watcher::NetworkConfig;
 use payd_core::secret::Secret;
-use payd_store::chain::WatchScope;
 use serde::Deserialize;
 
 /// One `[[networks]]` entry as written.
@@ -74,23 +72,6 @@ impl EvmNetwork {
             url::Url::parse(self.rpc_url.expose()).map_err(|_| format!("{}: bad rpc url", self.name))?;
         let settings = RpcSettings { timeout: self.timeout, ..RpcSettings::default() };
         RpcClient::new(url, settings).map_err(|e| format!("{}: {e}", self.name))
-    }
-}
-
-/// The watcher settings of a network: live payments on it, its accepted contracts.
-pub fn watch_config(net: &EvmNetwork, monitoring_window: chrono::Duration) -> NetworkConfig {
-    NetworkConfig {
-        network: net.name.clone(),
-        scope: WatchScope::Live(net.name.clone()),
-        confirmations: net.confirmations,
-        max_range: net.block_range,
-        // More than any reorg payd should survive, and than the confirmation depth.
-        keep_blocks: u64::from(net.confirmations).saturating_add(64).max(128),
-        monitoring_window,
-        // A real chain carries everyone's transfers: only payd's addresses are its business.
-        record_unknown: false,
-        tokens: net.tokens.iter().map(|t| (format!("{:#x}", t.contract), t.symbol.clone())).collect(),
-        start_block: net.start_block,
     }
 }
 

@@ -4,6 +4,8 @@
 //! state machine.
 
 pub mod addresses;
+pub mod credit;
+pub mod devnet;
 pub mod payments;
 pub mod quote;
 

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use payd_chain::devnet::{self, Devnet};
-use payd_chain::watcher::{scan_once, NetworkConfig};
+use crate::engine::credit::{scan_once, NetworkConfig};
+use crate::engine::devnet::{self, Devnet};
 use payd_store::Store;
 use tokio_util::sync::CancellationToken;
 

@@ -12,8 +12,8 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::sync::Notify;
 use tokio_tungstenite::tungstenite::Message;
 
+use crate::engine::credit::{scan_once, NetworkConfig};
 use payd_chain::evm::EvmSource;
-use payd_chain::watcher::{scan_once, NetworkConfig};
 use payd_store::Store;
 use tokio_util::sync::CancellationToken;
 

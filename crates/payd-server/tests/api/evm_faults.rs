@@ -280,7 +280,7 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
     );
     let net = &networks[0];
     let watch = payd_server::workers::evm::EvmWatch {
-        cfg: payd_server::config::networks::watch_config(net, chrono::Duration::days(1)),
+        cfg: payd_server::engine::credit::NetworkConfig::live(net, chrono::Duration::days(1)),
         interval: Duration::from_millis(50),
         holder: "node-b".into(),
         lease: Duration::from_secs(5),
