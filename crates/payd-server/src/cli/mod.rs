@@ -391,7 +391,7 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
                         Some(text)
                     }
                 };
-                store.set_merchant_xpub_evm(&id, value, now).await?;
+                store.set_merchant_xpub(&id, payd_core::registry::Family::Evm, value, now).await?;
             }
             if let Some(pct) = underpayment_tolerance {
                 let bp = payd_core::payment::tolerance_basis_points(&pct)
@@ -406,7 +406,7 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             let tolerance = store.merchant_underpayment_tolerance(&id).await?.unwrap_or(0);
             let mut out = merchant_json(&m);
             out["min_amount_usd"] = json!(min.map(|d| d.to_string()));
-            out["xpub_evm"] = json!(store.merchant_xpub_evm(&id).await?);
+            out["xpub_evm"] = json!(store.merchant_xpub(&id, payd_core::registry::Family::Evm).await?);
             out["underpayment_tolerance_percent"] =
                 json!(rust_decimal::Decimal::new(i64::from(tolerance), 2).normalize().to_string());
             print(json_out, out, format!("merchant {} configured", m.id));

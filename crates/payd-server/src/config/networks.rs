@@ -1,5 +1,6 @@
-//! Configured EVM networks (`[[networks]]` in `payd.toml`, or `PAYD_NETWORKS` as a JSON array
-//! of the same objects): RPC endpoints, chain id, confirmation depth, log range, poll
+//! Configured networks (`[[networks]]` in `payd.toml`, or `PAYD_NETWORKS` as a JSON array
+//! of the same objects): the chain family (`evm`, the default and today the only one payd
+//! watches; any other is refused until payd-chain has a source for it), RPC endpoints, chain id, confirmation depth, log range, poll
 //! interval and the accepted token contracts. A configured network extends the built-in
 //! registry (a new name such as `anvil`) or overrides an entry of it (`base` with your own
 //! RPC). Start-up checks the chain id and each token's `decimals()` against the node.
@@ -8,6 +9,8 @@ use std::time::Duration;
 
 use payd_chain::evm::rpc::{RpcClient, RpcSettings};
 use payd_chain::evm::{check, EvmSource, EvmToken};
+use payd_chain::family;
+use payd_core::registry::Family;
 use payd_core::secret::Secret;
 use serde::Deserialize;
 
@@ -15,6 +18,7 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Deserialize)]
 pub struct NetworkSection {
     name: Option<String>,
+    family: Option<String>,
     chain_id: Option<u64>,
     rpc_url: Option<Secret>,
     ws_url: Option<Secret>,
@@ -40,6 +44,9 @@ pub struct TokenSection {
 pub struct EvmNetwork {
     /// Canonical lower-case name (what payments name as their network).
     pub name: String,
+    /// Its chain family (`family`, default `evm`): one payd has a chain source for
+    /// ([`payd_chain::family::WATCHED`]).
+    pub family: Family,
     /// Expected `eth_chainId`.
     pub chain_id: u64,
     /// JSON-RPC over HTTP(S). Redacted in `Debug`: provider URLs carry API keys.
@@ -114,9 +121,26 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
         } else if out.iter().any(|n| n.name == name) {
             errors.push(format!("{at}: configured twice"));
         }
+        let family = match s.family.as_deref().map(str::trim) {
+            None => Family::Evm,
+            Some(f) => match Family::from_name(f).filter(|f| family::is_watched(*f)) {
+                Some(f) => f,
+                None => {
+                    errors.push(format!(
+                        "{at}: family `{f}` is not supported (payd watches: {})",
+                        family::watched_names()
+                    ));
+                    Family::Evm
+                }
+            },
+        };
         if let Some(reg) = payd_core::registry::network(&name) {
-            if reg.family != payd_core::registry::Family::Evm {
-                errors.push(format!("{at}: {} is not an EVM network", reg.name));
+            if reg.family != family {
+                errors.push(format!(
+                    "{at}: {} is not an {} network",
+                    reg.name,
+                    family.as_str().to_uppercase()
+                ));
             }
         }
         let chain_id = s.chain_id.unwrap_or_else(|| {
@@ -198,6 +222,7 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
         if errors.len() == before {
             out.push(EvmNetwork {
                 name,
+                family,
                 chain_id,
                 rpc_url,
                 ws_url: s.ws_url,
@@ -274,5 +299,32 @@ mod tests {
         let nets = validate(sections, &mut errors);
         assert!(nets.is_empty());
         assert_eq!(errors.len(), 5, "{errors:?}");
+    }
+
+    #[test]
+    fn a_family_payd_does_not_watch_is_refused_by_name() {
+        let net = |family: &str| {
+            format!(
+                r#"[{{"name":"anvil",{family}"chain_id":31337,"rpc_url":"http://127.0.0.1:1",
+                    "tokens":[{{"symbol":"USDC","contract":"0x5FbDB2315678afecb367f032d93F642f64180aa3","decimals":6}}]}}]"#
+            )
+        };
+        let mut errors = Vec::new();
+        let nets = validate(from_json(&net("")).unwrap_or_default(), &mut errors);
+        assert_eq!((nets.len(), nets.first().map(|n| n.family)), (1, Some(Family::Evm)), "{errors:?}");
+        let nets = validate(from_json(&net(r#""family":"EVM","#)).unwrap_or_default(), &mut errors);
+        assert_eq!(nets.len(), 1, "{errors:?}");
+        for family in ["tron", "solana", "devnet", "bitcoin"] {
+            let mut errors = Vec::new();
+            let nets = validate(
+                from_json(&net(&format!(r#""family":"{family}","#))).unwrap_or_default(),
+                &mut errors,
+            );
+            assert!(nets.is_empty());
+            assert_eq!(
+                errors,
+                [format!("network anvil: family `{family}` is not supported (payd watches: evm)")]
+            );
+        }
     }
 }
