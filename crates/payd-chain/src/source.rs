@@ -25,6 +25,10 @@ pub enum SourceError {
     /// The node could not be reached, timed out or refused (rate limit).
     #[error("chain source unavailable: {0}")]
     Unavailable(String),
+    /// The chain has no blocks yet (devnet before its first block): nothing to scan, and
+    /// not a failure.
+    #[error("the chain has no blocks yet")]
+    Empty,
     /// The node answered something that does not parse.
     #[error("malformed answer from the chain source: {0}")]
     Malformed(String),

@@ -292,7 +292,7 @@ impl Config {
                 // A JSON array of `[[networks]]` objects; replaces the file's list.
                 "PAYD_NETWORKS" => match crate::config::networks::from_json(v) {
                     Ok(n) => raw.networks = n,
-                    Err(e) => raw.networks_error = Some(e),
+                    Err(e) => raw.networks_error = Some(e.to_string()),
                 },
                 // `astrapay=100,native=1200`
                 "PAYD_RATE_LIMITS" => {

@@ -14,6 +14,31 @@ use payd_core::registry::Family;
 use payd_core::secret::Secret;
 use serde::Deserialize;
 
+/// A network setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// `rpc_url` does not parse as a URL.
+    #[error("{network}: bad rpc url")]
+    BadRpcUrl {
+        /// The network.
+        network: String,
+    },
+    /// The RPC client could not be built.
+    #[error("{network}: {source}")]
+    Rpc {
+        /// The network.
+        network: String,
+        /// Why.
+        source: payd_chain::evm::rpc::RpcError,
+    },
+    /// `PAYD_NETWORKS` is not a JSON array of network objects.
+    #[error("PAYD_NETWORKS: not a JSON array of networks: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// `PAYD_NETWORKS` has keys no network setting has.
+    #[error("PAYD_NETWORKS: unknown key(s) {}", .0.join(", "))]
+    UnknownKeys(Vec<String>),
+}
+
 /// One `[[networks]]` entry as written.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NetworkSection {
@@ -74,16 +99,17 @@ impl EvmNetwork {
     }
 
     /// A JSON-RPC client for this network.
-    pub fn client(&self) -> Result<RpcClient, String> {
-        let url =
-            url::Url::parse(self.rpc_url.expose()).map_err(|_| format!("{}: bad rpc url", self.name))?;
+    pub fn client(&self) -> Result<RpcClient, NetworkError> {
+        let url = url::Url::parse(self.rpc_url.expose())
+            .map_err(|_| NetworkError::BadRpcUrl { network: self.name.clone() })?;
         let settings = RpcSettings { timeout: self.timeout, ..RpcSettings::default() };
-        RpcClient::new(url, settings).map_err(|e| format!("{}: {e}", self.name))
+        RpcClient::new(url, settings)
+            .map_err(|source| NetworkError::Rpc { network: self.name.clone(), source })
     }
 }
 
 /// The chain source of a network.
-pub fn source(net: &EvmNetwork) -> Result<EvmSource, String> {
+pub fn source(net: &EvmNetwork) -> Result<EvmSource, NetworkError> {
     Ok(EvmSource::new(net.name.clone(), net.client()?, &net.tokens, net.block_range))
 }
 
@@ -94,15 +120,15 @@ pub fn find<'a>(networks: &'a [EvmNetwork], name: &str) -> Option<&'a EvmNetwork
 }
 
 /// Parses `PAYD_NETWORKS` (a JSON array of network objects).
-pub fn from_json(text: &str) -> Result<Vec<NetworkSection>, String> {
+pub fn from_json(text: &str) -> Result<Vec<NetworkSection>, NetworkError> {
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let sections: Vec<NetworkSection> =
         serde_ignored::deserialize(&mut de, |path| unknown.push(crate::config::key_path(&path)))
             .and_then(|s| de.end().map(|()| s))
-            .map_err(|e| format!("PAYD_NETWORKS: not a JSON array of networks: {e}"))?;
+            .map_err(NetworkError::NotJson)?;
     if !unknown.is_empty() {
-        return Err(format!("PAYD_NETWORKS: unknown key(s) {}", unknown.join(", ")));
+        return Err(NetworkError::UnknownKeys(unknown));
     }
     Ok(sections)
 }
@@ -252,7 +278,7 @@ pub fn is_evm_address(text: &str) -> bool {
 pub async fn check_node(net: &EvmNetwork) -> Vec<String> {
     let rpc = match net.client() {
         Ok(c) => c,
-        Err(e) => return vec![e],
+        Err(e) => return vec![e.to_string()],
     };
     let mut problems = Vec::new();
     match check::chain_id(&rpc).await {

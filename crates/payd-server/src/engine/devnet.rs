@@ -41,7 +41,7 @@ fn backend(e: StoreError) -> SourceError {
 impl ChainSource for Devnet {
     async fn head(&self) -> Result<u64, SourceError> {
         let head = self.store.devnet_head().await.map_err(backend)?;
-        head.map(|b| b.number).ok_or_else(|| SourceError::Unavailable("devnet has no blocks yet".into()))
+        head.map(|b| b.number).ok_or(SourceError::Empty)
     }
 
     async fn block(&self, number: u64) -> Result<Option<BlockInfo>, SourceError> {

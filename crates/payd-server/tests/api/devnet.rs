@@ -313,8 +313,12 @@ async fn payd_devnet_pay_from_another_process_completes_a_payment(app: TestApp) 
     let tick = Duration::from_millis(100);
     let producer =
         tokio::spawn(payd_server::workers::devnet::produce(app.store.clone(), tick, cancel.clone()));
-    let watcher =
-        tokio::spawn(payd_server::workers::devnet::watch(app.store.clone(), cfg(), tick, cancel.clone()));
+    let watcher = tokio::spawn(payd_server::workers::chain::watch(
+        app.store.clone(),
+        Devnet::new(app.store.clone()),
+        payd_server::workers::chain::ChainWatch { cfg: cfg(), interval: tick, lease: None, wake: None },
+        cancel.clone(),
+    ));
 
     let (id, p) = create(&app, &key, usdc("12.50", "base")).await;
     let slug = p["checkout_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();

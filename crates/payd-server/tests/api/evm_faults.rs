@@ -280,17 +280,19 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
         &mut Vec::new(),
     );
     let net = &networks[0];
-    let watch = payd_server::workers::evm::EvmWatch {
+    let watch = payd_server::workers::chain::ChainWatch {
         cfg: payd_server::engine::credit::NetworkConfig::live(net, chrono::Duration::days(1)),
         interval: Duration::from_millis(50),
-        holder: "node-b".into(),
-        lease: Duration::from_secs(5),
+        lease: Some(payd_server::workers::chain::Lease {
+            holder: "node-b".into(),
+            lifetime: Duration::from_secs(5),
+        }),
         wake: None,
     };
     let cancel = tokio_util::sync::CancellationToken::new();
-    let b = tokio::spawn(payd_server::workers::evm::watch(
+    let b = tokio::spawn(payd_server::workers::chain::watch(
         env.app.store.clone(),
-        Arc::new(payd_server::config::networks::source(net).unwrap()),
+        payd_server::config::networks::source(net).unwrap(),
         watch,
         cancel.clone(),
     ));
