@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
+use payd_core::registry::Family;
 use payd_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -155,7 +156,6 @@ fn spawn_networks(
     let window =
         chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
     for net in &state.config.networks {
-        let source = crate::config::networks::source(net)?;
         let wake = net.ws_url.as_ref().map(|url| {
             let wake = Arc::new(tokio::sync::Notify::new());
             let url = url.expose().to_owned();
@@ -171,7 +171,16 @@ fn spawn_networks(
             }),
             wake,
         };
-        workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
+        // One arm per family payd watches (configuration admits no other).
+        match net.family {
+            Family::Evm => {
+                let source = crate::config::networks::source(net)?;
+                workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
+            }
+            Family::Tron | Family::Solana | Family::Devnet => {
+                anyhow::bail!("network {}: payd has no chain source for {}", net.name, net.family.as_str())
+            }
+        }
     }
     Ok(())
 }

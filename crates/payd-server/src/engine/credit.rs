@@ -52,7 +52,7 @@ impl NetworkConfig {
     pub fn live(net: &EvmNetwork, monitoring_window: Duration) -> NetworkConfig {
         NetworkConfig {
             network: net.name.clone(),
-            family: Family::Evm,
+            family: net.family,
             scope: WatchScope::Live(net.name.clone()),
             confirmations: net.confirmations,
             max_range: net.block_range,
