@@ -1,14 +1,16 @@
-//! Chain watchers and deposit addresses: address derivation from an xpub ([`address`]), the
-//! [`source::ChainSource`] a watcher reads, the watcher step ([`watcher::scan_once`]), and
-//! devnet, the simulated chain behind every test-mode payment ([`devnet`]). Shared types: an
-//! observed transfer, keyed once by `(network, tx hash, log index)`, and a watcher's cursor.
+//! Reading chains and deriving addresses, nothing else (no storage: crediting is the server
+//! engine's). Address derivation from an xpub ([`address`], [`deposit`]), each family's
+//! address rules and the list of families payd watches ([`family`]), the
+//! [`source::ChainSource`] a watcher reads and its EVM implementation ([`evm`]), node checks,
+//! and devnet's constants ([`devnet`]). Shared types: an observed transfer, keyed once by
+//! `(network, tx hash, log index)`, and a watcher's cursor.
 
 pub mod address;
 pub mod deposit;
 pub mod devnet;
 pub mod evm;
+pub mod family;
 pub mod source;
-pub mod watcher;
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,7 @@
 //! What a watcher reads from a chain: its head, the hash of a block, and the token transfers
-//! in a block range. Implemented by devnet (its tables) and, later, by the EVM JSON-RPC
-//! client; tests can implement it in memory.
+//! in a block range. Implemented per family (the EVM JSON-RPC
+//! client in [`crate::evm`]) and by devnet (its tables, in the server's engine); tests can
+//! implement it in memory.
 
 use std::future::Future;
 
@@ -24,12 +25,16 @@ pub enum SourceError {
     /// The node could not be reached, timed out or refused (rate limit).
     #[error("chain source unavailable: {0}")]
     Unavailable(String),
+    /// The chain has no blocks yet (devnet before its first block): nothing to scan, and
+    /// not a failure.
+    #[error("the chain has no blocks yet")]
+    Empty,
     /// The node answered something that does not parse.
     #[error("malformed answer from the chain source: {0}")]
     Malformed(String),
-    /// A source backed by the database (devnet) failed to read it.
-    #[error(transparent)]
-    Store(#[from] payd_store::StoreError),
+    /// A source backed by something other than a node (devnet's tables) failed to read it.
+    #[error("chain source backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// A chain, as a watcher sees it.

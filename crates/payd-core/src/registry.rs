@@ -18,6 +18,26 @@ pub enum Family {
     Devnet,
 }
 
+impl Family {
+    /// Every family, in the order they are listed.
+    pub const ALL: [Family; 4] = [Family::Evm, Family::Tron, Family::Solana, Family::Devnet];
+
+    /// The family's name as written in configuration and stored (`evm`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Evm => "evm",
+            Family::Tron => "tron",
+            Family::Solana => "solana",
+            Family::Devnet => "devnet",
+        }
+    }
+
+    /// The family named `name` (any case).
+    pub fn from_name(name: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
 /// A network payd can accept payments on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Network {

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::Context;
+use payd_core::registry::Family;
 use payd_store::{ConnectOptions, Store};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -89,7 +90,7 @@ impl Application {
             .context("webhook HTTP client")?;
             workers.spawn(dispatcher.run(cancel.clone()));
         }
-        spawn_evm(&mut workers, &self.state, &cancel)?;
+        spawn_networks(&mut workers, &self.state, &cancel)?;
 
         let router = http::router(self.state.clone());
         let stop = cancel.clone();
@@ -118,9 +119,15 @@ fn spawn_devnet(workers: &mut JoinSet<()>, state: &AppState, cancel: &Cancellati
     let store = &state.store;
     let window =
         chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
-    let cfg = payd_chain::devnet::network_config(window);
+    let watch = workers::chain::ChainWatch {
+        cfg: crate::engine::devnet::network_config(window),
+        interval,
+        lease: None,
+        wake: None,
+    };
+    let source = crate::engine::devnet::Devnet::new(store.clone());
     workers.spawn(workers::devnet::produce(store.clone(), interval, cancel.clone()));
-    workers.spawn(workers::devnet::watch(store.clone(), cfg, interval, cancel.clone()));
+    workers.spawn(workers::chain::watch(store.clone(), source, watch, cancel.clone()));
     if let Some(after) = state.config.devnet_autopay {
         workers.spawn(workers::devnet::autopay(store.clone(), after, interval, cancel.clone()));
     }
@@ -140,26 +147,40 @@ async fn check_networks(config: &Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One watcher per configured EVM network.
-fn spawn_evm(workers: &mut JoinSet<()>, state: &AppState, cancel: &CancellationToken) -> anyhow::Result<()> {
+/// One chain worker per configured network.
+fn spawn_networks(
+    workers: &mut JoinSet<()>,
+    state: &AppState,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
     let window =
         chrono::Duration::from_std(state.config.monitoring_window).unwrap_or(chrono::Duration::days(1));
     for net in &state.config.networks {
-        let source = crate::config::networks::source(net).map_err(|e| anyhow::anyhow!(e))?;
         let wake = net.ws_url.as_ref().map(|url| {
             let wake = Arc::new(tokio::sync::Notify::new());
             let url = url.expose().to_owned();
             workers.spawn(workers::evm::new_heads(net.name.clone(), url, wake.clone(), cancel.clone()));
             wake
         });
-        let watch = workers::evm::EvmWatch {
-            cfg: crate::config::networks::watch_config(net, window),
+        let watch = workers::chain::ChainWatch {
+            cfg: crate::engine::credit::NetworkConfig::live(net, window),
             interval: net.poll_interval,
-            holder: state.config.node_id.clone(),
-            lease: state.config.chain_lease,
+            lease: Some(workers::chain::Lease {
+                holder: state.config.node_id.clone(),
+                lifetime: state.config.chain_lease,
+            }),
             wake,
         };
-        workers.spawn(workers::evm::watch(state.store.clone(), Arc::new(source), watch, cancel.clone()));
+        // One arm per family payd watches (configuration admits no other).
+        match net.family {
+            Family::Evm => {
+                let source = crate::config::networks::source(net)?;
+                workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
+            }
+            Family::Tron | Family::Solana | Family::Devnet => {
+                anyhow::bail!("network {}: payd has no chain source for {}", net.name, net.family.as_str())
+            }
+        }
     }
     Ok(())
 }

@@ -11,82 +11,11 @@ use chrono::{DateTime, Utc};
 use payd_core::event::Event;
 use payd_core::ids::{MerchantId, PaymentId};
 
+// The chain's domain values are payd-core's; they are named here too because the store's API
+// takes and returns them.
+pub use payd_core::chain::{BlockRef, DevnetTransfer, NewTransfer, StoredTransfer, TransferStatus};
+
 use crate::{postgres, sqlite, Store, StoreError};
-
-/// Where a transfer stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransferStatus {
-    /// In a canonical block, not yet at its payment's confirmation depth.
-    Seen,
-    /// At the confirmation depth.
-    Confirmed,
-    /// Its block left the canonical chain.
-    Orphaned,
-}
-
-impl TransferStatus {
-    /// Stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TransferStatus::Seen => "seen",
-            TransferStatus::Confirmed => "confirmed",
-            TransferStatus::Orphaned => "orphaned",
-        }
-    }
-
-    /// Parses the stored spelling.
-    pub fn parse(s: &str) -> Option<Self> {
-        [TransferStatus::Seen, TransferStatus::Confirmed, TransferStatus::Orphaned]
-            .into_iter()
-            .find(|t| t.as_str() == s)
-    }
-}
-
-/// A block: number and hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockRef {
-    /// Number.
-    pub number: u64,
-    /// Hash.
-    pub hash: String,
-}
-
-/// A transfer a watcher hands to the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewTransfer {
-    /// Canonical network id.
-    pub network: String,
-    /// Transaction hash.
-    pub tx_hash: String,
-    /// Log index in its block.
-    pub log_index: u64,
-    /// Token contract (devnet: the ticker).
-    pub token: String,
-    /// Sender.
-    pub from: String,
-    /// Recipient.
-    pub to: String,
-    /// Base units.
-    pub amount: u128,
-    /// Block.
-    pub block: BlockRef,
-    /// When its block was made (the chain's own timestamp): money in a block after a
-    /// payment's expiry is late, however soon payd saw it.
-    pub block_time: DateTime<Utc>,
-    /// The payment it credits; `None` stores it unattributed.
-    pub payment_id: Option<PaymentId>,
-    /// Why payd did not credit it to a payment (for the operator), when it did not.
-    pub note: Option<String>,
-}
-
-/// A recorded transfer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredTransfer {
-    /// What was recorded (with its latest block).
-    pub transfer: NewTransfer,
-    /// Status.
-    pub status: TransferStatus,
-}
 
 /// One watcher step's result, to commit atomically.
 #[derive(Debug, Clone)]
@@ -166,38 +95,10 @@ pub struct NewDepositAddress {
     pub client_id: Option<String>,
 }
 
-/// A transfer on devnet's own chain.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DevnetTransfer {
-    /// Transaction hash.
-    pub tx_hash: String,
-    /// Token ticker.
-    pub token: String,
-    /// Sender.
-    pub from: String,
-    /// Recipient.
-    pub to: String,
-    /// Base units.
-    pub amount: u128,
-    /// Its block, once mined.
-    pub block: Option<BlockRef>,
-    /// Its index in the block, once mined.
-    pub log_index: Option<u64>,
-}
-
-macro_rules! on_backend {
-    ($self:ident, $f:ident ( $($arg:expr),* )) => {
-        match $self {
-            Store::Sqlite(p) => sqlite::$f(p, $($arg),*).await,
-            Store::Postgres(p) => postgres::$f(p, $($arg),*).await,
-        }
-    };
-}
-
 impl Store {
     /// Takes the next derivation index of `key_id` (0, 1, 2, …), atomically.
     pub async fn allocate_address_index(&self, key_id: &str) -> Result<u64, StoreError> {
-        on_backend!(self, allocate_address_index(key_id))
+        dispatch!(self, allocate_address_index(key_id))
     }
 
     /// Records a derived address.
@@ -206,34 +107,34 @@ impl Store {
         a: &NewDepositAddress,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_backend!(self, insert_deposit_address(a, now))
+        dispatch!(self, insert_deposit_address(a, now))
     }
 
     /// A derived address by its text.
     pub async fn get_deposit_address(&self, address: &str) -> Result<Option<NewDepositAddress>, StoreError> {
-        on_backend!(self, get_deposit_address(address))
+        dispatch!(self, get_deposit_address(address))
     }
 
     /// Payments with a deposit address in `scope`, oldest first (so a later payment of a
     /// reused client address wins when they are put in a map).
     pub async fn watched_payments(&self, scope: &WatchScope) -> Result<Vec<WatchedPayment>, StoreError> {
-        on_backend!(self, watched_payments(scope))
+        dispatch!(self, watched_payments(scope))
     }
 
     /// A watcher's cursor.
     pub async fn chain_cursor(&self, network: &str) -> Result<Option<BlockRef>, StoreError> {
-        on_backend!(self, chain_cursor(network))
+        dispatch!(self, chain_cursor(network))
     }
 
     /// The most recent stored block hashes of a network, newest first.
     pub async fn recent_blocks(&self, network: &str, limit: u32) -> Result<Vec<BlockRef>, StoreError> {
-        on_backend!(self, recent_blocks(network, limit))
+        dispatch!(self, recent_blocks(network, limit))
     }
 
     /// Records a scan step: transfers, block hashes, payment transitions and their events, and
     /// the cursor, in one transaction.
     pub async fn commit_scan(&self, c: &ScanCommit) -> Result<ChainChange, StoreError> {
-        on_backend!(self, commit_scan(c))
+        dispatch!(self, commit_scan(c))
     }
 
     /// Undoes a reorg: the cursor goes back to `fork` (made at `fork_time`), transfers above
@@ -248,43 +149,43 @@ impl Store {
         head: u64,
         now: DateTime<Utc>,
     ) -> Result<ChainChange, StoreError> {
-        on_backend!(self, rollback_chain(network, expected, fork, fork_time, head, now))
+        dispatch!(self, rollback_chain(network, expected, fork, fork_time, head, now))
     }
 
     /// A payment's transfers, in chain order.
     pub async fn transfers_of_payment(&self, id: &PaymentId) -> Result<Vec<StoredTransfer>, StoreError> {
-        on_backend!(self, transfers_of_payment(id))
+        dispatch!(self, transfers_of_payment(id))
     }
 
     /// Every recorded transfer of a network, in chain order.
     pub async fn list_transfers(&self, network: &str) -> Result<Vec<StoredTransfer>, StoreError> {
-        on_backend!(self, list_transfers(network))
+        dispatch!(self, list_transfers(network))
     }
 
     /// devnet's newest block.
     pub async fn devnet_head(&self) -> Result<Option<BlockRef>, StoreError> {
-        on_backend!(self, devnet_head())
+        dispatch!(self, devnet_head())
     }
 
     /// The hash and time of devnet block `number`.
     pub async fn devnet_block(&self, number: u64) -> Result<Option<(String, DateTime<Utc>)>, StoreError> {
-        on_backend!(self, devnet_block(number))
+        dispatch!(self, devnet_block(number))
     }
 
     /// devnet transfers mined in blocks `from..=to`, in chain order.
     pub async fn devnet_transfers(&self, from: u64, to: u64) -> Result<Vec<DevnetTransfer>, StoreError> {
-        on_backend!(self, devnet_transfers(from, to))
+        dispatch!(self, devnet_transfers(from, to))
     }
 
     /// Puts a transfer in devnet's mempool; the next block mines it.
     pub async fn devnet_submit(&self, t: &DevnetTransfer, now: DateTime<Utc>) -> Result<(), StoreError> {
-        on_backend!(self, devnet_submit(t, now))
+        dispatch!(self, devnet_submit(t, now))
     }
 
     /// Mines the next devnet block (block 0 on an empty chain) with the mempool in it.
     /// `Conflict` means another producer mined that number first.
     pub async fn devnet_produce_block(&self, hash: &str, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_backend!(self, devnet_produce_block(hash, now))
+        dispatch!(self, devnet_produce_block(hash, now))
     }
 
     /// Pending test payments created before `created_before` that devnet has sent nothing
@@ -294,7 +195,7 @@ impl Store {
         created_before: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<PaymentId>, StoreError> {
-        on_backend!(self, devnet_autopay_due(created_before, limit))
+        dispatch!(self, devnet_autopay_due(created_before, limit))
     }
 
     /// Replaces devnet's last `hashes.len()` blocks with empty ones carrying `hashes`. Their
@@ -306,7 +207,7 @@ impl Store {
         drop_transfers: bool,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        on_backend!(self, devnet_reorg(hashes, drop_transfers, now))
+        dispatch!(self, devnet_reorg(hashes, drop_transfers, now))
     }
 }
 

@@ -1,26 +1,33 @@
-//! The store's API for EVM networks: each merchant's extended public key, the per-network
-//! watcher lease (one payd node scans a network at a time; the others stand by and take over
+//! The store's API for live chains: each merchant's extended public key per chain family
+//! (`merchant_xpubs`), the per-network watcher lease (one payd node scans a network at a time; the others stand by and take over
 //! when the lease expires), and a client's persistent deposit address.
 
 use chrono::{DateTime, Utc};
 use payd_core::ids::MerchantId;
+use payd_core::registry::Family;
 
 use crate::{postgres, sqlite, Store, StoreError};
 
 impl Store {
-    /// Sets (or clears) a merchant's EVM account xpub; `false` when there is no such merchant.
-    pub async fn set_merchant_xpub_evm(
+    /// Sets (or clears) a merchant's account-level xpub for a chain family; `false` when
+    /// there is no such merchant.
+    pub async fn set_merchant_xpub(
         &self,
         merchant: &MerchantId,
+        family: Family,
         xpub: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, evm::set_merchant_xpub_evm(merchant, xpub, now))
+        dispatch!(self, evm::set_merchant_xpub(merchant, family.as_str(), xpub, now))
     }
 
-    /// A merchant's EVM account xpub.
-    pub async fn merchant_xpub_evm(&self, merchant: &MerchantId) -> Result<Option<String>, StoreError> {
-        dispatch!(self, evm::merchant_xpub_evm(merchant))
+    /// A merchant's account-level xpub for a chain family.
+    pub async fn merchant_xpub(
+        &self,
+        merchant: &MerchantId,
+        family: Family,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, evm::merchant_xpub(merchant, family.as_str()))
     }
 
     /// Takes or renews the watcher lease of `network` for `holder` until `until`. `false`:
@@ -46,9 +53,12 @@ impl Store {
         row.map(|(h, t)| Ok((h, crate::rows::from_ms(t)?))).transpose()
     }
 
-    /// Every active merchant with its EVM xpub (if any), for `payd config check`.
-    pub async fn merchant_xpubs(&self) -> Result<Vec<(MerchantId, Option<String>)>, StoreError> {
-        let rows: Vec<(String, Option<String>)> = dispatch!(self, evm::merchant_xpubs())?;
+    /// Every active merchant with its xpub for `family` (if any), for `payd config check`.
+    pub async fn merchant_xpubs(
+        &self,
+        family: Family,
+    ) -> Result<Vec<(MerchantId, Option<String>)>, StoreError> {
+        let rows: Vec<(String, Option<String>)> = dispatch!(self, evm::merchant_xpubs(family.as_str()))?;
         rows.into_iter()
             .map(|(id, x)| Ok((id.parse().map_err(|_| crate::rows::corrupt("merchant id", &id))?, x)))
             .collect()

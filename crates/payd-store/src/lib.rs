@@ -6,7 +6,8 @@
 //! invariants live in the schema as constraints: one payment per (merchant, mode, idempotency
 //! key), unique slugs, unique key hashes.
 
-/// Calls the same query function on whichever backend the store runs.
+/// Calls the same query function (`f(…)` or `module::f(…)`) on whichever backend the store
+/// runs: every `Store` method that is one query goes through it.
 macro_rules! dispatch {
     ($self:ident, $($f:ident)::+ ( $($arg:expr),* )) => {
         match $self {
@@ -533,10 +534,7 @@ impl Store {
         id: &PaymentId,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-        match self {
-            Store::Sqlite(p) => sqlite::mutate_payment(p, id, f).await,
-            Store::Postgres(p) => postgres::mutate_payment(p, id, f).await,
-        }
+        dispatch!(self, mutate_payment(id, f))
     }
 
     /// Open payments whose expiry has passed, oldest first.

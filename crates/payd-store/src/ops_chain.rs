@@ -308,42 +308,32 @@ async fn recompute_payment(
     .bind(network)
     .fetch_all(&mut **tx)
     .await?;
-    let expires_at = ms(payment.expires_at);
-    let mut funds = payd_core::payment::Funds::default();
-    let mut total: u128 = 0;
-    for (tx_hash, log_index, amount, block, block_time) in rows {
-        let amount: u128 = amount.parse().map_err(|_| crate::rows::corrupt("amount", &amount))?;
-        let Some(sum) = total.checked_add(amount) else {
-            // No real token moves this much, but a node, a test chain or a hostile contract can
-            // say so: the transfer is left uncredited with the reason, for the operator, and
-            // the scan goes on for every other payment.
-            tracing::error!(payment = id, tx = %tx_hash, "a transfer would overflow the payment's total; left uncredited");
-            sqlx::query(
-                "UPDATE chain_transfers SET payment_id = NULL, note = $5, updated_at = $6 \
-                 WHERE network = $1 AND tx_hash = $2 AND log_index = $3 AND payment_id = $4",
-            )
-            .bind(network)
-            .bind(&tx_hash)
-            .bind(log_index)
-            .bind(id)
-            .bind(format!("not credited to {id}: its total received would exceed 2^128 base units"))
-            .bind(ms(now))
-            .execute(&mut **tx)
-            .await?;
-            continue;
-        };
-        total = sum;
-        let confirmations = head.saturating_add(1).saturating_sub(from_db("block number", block)?);
-        // Within the total, so none of these can overflow.
-        if confirmations >= depth {
-            funds.confirmed += amount;
-        } else {
-            funds.pending += amount;
-        }
-        if block_time.is_some_and(|t| t > expires_at) {
-            funds.late += amount;
-        }
+    let mut credits = Vec::with_capacity(rows.len());
+    for (_, _, amount, block, block_time) in &rows {
+        credits.push(payd_core::chain::Credit {
+            amount: amount.parse().map_err(|_| crate::rows::corrupt("amount", amount))?,
+            block: from_db("block number", *block)?,
+            block_time: block_time.map(crate::rows::from_ms).transpose()?,
+        });
     }
+    let tally = payd_core::chain::tally(&credits, head, depth, payment.expires_at);
+    for (tx_hash, log_index, ..) in tally.overflowed.iter().filter_map(|&i| rows.get(i)) {
+        // The rest of the step goes on for every other payment; the operator sees why.
+        tracing::error!(payment = id, tx = %tx_hash, "a transfer would overflow the payment's total; left uncredited");
+        sqlx::query(
+            "UPDATE chain_transfers SET payment_id = NULL, note = $5, updated_at = $6 \
+             WHERE network = $1 AND tx_hash = $2 AND log_index = $3 AND payment_id = $4",
+        )
+        .bind(network)
+        .bind(tx_hash)
+        .bind(log_index)
+        .bind(id)
+        .bind(format!("not credited to {id}: its total received would exceed 2^128 base units"))
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    let funds = tally.funds;
     if let Some(deepest) = head.saturating_add(1).checked_sub(depth) {
         sqlx::query(
             "UPDATE chain_transfers SET status = 'confirmed', updated_at = $4 \

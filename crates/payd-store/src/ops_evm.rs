@@ -1,4 +1,4 @@
-// Queries for EVM networks (merchant xpubs, watcher leases, client addresses), compiled for
+// Queries for live chains (merchant xpubs per family, watcher leases, derived addresses), compiled for
 // each backend like ops.rs (included into an `evm` submodule of sqlite.rs and postgres.rs,
 // which supply `Db`).
 
@@ -9,28 +9,58 @@ use sqlx::{Pool, QueryBuilder};
 use crate::rows::ms;
 use crate::StoreError;
 
-pub(crate) async fn set_merchant_xpub_evm(
+pub(crate) async fn set_merchant_xpub(
     pool: &Pool<Db>,
     merchant: &MerchantId,
+    family: &str,
     xpub: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let n = sqlx::query("UPDATE merchants SET xpub_evm = $2, updated_at = $3 WHERE id = $1")
+    let mut tx = pool.begin().await?;
+    let n = sqlx::query("UPDATE merchants SET updated_at = $2 WHERE id = $1")
         .bind(merchant.to_string())
-        .bind(xpub)
         .bind(ms(now))
-        .execute(pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
-    Ok(n == 1)
+    if n != 1 {
+        return Ok(false);
+    }
+    match xpub {
+        Some(xpub) => {
+            sqlx::query(
+                "INSERT INTO merchant_xpubs (merchant_id, family, xpub, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (merchant_id, family) DO UPDATE SET xpub = excluded.xpub, updated_at = excluded.updated_at",
+            )
+            .bind(merchant.to_string())
+            .bind(family)
+            .bind(xpub)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("DELETE FROM merchant_xpubs WHERE merchant_id = $1 AND family = $2")
+                .bind(merchant.to_string())
+                .bind(family)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
 }
 
-pub(crate) async fn merchant_xpub_evm(pool: &Pool<Db>, merchant: &MerchantId) -> Result<Option<String>, StoreError> {
-    let row: Option<(Option<String>,)> = sqlx::query_as("SELECT xpub_evm FROM merchants WHERE id = $1")
+pub(crate) async fn merchant_xpub(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+    family: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT xpub FROM merchant_xpubs WHERE merchant_id = $1 AND family = $2")
         .bind(merchant.to_string())
+        .bind(family)
         .fetch_optional(pool)
-        .await?;
-    Ok(row.and_then(|(v,)| v))
+        .await?)
 }
 
 pub(crate) async fn acquire_lease(
@@ -72,10 +102,18 @@ pub(crate) async fn lease_holder(pool: &Pool<Db>, network: &str) -> Result<Optio
         .await?)
 }
 
-pub(crate) async fn merchant_xpubs(pool: &Pool<Db>) -> Result<Vec<(String, Option<String>)>, StoreError> {
-    Ok(sqlx::query_as("SELECT id, xpub_evm FROM merchants WHERE status = 'active' ORDER BY id")
-        .fetch_all(pool)
-        .await?)
+pub(crate) async fn merchant_xpubs(
+    pool: &Pool<Db>,
+    family: &str,
+) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT m.id, x.xpub FROM merchants m \
+         LEFT JOIN merchant_xpubs x ON x.merchant_id = m.id AND x.family = $1 \
+         WHERE m.status = 'active' ORDER BY m.id",
+    )
+    .bind(family)
+    .fetch_all(pool)
+    .await?)
 }
 
 pub(crate) async fn derived_among(

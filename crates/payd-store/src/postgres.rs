@@ -27,7 +27,7 @@ pub(crate) mod webhooks {
     include!("ops_webhooks.rs");
 }
 
-/// EVM networks: merchant xpubs, watcher leases, client addresses.
+/// Live chains: merchant xpubs per family, watcher leases, derived addresses.
 pub(crate) mod evm {
     use super::Db;
 

@@ -2,8 +2,8 @@
 //! Both talk through the database: `pay` puts a transfer in devnet's mempool, the server's
 //! block producer mines it and its watcher credits it.
 
+use crate::engine::devnet;
 use clap::Subcommand;
-use payd_chain::devnet;
 use payd_core::ids::PaymentId;
 use payd_core::payment::Payment;
 use payd_core::token::{format_base_units, parse_token_amount};

@@ -94,7 +94,7 @@ pub async fn check_all(config: &Config) -> Report {
 }
 
 async fn check_merchants(config: &Config, store: &payd_store::Store, problems: &mut Vec<String>) {
-    match store.merchant_xpubs().await {
+    match store.merchant_xpubs(payd_core::registry::Family::Evm).await {
         Ok(rows) => {
             for (id, xpub) in rows {
                 match xpub {

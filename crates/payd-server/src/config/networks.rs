@@ -1,5 +1,6 @@
-//! Configured EVM networks (`[[networks]]` in `payd.toml`, or `PAYD_NETWORKS` as a JSON array
-//! of the same objects): RPC endpoints, chain id, confirmation depth, log range, poll
+//! Configured networks (`[[networks]]` in `payd.toml`, or `PAYD_NETWORKS` as a JSON array
+//! of the same objects): the chain family (`evm`, the default and today the only one payd
+//! watches; any other is refused until payd-chain has a source for it), RPC endpoints, chain id, confirmation depth, log range, poll
 //! interval and the accepted token contracts. A configured network extends the built-in
 //! registry (a new name such as `anvil`) or overrides an entry of it (`base` with your own
 //! RPC). Start-up checks the chain id and each token's `decimals()` against the node.
@@ -8,15 +9,41 @@ use std::time::Duration;
 
 use payd_chain::evm::rpc::{RpcClient, RpcSettings};
 use payd_chain::evm::{check, EvmSource, EvmToken};
-use payd_chain::watcher::NetworkConfig;
+use payd_chain::family;
+use payd_core::registry::Family;
 use payd_core::secret::Secret;
-use payd_store::chain::WatchScope;
 use serde::Deserialize;
+
+/// A network setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkError {
+    /// `rpc_url` does not parse as a URL.
+    #[error("{network}: bad rpc url")]
+    BadRpcUrl {
+        /// The network.
+        network: String,
+    },
+    /// The RPC client could not be built.
+    #[error("{network}: {source}")]
+    Rpc {
+        /// The network.
+        network: String,
+        /// Why.
+        source: payd_chain::evm::rpc::RpcError,
+    },
+    /// `PAYD_NETWORKS` is not a JSON array of network objects.
+    #[error("PAYD_NETWORKS: not a JSON array of networks: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// `PAYD_NETWORKS` has keys no network setting has.
+    #[error("PAYD_NETWORKS: unknown key(s) {}", .0.join(", "))]
+    UnknownKeys(Vec<String>),
+}
 
 /// One `[[networks]]` entry as written.
 #[derive(Debug, Clone, Deserialize)]
 pub struct NetworkSection {
     name: Option<String>,
+    family: Option<String>,
     chain_id: Option<u64>,
     rpc_url: Option<Secret>,
     ws_url: Option<Secret>,
@@ -42,6 +69,9 @@ pub struct TokenSection {
 pub struct EvmNetwork {
     /// Canonical lower-case name (what payments name as their network).
     pub name: String,
+    /// Its chain family (`family`, default `evm`): one payd has a chain source for
+    /// ([`payd_chain::family::WATCHED`]).
+    pub family: Family,
     /// Expected `eth_chainId`.
     pub chain_id: u64,
     /// JSON-RPC over HTTP(S). Redacted in `Debug`: provider URLs carry API keys.
@@ -69,33 +99,17 @@ impl EvmNetwork {
     }
 
     /// A JSON-RPC client for this network.
-    pub fn client(&self) -> Result<RpcClient, String> {
-        let url =
-            url::Url::parse(self.rpc_url.expose()).map_err(|_| format!("{}: bad rpc url", self.name))?;
+    pub fn client(&self) -> Result<RpcClient, NetworkError> {
+        let url = url::Url::parse(self.rpc_url.expose())
+            .map_err(|_| NetworkError::BadRpcUrl { network: self.name.clone() })?;
         let settings = RpcSettings { timeout: self.timeout, ..RpcSettings::default() };
-        RpcClient::new(url, settings).map_err(|e| format!("{}: {e}", self.name))
-    }
-}
-
-/// The watcher settings of a network: live payments on it, its accepted contracts.
-pub fn watch_config(net: &EvmNetwork, monitoring_window: chrono::Duration) -> NetworkConfig {
-    NetworkConfig {
-        network: net.name.clone(),
-        scope: WatchScope::Live(net.name.clone()),
-        confirmations: net.confirmations,
-        max_range: net.block_range,
-        // More than any reorg payd should survive, and than the confirmation depth.
-        keep_blocks: u64::from(net.confirmations).saturating_add(64).max(128),
-        monitoring_window,
-        // A real chain carries everyone's transfers: only payd's addresses are its business.
-        record_unknown: false,
-        tokens: net.tokens.iter().map(|t| (format!("{:#x}", t.contract), t.symbol.clone())).collect(),
-        start_block: net.start_block,
+        RpcClient::new(url, settings)
+            .map_err(|source| NetworkError::Rpc { network: self.name.clone(), source })
     }
 }
 
 /// The chain source of a network.
-pub fn source(net: &EvmNetwork) -> Result<EvmSource, String> {
+pub fn source(net: &EvmNetwork) -> Result<EvmSource, NetworkError> {
     Ok(EvmSource::new(net.name.clone(), net.client()?, &net.tokens, net.block_range))
 }
 
@@ -106,15 +120,15 @@ pub fn find<'a>(networks: &'a [EvmNetwork], name: &str) -> Option<&'a EvmNetwork
 }
 
 /// Parses `PAYD_NETWORKS` (a JSON array of network objects).
-pub fn from_json(text: &str) -> Result<Vec<NetworkSection>, String> {
+pub fn from_json(text: &str) -> Result<Vec<NetworkSection>, NetworkError> {
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_str(text);
     let sections: Vec<NetworkSection> =
         serde_ignored::deserialize(&mut de, |path| unknown.push(crate::config::key_path(&path)))
             .and_then(|s| de.end().map(|()| s))
-            .map_err(|e| format!("PAYD_NETWORKS: not a JSON array of networks: {e}"))?;
+            .map_err(NetworkError::NotJson)?;
     if !unknown.is_empty() {
-        return Err(format!("PAYD_NETWORKS: unknown key(s) {}", unknown.join(", ")));
+        return Err(NetworkError::UnknownKeys(unknown));
     }
     Ok(sections)
 }
@@ -133,9 +147,26 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
         } else if out.iter().any(|n| n.name == name) {
             errors.push(format!("{at}: configured twice"));
         }
+        let family = match s.family.as_deref().map(str::trim) {
+            None => Family::Evm,
+            Some(f) => match Family::from_name(f).filter(|f| family::is_watched(*f)) {
+                Some(f) => f,
+                None => {
+                    errors.push(format!(
+                        "{at}: family `{f}` is not supported (payd watches: {})",
+                        family::watched_names()
+                    ));
+                    Family::Evm
+                }
+            },
+        };
         if let Some(reg) = payd_core::registry::network(&name) {
-            if reg.family != payd_core::registry::Family::Evm {
-                errors.push(format!("{at}: {} is not an EVM network", reg.name));
+            if reg.family != family {
+                errors.push(format!(
+                    "{at}: {} is not an {} network",
+                    reg.name,
+                    family.as_str().to_uppercase()
+                ));
             }
         }
         let chain_id = s.chain_id.unwrap_or_else(|| {
@@ -217,6 +248,7 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
         if errors.len() == before {
             out.push(EvmNetwork {
                 name,
+                family,
                 chain_id,
                 rpc_url,
                 ws_url: s.ws_url,
@@ -246,7 +278,7 @@ pub fn is_evm_address(text: &str) -> bool {
 pub async fn check_node(net: &EvmNetwork) -> Vec<String> {
     let rpc = match net.client() {
         Ok(c) => c,
-        Err(e) => return vec![e],
+        Err(e) => return vec![e.to_string()],
     };
     let mut problems = Vec::new();
     match check::chain_id(&rpc).await {
@@ -293,5 +325,32 @@ mod tests {
         let nets = validate(sections, &mut errors);
         assert!(nets.is_empty());
         assert_eq!(errors.len(), 5, "{errors:?}");
+    }
+
+    #[test]
+    fn a_family_payd_does_not_watch_is_refused_by_name() {
+        let net = |family: &str| {
+            format!(
+                r#"[{{"name":"anvil",{family}"chain_id":31337,"rpc_url":"http://127.0.0.1:1",
+                    "tokens":[{{"symbol":"USDC","contract":"0x5FbDB2315678afecb367f032d93F642f64180aa3","decimals":6}}]}}]"#
+            )
+        };
+        let mut errors = Vec::new();
+        let nets = validate(from_json(&net("")).unwrap_or_default(), &mut errors);
+        assert_eq!((nets.len(), nets.first().map(|n| n.family)), (1, Some(Family::Evm)), "{errors:?}");
+        let nets = validate(from_json(&net(r#""family":"EVM","#)).unwrap_or_default(), &mut errors);
+        assert_eq!(nets.len(), 1, "{errors:?}");
+        for family in ["tron", "solana", "devnet", "bitcoin"] {
+            let mut errors = Vec::new();
+            let nets = validate(
+                from_json(&net(&format!(r#""family":"{family}","#))).unwrap_or_default(),
+                &mut errors,
+            );
+            assert!(nets.is_empty());
+            assert_eq!(
+                errors,
+                [format!("network anvil: family `{family}` is not supported (payd watches: evm)")]
+            );
+        }
     }
 }

@@ -282,7 +282,7 @@ impl Values {
                 }
                 Kind::Networks => match crate::config::networks::from_json(v) {
                     Ok(n) => self.networks = Some(n),
-                    Err(e) => errors.push(e),
+                    Err(e) => errors.push(e.to_string()),
                 },
                 _ => self.set(s, v.clone()),
             }

@@ -1,16 +1,36 @@
 //! Deposit addresses: which key derives a new payment's address, for every chain family and
-//! both modes, through one function. The store takes the index inside the create's
-//! transaction.
+//! both modes, through one function ([`deposit_key`], a `match` on the family). The store takes
+//! the index inside the create's transaction.
 
 use payd_chain::address::AddressFormat;
 use payd_chain::deposit::DepositKey;
+use payd_chain::family;
 use payd_core::apikey::Mode;
 use payd_core::payment::NewPayment;
 use payd_core::registry::{self, Family};
 use payd_store::{Store, StoreError};
 
-use super::payments::CreateError;
 use crate::config::networks::EvmNetwork;
+
+/// Why a payment cannot get a deposit address (the create turns it into its own error).
+#[derive(Debug, thiserror::Error)]
+pub enum AddressRefusal {
+    /// A live payment on a network this payd does not watch (the network named).
+    #[error("network {0} is not watched")]
+    NetworkNotWatched(String),
+    /// A chain family payd cannot take payments on yet (the family named).
+    #[error("payd cannot take payments on {0} yet")]
+    FamilyNotSupported(String),
+    /// The merchant has no extended public key for the family of the network named.
+    #[error("no extended public key for {0}")]
+    NoXpub(String),
+    /// The merchant's stored key does not derive (it was changed outside payd).
+    #[error("the extended public key is not usable: {0}")]
+    BadXpub(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// The key a new payment's deposit address is derived from, or `None` when it gets none
 /// yet (no asset chosen). Test payments are paid on devnet, whatever network they name, at
@@ -20,39 +40,38 @@ pub(super) async fn deposit_key(
     store: &Store,
     networks: &[EvmNetwork],
     new: &NewPayment,
-) -> Result<Option<DepositKey>, CreateError> {
+) -> Result<Option<DepositKey>, AddressRefusal> {
     let Some(asset) = new.asset.as_ref().filter(|a| a.address.is_none()) else { return Ok(None) };
     let configured = crate::config::networks::find(networks, &asset.network);
-    // A configured network is an EVM one (the only family payd watches live today).
     let family = match configured {
-        Some(_) => Family::Evm,
+        Some(net) => net.family,
         None => registry::resolve_network(&asset.network)
             .map(|n| n.family)
-            .ok_or_else(|| CreateError::NetworkNotWatched(asset.network.clone()))?,
+            .ok_or_else(|| AddressRefusal::NetworkNotWatched(asset.network.clone()))?,
     };
-    let unsupported = |name: &str| CreateError::FamilyNotSupported(name.to_owned());
-    let derive_error = |e: payd_chain::address::AddressError| CreateError::BadXpub(e.to_string());
-    match new.mode {
-        Mode::Test => {
-            let format = match family {
-                Family::Evm | Family::Devnet => AddressFormat::Evm,
-                Family::Tron => AddressFormat::Tron,
-                Family::Solana => return Err(unsupported("Solana")),
-            };
-            Ok(Some(DepositKey::devnet(format).map_err(|e| StoreError::Corrupt(format!("devnet key: {e}")))?))
-        }
-        Mode::Live => {
-            if family == Family::Solana {
-                return Err(unsupported("Solana"));
-            }
-            if configured.is_none() {
-                return Err(CreateError::NetworkNotWatched(asset.network.clone()));
-            }
-            let xpub = store
-                .merchant_xpub_evm(&new.merchant_id)
-                .await?
-                .ok_or_else(|| CreateError::NoXpub(asset.network.clone()))?;
-            Ok(Some(DepositKey::merchant(&xpub, "evm", AddressFormat::Evm).map_err(derive_error)?))
-        }
+    let unsupported = |name: &str| AddressRefusal::FamilyNotSupported(name.to_owned());
+    if new.mode == Mode::Test {
+        let format = family::address_format(family).ok_or_else(|| unsupported("Solana"))?;
+        let key = DepositKey::devnet(format).map_err(|e| StoreError::Corrupt(format!("devnet key: {e}")))?;
+        return Ok(Some(key));
     }
+    // Live: a configured network (configuration admits only the families payd watches) and
+    // the merchant's key for its family.
+    if family == Family::Solana {
+        return Err(unsupported("Solana"));
+    }
+    if configured.is_none() {
+        return Err(AddressRefusal::NetworkNotWatched(asset.network.clone()));
+    }
+    let format = match family {
+        Family::Evm => AddressFormat::Evm,
+        Family::Tron | Family::Solana | Family::Devnet => return Err(unsupported(family.as_str())),
+    };
+    let xpub = store
+        .merchant_xpub(&new.merchant_id, family)
+        .await?
+        .ok_or_else(|| AddressRefusal::NoXpub(asset.network.clone()))?;
+    let key = DepositKey::merchant(&xpub, family.as_str(), format)
+        .map_err(|e| AddressRefusal::BadXpub(e.to_string()))?;
+    Ok(Some(key))
 }

@@ -193,7 +193,7 @@ pub async fn configure(
         store.set_merchant_settlement(id, v, now).await?;
     }
     if let Some(v) = xpub_evm {
-        store.set_merchant_xpub_evm(id, v.as_deref(), now).await?;
+        store.set_merchant_xpub(id, payd_core::registry::Family::Evm, v.as_deref(), now).await?;
     }
     if let Some(bp) = tolerance {
         store.set_merchant_underpayment_tolerance(id, bp, now).await?;
@@ -207,7 +207,7 @@ pub async fn settings(store: &Store, id: &MerchantId) -> Result<MerchantSettings
     Ok(MerchantSettings {
         merchant,
         min_amount_usd: store.merchant_min_amount(id).await?,
-        xpub_evm: store.merchant_xpub_evm(id).await?,
+        xpub_evm: store.merchant_xpub(id, payd_core::registry::Family::Evm).await?,
         underpayment_tolerance_bp: store.merchant_underpayment_tolerance(id).await?.unwrap_or(0),
     })
 }

@@ -5,6 +5,8 @@
 //! state machine.
 
 pub mod addresses;
+pub mod credit;
+pub mod devnet;
 pub mod fields;
 pub mod merchants;
 pub mod payments;

@@ -7,7 +7,7 @@ use payd_core::payment::{generate_slug, NewPayment, Payment, TransitionError};
 use payd_store::{AddressPlan, CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
 use sha2::{Digest, Sha256};
 
-use super::addresses::deposit_key;
+use super::addresses::{deposit_key, AddressRefusal};
 use crate::config::networks::EvmNetwork;
 
 /// The digest an idempotency key is bound to: method, path and the body in canonical JSON
@@ -41,6 +41,18 @@ pub enum CreateError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<AddressRefusal> for CreateError {
+    fn from(e: AddressRefusal) -> Self {
+        match e {
+            AddressRefusal::NetworkNotWatched(n) => CreateError::NetworkNotWatched(n),
+            AddressRefusal::FamilyNotSupported(f) => CreateError::FamilyNotSupported(f),
+            AddressRefusal::NoXpub(n) => CreateError::NoXpub(n),
+            AddressRefusal::BadXpub(e) => CreateError::BadXpub(e),
+            AddressRefusal::Store(e) => CreateError::Store(e),
+        }
+    }
 }
 
 /// Creates a payment (and its `payment.created` event) or replays the response saved for

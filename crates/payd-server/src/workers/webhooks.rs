@@ -13,10 +13,11 @@ use payd_core::webhook::{Attempt, SNIPPET_BYTES};
 use payd_core::webhook_sign::signature_headers;
 use payd_store::webhooks::ClaimedDelivery;
 use payd_store::Store;
-use tokio::sync::Semaphore;
+use tokio::sync::{Mutex, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use super::every::{every, Pace};
 use crate::config::webhooks::WebhooksConfig;
 use crate::engine::webhooks::deliveries::{self, Answer};
 use crate::engine::webhooks::endpoints::signing_secrets;
@@ -91,55 +92,33 @@ impl Dispatcher {
     pub async fn run(self, cancel: CancellationToken) {
         let concurrency = self.config.concurrency.max(1);
         let permits = Arc::new(Semaphore::new(concurrency));
-        let mut tasks = JoinSet::new();
-        let mut failures = 0u32;
-        loop {
+        let tasks = Mutex::new(JoinSet::new());
+        every("webhook dispatcher", self.config.poll, None, &cancel, || async {
+            let mut tasks = tasks.lock().await;
             while tasks.try_join_next().is_some() {}
             if tasks.len() > concurrency {
                 // A full window is still ahead: claim again when part of it is done.
-                tokio::select! {
-                    () = cancel.cancelled() => break,
-                    _ = tasks.join_next() => {}
-                }
-                continue;
+                tasks.join_next().await;
+                return Ok(Pace::Again);
             }
             let room = 2 * concurrency - tasks.len();
             let limit = u32::try_from(room).unwrap_or(u32::MAX);
-            let claimed = match self
-                .store
-                .claim_webhook_deliveries(payd_store::now(), self.lease(), limit)
-                .await
-            {
-                Ok(claims) => {
-                    failures = 0;
-                    let n = claims.len();
-                    for claim in claims {
-                        let me = self.clone();
-                        let permits = Arc::clone(&permits);
-                        tasks.spawn(async move {
-                            // The semaphore is never closed, so acquiring only waits.
-                            let _permit = permits.acquire_owned().await;
-                            me.deliver(claim).await;
-                        });
-                    }
-                    n
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(error = %e, failures, "claiming webhook deliveries failed; will retry");
-                    0
-                }
-            };
-            if claimed == room {
-                // There may be more due: look again without waiting.
-                continue;
+            let claims = self.store.claim_webhook_deliveries(payd_store::now(), self.lease(), limit).await?;
+            let claimed = claims.len();
+            for claim in claims {
+                let me = self.clone();
+                let permits = Arc::clone(&permits);
+                tasks.spawn(async move {
+                    // The semaphore is never closed, so acquiring only waits.
+                    let _permit = permits.acquire_owned().await;
+                    me.deliver(claim).await;
+                });
             }
-            let wait = self.config.poll.saturating_mul(1 << failures.min(6)).min(Duration::from_secs(60));
-            tokio::select! {
-                () = cancel.cancelled() => break,
-                () = tokio::time::sleep(wait) => {}
-            }
-        }
+            // A full claim means there may be more due: look again without waiting.
+            Ok::<_, payd_store::StoreError>(if claimed == room { Pace::Again } else { Pace::Wait })
+        })
+        .await;
+        let mut tasks = tasks.into_inner();
         while tasks.join_next().await.is_some() {}
     }
 

@@ -1,9 +1,9 @@
 //! The AlpPay dialect: signed requests, its payment object, clientId rules.
 
-use payd_chain::devnet::{self, Devnet};
-use payd_chain::watcher::scan_once;
 use payd_core::apikey::Mode;
 use payd_core::merchant::NewMerchant;
+use payd_server::engine::credit::scan_once;
+use payd_server::engine::devnet::{self, Devnet};
 use payd_server::http::dialects::alppay::sign;
 use payd_server::keys::KeyOwner;
 use serde_json::{json, Value};

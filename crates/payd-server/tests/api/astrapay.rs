@@ -328,7 +328,7 @@ async fn the_rate_limit_is_100_requests_a_minute_per_key(app: TestApp) {
 }
 
 async fn a_paid_payment_shows_its_transaction_hash_and_completes(app: TestApp) {
-    use payd_chain::devnet::{self, Devnet};
+    use payd_server::engine::devnet::{self, Devnet};
     let (_, key) = app.merchant_with_key().await;
     let (_, v) = post(
         &app,
@@ -345,9 +345,14 @@ async fn a_paid_payment_shows_its_transaction_hash_and_completes(app: TestApp) {
     let cfg = devnet::network_config(chrono::Duration::hours(24));
     let step = || async {
         devnet::produce_block(&app.store, payd_store::now()).await.unwrap().unwrap();
-        payd_chain::watcher::scan_once(&app.store, &Devnet::new(app.store.clone()), &cfg, payd_store::now())
-            .await
-            .unwrap();
+        payd_server::engine::credit::scan_once(
+            &app.store,
+            &Devnet::new(app.store.clone()),
+            &cfg,
+            payd_store::now(),
+        )
+        .await
+        .unwrap();
     };
     step().await;
     let (_, got) = get(&app, &key, &format!("/v1/api/payments/{uuid}")).await;

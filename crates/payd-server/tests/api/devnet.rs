@@ -6,13 +6,13 @@
 
 use std::time::Duration;
 
-use payd_chain::devnet::{self, Devnet};
-use payd_chain::watcher::{scan_once, NetworkConfig, ScanReport};
 use payd_core::apikey::Mode;
+use payd_core::chain::{DevnetTransfer, TransferStatus};
 use payd_core::ids::PaymentId;
 use payd_core::payment::Payment;
+use payd_server::engine::credit::{scan_once, NetworkConfig, ScanReport};
+use payd_server::engine::devnet::{self, Devnet};
 use payd_server::keys::KeyOwner;
-use payd_store::chain::{DevnetTransfer, TransferStatus};
 use serde_json::{json, Value};
 
 use crate::backend_tests;
@@ -232,7 +232,7 @@ async fn transfers_to_unknown_or_lapsed_addresses_are_stored_unattributed(app: T
     mine(&app, 1).await;
     let stranger = "0x00000000000000000000000000000000000000aa";
     let t = DevnetTransfer {
-        tx_hash: devnet::random_hash().unwrap(),
+        tx_hash: payd_chain::devnet::random_hash().unwrap(),
         token: "USDC".into(),
         from: devnet::FAUCET.into(),
         to: stranger.into(),
@@ -313,8 +313,12 @@ async fn payd_devnet_pay_from_another_process_completes_a_payment(app: TestApp) 
     let tick = Duration::from_millis(100);
     let producer =
         tokio::spawn(payd_server::workers::devnet::produce(app.store.clone(), tick, cancel.clone()));
-    let watcher =
-        tokio::spawn(payd_server::workers::devnet::watch(app.store.clone(), cfg(), tick, cancel.clone()));
+    let watcher = tokio::spawn(payd_server::workers::chain::watch(
+        app.store.clone(),
+        Devnet::new(app.store.clone()),
+        payd_server::workers::chain::ChainWatch { cfg: cfg(), interval: tick, lease: None, wake: None },
+        cancel.clone(),
+    ));
 
     let (id, p) = create(&app, &key, usdc("12.50", "base")).await;
     let slug = p["checkout_url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();

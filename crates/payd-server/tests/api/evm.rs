@@ -10,6 +10,7 @@ use std::time::Duration;
 use payd_core::apikey::Mode;
 use payd_core::ids::PaymentId;
 use payd_core::payment::Payment;
+use payd_core::registry::Family;
 use payd_server::keys::KeyOwner;
 use payd_store::Backend;
 use serde_json::{json, Value};
@@ -112,7 +113,7 @@ impl EvmEnv {
         env.extend_from_slice(extra_env);
         let app = spawn_app_with(backend, &env).await?;
         let m = app.merchant("Shop").await;
-        app.store.set_merchant_xpub_evm(&m.id, Some(XPUB), payd_store::now()).await.unwrap();
+        app.store.set_merchant_xpub(&m.id, Family::Evm, Some(XPUB), payd_store::now()).await.unwrap();
         let key = app.key(KeyOwner::Merchant(m.id.clone()), Mode::Live, &[]).await;
         Some(EvmEnv { app, anvil, usdc, usdt, key })
     }
@@ -370,7 +371,7 @@ async fn a_depth_3_reorg_takes_a_completed_payment_back(env: EvmEnv) {
 
 async fn a_client_keeps_one_deposit_address_across_payments(env: EvmEnv) {
     // AlpPay's clientId: one persistent address per (merchant, client).
-    let m = env.app.store.merchant_xpubs().await.unwrap()[0].0.clone();
+    let m = env.app.store.merchant_xpubs(Family::Evm).await.unwrap()[0].0.clone();
     let (key, secret) = env.app.key_with_signing_secret(KeyOwner::Merchant(m), Mode::Live).await;
     let create = |client: &'static str| {
         let body = json!({"amount": "1.00", "asset": {"short": "USDC", "network": NETWORK},

@@ -18,6 +18,7 @@ use payd_core::apikey::Mode;
 use payd_core::crypto::MasterKey;
 use payd_core::ids::PaymentId;
 use payd_core::merchant::NewMerchant;
+use payd_core::registry::Family;
 use payd_server::app::Application;
 use payd_server::keys::{issue_key, KeyOwner};
 use payd_store::testing::TestDatabase;
@@ -129,8 +130,8 @@ async fn config_check_reports_every_problem_at_once(backend: Backend) {
     assert!(problems.contains("has 6 decimals on chain, configured 18"), "{problems}");
 
     // All fixed: OK.
-    let m = store.merchant_xpubs().await.unwrap()[0].0.clone();
-    store.set_merchant_xpub_evm(&m, Some(XPUB), payd_store::now()).await.unwrap();
+    let m = store.merchant_xpubs(Family::Evm).await.unwrap()[0].0.clone();
+    store.set_merchant_xpub(&m, Family::Evm, Some(XPUB), payd_store::now()).await.unwrap();
     let (ok, v) = check(networks_json(&anvil.url, &usdc, &usdt, 1));
     assert!(ok, "{v}");
     assert_eq!(v, json!({"ok": true, "problems": [], "notes": []}));
@@ -279,17 +280,19 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
         &mut Vec::new(),
     );
     let net = &networks[0];
-    let watch = payd_server::workers::evm::EvmWatch {
-        cfg: payd_server::config::networks::watch_config(net, chrono::Duration::days(1)),
+    let watch = payd_server::workers::chain::ChainWatch {
+        cfg: payd_server::engine::credit::NetworkConfig::live(net, chrono::Duration::days(1)),
         interval: Duration::from_millis(50),
-        holder: "node-b".into(),
-        lease: Duration::from_secs(5),
+        lease: Some(payd_server::workers::chain::Lease {
+            holder: "node-b".into(),
+            lifetime: Duration::from_secs(5),
+        }),
         wake: None,
     };
     let cancel = tokio_util::sync::CancellationToken::new();
-    let b = tokio::spawn(payd_server::workers::evm::watch(
+    let b = tokio::spawn(payd_server::workers::chain::watch(
         env.app.store.clone(),
-        Arc::new(payd_server::config::networks::source(net).unwrap()),
+        payd_server::config::networks::source(net).unwrap(),
         watch,
         cancel.clone(),
     ));
@@ -371,7 +374,7 @@ async fn payd_killed_at_random_points_loses_and_doubles_nothing(backend: Backend
         .create_merchant(&NewMerchant { name: "Shop".into(), ..Default::default() }, payd_store::now())
         .await
         .unwrap();
-    store.set_merchant_xpub_evm(&m.id, Some(XPUB), payd_store::now()).await.unwrap();
+    store.set_merchant_xpub(&m.id, Family::Evm, Some(XPUB), payd_store::now()).await.unwrap();
     let master = MasterKey::parse(MASTER_KEY).unwrap();
     let key = issue_key(&store, &master, KeyOwner::Merchant(m.id.clone()), Mode::Live, vec![])
         .await
@@ -487,14 +490,14 @@ async fn merchant_configure_sets_and_checks_the_evm_xpub(backend: Backend) {
     let bad = run("xpub-not-a-key");
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--xpub-evm"), "{bad:?}");
-    assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap(), None);
+    assert_eq!(store.merchant_xpub(&m.id, Family::Evm).await.unwrap(), None);
     let ok = run(XPUB);
     assert!(ok.status.success(), "{ok:?}");
     let v: Value = serde_json::from_slice(&ok.stdout).unwrap();
     assert_eq!(v["xpub_evm"], XPUB);
-    assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap().as_deref(), Some(XPUB));
+    assert_eq!(store.merchant_xpub(&m.id, Family::Evm).await.unwrap().as_deref(), Some(XPUB));
     assert!(run("none").status.success());
-    assert_eq!(store.merchant_xpub_evm(&m.id).await.unwrap(), None);
+    assert_eq!(store.merchant_xpub(&m.id, Family::Evm).await.unwrap(), None);
 }
 
 async fn a_websocket_new_head_wakes_the_watcher_before_its_poll(backend: Backend) {

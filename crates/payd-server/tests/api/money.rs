@@ -4,12 +4,12 @@
 //! that overflow are set aside without stopping anyone's credits, and replays take nothing.
 
 use chrono::{Duration, Utc};
-use payd_chain::devnet;
 use payd_core::apikey::Mode;
+use payd_core::chain::DevnetTransfer;
 use payd_core::ids::PaymentId;
 use payd_core::payment::Payment;
+use payd_server::engine::devnet;
 use payd_server::keys::KeyOwner;
-use payd_store::chain::DevnetTransfer;
 use serde_json::{json, Value};
 
 use crate::backend_tests;

@@ -234,7 +234,7 @@ async fn every_event_of_payments_driven_through_devnet_is_delivered_once(app: Te
     let (reorged, _) = create(&app, &key, usdc("10", "avalanche")).await;
     test_pay(&app, &key, &reorged, "").await;
     advance(&app, 1).await;
-    payd_chain::devnet::reorg(&app.store, 1, true, payd_store::now()).await.unwrap();
+    payd_server::engine::devnet::reorg(&app.store, 1, true, payd_store::now()).await.unwrap();
     scan(&app).await;
 
     let mut expected: BTreeMap<String, (String, PaymentId, i64)> = BTreeMap::new();

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use payd_core::apikey::Mode;
 use payd_core::payment::PaymentStatus;
+use payd_core::registry::Family;
 use payd_store::chain::{
     BlockRef, DevnetTransfer, NewDepositAddress, NewTransfer, ScanCommit, TransferStatus,
 };
@@ -18,7 +19,29 @@ conformance!(
     a_transfer_is_credited_once_and_a_stale_cursor_commits_nothing,
     a_rollback_orphans_transfers_and_reverts_their_payment,
     devnet_mines_its_mempool_and_reorgs_replace_blocks,
+    a_merchant_has_one_xpub_per_family,
 );
+
+async fn a_merchant_has_one_xpub_per_family(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let other = merchant(&store, "Other").await;
+    assert_eq!(store.merchant_xpub(&m.id, Family::Evm).await.expect("read"), None);
+    assert!(store.set_merchant_xpub(&m.id, Family::Evm, Some("xpub-evm-1"), now()).await.expect("set"));
+    assert!(store.set_merchant_xpub(&m.id, Family::Tron, Some("xpub-tron"), now()).await.expect("set"));
+    // Setting again replaces the key of that family only.
+    assert!(store.set_merchant_xpub(&m.id, Family::Evm, Some("xpub-evm-2"), now()).await.expect("set"));
+    assert_eq!(store.merchant_xpub(&m.id, Family::Evm).await.expect("read").as_deref(), Some("xpub-evm-2"));
+    assert_eq!(store.merchant_xpub(&m.id, Family::Tron).await.expect("read").as_deref(), Some("xpub-tron"));
+    let listed = store.merchant_xpubs(Family::Evm).await.expect("list");
+    assert!(listed.contains(&(m.id.clone(), Some("xpub-evm-2".to_owned()))));
+    assert!(listed.contains(&(other.id.clone(), None)), "merchants without a key are listed too");
+    // Clearing one family leaves the other.
+    assert!(store.set_merchant_xpub(&m.id, Family::Evm, None, now()).await.expect("clear"));
+    assert_eq!(store.merchant_xpub(&m.id, Family::Evm).await.expect("read"), None);
+    assert_eq!(store.merchant_xpub(&m.id, Family::Tron).await.expect("read").as_deref(), Some("xpub-tron"));
+    let missing: payd_core::ids::MerchantId = payd_core::ids::MerchantId::new();
+    assert!(!store.set_merchant_xpub(&missing, Family::Evm, Some("x"), now()).await.expect("set"));
+}
 
 async fn address_indexes_are_handed_out_once_even_concurrently(store: Store) {
     let mut tasks = Vec::new();

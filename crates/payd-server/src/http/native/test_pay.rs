@@ -2,12 +2,12 @@
 //! address, as a customer would (the watcher then credits it through the normal path).
 //! Live payments get 403: there is no simulated money on a real chain.
 
+use crate::engine::devnet::{self, PayError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use payd_chain::devnet::{self, PayError};
 use payd_core::apikey::{Mode, Scope};
 use payd_core::ids::PaymentId;
 use payd_core::token::{format_base_units, parse_token_amount};

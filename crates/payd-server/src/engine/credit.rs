@@ -1,28 +1,31 @@
-//! The watcher step: one call of [`scan_once`] checks the chain for a reorg (stored block
-//! hashes against the canonical ones), or scans the next bounded block range, matches
-//! recipients against an in-memory index of watched addresses, and commits transfers,
-//! confirmations, payment transitions, events and the cursor in one transaction. The worker
-//! loop calls it on a timer; tests call it directly.
+//! Crediting: the watcher step and its address index. One call of [`scan_once`] reads a
+//! [`ChainSource`] (any family, or devnet) and checks it for a reorg (stored block hashes
+//! against the canonical ones), or scans the next bounded block range, matches recipients
+//! against an in-memory index of watched addresses ([`WatchIndex`]), and commits transfers,
+//! confirmations, payment transitions, events and the cursor in one store transaction. The
+//! chain worker calls it on a timer; tests call it directly.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
+use payd_chain::family::{match_key, stored_form};
+use payd_chain::source::{ChainSource, SourceError};
+use payd_chain::ObservedTransfer;
+use payd_core::chain::{BlockRef, NewTransfer};
 use payd_core::ids::PaymentId;
-use payd_store::chain::{BlockRef, NewTransfer, ScanCommit, WatchScope, WatchedPayment};
+use payd_core::registry::Family;
+use payd_store::chain::{ScanCommit, WatchScope, WatchedPayment};
 use payd_store::{Store, StoreError};
 
-use crate::address::{eip55, normalize};
-
-/// The family of the derived addresses a live EVM watcher also recognises.
-const DERIVED_FAMILY: &str = "evm";
-use crate::source::{ChainSource, SourceError};
-use crate::ObservedTransfer;
+use crate::config::networks::EvmNetwork;
 
 /// How one network is watched.
 #[derive(Debug, Clone)]
 pub struct NetworkConfig {
     /// Canonical network id (the cursor's key).
     pub network: String,
+    /// Its chain family: how its addresses are written (devnet: [`Family::Devnet`]).
+    pub family: Family,
     /// Which payments this watcher credits.
     pub scope: WatchScope,
     /// Depth at which unattributed transfers count as confirmed (payments carry their own).
@@ -36,11 +39,32 @@ pub struct NetworkConfig {
     /// Record transfers to addresses payd does not watch, unattributed (devnet: every
     /// transfer on it is payd's business; real chains: no).
     pub record_unknown: bool,
-    /// Accepted token contracts (normalized) → ticker. Transfers of other tokens are ignored,
+    /// Accepted token contracts (as `match_key` writes them) → ticker. Transfers of other tokens are ignored,
     /// so a fake token with a real ticker never credits anything.
     pub tokens: HashMap<String, String>,
     /// Where a network with no cursor starts; `None`: at the head.
     pub start_block: Option<u64>,
+}
+
+impl NetworkConfig {
+    /// The watcher settings of a configured network: live payments on it, its accepted
+    /// contracts.
+    pub fn live(net: &EvmNetwork, monitoring_window: Duration) -> NetworkConfig {
+        NetworkConfig {
+            network: net.name.clone(),
+            family: net.family,
+            scope: WatchScope::Live(net.name.clone()),
+            confirmations: net.confirmations,
+            max_range: net.block_range,
+            // More than any reorg payd should survive, and than the confirmation depth.
+            keep_blocks: u64::from(net.confirmations).saturating_add(64).max(128),
+            monitoring_window,
+            // A real chain carries everyone's transfers: only payd's addresses are its business.
+            record_unknown: false,
+            tokens: net.tokens.iter().map(|t| (format!("{:#x}", t.contract), t.symbol.clone())).collect(),
+            start_block: net.start_block,
+        }
+    }
 }
 
 /// What a step did.
@@ -93,23 +117,22 @@ impl WatchIndex {
     /// this step's, never the whole ever-growing table).
     pub async fn load<'a>(
         store: &Store,
+        family: Family,
         scope: &WatchScope,
         recipients: impl IntoIterator<Item = &'a str>,
     ) -> Result<WatchIndex, StoreError> {
         let by_address: HashMap<String, WatchedPayment> =
-            store.watched_payments(scope).await?.into_iter().map(|w| (normalize(&w.address), w)).collect();
+            store.watched_payments(scope).await?.into_iter().map(|w| (match_key(&w.address), w)).collect();
         let derived = match scope {
             WatchScope::Live(_) => {
-                // Stored as derived: EIP-55 mixed case.
+                // Looked up as stored: each family writes its derived addresses one way.
                 let others: HashSet<String> = recipients
                     .into_iter()
-                    .map(normalize)
-                    .filter(|a| !by_address.contains_key(a))
-                    .filter_map(|a| <[u8; 20]>::try_from(hex::decode(a.strip_prefix("0x")?).ok()?).ok())
-                    .map(|id| eip55(&id))
+                    .filter(|a| !by_address.contains_key(&match_key(a)))
+                    .filter_map(|a| stored_form(family, a))
                     .collect();
                 let others: Vec<String> = others.into_iter().collect();
-                store.derived_among(DERIVED_FAMILY, &others).await?.iter().map(|a| normalize(a)).collect()
+                store.derived_among(family.as_str(), &others).await?.iter().map(|a| match_key(a)).collect()
             }
             WatchScope::Test => HashSet::new(),
         };
@@ -131,7 +154,7 @@ impl WatchIndex {
     /// (not payd's address). The monitoring window is measured on the chain's clock, so a
     /// watcher catching up after downtime credits what was on time.
     fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
-        let to = normalize(to);
+        let to = match_key(to);
         let Some(w) = self.by_address.get(&to) else {
             return if self.derived.contains(&to) {
                 Attribution::Unattributed("sent to a payd address of a payment on another network")
@@ -220,8 +243,8 @@ pub async fn scan_once<S: ChainSource>(
     let tip_time = times.0.get(&tip.number).copied().ok_or(WatchError::Unstable(to))?;
 
     let observed = source.transfers(from, to).await?;
-    let accepted = observed.iter().filter(|t| cfg.tokens.contains_key(&normalize(&t.token_contract)));
-    let index = WatchIndex::load(store, &cfg.scope, accepted.map(|t| t.to.as_str())).await?;
+    let accepted = observed.iter().filter(|t| cfg.tokens.contains_key(&match_key(&t.token_contract)));
+    let index = WatchIndex::load(store, cfg.family, &cfg.scope, accepted.map(|t| t.to.as_str())).await?;
     let mut transfers = Vec::new();
     for t in observed {
         if let Some(b) = blocks.iter().find(|b| b.number == t.block_number) {
@@ -236,10 +259,10 @@ pub async fn scan_once<S: ChainSource>(
             ))
             .into());
         }
-        let Some(ticker) = cfg.tokens.get(&normalize(&t.token_contract)) else { continue };
+        let Some(ticker) = cfg.tokens.get(&match_key(&t.token_contract)) else { continue };
         // Only the blocks of transfers to payd's addresses need their time read.
-        if !index.by_address.contains_key(&normalize(&t.to))
-            && !index.derived.contains(&normalize(&t.to))
+        if !index.by_address.contains_key(&match_key(&t.to))
+            && !index.derived.contains(&match_key(&t.to))
             && !cfg.record_unknown
         {
             continue;
