@@ -46,7 +46,7 @@ impl ApiError {
 
     /// 429 for a key over its rate limit.
     pub fn rate_limited(wait: std::time::Duration) -> Self {
-        let secs = super::ratelimit::retry_after_secs(wait);
+        let secs = crate::ratelimit::retry_after_secs(wait);
         let mut e = Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

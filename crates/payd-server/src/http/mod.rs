@@ -1,15 +1,14 @@
 //! The HTTP layer: the native API, health checks, and the middleware every route shares
 //! (body limit, tracing, JSON 404/405).
 
-pub mod auth;
 pub mod body;
+pub mod caller;
 pub mod dialects;
 pub mod error;
 mod health;
 pub mod idempotency;
 pub mod native;
 pub mod openapi;
-pub mod ratelimit;
 pub mod server;
 pub mod validate;
 

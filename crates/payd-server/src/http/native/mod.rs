@@ -13,8 +13,24 @@ pub use webhooks::url_error;
 
 use axum::routing::{get, post};
 use axum::Router;
+use payd_core::webhook::WebhookFormat;
 
+use crate::http::caller::{Api, AuthScheme};
+use crate::http::error::ApiError;
+use crate::ratelimit::Surface;
 use crate::state::AppState;
+
+/// payd's own API: `Authorization: Bearer <key>`, its own quota (`rate_limits.native`),
+/// `{"error": {code, message, param}}` errors.
+#[derive(Debug)]
+pub struct Native;
+
+impl Api for Native {
+    const AUTH: AuthScheme = AuthScheme::Bearer;
+    const SURFACE: Surface = Surface::Native;
+    const WEBHOOK: WebhookFormat = WebhookFormat::Native;
+    type Error = ApiError;
+}
 
 /// The native routes.
 pub fn routes() -> Router<AppState> {

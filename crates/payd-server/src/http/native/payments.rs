@@ -12,8 +12,9 @@ use payd_core::payment::{Customer, Dialect, LineItem, NewPayment, Payment, Payme
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 
 use super::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
+use super::Native;
 use crate::engine::{self, CancelError, QuoteError};
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
 use crate::http::error::ApiError;
 use crate::http::{body, idempotency, json_text, validate};
 use crate::state::AppState;
@@ -26,7 +27,7 @@ fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", request_body = CreatePaymentIn, params(("Idempotency-Key" = Option<String>, Header, description = "Stripe-style idempotency key")), responses((status = 201, description = "Created (or the first response replayed)", body = PaymentOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut), (status = 409, description = "Idempotency key reused with another request", body = ErrorOut), (status = 413, description = "Body too large", body = ErrorOut), (status = 415, description = "Not JSON", body = ErrorOut), (status = 422, description = "Unsupported asset or no exchange rate", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -231,7 +232,7 @@ async fn visible_payment(state: &AppState, principal: &Principal, id: &str) -> R
 #[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, description = "The payment", body = PaymentOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut), (status = 404, description = "No such payment", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsRead)?;
@@ -243,7 +244,7 @@ pub async fn get_payment(
 #[utoipa::path(post, path = "/v1/payments/{id}/cancel", tag = "payments", params(("id" = String, Path)), responses((status = 200, description = "Cancelled", body = PaymentOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut), (status = 404, description = "No such payment", body = ErrorOut), (status = 409, description = "Not cancellable", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn cancel_payment(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsCreate)?;
@@ -274,7 +275,7 @@ fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
 #[utoipa::path(get, path = "/v1/payments", tag = "payments", params(ListPaymentsIn), responses((status = 200, description = "A page, newest first", body = PaymentListOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     query: Result<Query<ListPaymentsIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsRead)?;

@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::types::ErrorOut;
-use crate::http::auth::Principal;
+use super::Native;
 use crate::http::body;
+use crate::http::caller::Caller;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -50,7 +51,7 @@ pub struct TestPayOut {
 #[utoipa::path(post, path = "/v1/payments/{id}/test_pay", tag = "payments", params(("id" = String, Path)), request_body(content = Option<TestPayIn>, description = "Optional"), responses((status = 202, description = "Sent on devnet; the watcher credits it like any transfer", body = TestPayOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope, suspended merchant, or a live key", body = ErrorOut), (status = 404, description = "No such payment", body = ErrorOut), (status = 409, description = "Nothing to pay (no address yet, or nothing due)", body = ErrorOut), (status = 413, description = "Body too large", body = ErrorOut), (status = 415, description = "Not JSON", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn test_pay(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,

@@ -20,7 +20,8 @@ use super::webhook_types::{
     CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut, Errors,
     ListDeliveriesIn, ListEndpointsIn, ReplayOut, RotateSecretIn, UpdateEndpointIn,
 };
-use crate::http::auth::Principal;
+use super::Native;
+use crate::http::caller::{Caller, Principal};
 use crate::http::error::ApiError;
 use crate::http::{body, json_text, validate};
 use crate::state::AppState;
@@ -104,7 +105,7 @@ async fn visible_endpoint(
 #[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", request_body = CreateEndpointIn, responses((status = 201, description = "Created; `secret` is shown this once", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn create_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -133,7 +134,7 @@ pub async fn create_endpoint(
 #[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", params(ListEndpointsIn), responses((status = 200, description = "A page of the merchant's endpoints in the key's mode, oldest first", body = EndpointListOut), Errors), security(("bearer" = [])))]
 pub async fn list_endpoints(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     query: Result<Query<ListEndpointsIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -186,7 +187,7 @@ pub async fn list_endpoints(
 #[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "The endpoint", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn get_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -198,7 +199,7 @@ pub async fn get_endpoint(
 #[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), request_body = UpdateEndpointIn, responses((status = 200, description = "The changed endpoint", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn update_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -237,7 +238,7 @@ pub async fn update_endpoint(
 #[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Deleted: nothing more is sent to it", body = DeletedOut), Errors), security(("bearer" = [])))]
 pub async fn delete_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -252,7 +253,7 @@ pub async fn delete_endpoint(
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/rotate_secret", tag = "webhooks", params(("id" = String, Path)), request_body(content = Option<RotateSecretIn>, description = "Optional"), responses((status = 200, description = "The endpoint with its new `secret`, shown this once", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -285,7 +286,7 @@ pub async fn rotate_secret(
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/replay_failed", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Every failed or dead delivery queued again", body = ReplayOut), Errors), security(("bearer" = [])))]
 pub async fn replay_failed(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -307,7 +308,7 @@ fn query_id<T: std::str::FromStr>(field: &str, v: Option<&str>) -> Result<Option
 #[utoipa::path(get, path = "/v1/webhook_deliveries", tag = "webhooks", params(ListDeliveriesIn), responses((status = 200, description = "A page of deliveries, newest first", body = DeliveryListOut), Errors), security(("bearer" = [])))]
 pub async fn list_deliveries(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     query: Result<Query<ListDeliveriesIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -373,7 +374,7 @@ async fn visible_delivery(
 #[utoipa::path(get, path = "/v1/webhook_deliveries/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "The delivery with every attempt", body = DeliveryOut), Errors), security(("bearer" = [])))]
 pub async fn get_delivery(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -386,7 +387,7 @@ pub async fn get_delivery(
 #[utoipa::path(post, path = "/v1/webhook_deliveries/{id}/replay", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Queued again with a fresh retry schedule", body = DeliveryOut), Errors), security(("bearer" = [])))]
 pub async fn replay_delivery(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;

@@ -5,8 +5,6 @@
 pub mod openapi;
 pub mod payments;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,10 +13,11 @@ use hmac::{Hmac, Mac};
 use serde_json::json;
 use sha2::Sha256;
 
-use crate::http::auth::{authenticate, Principal};
+use crate::http::caller::{Api, AuthScheme, Principal};
 use crate::http::error::{set_retry_after, ApiError};
-use crate::http::ratelimit::Surface;
+use crate::ratelimit::Surface;
 use crate::state::AppState;
+use payd_core::webhook::WebhookFormat;
 
 /// The AlpPay routes.
 pub fn routes() -> Router<AppState> {
@@ -71,29 +70,21 @@ impl IntoResponse for AlpError {
     }
 }
 
-/// An AlpPay caller: `API-KEY`. The body signature is checked by [`verify_hmac`] once the
-/// exact bytes are read.
+/// The AlpPay API: the key in `api-key`, its own quota, its error body.
 #[derive(Debug)]
-pub struct Alp(pub Principal);
+pub struct AlpPay;
 
-impl FromRequestParts<AppState> for Alp {
-    type Rejection = AlpError;
+impl Api for AlpPay {
+    const AUTH: AuthScheme = AuthScheme::Header("api-key");
+    const SURFACE: Surface = Surface::Alppay;
+    const WEBHOOK: WebhookFormat = WebhookFormat::Alppay;
+    type Error = AlpError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AlpError> {
-        let unauthorized = || {
-            AlpError(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API-KEY"))
-        };
-        let secret = parts.headers.get("api-key").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
-        let principal = match authenticate(state, secret.trim()).await {
-            Ok(p) => p,
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(unauthorized()),
-            Err(e) => return Err(AlpError(e)),
-        };
-        state
-            .rate_limits
-            .check(Surface::Alppay, &principal.key.id)
-            .map_err(|w| AlpError(ApiError::rate_limited(w)))?;
-        Ok(Alp(principal))
+    fn unauthenticated(e: ApiError) -> ApiError {
+        if e.status != StatusCode::UNAUTHORIZED {
+            return e;
+        }
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API-KEY")
     }
 }
 

@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{AlpPayment, Errors, PaymentData, PaymentList};
-use super::{verify_hmac, Alp, AlpError};
+use super::{verify_hmac, AlpError, AlpPay};
 use crate::engine;
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
 use crate::http::error::ApiError;
 use crate::http::openapi::TokenName;
 use crate::http::{body, json_text, validate, wire_time};
@@ -187,7 +187,7 @@ pub fn payment_json(
 #[utoipa::path(post, path = "/v2/payments", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment_plural(
     state: State<AppState>,
-    alp: Alp,
+    alp: Caller<AlpPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AlpError> {
@@ -198,7 +198,7 @@ pub async fn create_payment_plural(
 #[utoipa::path(post, path = "/v2/payment", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Alp(principal): Alp,
+    Caller(principal, _): Caller<AlpPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AlpError> {
@@ -299,7 +299,7 @@ fn merchant_of<'a>(principal: &'a Principal, p: &Payment) -> Result<&'a Merchant
 #[utoipa::path(get, path = "/v2/payment/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = PaymentData), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Alp(principal): Alp,
+    Caller(principal, _): Caller<AlpPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AlpError> {
     principal.require(Scope::PaymentsRead)?;
@@ -327,7 +327,7 @@ pub struct ListIn {
 #[utoipa::path(get, path = "/v2/payment", tag = "payments", params(ListIn), responses((status = 200, body = PaymentList), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    Alp(principal): Alp,
+    Caller(principal, _): Caller<AlpPay>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AlpError> {
     principal.require(Scope::PaymentsRead)?;

@@ -7,8 +7,6 @@ pub mod payments;
 pub mod products;
 pub mod webhooks;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,10 +14,11 @@ use axum::Router;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::http::auth::{authenticate, Principal};
+use crate::http::caller::{Api, AuthScheme};
 use crate::http::error::{set_retry_after, ApiError};
-use crate::http::ratelimit::Surface;
+use crate::ratelimit::Surface;
 use crate::state::AppState;
+use payd_core::webhook::WebhookFormat;
 
 /// The AstraPay routes.
 pub fn routes() -> Router<AppState> {
@@ -106,30 +105,25 @@ pub fn respond<T: Serialize>(status: StatusCode, data: T) -> Result<Response, As
     Ok(crate::http::json_text(status, body))
 }
 
-/// An AstraPay caller: `X-Api-Key`, counted against AstraPay's 100 requests per minute.
+/// The AstraPay API: the key in `x-api-key`, its own quota, its error body.
 #[derive(Debug)]
-pub struct Astra(pub Principal);
+pub struct AstraPay;
 
-impl FromRequestParts<AppState> for Astra {
-    type Rejection = AstraError;
+impl Api for AstraPay {
+    const AUTH: AuthScheme = AuthScheme::Header("x-api-key");
+    const SURFACE: Surface = Surface::Astrapay;
+    const WEBHOOK: WebhookFormat = WebhookFormat::Astrapay;
+    type Error = AstraError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AstraError> {
-        let unauthorized = |m: &str| AstraError(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m));
-        let Some(value) = parts.headers.get("x-api-key") else {
-            return Err(unauthorized("Missing API key: send it in the X-Api-Key header"));
+    /// AstraPay answers a missing, unknown or revoked key, and a banned or inactive account,
+    /// with 401.
+    fn unauthenticated(e: ApiError) -> ApiError {
+        let message = match (e.code, e.status) {
+            ("merchant_suspended", _) => "Account is not active",
+            ("missing_api_key", _) => "Missing API key: send it in the X-Api-Key header",
+            (_, StatusCode::UNAUTHORIZED) => "Invalid API key",
+            _ => return e,
         };
-        let secret = value.to_str().map_err(|_| unauthorized("Invalid API key"))?.trim();
-        let principal = match authenticate(state, secret).await {
-            Ok(p) => p,
-            // AstraPay answers banned or inactive accounts with 401.
-            Err(e) if e.code == "merchant_suspended" => return Err(unauthorized("Account is not active")),
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(unauthorized("Invalid API key")),
-            Err(e) => return Err(AstraError(e)),
-        };
-        state
-            .rate_limits
-            .check(Surface::Astrapay, &principal.key.id)
-            .map_err(|w| AstraError(ApiError::rate_limited(w)))?;
-        Ok(Astra(principal))
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 }

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{Errors, PaymentPageResponse, PaymentResponse, Status};
-use super::{envelope, respond, Astra, AstraError};
+use super::{envelope, respond, AstraError, AstraPay};
 use crate::engine::{self, CancelError};
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null, NetworkName, TokenName};
 use crate::http::{body, idempotency, validate, wire_time};
@@ -143,7 +143,7 @@ fn amount_error(e: &MoneyError) -> ApiError {
 #[utoipa::path(post, path = "/v1/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = PaymentResponse, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/data/id")))), ("CancelPayment" = (operation_id = "cancel_payment", parameters(("id" = "$response.body#/data/short_id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
@@ -303,7 +303,7 @@ async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payme
 #[utoipa::path(get, path = "/v1/api/payments/{id}", tag = "payments", params(("id" = String, Path, description = "The payment's UUID or short_id")), responses((status = 200, body = PaymentResponse), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsRead)?;
@@ -316,7 +316,7 @@ pub async fn get_payment(
 #[utoipa::path(post, path = "/v1/api/payments/{id}/cancel", tag = "payments", params(("id" = String, Path, description = "The payment's UUID or short_id")), responses((status = 200, body = PaymentResponse), Errors))]
 pub async fn cancel_payment(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsCreate)?;
@@ -404,7 +404,7 @@ pub fn meta(page: u32, page_size: u32, total: i64) -> Meta {
 #[utoipa::path(get, path = "/v1/api/payments", tag = "payments", params(ListIn), responses((status = 200, body = PaymentPageResponse), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsRead)?;

@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 
 use super::openapi::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
 use super::payments::{meta, paging, ListIn};
-use super::{respond, Astra, AstraError};
-use crate::http::auth::Principal;
+use super::{respond, AstraError, AstraPay};
+use crate::http::caller::{Caller, Principal};
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, validate, wire_time};
@@ -141,7 +141,7 @@ fn price(n: &serde_json::Number) -> Result<Decimal, ApiError> {
 #[utoipa::path(post, path = "/v1/api/products", tag = "products", request_body = ProductIn, responses((status = 201, body = ProductResponse, links(("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/data/id")))), ("DeleteProduct" = (operation_id = "delete_product", parameters(("id" = "$response.body#/data/id")))))), Errors))]
 pub async fn create_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
@@ -194,7 +194,7 @@ async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Prod
 #[utoipa::path(get, path = "/v1/api/products/{id}", tag = "products", params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = ProductResponse), Errors))]
 pub async fn get_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
@@ -206,7 +206,7 @@ pub async fn get_product(
 #[utoipa::path(method(patch, put), path = "/v1/api/products/{id}", tag = "products", request_body = ProductIn, params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = ProductResponse), Errors))]
 pub async fn update_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -248,7 +248,7 @@ pub async fn update_product(
 #[utoipa::path(delete, path = "/v1/api/products/{id}", tag = "products", params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = DeletedResponse), Errors))]
 pub async fn delete_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
@@ -264,7 +264,7 @@ pub async fn delete_product(
 #[utoipa::path(get, path = "/v1/api/products", tag = "products", params(ListIn), responses((status = 200, body = ProductPageResponse), Errors))]
 pub async fn list_products(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;

@@ -17,8 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
 use super::payments::{meta, paging, Meta};
-use super::{respond, Astra, AstraError};
-use crate::http::auth::Principal;
+use super::{respond, AstraError, AstraPay};
+use crate::http::caller::{Caller, Principal};
 use crate::http::error::ApiError;
 use crate::http::native::url_error;
 use crate::http::{body, validate, wire_time};
@@ -131,7 +131,7 @@ async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Webh
 #[utoipa::path(post, path = "/v1/api/webhooks", tag = "webhooks", request_body = WebhookIn, responses((status = 201, body = WebhookCreatedResponse, links(("GetWebhook" = (operation_id = "get_webhook", parameters(("id" = "$response.body#/data/id")))), ("DeleteWebhook" = (operation_id = "delete_webhook", parameters(("id" = "$response.body#/data/id")))))), Errors))]
 pub async fn create_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
@@ -184,7 +184,7 @@ pub struct WebhookPage {
 #[utoipa::path(get, path = "/v1/api/webhooks", tag = "webhooks", params(WebhookListIn), responses((status = 200, body = WebhookListResponse), Errors))]
 pub async fn list_webhooks(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     query: Result<Query<WebhookListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
@@ -210,7 +210,7 @@ pub async fn list_webhooks(
 #[utoipa::path(get, path = "/v1/api/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = WebhookResponse), Errors))]
 pub async fn get_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
@@ -222,7 +222,7 @@ pub async fn get_webhook(
 #[utoipa::path(method(patch, put), path = "/v1/api/webhooks/{id}", tag = "webhooks", request_body = WebhookIn, params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = WebhookResponse), Errors))]
 pub async fn update_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -251,7 +251,7 @@ pub async fn update_webhook(
 #[utoipa::path(delete, path = "/v1/api/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = DeletedResponse), Errors))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;

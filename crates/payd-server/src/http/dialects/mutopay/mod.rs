@@ -5,18 +5,17 @@
 pub mod openapi;
 pub mod payments;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::http::auth::{authenticate, Principal};
+use crate::http::caller::{Api, AuthScheme};
 use crate::http::error::{set_retry_after, ApiError};
-use crate::http::ratelimit::Surface;
+use crate::ratelimit::Surface;
 use crate::state::AppState;
+use payd_core::webhook::WebhookFormat;
 
 /// The MutoPay routes.
 pub fn routes() -> Router<AppState> {
@@ -64,27 +63,20 @@ impl IntoResponse for MutoError {
     }
 }
 
-/// A MutoPay caller: the channel key in `X-API-Key`.
+/// The MutoPay API: the key in `x-api-key`, its own quota, its error body.
 #[derive(Debug)]
-pub struct Muto(pub Principal);
+pub struct MutoPay;
 
-impl FromRequestParts<AppState> for Muto {
-    type Rejection = MutoError;
+impl Api for MutoPay {
+    const AUTH: AuthScheme = AuthScheme::Header("x-api-key");
+    const SURFACE: Surface = Surface::Mutopay;
+    const WEBHOOK: WebhookFormat = WebhookFormat::Mutopay;
+    type Error = MutoError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, MutoError> {
-        let unauthorized = || {
-            MutoError(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key"))
-        };
-        let secret = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
-        let principal = match authenticate(state, secret.trim()).await {
-            Ok(p) => p,
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(unauthorized()),
-            Err(e) => return Err(MutoError(e)),
-        };
-        state
-            .rate_limits
-            .check(Surface::Mutopay, &principal.key.id)
-            .map_err(|w| MutoError(ApiError::rate_limited(w)))?;
-        Ok(Muto(principal))
+    fn unauthenticated(e: ApiError) -> ApiError {
+        if e.status != StatusCode::UNAUTHORIZED {
+            return e;
+        }
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key")
     }
 }

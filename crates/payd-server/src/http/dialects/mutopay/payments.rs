@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::openapi::{Errors, Status};
-use super::{Muto, MutoError};
+use super::{MutoError, MutoPay};
 use crate::engine;
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, idempotency, json_text, validate, wire_time};
@@ -151,7 +151,7 @@ fn bad(msg: impl Into<String>) -> ApiError {
 #[utoipa::path(post, path = "/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = Created, links(("GetPayment" = (operation_id = "get_payment_by_id", parameters(("id" = "$response.body#/id")))), ("GetStatus" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Muto(principal): Muto,
+    Caller(principal, _): Caller<MutoPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, MutoError> {
@@ -323,7 +323,7 @@ async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payme
 #[utoipa::path(get, path = "/api/payments/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = StatusOut), Errors))]
 pub async fn get_payment_by_id(
     state: State<AppState>,
-    muto: Muto,
+    muto: Caller<MutoPay>,
     id: Path<String>,
 ) -> Result<Response, MutoError> {
     get_payment(state, muto, id).await
@@ -333,7 +333,7 @@ pub async fn get_payment_by_id(
 #[utoipa::path(get, path = "/api/payments/{id}/status", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = StatusOut), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Muto(principal): Muto,
+    Caller(principal, _): Caller<MutoPay>,
     Path(id): Path<String>,
 ) -> Result<Response, MutoError> {
     principal.require(Scope::PaymentsRead)?;

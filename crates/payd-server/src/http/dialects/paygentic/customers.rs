@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::openapi::Errors;
-use super::{FieldError, Pg, PgError};
+use super::{FieldError, Paygentic, PgError};
+use crate::http::caller::Caller;
 use crate::http::error::ApiError;
 use crate::http::{body, validate, wire_time};
 use crate::state::AppState;
@@ -81,7 +82,7 @@ fn respond(status: StatusCode, c: &CustomerRecord) -> Result<Response, PgError> 
 #[utoipa::path(post, path = "/v0/customers", tag = "customers", request_body = CreateIn, responses((status = 201, body = CustomerOut), Errors))]
 pub async fn create_customer(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PgError> {
@@ -120,7 +121,7 @@ pub async fn create_customer(
 #[utoipa::path(get, path = "/v0/customers/{id}", tag = "customers", params(("id" = String, Path)), responses((status = 200, body = CustomerOut), Errors))]
 pub async fn get_customer(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     Path(id): Path<String>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;

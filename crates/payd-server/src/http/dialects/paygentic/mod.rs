@@ -7,18 +7,17 @@ mod duration;
 pub mod openapi;
 pub mod payments;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::json;
 
-use crate::http::auth::{authenticate, Principal};
+use crate::http::caller::{Api, AuthScheme};
 use crate::http::error::{set_retry_after, ApiError};
-use crate::http::ratelimit::Surface;
+use crate::ratelimit::Surface;
 use crate::state::AppState;
+use payd_core::webhook::WebhookFormat;
 
 /// The Paygentic routes.
 pub fn routes() -> Router<AppState> {
@@ -121,41 +120,21 @@ impl IntoResponse for PgError {
     }
 }
 
-/// A Paygentic caller: `Authorization: Bearer <key>`.
+/// The Paygentic API: `Authorization: Bearer <key>`, its own quota, its error body.
 #[derive(Debug)]
-pub struct Pg(pub Principal);
+pub struct Paygentic;
 
-impl FromRequestParts<AppState> for Pg {
-    type Rejection = PgError;
+impl Api for Paygentic {
+    const AUTH: AuthScheme = AuthScheme::Bearer;
+    const SURFACE: Surface = Surface::Paygentic;
+    const WEBHOOK: WebhookFormat = WebhookFormat::Paygentic;
+    type Error = PgError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PgError> {
-        let unauthorized = || {
-            PgError::Api(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Invalid or missing API key",
-            ))
-        };
-        let text = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(unauthorized)?;
-        let secret = text
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, s)| s.trim())
-            .ok_or_else(unauthorized)?;
-        let principal = match authenticate(state, secret).await {
-            Ok(p) => p,
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(unauthorized()),
-            Err(e) => return Err(PgError::Api(e)),
-        };
-        state
-            .rate_limits
-            .check(Surface::Paygentic, &principal.key.id)
-            .map_err(|w| PgError::Api(ApiError::rate_limited(w)))?;
-        Ok(Pg(principal))
+    fn unauthenticated(e: ApiError) -> ApiError {
+        if e.status != StatusCode::UNAUTHORIZED {
+            return e;
+        }
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Invalid or missing API key")
     }
 }
 

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{Currency as CurrencyName, Errors, PaymentList, Status};
-use super::{duration, FieldError, Pg, PgError};
+use super::{duration, FieldError, Paygentic, PgError};
 use crate::engine;
+use crate::http::caller::Caller;
 use crate::http::error::ApiError;
 use crate::http::{body, idempotency, json_text, validate, wire_time};
 use crate::state::AppState;
@@ -172,7 +173,7 @@ fn amount_text(v: &serde_json::Value) -> Option<&str> {
 #[utoipa::path(post, path = "/v0/payments", tag = "payments", request_body = CreateIn, responses((status = 201, description = "Created", body = PaygenticPayment), (status = 200, description = "`idempotencyKey` named an existing payment, returned as it is now", body = PaygenticPayment), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PgError> {
@@ -424,7 +425,7 @@ pub async fn create_payment(
 #[utoipa::path(get, path = "/v0/payments/{id}", tag = "payments", params(("id" = String, Path, description = "`pay_…`")), responses((status = 200, body = PaygenticPayment), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     Path(id): Path<String>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
@@ -459,7 +460,7 @@ pub struct ListIn {
 #[utoipa::path(get, path = "/v0/payments", tag = "payments", params(ListIn), responses((status = 200, body = PaymentList), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;

@@ -1,15 +1,20 @@
-//! Authentication and reach: which key is calling, which merchants it acts for, and what it
-//! may do. Dialects read the key from their own header and share everything else.
+//! The caller of any API: which key is calling (read as that API carries it), which merchants
+//! it acts for, what it may do, and its rate limit. One extractor, [`Caller`], generic over
+//! the [`Api`] trait that the native API and each dialect implement.
+
+use std::marker::PhantomData;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use axum::response::IntoResponse;
 use payd_core::apikey::{hash_key_secret, ApiKey, Mode, Scope};
 use payd_core::merchant::{Merchant, MerchantStatus};
 use payd_core::payment::Payment;
+use payd_core::webhook::WebhookFormat;
 
 use super::error::ApiError;
-use super::ratelimit::Surface;
+use crate::ratelimit::Surface;
 use crate::state::AppState;
 
 /// An authenticated caller.
@@ -107,33 +112,89 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
     Ok(Principal { key, merchants: active, suspended: suspended_ones })
 }
 
-/// The native API's credentials: `Authorization: Bearer <key>`, counted against the key's
-/// native quota (`rate_limits.native`).
-impl FromRequestParts<AppState> for Principal {
-    type Rejection = ApiError;
+/// How an API carries its key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// `Authorization: Bearer <key>`.
+    Bearer,
+    /// The key alone in the named header (`X-Api-Key`).
+    Header(&'static str),
+}
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "missing_api_key",
-                "send your API key as `Authorization: Bearer <key>`",
-            ));
-        };
-        let text = value.to_str().unwrap_or_default();
-        let secret = text
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, s)| s.trim())
-            .ok_or_else(|| {
-                ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_api_key",
-                    "use `Authorization: Bearer <key>`",
-                )
-            })?;
-        let principal = authenticate(state, secret).await?;
-        state.rate_limits.check(Surface::Native, &principal.key.id).map_err(ApiError::rate_limited)?;
-        Ok(principal)
+impl AuthScheme {
+    /// The presented secret, or payd's 401 (`missing_api_key`, `invalid_api_key`) in the
+    /// native API's words; an [`Api`] rewords it in its own.
+    fn secret(self, parts: &Parts) -> Result<&str, ApiError> {
+        match self {
+            AuthScheme::Bearer => {
+                let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "missing_api_key",
+                        "send your API key as `Authorization: Bearer <key>`",
+                    ));
+                };
+                value
+                    .to_str()
+                    .unwrap_or_default()
+                    .split_once(' ')
+                    .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                    .map(|(_, s)| s.trim())
+                    .ok_or_else(|| {
+                        ApiError::new(
+                            StatusCode::UNAUTHORIZED,
+                            "invalid_api_key",
+                            "use `Authorization: Bearer <key>`",
+                        )
+                    })
+            }
+            AuthScheme::Header(name) => {
+                let Some(value) = parts.headers.get(name) else {
+                    return Err(ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        "missing_api_key",
+                        format!("send your API key in {name}"),
+                    ));
+                };
+                value.to_str().map(str::trim).map_err(|_| {
+                    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "the API key is not valid")
+                })
+            }
+        }
+    }
+}
+
+/// What makes an API an API to payd's transport: how it carries keys, which quota it counts
+/// against, how its errors are written and which webhook view its endpoints get. The native
+/// API and each dialect implement it once; [`Caller`] does the rest.
+pub trait Api: Send + Sync + 'static {
+    /// Where the key is.
+    const AUTH: AuthScheme;
+    /// The quota requests count against (`rate_limits.<surface>`).
+    const SURFACE: Surface;
+    /// The webhook body format this API's own endpoints deliver.
+    const WEBHOOK: WebhookFormat;
+    /// The API's error body.
+    type Error: From<ApiError> + IntoResponse;
+
+    /// An authentication failure in the API's own words (by default payd's).
+    fn unauthenticated(e: ApiError) -> ApiError {
+        e
+    }
+}
+
+/// An authenticated caller of API `A`: the key is read as `A` carries it, resolved to a
+/// [`Principal`], and counted against `A`'s quota; every refusal is in `A`'s error format.
+#[derive(Debug)]
+pub struct Caller<A>(pub Principal, pub PhantomData<A>);
+
+impl<A: Api> FromRequestParts<AppState> for Caller<A> {
+    type Rejection = A::Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, A::Error> {
+        let secret = A::AUTH.secret(parts).map_err(A::unauthenticated)?;
+        let principal = authenticate(state, secret).await.map_err(A::unauthenticated)?;
+        state.rate_limits.check(A::SURFACE, &principal.key.id).map_err(ApiError::rate_limited)?;
+        Ok(Caller(principal, PhantomData))
     }
 }
