@@ -5,8 +5,8 @@
 use std::marker::PhantomData;
 
 use axum::extract::FromRequestParts;
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use payd_core::apikey::{hash_key_secret, ApiKey, Mode, Scope};
 use payd_core::merchant::{Merchant, MerchantStatus};
@@ -14,6 +14,7 @@ use payd_core::payment::Payment;
 use payd_core::webhook::WebhookFormat;
 
 use super::error::ApiError;
+use crate::http::code::Code;
 use crate::ratelimit::Surface;
 use crate::state::AppState;
 
@@ -39,11 +40,7 @@ impl Principal {
         if self.key.has_scope(scope) {
             Ok(())
         } else {
-            Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "insufficient_scope",
-                format!("this API key lacks the `{scope}` scope"),
-            ))
+            Err(ApiError::new(Code::InsufficientScope, format!("this API key lacks the `{scope}` scope")))
         }
     }
 
@@ -55,20 +52,20 @@ impl Principal {
             (Some(own), Some(r)) if own.to_string() == r => {
                 self.merchants.iter().find(|m| &m.id == own).ok_or_else(suspended)
             }
-            (Some(_), Some(_)) => Err(ApiError::bad_request(
-                "merchant_invalid",
+            (Some(_), Some(_)) => Err(ApiError::new(
+                Code::MerchantInvalid,
                 "this API key acts for one merchant; omit `merchant` or name that one",
             )
             .param("merchant")),
-            (None, None) => Err(ApiError::bad_request(
-                "merchant_required",
+            (None, None) => Err(ApiError::new(
+                Code::MerchantRequired,
                 "this API key spans several merchants: name one with `merchant`",
             )
             .param("merchant")),
             (None, Some(r)) => match self.merchants.iter().find(|m| m.id.to_string() == r) {
                 Some(m) => Ok(m),
                 None if self.suspended.iter().any(|m| m.id.to_string() == r) => Err(suspended()),
-                None => Err(ApiError::bad_request("merchant_invalid", "no such merchant for this API key")
+                None => Err(ApiError::new(Code::MerchantInvalid, "no such merchant for this API key")
                     .param("merchant")),
             },
         }
@@ -82,13 +79,13 @@ impl Principal {
 }
 
 fn suspended() -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, "merchant_suspended", "the merchant is suspended")
+    ApiError::new(Code::MerchantSuspended, "the merchant is suspended")
 }
 
 /// Resolves a presented key secret to a principal: 401 for an unknown or revoked key, 403 for
 /// a suspended merchant.
 pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
-    let invalid = || ApiError::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "the API key is not valid");
+    let invalid = || ApiError::new(Code::InvalidApiKey, "the API key is not valid");
     // Bounded before hashing: a secret is 72 characters; anything huge is not a key.
     if secret.is_empty() || secret.len() > 256 {
         return Err(invalid());
@@ -129,8 +126,7 @@ impl AuthScheme {
             AuthScheme::Bearer => {
                 let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
                     return Err(ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        "missing_api_key",
+                        Code::MissingApiKey,
                         "send your API key as `Authorization: Bearer <key>`",
                     ));
                 };
@@ -140,25 +136,16 @@ impl AuthScheme {
                     .split_once(' ')
                     .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
                     .map(|(_, s)| s.trim())
-                    .ok_or_else(|| {
-                        ApiError::new(
-                            StatusCode::UNAUTHORIZED,
-                            "invalid_api_key",
-                            "use `Authorization: Bearer <key>`",
-                        )
-                    })
+                    .ok_or_else(|| ApiError::new(Code::InvalidApiKey, "use `Authorization: Bearer <key>`"))
             }
             AuthScheme::Header(name) => {
                 let Some(value) = parts.headers.get(name) else {
-                    return Err(ApiError::new(
-                        StatusCode::UNAUTHORIZED,
-                        "missing_api_key",
-                        format!("send your API key in {name}"),
-                    ));
+                    return Err(ApiError::new(Code::MissingApiKey, format!("send your API key in {name}")));
                 };
-                value.to_str().map(str::trim).map_err(|_| {
-                    ApiError::new(StatusCode::UNAUTHORIZED, "invalid_api_key", "the API key is not valid")
-                })
+                value
+                    .to_str()
+                    .map(str::trim)
+                    .map_err(|_| ApiError::new(Code::InvalidApiKey, "the API key is not valid"))
             }
         }
     }

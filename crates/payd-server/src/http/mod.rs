@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod caller;
+pub mod code;
 pub mod dialects;
 pub mod error;
 mod health;
@@ -13,10 +14,10 @@ pub mod server;
 pub mod validate;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
+use crate::http::code::Code;
 use crate::state::AppState;
 use error::ApiError;
 
@@ -56,7 +57,7 @@ async fn reject_nul_query(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     if req.uri().query().is_some_and(|q| q.contains("%00")) {
-        let e = ApiError::bad_request("invalid_query", "the query string must not contain NUL (%00)");
+        let e = ApiError::new(Code::InvalidQuery, "the query string must not contain NUL (%00)");
         return error_for_path(req.uri().path(), e);
     }
     next.run(req).await
@@ -67,8 +68,7 @@ async fn reject_nul_query(
 async fn request_timed_out(uri: axum::http::Uri, e: axum::BoxError) -> axum::response::Response {
     let e = if e.is::<tower::timeout::error::Elapsed>() {
         ApiError::new(
-            StatusCode::REQUEST_TIMEOUT,
-            "request_timeout",
+            Code::RequestTimeout,
             "the request took too long to arrive and be answered; send it again",
         )
     } else {
@@ -86,14 +86,10 @@ pub fn router(state: AppState) -> Router {
         .merge(native::routes())
         .merge(dialects::routes())
         .merge(openapi::routes())
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .fallback(|| async { ApiError::new(Code::NotFound, "no such route") })
         // In the format of the API the path belongs to (a dialect answers 400 in its own).
         .method_not_allowed_fallback(|uri: axum::http::Uri| async move {
-            let e = ApiError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "method not allowed on this route",
-            );
+            let e = ApiError::new(Code::MethodNotAllowed, "method not allowed on this route");
             error_for_path(uri.path(), e)
         })
         .layer(axum::middleware::from_fn(reject_nul_query))

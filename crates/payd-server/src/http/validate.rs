@@ -4,6 +4,7 @@
 use payd_core::money::{Currency, Money, MoneyError};
 
 use super::error::ApiError;
+use crate::http::code::Code;
 
 /// Longest free-text identifier (reference, invoice, names).
 pub const MAX_TEXT: usize = 255;
@@ -19,20 +20,16 @@ pub const MAX_LINE_ITEMS: usize = 100;
 pub fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>, ApiError> {
     let Some(v) = v else { return Ok(None) };
     if v.is_empty() {
-        return Err(
-            ApiError::bad_request("invalid_value", format!("`{field}` must not be empty")).param(field)
-        );
+        return Err(ApiError::new(Code::InvalidValue, format!("`{field}` must not be empty")).param(field));
     }
     if v.chars().count() > max {
-        return Err(ApiError::bad_request(
-            "value_too_long",
-            format!("`{field}` is longer than {max} characters"),
-        )
-        .param(field));
+        return Err(ApiError::new(Code::ValueTooLong, format!("`{field}` is longer than {max} characters"))
+            .param(field));
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::bad_request("invalid_value", format!("`{field}` contains control characters"))
-            .param(field));
+        return Err(
+            ApiError::new(Code::InvalidValue, format!("`{field}` contains control characters")).param(field)
+        );
     }
     Ok(Some(v))
 }
@@ -41,9 +38,11 @@ pub fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>
 pub fn page_limit(v: Option<&str>) -> Result<u32, ApiError> {
     match v {
         None => Ok(20),
-        Some(s) => s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "`limit` must be from 1 to 100").param("limit")
-        }),
+        Some(s) => {
+            s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                ApiError::new(Code::InvalidQuery, "`limit` must be from 1 to 100").param("limit")
+            })
+        }
     }
 }
 
@@ -52,7 +51,7 @@ pub fn url(field: &str, v: Option<String>) -> Result<Option<String>, ApiError> {
     let Some(v) = text(field, v, MAX_URL)? else { return Ok(None) };
     match url::Url::parse(&v) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(Some(v)),
-        _ => Err(ApiError::bad_request("invalid_url", format!("`{field}` must be an absolute http(s) URL"))
+        _ => Err(ApiError::new(Code::InvalidUrl, format!("`{field}` must be an absolute http(s) URL"))
             .param(field)),
     }
 }
@@ -72,18 +71,15 @@ pub fn email(field: &str, v: Option<String>) -> Result<Option<String>, ApiError>
     if ok {
         Ok(Some(v))
     } else {
-        Err(ApiError::bad_request("invalid_email", format!("`{field}` is not an email address")).param(field))
+        Err(ApiError::new(Code::InvalidEmail, format!("`{field}` is not an email address")).param(field))
     }
 }
 
 /// The currency: an upper-case ISO-4217 code payd knows.
 pub fn currency(field: &str, v: &str) -> Result<Currency, ApiError> {
     Currency::from_code(v).ok_or_else(|| {
-        ApiError::bad_request(
-            "unknown_currency",
-            format!("`{v}` is not an ISO-4217 currency code payd accepts"),
-        )
-        .param(field)
+        ApiError::new(Code::UnknownCurrency, format!("`{v}` is not an ISO-4217 currency code payd accepts"))
+            .param(field)
     })
 }
 
@@ -97,11 +93,11 @@ pub fn amount(field: &str, v: &str, currency: Currency) -> Result<Money, ApiErro
 pub fn money_error(field: &str, e: &MoneyError) -> ApiError {
     let m = e.to_string();
     match e {
-        MoneyError::UnknownCurrency(_) => ApiError::bad_request("unknown_currency", m),
-        MoneyError::Malformed => ApiError::bad_request("amount_invalid", m),
-        MoneyError::TooPrecise { .. } => ApiError::bad_request("amount_too_precise", m),
-        MoneyError::NotPositive => ApiError::bad_request("amount_not_positive", m),
-        MoneyError::TooLarge => ApiError::bad_request("amount_too_large", m),
+        MoneyError::UnknownCurrency(_) => ApiError::new(Code::UnknownCurrency, m),
+        MoneyError::Malformed => ApiError::new(Code::AmountInvalid, m),
+        MoneyError::TooPrecise { .. } => ApiError::new(Code::AmountTooPrecise, m),
+        MoneyError::NotPositive => ApiError::new(Code::AmountNotPositive, m),
+        MoneyError::TooLarge => ApiError::new(Code::AmountTooLarge, m),
     }
     .param(field)
 }
@@ -114,13 +110,14 @@ pub fn metadata(
 ) -> Result<serde_json::Value, ApiError> {
     let v = v.unwrap_or_else(|| serde_json::Value::Object(Default::default()));
     if !v.is_object() {
-        return Err(ApiError::bad_request("invalid_metadata", format!("`{field}` must be a JSON object"))
-            .param(field));
+        return Err(
+            ApiError::new(Code::InvalidMetadata, format!("`{field}` must be a JSON object")).param(field)
+        );
     }
     let size = v.to_string().len();
     if size > max_bytes {
-        return Err(ApiError::bad_request(
-            "metadata_too_large",
+        return Err(ApiError::new(
+            Code::MetadataTooLarge,
             format!("`{field}` is {size} bytes; the limit is {max_bytes}"),
         )
         .param(field));

@@ -305,7 +305,7 @@ async fn test_pay_refuses_absurd_amounts(app: TestApp) {
     let (id, _) = create(&app, &key, usdc("10", "avalanche")).await;
     for amount in ["1000000000001", "340282366920938463463374607431768211455"] {
         let (s, e) = test_pay(&app, &key, &id, &json!({ "amount": amount }).to_string()).await;
-        assert_eq!((s, code(&e)), (400, "invalid_amount"), "{amount}: {e}");
+        assert_eq!((s, code(&e)), (400, "amount_invalid"), "{amount}: {e}");
     }
     assert_eq!(
         test_pay(&app, &key, &id, r#"{"amount": "1000000000000"}"#).await.0,

@@ -13,8 +13,9 @@ use payd_store::{PaymentFilter, StoreError, StoredResponse};
 
 use super::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
 use super::Native;
-use crate::engine::{self, CancelError, QuoteError};
+use crate::engine::{self, CancelError};
 use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::{body, idempotency, json_text, validate};
 use crate::state::AppState;
@@ -58,8 +59,7 @@ pub async fn create_payment(
     .await?;
     idempotency::respond(outcome, || {
         ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_reused",
+            Code::IdempotencyKeyReused,
             "this Idempotency-Key was already used with a different request",
         )
     })
@@ -76,25 +76,22 @@ async fn new_payment(
 ) -> Result<NewPayment, ApiError> {
     let currency = validate::currency("currency", &input.currency)?;
     let price = validate::amount("amount", &input.amount, currency)?;
-    let (asset, fx) =
-        match (input.token, input.network) {
-            (None, None) => (None, None),
-            (Some(token), Some(network)) => {
-                let (asset, fx) =
-                    engine::quote_with_fx(&state.fx, &state.config.networks, &token, &network, &price)
-                        .await
-                        .map_err(quote_error)?;
-                (Some(asset), fx)
-            }
-            (Some(_), None) => {
-                return Err(ApiError::bad_request("missing_field", "`network` is required with `token`")
-                    .param("network"))
-            }
-            (None, Some(_)) => {
-                return Err(ApiError::bad_request("missing_field", "`token` is required with `network`")
-                    .param("token"))
-            }
-        };
+    let (asset, fx) = match (input.token, input.network) {
+        (None, None) => (None, None),
+        (Some(token), Some(network)) => {
+            let (asset, fx) =
+                engine::quote_with_fx(&state.fx, &state.config.networks, &token, &network, &price).await?;
+            (Some(asset), fx)
+        }
+        (Some(_), None) => {
+            return Err(
+                ApiError::new(Code::MissingField, "`network` is required with `token`").param("network")
+            )
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::new(Code::MissingField, "`token` is required with `network`").param("token"))
+        }
+    };
     let customer = match input.customer {
         None => Customer::default(),
         Some(c) => Customer {
@@ -105,8 +102,8 @@ async fn new_payment(
     };
     let items = input.line_items.unwrap_or_default();
     if items.len() > validate::MAX_LINE_ITEMS {
-        return Err(ApiError::bad_request(
-            "too_many_line_items",
+        return Err(ApiError::new(
+            Code::TooManyLineItems,
             format!("at most {} line items are allowed", validate::MAX_LINE_ITEMS),
         )
         .param("line_items"));
@@ -120,7 +117,7 @@ async fn new_payment(
         let amount = validate::amount(&format!("{field}.amount"), &item.amount, currency)?.amount;
         let quantity = item.quantity.unwrap_or(1);
         if !(1..=1_000_000).contains(&quantity) {
-            return Err(ApiError::bad_request("invalid_value", "quantity must be from 1 to 1000000")
+            return Err(ApiError::new(Code::InvalidValue, "quantity must be from 1 to 1000000")
                 .param(format!("{field}.quantity")));
         }
         line_items.push(LineItem { description, amount, quantity });
@@ -161,15 +158,15 @@ fn expiry(
 ) -> Result<DateTime<Utc>, ApiError> {
     let max = state.config.max_expiry.as_secs();
     let out_of_range = |field: &str| {
-        ApiError::bad_request(
-            "invalid_expiry",
+        ApiError::new(
+            Code::InvalidExpiry,
             format!("the payment must expire between 60 seconds and {max} seconds from now"),
         )
         .param(field)
     };
     match (expires_in, expires_at) {
         (Some(_), Some(_)) => {
-            Err(ApiError::bad_request("invalid_expiry", "give `expires_in` or `expires_at`, not both"))
+            Err(ApiError::new(Code::InvalidExpiry, "give `expires_in` or `expires_at`, not both"))
         }
         (Some(secs), None) => {
             if !(60..=max).contains(&secs) {
@@ -180,7 +177,7 @@ fn expiry(
         (None, Some(text)) => {
             let at = DateTime::parse_from_rfc3339(text)
                 .map_err(|_| {
-                    ApiError::bad_request("invalid_expiry", "`expires_at` must be an RFC 3339 time")
+                    ApiError::new(Code::InvalidExpiry, "`expires_at` must be an RFC 3339 time")
                         .param("expires_at")
                 })?
                 .with_timezone(&Utc);
@@ -194,24 +191,6 @@ fn expiry(
         (None, None) => {
             let secs = i64::try_from(state.config.default_expiry.as_secs()).unwrap_or(3600);
             Ok(now + Duration::seconds(secs))
-        }
-    }
-}
-
-fn quote_error(e: QuoteError) -> ApiError {
-    let m = e.to_string();
-    match &e {
-        QuoteError::UnknownNetwork(_) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_network", m).param("network")
-        }
-        QuoteError::UnsupportedAsset { .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_asset", m).param("token")
-        }
-        QuoteError::NoFxRate { .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fx_unavailable", m).param("currency")
-        }
-        QuoteError::OutOfRange(_) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_too_large", m).param("amount")
         }
     }
 }
@@ -253,9 +232,9 @@ pub async fn cancel_payment(
         Ok(p) => Ok(json_text(StatusCode::OK, render(&p, &state.config.public_url)?)),
         Err(CancelError::Transition(e)) => Err(match e {
             payd_core::payment::TransitionError::FundsReceived => {
-                ApiError::new(StatusCode::CONFLICT, "payment_has_funds", e.to_string())
+                ApiError::new(Code::PaymentHasFunds, e.to_string())
             }
-            _ => ApiError::new(StatusCode::CONFLICT, "payment_not_cancellable", e.to_string()),
+            _ => ApiError::new(Code::PaymentNotCancellable, e.to_string()),
         }),
         Err(CancelError::Store(e)) => Err(e.into()),
     }
@@ -266,7 +245,7 @@ fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
         return Ok(t.with_timezone(&Utc));
     }
     v.parse::<i64>().ok().and_then(|s| DateTime::from_timestamp(s, 0)).ok_or_else(|| {
-        ApiError::bad_request("invalid_query", format!("`{field}` must be an RFC 3339 time or Unix seconds"))
+        ApiError::new(Code::InvalidQuery, format!("`{field}` must be an RFC 3339 time or Unix seconds"))
             .param(field)
     })
 }
@@ -279,15 +258,15 @@ pub async fn list_payments(
     query: Result<Query<ListPaymentsIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsRead)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let limit = validate::page_limit(q.limit.as_deref())?;
     let status = q
         .status
         .as_deref()
         .map(|s| {
             PaymentStatus::parse(s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
+                ApiError::new(
+                    Code::InvalidQuery,
                     "`status` must be pending, processing, completed, expired or cancelled",
                 )
                 .param("status")
@@ -302,7 +281,7 @@ pub async fn list_payments(
         None => None,
         Some(id) => {
             let p = visible_payment(&state, &principal, id).await.map_err(|_| {
-                ApiError::bad_request("invalid_query", "`starting_after` is not a payment of yours")
+                ApiError::new(Code::InvalidQuery, "`starting_after` is not a payment of yours")
                     .param("starting_after")
             })?;
             Some((p.created_at, p.id))

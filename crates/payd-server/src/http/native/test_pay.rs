@@ -18,6 +18,7 @@ use super::types::ErrorOut;
 use super::Native;
 use crate::http::body;
 use crate::http::caller::Caller;
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -59,8 +60,7 @@ pub async fn test_pay(
     principal.require(Scope::PaymentsCreate)?;
     if principal.mode() != Mode::Test {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "test_mode_only",
+            Code::TestModeOnly,
             "test payments exist only in test mode; use a test key",
         ));
     }
@@ -77,20 +77,19 @@ pub async fn test_pay(
     let amount = input
         .amount
         .map(|text| {
-            parse_token_amount(&text, decimals).map_err(|e| {
-                ApiError::bad_request("invalid_amount", format!("`amount`: {e}")).param("amount")
-            })
+            parse_token_amount(&text, decimals)
+                .map_err(|e| ApiError::new(Code::AmountInvalid, format!("`amount`: {e}")).param("amount"))
         })
         .transpose()?;
     let transfer =
         devnet::pay(&state.store, &payment, amount, payd_store::now()).await.map_err(|e| match e {
             PayError::Store(e) => ApiError::from(e),
-            PayError::LiveMode => ApiError::new(StatusCode::FORBIDDEN, "test_mode_only", e.to_string()),
+            PayError::LiveMode => ApiError::new(Code::TestModeOnly, e.to_string()),
             PayError::ZeroAmount | PayError::AbsurdAmount => {
-                ApiError::bad_request("invalid_amount", e.to_string()).param("amount")
+                ApiError::new(Code::AmountInvalid, e.to_string()).param("amount")
             }
             PayError::NoAddress | PayError::NothingDue => {
-                ApiError::new(StatusCode::CONFLICT, "payment_not_payable", e.to_string())
+                ApiError::new(Code::PaymentNotPayable, e.to_string())
             }
         })?;
     let out = TestPayOut {

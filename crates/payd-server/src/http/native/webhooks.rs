@@ -22,6 +22,7 @@ use super::webhook_types::{
 };
 use super::Native;
 use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::{body, json_text, validate};
 use crate::state::AppState;
@@ -35,9 +36,7 @@ impl From<EndpointError> for ApiError {
     fn from(e: EndpointError) -> Self {
         match e {
             EndpointError::Store(e) => e.into(),
-            EndpointError::Limit(_) => {
-                ApiError::new(StatusCode::CONFLICT, "webhook_endpoint_limit", e.to_string())
-            }
+            EndpointError::Limit(_) => ApiError::new(Code::WebhookEndpointLimit, e.to_string()),
             other => ApiError::internal(other),
         }
     }
@@ -47,8 +46,8 @@ impl From<EndpointError> for ApiError {
 pub fn url_error(field: &str, e: &UrlError) -> ApiError {
     let m = format!("`{field}`: {e}");
     match e {
-        UrlError::Private => ApiError::bad_request("url_not_allowed", m),
-        _ => ApiError::bad_request("invalid_url", m),
+        UrlError::Private => ApiError::new(Code::UrlNotAllowed, m),
+        _ => ApiError::new(Code::InvalidUrl, m),
     }
     .param(field)
 }
@@ -62,11 +61,8 @@ fn events(v: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
     let mut out = Vec::new();
     for (i, name) in v.iter().enumerate() {
         let kind = EventKind::parse(name).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_event",
-                format!("`{name}` is not an event kind (payment.created, …)"),
-            )
-            .param(format!("events[{i}]"))
+            ApiError::new(Code::InvalidEvent, format!("`{name}` is not an event kind (payment.created, …)"))
+                .param(format!("events[{i}]"))
         })?;
         if !out.contains(&kind) {
             out.push(kind);
@@ -77,11 +73,8 @@ fn events(v: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
 
 fn format(v: &str) -> Result<WebhookFormat, ApiError> {
     WebhookFormat::parse(v).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_format",
-            "`format` must be native, astrapay, paygentic, mutopay or alppay",
-        )
-        .param("format")
+        ApiError::new(Code::InvalidFormat, "`format` must be native, astrapay, paygentic, mutopay or alppay")
+            .param("format")
     })
 }
 
@@ -138,14 +131,14 @@ pub async fn list_endpoints(
     query: Result<Query<ListEndpointsIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let merchant = principal.merchant_for(q.merchant.as_deref())?;
     let limit = validate::page_limit(q.limit.as_deref())?;
     let after = match q.starting_after.as_deref() {
         None => None,
         Some(id) => {
             let cursor = || {
-                ApiError::bad_request("invalid_query", "`starting_after` is not a webhook endpoint of yours")
+                ApiError::new(Code::InvalidQuery, "`starting_after` is not a webhook endpoint of yours")
                     .param("starting_after")
             };
             let e = visible_endpoint(&state, &principal, id).await.map_err(|e| {
@@ -268,8 +261,8 @@ pub async fn rotate_secret(
     };
     let overlap = input.expire_previous_in.unwrap_or(86_400);
     if overlap > 7 * 86_400 {
-        return Err(ApiError::bad_request(
-            "invalid_value",
+        return Err(ApiError::new(
+            Code::InvalidValue,
             "`expire_previous_in` must be from 0 to 604800 seconds",
         )
         .param("expire_previous_in"));
@@ -298,7 +291,7 @@ pub async fn replay_failed(
 fn query_id<T: std::str::FromStr>(field: &str, v: Option<&str>) -> Result<Option<T>, ApiError> {
     v.map(|s| {
         s.parse::<T>().map_err(|_| {
-            ApiError::bad_request("invalid_query", format!("`{field}` is not a valid id")).param(field)
+            ApiError::new(Code::InvalidQuery, format!("`{field}` is not a valid id")).param(field)
         })
     })
     .transpose()
@@ -312,7 +305,7 @@ pub async fn list_deliveries(
     query: Result<Query<ListDeliveriesIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let merchant = principal.merchant_for(q.merchant.as_deref())?;
     let limit = validate::page_limit(q.limit.as_deref())?;
     let status = q
@@ -320,8 +313,8 @@ pub async fn list_deliveries(
         .as_deref()
         .map(|s| {
             DeliveryStatus::parse(s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
+                ApiError::new(
+                    Code::InvalidQuery,
                     "`status` must be pending, delivering, delivered, failed or dead",
                 )
                 .param("status")
@@ -394,8 +387,7 @@ pub async fn replay_delivery(
     let d = visible_delivery(&state, &principal, &id).await?;
     if !state.store.replay_webhook_delivery(&d.id, payd_store::now()).await? {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "delivery_in_flight",
+            Code::DeliveryInFlight,
             "the delivery is being sent right now; replay it once the attempt is recorded",
         ));
     }

@@ -14,6 +14,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::http::caller::{Api, AuthScheme, Principal};
+use crate::http::code::Code;
 use crate::http::error::{set_retry_after, ApiError};
 use crate::ratelimit::Surface;
 use crate::state::AppState;
@@ -51,7 +52,7 @@ impl IntoResponse for AlpError {
         let e = self.0;
         let (status, code) = match e.status.as_u16() {
             // Only a body that is not JSON is a 400; a valid body that breaks a rule is a 422.
-            400 if matches!(e.code, "malformed_json" | "missing_body" | "invalid_body") => {
+            400 if matches!(e.code, Code::MalformedJson | Code::MissingBody | Code::InvalidBody) => {
                 (StatusCode::BAD_REQUEST, "bad_request")
             }
             400 | 422 => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity"),
@@ -84,7 +85,7 @@ impl Api for AlpPay {
         if e.status != StatusCode::UNAUTHORIZED {
             return e;
         }
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API-KEY")
+        ApiError::new(Code::Unauthorized, "Missing or invalid API-KEY")
     }
 }
 
@@ -95,7 +96,7 @@ pub fn verify_hmac(
     header: Option<&str>,
     body: &[u8],
 ) -> Result<(), AlpError> {
-    let bad = |m: &str| AlpError(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", m));
+    let bad = |m: &str| AlpError(ApiError::new(Code::InvalidSignature, m));
     let given = header.ok_or_else(|| bad("Missing X-HMAC signature"))?;
     let given = hex::decode(given.trim()).map_err(|_| bad("Invalid X-HMAC signature"))?;
     let secret = state

@@ -21,6 +21,7 @@ use super::openapi::{AlpPayment, Errors, PaymentData, PaymentList};
 use super::{verify_hmac, AlpError, AlpPay};
 use crate::engine;
 use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::TokenName;
 use crate::http::{body, json_text, validate, wire_time};
@@ -72,7 +73,7 @@ pub struct CustomerIn {
 }
 
 fn unprocessable(msg: impl Into<String>) -> AlpError {
-    AlpError(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity", msg))
+    AlpError(ApiError::new(Code::InvalidValue, msg))
 }
 
 /// `(status, displayStatus)` of a payment (the table is
@@ -274,7 +275,7 @@ pub async fn create_payment(
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AlpError> {
-    let not_found = || AlpError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
+    let not_found = || AlpError(ApiError::new(Code::NotFound, "Payment not found"));
     let pid = uuid::Uuid::try_parse(id)
         .map(payd_core::ids::PaymentId::from_uuid)
         .or_else(|_| id.parse())

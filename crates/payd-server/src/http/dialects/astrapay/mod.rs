@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::http::caller::{Api, AuthScheme};
+use crate::http::code::Code;
 use crate::http::error::{set_retry_after, ApiError};
 use crate::ratelimit::Surface;
 use crate::state::AppState;
@@ -42,9 +43,7 @@ pub fn routes() -> Router<AppState> {
                 .put(webhooks::update_webhook)
                 .delete(webhooks::delete_webhook),
         )
-        .fallback(|| async {
-            AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Route not found"))
-        });
+        .fallback(|| async { AstraError(ApiError::new(Code::NotFound, "Route not found")) });
     Router::new().nest("/v1/api", api)
 }
 
@@ -119,11 +118,11 @@ impl Api for AstraPay {
     /// with 401.
     fn unauthenticated(e: ApiError) -> ApiError {
         let message = match (e.code, e.status) {
-            ("merchant_suspended", _) => "Account is not active",
-            ("missing_api_key", _) => "Missing API key: send it in the X-Api-Key header",
+            (Code::MerchantSuspended, _) => "Account is not active",
+            (Code::MissingApiKey, _) => "Missing API key: send it in the X-Api-Key header",
             (_, StatusCode::UNAUTHORIZED) => "Invalid API key",
             _ => return e,
         };
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+        ApiError::new(Code::Unauthorized, message)
     }
 }

@@ -19,6 +19,7 @@ use super::openapi::{Errors, PaymentPageResponse, PaymentResponse, Status};
 use super::{envelope, respond, AstraError, AstraPay};
 use crate::engine::{self, CancelError};
 use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null, NetworkName, TokenName};
 use crate::http::{body, idempotency, validate, wire_time};
@@ -127,15 +128,9 @@ impl<'a> AstraPayment<'a> {
 
 fn amount_error(e: &MoneyError) -> ApiError {
     match e {
-        MoneyError::NotPositive => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "amount_too_small",
-            "amount must be at least 0.01",
-        ),
-        MoneyError::TooLarge => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_too_large", e.to_string())
-        }
-        _ => ApiError::bad_request("amount_invalid", format!("amount: {e}")),
+        MoneyError::NotPositive => ApiError::new(Code::AmountTooSmall, "amount must be at least 0.01"),
+        MoneyError::TooLarge => ApiError::new(Code::AmountTooLargeForToken, e.to_string()),
+        _ => ApiError::new(Code::AmountInvalid, format!("amount: {e}")),
     }
 }
 
@@ -155,10 +150,10 @@ pub async fn create_payment(
 
     let price = match (&input.amount, &input.product_id) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request("invalid_body", "send amount or product_id, not both").into())
+            return Err(ApiError::new(Code::InvalidBody, "send amount or product_id, not both").into())
         }
         (None, None) => {
-            return Err(ApiError::bad_request("missing_field", "amount or product_id is required").into())
+            return Err(ApiError::new(Code::MissingField, "amount or product_id is required").into())
         }
         (Some(n), None) => Money::parse(&n.to_string(), Currency::USD).map_err(|e| amount_error(&e))?,
         (None, Some(id)) => product_price(&state, &principal, id, &input.token, &input.network).await?,
@@ -167,11 +162,7 @@ pub async fn create_payment(
         engine::quote_with_fx(&state.fx, &state.config.networks, &input.token, &input.network, &price)
             .await
             .map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unsupported_asset",
-                    format!("Unsupported token/network combination: {e}"),
-                )
+                ApiError::new(Code::UnsupportedAsset, format!("Unsupported token/network combination: {e}"))
             })?;
     let now = payd_store::now();
     let new = NewPayment {
@@ -223,8 +214,7 @@ pub async fn create_payment(
             .map_err(crate::http::error::ApiError::from)?;
     Ok(idempotency::respond(outcome, || {
         ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            Code::IdempotencyKeyReused,
             "Idempotency-Key was already used with different parameters",
         )
     })?)
@@ -238,19 +228,14 @@ async fn product_price(
     token: &str,
     network: &str,
 ) -> Result<Money, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Product not found"));
+    let not_found = || AstraError(ApiError::new(Code::NotFound, "Product not found"));
     let product_id = super::products::parse_id(id).ok_or_else(not_found)?;
     let product = state.store.get_product(&product_id).await?.ok_or_else(not_found)?;
     if product.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
         return Err(not_found());
     }
     if !product.active {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "product_inactive",
-            "Product is not active",
-        )
-        .into());
+        return Err(ApiError::new(Code::ProductInactive, "Product is not active").into());
     }
     match product.kind {
         PriceKind::Fiat => Money::new(product.price, Currency::USD).map_err(|e| amount_error(&e).into()),
@@ -261,8 +246,7 @@ async fn product_price(
                     == payd_core::registry::resolve_network(network).map(|n| n.id);
             if !same(product.token.as_deref(), token) || !net_same {
                 return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "product_asset_mismatch",
+                    Code::ProductAssetMismatch,
                     "This product is priced in another token or network",
                 )
                 .into());
@@ -277,7 +261,7 @@ async fn product_price(
 /// Finds a payment by UUID, short id or payd id, for this caller. AstraPay answers another
 /// merchant's payment and a test/live mismatch with 403.
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
+    let not_found = || AstraError(ApiError::new(Code::NotFound, "Payment not found"));
     let payment = if let Ok(uuid) = uuid::Uuid::try_parse(id) {
         state.store.get_payment(&PaymentId::from_uuid(uuid)).await?
     } else if let Ok(pid) = id.parse::<PaymentId>() {
@@ -289,12 +273,10 @@ async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payme
     };
     let payment = payment.ok_or_else(not_found)?;
     if !principal.merchants.iter().any(|m| m.id == payment.merchant_id) {
-        return Err(
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Payment belongs to another merchant").into()
-        );
+        return Err(ApiError::new(Code::Forbidden, "Payment belongs to another merchant").into());
     }
     if payment.mode != principal.mode() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "test/live mode mismatch").into());
+        return Err(ApiError::new(Code::Forbidden, "test/live mode mismatch").into());
     }
     Ok(payment)
 }
@@ -324,8 +306,7 @@ pub async fn cancel_payment(
     match engine::cancel_payment(&state.store, &p.id).await {
         Ok(p) => respond(StatusCode::OK, AstraPayment::new(&p, &state.config.public_url)),
         Err(CancelError::Transition(e)) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            Code::PaymentNotCancellable,
             format!("Only a pending payment with nothing received can be canceled ({e})"),
         )
         .into()),
@@ -377,19 +358,20 @@ pub struct Meta {
 
 /// Parses `page` (≥ 1) and `pageSize` (1–100).
 pub fn paging(page: Option<&str>, size: Option<&str>) -> Result<(u32, u32), ApiError> {
-    let page = match page {
-        None => 1,
-        Some(p) => p.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "page must be a whole number of at least 1")
-        })?,
-    };
+    let page =
+        match page {
+            None => 1,
+            Some(p) => p.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
+                ApiError::new(Code::InvalidQuery, "page must be a whole number of at least 1")
+            })?,
+        };
     let size = match size {
         None => 10,
         Some(s) => s
             .parse::<u32>()
             .ok()
             .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::bad_request("invalid_query", "pageSize must be from 1 to 100"))?,
+            .ok_or_else(|| ApiError::new(Code::InvalidQuery, "pageSize must be from 1 to 100"))?,
     };
     Ok((page, size))
 }
@@ -408,21 +390,21 @@ pub async fn list_payments(
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsRead)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let (page, page_size) = paging(q.page.as_deref(), q.page_size.as_deref())?;
     let mut filter =
         PaymentFilter::new(principal.merchants.iter().map(|m| m.id.clone()).collect(), principal.mode());
     if let Some(name) = q.status.as_deref() {
         filter.cases = payd_core::dialect_status::astrapay_cases(name).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_query",
+            ApiError::new(
+                Code::InvalidQuery,
                 "status must be one of PENDING, PARTIALLY_PAID, COMPLETED, EXPIRED, CANCELED",
             )
         })?;
     }
     if let Some(search) = q.search.filter(|s| !s.is_empty()) {
         if search.len() > 255 {
-            return Err(ApiError::bad_request("invalid_query", "search is longer than 255 characters").into());
+            return Err(ApiError::new(Code::InvalidQuery, "search is longer than 255 characters").into());
         }
         // A UUID searches by payment id (stored in payd's own form).
         filter.search = Some(match uuid::Uuid::try_parse(&search) {

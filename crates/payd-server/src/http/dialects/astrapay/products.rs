@@ -19,6 +19,7 @@ use super::openapi::{DeletedResponse, Errors, ProductPageResponse, ProductRespon
 use super::payments::{meta, paging, ListIn};
 use super::{respond, AstraError, AstraPay};
 use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, validate, wire_time};
@@ -81,42 +82,40 @@ impl<'a> ProductOut<'a> {
     }
 }
 
-fn unprocessable(code: &'static str, msg: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
-}
-
 /// Checks a product's price, kind and asset, normalising token and network.
 fn check(p: &mut Product) -> Result<(), ApiError> {
     if p.name.trim().is_empty() || p.name.chars().count() > validate::MAX_TEXT {
-        return Err(ApiError::bad_request("invalid_value", "name must be 1 to 255 characters"));
+        return Err(ApiError::new(Code::InvalidValue, "name must be 1 to 255 characters"));
     }
     if p.description.as_ref().is_some_and(|d| d.chars().count() > validate::MAX_DESCRIPTION) {
-        return Err(ApiError::bad_request("value_too_long", "description is longer than 1000 characters"));
+        return Err(ApiError::new(Code::ValueTooLong, "description is longer than 1000 characters"));
     }
     if p.price < Decimal::new(1, 2) {
-        return Err(unprocessable("price_too_small", "price must be at least 0.01"));
+        return Err(ApiError::new(Code::PriceTooSmall, "price must be at least 0.01"));
     }
     match p.kind {
         PriceKind::Fiat => {
             Money::new(p.price, Currency::USD)
-                .map_err(|e| ApiError::bad_request("amount_invalid", format!("price: {e}")))?;
+                .map_err(|e| ApiError::new(Code::AmountInvalid, format!("price: {e}")))?;
             p.token = None;
             p.network = None;
         }
         PriceKind::Crypto => {
             let (Some(token), Some(network)) = (p.token.as_deref(), p.network.as_deref()) else {
-                return Err(ApiError::bad_request(
-                    "missing_field",
+                return Err(ApiError::new(
+                    Code::MissingField,
                     "token and network are required for CRYPTO products",
                 ));
             };
-            let net = payd_core::registry::resolve_network(network)
-                .ok_or_else(|| unprocessable("unsupported_asset", "Unsupported token/network combination"))?;
-            let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id)
-                .ok_or_else(|| unprocessable("unsupported_asset", "Unsupported token/network combination"))?;
+            let net = payd_core::registry::resolve_network(network).ok_or_else(|| {
+                ApiError::new(Code::UnsupportedAsset, "Unsupported token/network combination")
+            })?;
+            let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id).ok_or_else(|| {
+                ApiError::new(Code::UnsupportedAsset, "Unsupported token/network combination")
+            })?;
             parse_token_amount(&p.price.normalize().to_string(), tok.decimals).map_err(|_| {
-                ApiError::bad_request(
-                    "amount_invalid",
+                ApiError::new(
+                    Code::AmountInvalid,
                     format!("price: {} has {} decimals", tok.symbol, tok.decimals),
                 )
             })?;
@@ -129,12 +128,12 @@ fn check(p: &mut Product) -> Result<(), ApiError> {
 
 fn kind(s: &str) -> Result<PriceKind, ApiError> {
     PriceKind::parse(s)
-        .ok_or_else(|| ApiError::bad_request("invalid_value", "currency_type must be FIAT or CRYPTO"))
+        .ok_or_else(|| ApiError::new(Code::InvalidValue, "currency_type must be FIAT or CRYPTO"))
 }
 
 fn price(n: &serde_json::Number) -> Result<Decimal, ApiError> {
     payd_core::money::parse_decimal(&n.to_string())
-        .map_err(|_| ApiError::bad_request("amount_invalid", "price must be a plain decimal number"))
+        .map_err(|_| ApiError::new(Code::AmountInvalid, "price must be a plain decimal number"))
 }
 
 /// `POST /v1/api/products`
@@ -154,15 +153,13 @@ pub async fn create_product(
         id: ProductId::new(),
         merchant_id: merchant.id.clone(),
         mode: principal.mode(),
-        name: input.name.ok_or_else(|| ApiError::bad_request("missing_field", "name is required"))?,
+        name: input.name.ok_or_else(|| ApiError::new(Code::MissingField, "name is required"))?,
         description: input.description.flatten(),
-        price: price(
-            &input.price.ok_or_else(|| ApiError::bad_request("missing_field", "price is required"))?,
-        )?,
+        price: price(&input.price.ok_or_else(|| ApiError::new(Code::MissingField, "price is required"))?)?,
         kind: kind(
             &input
                 .currency_type
-                .ok_or_else(|| ApiError::bad_request("missing_field", "currency_type is required"))?,
+                .ok_or_else(|| ApiError::new(Code::MissingField, "currency_type is required"))?,
         )?,
         token: input.token.flatten(),
         network: input.network.flatten(),
@@ -176,16 +173,14 @@ pub async fn create_product(
 }
 
 async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Product, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Product not found"));
+    let not_found = || AstraError(ApiError::new(Code::NotFound, "Product not found"));
     let product =
         state.store.get_product(&parse_id(id).ok_or_else(not_found)?).await?.ok_or_else(not_found)?;
     if !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
-        return Err(
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Product belongs to another merchant").into()
-        );
+        return Err(ApiError::new(Code::Forbidden, "Product belongs to another merchant").into());
     }
     if product.mode != principal.mode() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "test/live mode mismatch").into());
+        return Err(ApiError::new(Code::Forbidden, "test/live mode mismatch").into());
     }
     Ok(product)
 }
@@ -239,7 +234,7 @@ pub async fn update_product(
     check(&mut p)?;
     p.updated_at = payd_store::now();
     if !state.store.update_product(&p).await? {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Product not found").into());
+        return Err(ApiError::new(Code::NotFound, "Product not found").into());
     }
     respond(StatusCode::OK, ProductOut::new(&p))
 }
@@ -268,7 +263,7 @@ pub async fn list_products(
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let (page, size) = paging(q.page(), q.page_size())?;
     let merchant = principal.merchant_for(None)?;
     let (products, total) = state

@@ -19,6 +19,7 @@ use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookLis
 use super::payments::{meta, paging, Meta};
 use super::{respond, AstraError, AstraPay};
 use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::native::url_error;
 use crate::http::{body, validate, wire_time};
@@ -85,14 +86,12 @@ impl WebhookOut {
 
 fn events(names: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
     if names.is_empty() {
-        return Err(ApiError::bad_request("invalid_value", "events must name at least one event"));
+        return Err(ApiError::new(Code::InvalidValue, "events must name at least one event"));
     }
     let mut out = Vec::new();
     for name in names {
         let kind = EVENTS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_value",
-                "events must be payment.completed, payment.expired, payment.canceled or payment.partially_paid",
+            ApiError::new(Code::InvalidValue, "events must be payment.completed, payment.expired, payment.canceled or payment.partially_paid",
             )
         })?;
         if !out.contains(&kind) {
@@ -110,7 +109,7 @@ fn https_url(state: &AppState, text: &str) -> Result<String, ApiError> {
 
 /// An AstraPay-format endpoint of the caller's merchant and mode; anything else is a 404.
 async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<WebhookEndpoint, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found"));
+    let not_found = || AstraError(ApiError::new(Code::NotFound, "Webhook not found"));
     let id = uuid::Uuid::try_parse(id)
         .ok()
         .map(WebhookEndpointId::from_uuid)
@@ -139,9 +138,9 @@ pub async fn create_webhook(
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (WebhookIn, _) = body::parse(&bytes)?;
     let merchant = principal.merchant_for(None)?;
-    let url = input.url.ok_or_else(|| ApiError::bad_request("missing_field", "url is required"))?;
+    let url = input.url.ok_or_else(|| ApiError::new(Code::MissingField, "url is required"))?;
     let events =
-        events(input.events.ok_or_else(|| ApiError::bad_request("missing_field", "events is required"))?)?;
+        events(input.events.ok_or_else(|| ApiError::new(Code::MissingField, "events is required"))?)?;
     let new = NewEndpoint {
         merchant_id: merchant.id.clone(),
         mode: principal.mode(),
@@ -188,7 +187,7 @@ pub async fn list_webhooks(
     query: Result<Query<WebhookListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let (page, size) = paging(q.page.as_deref(), q.page_size.as_deref())?;
     let merchant = principal.merchant_for(None)?;
     let filter = EndpointFilter {
@@ -242,7 +241,7 @@ pub async fn update_webhook(
     }
     e.updated_at = payd_store::now();
     if !state.store.update_webhook_endpoint(&e).await? {
-        return Err(AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found")));
+        return Err(AstraError(ApiError::new(Code::NotFound, "Webhook not found")));
     }
     respond(StatusCode::OK, WebhookOut::new(&e))
 }

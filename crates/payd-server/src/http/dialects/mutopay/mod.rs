@@ -12,6 +12,7 @@ use axum::Router;
 use serde_json::json;
 
 use crate::http::caller::{Api, AuthScheme};
+use crate::http::code::Code;
 use crate::http::error::{set_retry_after, ApiError};
 use crate::ratelimit::Surface;
 use crate::state::AppState;
@@ -48,7 +49,9 @@ impl IntoResponse for MutoError {
         let e = self.0;
         let (status, code) = match e.status.as_u16() {
             401 => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            403 if e.code == "merchant_suspended" => (StatusCode::FORBIDDEN, "merchant suspended"),
+            // MutoPay has no 422 for a missing exchange rate: its documented 400.
+            422 if e.code == Code::FxUnavailable => (StatusCode::BAD_REQUEST, "invalid_request"),
+            403 if e.code == Code::MerchantSuspended => (StatusCode::FORBIDDEN, "merchant suspended"),
             403 => (StatusCode::FORBIDDEN, "forbidden"),
             404 => (StatusCode::NOT_FOUND, "not_found"),
             409 => (StatusCode::CONFLICT, "conflict"),
@@ -77,6 +80,6 @@ impl Api for MutoPay {
         if e.status != StatusCode::UNAUTHORIZED {
             return e;
         }
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API key")
+        ApiError::new(Code::Unauthorized, "Missing or invalid API key")
     }
 }

@@ -18,6 +18,7 @@ use super::openapi::{Errors, Status};
 use super::{MutoError, MutoPay};
 use crate::engine;
 use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
 use crate::http::{body, idempotency, json_text, validate, wire_time};
@@ -137,14 +138,14 @@ fn url(p: &Payment, public_url: &str) -> String {
 fn amount(field: &str, n: &serde_json::Number, currency: Currency) -> Result<Money, ApiError> {
     Money::parse(&n.to_string(), currency).map_err(|e| match e {
         MoneyError::Malformed => {
-            ApiError::bad_request("invalid_request", format!("{field} must be a plain decimal number"))
+            ApiError::new(Code::InvalidValue, format!("{field} must be a plain decimal number"))
         }
-        other => ApiError::bad_request("invalid_request", format!("{field}: {other}")),
+        other => ApiError::new(Code::InvalidValue, format!("{field}: {other}")),
     })
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError::bad_request("invalid_request", msg)
+    ApiError::new(Code::InvalidValue, msg)
 }
 
 /// `POST /api/payments`
@@ -190,10 +191,10 @@ pub async fn create_payment(
                     .fx
                     .rate(currency, Currency::USD)
                     .await
-                    .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+                    .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
                 let converted = rate
                     .convert(price.amount, currency, Currency::USD)
-                    .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+                    .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
                 let fx = FxQuote {
                     rate: rate.rate,
                     source: rate.source,
@@ -217,9 +218,10 @@ pub async fn create_payment(
     let asset = match &merchant.settlement_asset {
         Some((token, network)) => {
             let usd_price = Money::new(usd_amount, Currency::USD).map_err(|e| bad(e.to_string()))?;
-            Some(engine::quote(&state.config.networks, token, network, &usd_price, None).map_err(|e| {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string())
-            })?)
+            Some(
+                engine::quote(&state.config.networks, token, network, &usd_price, None)
+                    .map_err(ApiError::from)?,
+            )
         }
         None => None,
     };
@@ -279,8 +281,7 @@ pub async fn create_payment(
             .map_err(crate::http::error::ApiError::from)?;
     Ok(idempotency::respond(outcome, || {
         ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            Code::IdempotencyKeyReused,
             "this Idempotency-Key was already used with a different request",
         )
     })?)
@@ -302,19 +303,14 @@ fn expiry(text: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiEr
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, MutoError> {
-    let not_found = || MutoError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
+    let not_found = || MutoError(ApiError::new(Code::NotFound, "Payment not found"));
     let pid = id.parse().map_err(|_| not_found())?;
     let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
     if p.mode != principal.mode() {
         return Err(not_found());
     }
     if !principal.merchants.iter().any(|m| m.id == p.merchant_id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "This payment belongs to another merchant",
-        )
-        .into());
+        return Err(ApiError::new(Code::Forbidden, "This payment belongs to another merchant").into());
     }
     Ok(p)
 }

@@ -14,8 +14,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::openapi::Errors;
-use super::{FieldError, Paygentic, PgError};
+use super::{FieldCode, FieldError, Paygentic, PgError};
 use crate::http::caller::Caller;
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::{body, validate, wire_time};
 use crate::state::AppState;
@@ -90,16 +91,12 @@ pub async fn create_customer(
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (CreateIn, _) = body::parse(&bytes)?;
     let merchant = principal.merchant_for(input.merchant_id.as_deref()).map_err(|e| match e.code {
-        "merchant_required" => PgError::Validation(vec![FieldError {
+        Code::MerchantRequired => PgError::Validation(vec![FieldError {
             field: "merchantId".into(),
             message: "merchantId is required".into(),
-            code: "required",
+            code: FieldCode::Required,
         }]),
-        _ => PgError::Api(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "merchantId is not accessible with this API key",
-        )),
+        _ => PgError::Api(ApiError::new(Code::Forbidden, "merchantId is not accessible with this API key")),
     })?;
     let consumer = input.consumer.unwrap_or(ConsumerIn { name: None, email: None });
     let now = payd_store::now();
@@ -125,8 +122,7 @@ pub async fn get_customer(
     Path(id): Path<String>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
-    let not_found =
-        || PgError::Api(ApiError::new(StatusCode::NOT_FOUND, "customer_not_found", "Customer not found"));
+    let not_found = || PgError::Api(ApiError::new(Code::CustomerNotFound, "Customer not found"));
     let cid: CustomerId = id.parse().map_err(|_| not_found())?;
     let c = state.store.get_customer(&cid).await?.ok_or_else(not_found)?;
     if c.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == c.merchant_id) {

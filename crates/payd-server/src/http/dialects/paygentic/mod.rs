@@ -14,6 +14,7 @@ use axum::Router;
 use serde_json::json;
 
 use crate::http::caller::{Api, AuthScheme};
+use crate::http::code::Code;
 use crate::http::error::{set_retry_after, ApiError};
 use crate::ratelimit::Surface;
 use crate::state::AppState;
@@ -38,8 +39,33 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong.
     pub message: String,
-    /// A stable code (`invalid_format`, `required`, `too_large`…).
-    pub code: &'static str,
+    /// What kind of problem.
+    pub code: FieldCode,
+}
+
+/// The codes of a `ValidationError`'s field problems, as Paygentic names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = paygentic::FieldCode)]
+pub enum FieldCode {
+    /// The field is absent.
+    Required,
+    /// The value does not parse.
+    InvalidFormat,
+    /// Not one of the allowed values.
+    InvalidEnum,
+    /// The wrong JSON type.
+    InvalidType,
+    /// Outside the allowed range.
+    OutOfRange,
+    /// Text past its limit.
+    TooLong,
+    /// A value past its size limit.
+    TooLarge,
+    /// More items than allowed.
+    TooMany,
+    /// Names something the caller cannot use.
+    InvalidReference,
 }
 
 /// An error in Paygentic's shapes: `Error` (`{error, message, code?}`) or, for bad input,
@@ -59,7 +85,7 @@ impl From<ApiError> for PgError {
             (Some(field), StatusCode::BAD_REQUEST) => PgError::Validation(vec![FieldError {
                 field: camel(field),
                 message: e.message,
-                code: "invalid_format",
+                code: FieldCode::InvalidFormat,
             }]),
             _ => PgError::Api(e),
         }
@@ -109,7 +135,7 @@ impl IntoResponse for PgError {
                     s if s >= 500 => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
                     _ => (StatusCode::BAD_REQUEST, "bad_request"),
                 };
-                let code = e.code.to_ascii_uppercase();
+                let code = e.code.as_str().to_ascii_uppercase();
                 let mut res =
                     (status, axum::Json(json!({ "error": category, "message": e.message, "code": code })))
                         .into_response();
@@ -134,7 +160,7 @@ impl Api for Paygentic {
         if e.status != StatusCode::UNAUTHORIZED {
             return e;
         }
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Invalid or missing API key")
+        ApiError::new(Code::Unauthorized, "Invalid or missing API key")
     }
 }
 

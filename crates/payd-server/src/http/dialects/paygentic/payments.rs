@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{Currency as CurrencyName, Errors, PaymentList, Status};
-use super::{duration, FieldError, Paygentic, PgError};
+use super::{duration, FieldCode, FieldError, Paygentic, PgError};
 use crate::engine;
 use crate::http::caller::Caller;
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::{body, idempotency, json_text, validate, wire_time};
 use crate::state::AppState;
@@ -154,7 +155,7 @@ pub fn payment_json(p: &Payment, public_url: &str) -> serde_json::Value {
     serde_json::to_value(PaygenticPayment::new(p, public_url)).unwrap_or(serde_json::Value::Null)
 }
 
-fn field(field: &str, message: impl Into<String>, code: &'static str) -> FieldError {
+fn field(field: &str, message: impl Into<String>, code: FieldCode) -> FieldError {
     FieldError { field: field.to_owned(), message: message.into(), code }
 }
 
@@ -184,18 +185,22 @@ pub async fn create_payment(
 
     let currency = match input.currency.as_ref().map(|c| c.as_str()) {
         None => {
-            errors.push(field("currency", "currency is required", "required"));
+            errors.push(field("currency", "currency is required", FieldCode::Required));
             None
         }
         Some(Some(c)) if CURRENCIES.contains(&c) => Currency::from_code(c),
         Some(_) => {
-            errors.push(field("currency", "currency must be one of USD, EUR, GBP, AUD", "invalid_enum"));
+            errors.push(field(
+                "currency",
+                "currency must be one of USD, EUR, GBP, AUD",
+                FieldCode::InvalidEnum,
+            ));
             None
         }
     };
     let amount = match input.amount.as_ref() {
         None => {
-            errors.push(field("amount", "amount is required", "required"));
+            errors.push(field("amount", "amount is required", FieldCode::Required));
             None
         }
         Some(v) => match amount_text(v).and_then(|s| s.parse::<Decimal>().ok()) {
@@ -203,12 +208,16 @@ pub async fn create_payment(
                 errors.push(field(
                     "amount",
                     "amount must be a decimal string such as \"10.50\"",
-                    "invalid_format",
+                    FieldCode::InvalidFormat,
                 ));
                 None
             }
             Some(d) if d < MIN_AMOUNT || d > MAX_AMOUNT => {
-                errors.push(field("amount", "amount must be between 1.00 and 5000.00", "out_of_range"));
+                errors.push(field(
+                    "amount",
+                    "amount must be between 1.00 and 5000.00",
+                    FieldCode::OutOfRange,
+                ));
                 None
             }
             Some(d) => Some(d),
@@ -217,7 +226,11 @@ pub async fn create_payment(
     let text = |errors: &mut Vec<FieldError>, name: &str, v: Option<String>| -> Option<String> {
         match v {
             Some(s) if s.chars().count() > MAX_TEXT => {
-                errors.push(field(name, format!("{name} must be at most {MAX_TEXT} characters"), "too_long"));
+                errors.push(field(
+                    name,
+                    format!("{name} must be at most {MAX_TEXT} characters"),
+                    FieldCode::TooLong,
+                ));
                 None
             }
             other => other,
@@ -231,16 +244,20 @@ pub async fn create_payment(
             serde_json::Value::Object(map)
         }
         Some(_) => {
-            errors.push(field("metadata", "metadata must be an object of string values", "invalid_type"));
+            errors.push(field(
+                "metadata",
+                "metadata must be an object of string values",
+                FieldCode::InvalidType,
+            ));
             serde_json::json!({})
         }
     };
     if let Err(e) = validate::metadata("metadata", Some(metadata.clone()), state.config.max_metadata_bytes) {
-        errors.push(field("metadata", e.message, "too_large"));
+        errors.push(field("metadata", e.message, FieldCode::TooLarge));
     }
     let items = input.line_items.unwrap_or_default();
     if items.len() > MAX_LINE_ITEMS {
-        errors.push(field("lineItems", "at most 100 line items are allowed", "too_many"));
+        errors.push(field("lineItems", "at most 100 line items are allowed", FieldCode::TooMany));
     }
     let mut line_items = Vec::new();
     for (i, item) in items.iter().enumerate().take(MAX_LINE_ITEMS) {
@@ -250,7 +267,7 @@ pub async fn create_payment(
             errors.push(field(
                 &format!("{name}.description"),
                 "description must be 1 to 255 characters",
-                "invalid_format",
+                FieldCode::InvalidFormat,
             ));
         }
         let quantity = item.quantity.unwrap_or(1);
@@ -260,7 +277,7 @@ pub async fn create_payment(
                 errors.push(field(
                     &format!("{name}.quantity"),
                     "quantity must be at least 1",
-                    "out_of_range",
+                    FieldCode::OutOfRange,
                 ));
                 1
             }
@@ -268,12 +285,14 @@ pub async fn create_payment(
         match (item.amount.as_ref().and_then(amount_text).and_then(|s| s.parse::<Decimal>().ok()), currency) {
             (Some(a), Some(c)) => match Money::new(a, c) {
                 Ok(m) => line_items.push(LineItem { description, amount: m.amount, quantity }),
-                Err(e) => errors.push(field(&format!("{name}.amount"), e.to_string(), "invalid_format")),
+                Err(e) => {
+                    errors.push(field(&format!("{name}.amount"), e.to_string(), FieldCode::InvalidFormat))
+                }
             },
             (None, _) => errors.push(field(
                 &format!("{name}.amount"),
                 "amount must be a decimal string",
-                "invalid_format",
+                FieldCode::InvalidFormat,
             )),
             (Some(_), None) => {}
         }
@@ -285,7 +304,9 @@ pub async fn create_payment(
     ] {
         match validate::url(name, v) {
             Ok(u) => *slot = u,
-            Err(_) => errors.push(field(name, format!("{name} must be an absolute URI"), "invalid_format")),
+            Err(_) => {
+                errors.push(field(name, format!("{name} must be an absolute URI"), FieldCode::InvalidFormat))
+            }
         }
     }
     let lifetime = match input.expires_in.as_deref() {
@@ -293,14 +314,14 @@ pub async fn create_payment(
         Some(text) => match duration::parse_seconds(text) {
             Some(s) if (60..=MAX_EXPIRY_SECS).contains(&s) => Some(s),
             Some(_) => {
-                errors.push(field("expiresIn", "expiresIn must be from PT1M to P31D", "out_of_range"));
+                errors.push(field("expiresIn", "expiresIn must be from PT1M to P31D", FieldCode::OutOfRange));
                 None
             }
             None => {
                 errors.push(field(
                     "expiresIn",
                     "expiresIn must be an ISO 8601 duration such as P7D or PT1H",
-                    "invalid_format",
+                    FieldCode::InvalidFormat,
                 ));
                 None
             }
@@ -310,20 +331,18 @@ pub async fn create_payment(
         return Err(PgError::Validation(errors));
     }
     let (Some(currency), Some(amount), Some(lifetime)) = (currency, amount, lifetime) else {
-        return Err(PgError::Validation(vec![field("amount", "invalid payment", "invalid_format")]));
+        return Err(PgError::Validation(vec![field("amount", "invalid payment", FieldCode::InvalidFormat)]));
     };
 
     let merchant = principal.merchant_for(input.merchant_id.as_deref()).map_err(|e| match e.code {
-        "merchant_required" => PgError::Validation(vec![field(
+        Code::MerchantRequired => PgError::Validation(vec![field(
             "merchantId",
             "merchantId is required for an API key that is not scoped to a single merchant",
-            "required",
+            FieldCode::Required,
         )]),
-        "merchant_invalid" => PgError::Api(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "merchantId is not accessible with this API key",
-        )),
+        Code::MerchantInvalid => {
+            PgError::Api(ApiError::new(Code::Forbidden, "merchantId is not accessible with this API key"))
+        }
         _ => PgError::Api(e),
     })?;
     let merchant = merchant.clone();
@@ -342,14 +361,14 @@ pub async fn create_payment(
                     return Err(PgError::Validation(vec![field(
                         "customerId",
                         "customerId must be a customer of this merchant",
-                        "invalid_reference",
+                        FieldCode::InvalidReference,
                     )]))
                 }
             }
         }
     };
     let price = Money::new(amount, currency)
-        .map_err(|e| PgError::Validation(vec![field("amount", e.to_string(), "invalid_format")]))?;
+        .map_err(|e| PgError::Validation(vec![field("amount", e.to_string(), FieldCode::InvalidFormat)]))?;
     // A price outside USD keeps the rate captured now; the token is chosen at checkout.
     let fx = if currency == Currency::USD {
         None
@@ -359,10 +378,10 @@ pub async fn create_payment(
             .fx
             .rate(currency, Currency::USD)
             .await
-            .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
         let converted = rate
             .convert(price.amount, currency, Currency::USD)
-            .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
         Some(FxQuote {
             rate: rate.rate,
             source: rate.source,
@@ -429,8 +448,7 @@ pub async fn get_payment(
     Path(id): Path<String>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
-    let not_found =
-        || PgError::Api(ApiError::new(StatusCode::NOT_FOUND, "payment_not_found", "Payment not found"));
+    let not_found = || PgError::Api(ApiError::new(Code::PaymentNotFound, "Payment not found"));
     let pid = id.parse().map_err(|_| not_found())?;
     let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
     if !principal.can_see(&p) {
@@ -464,13 +482,13 @@ pub async fn list_payments(
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let mut errors = Vec::new();
     let limit = match q.limit.as_deref().map(str::parse::<u32>) {
         None => 10,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
         Some(_) => {
-            errors.push(field("limit", "limit must be from 1 to 100", "out_of_range"));
+            errors.push(field("limit", "limit must be from 1 to 100", FieldCode::OutOfRange));
             10
         }
     };
@@ -478,7 +496,11 @@ pub async fn list_payments(
         None => 0,
         Some(Ok(n)) => n,
         Some(Err(_)) => {
-            errors.push(field("offset", "offset must be a whole number of at least 0", "out_of_range"));
+            errors.push(field(
+                "offset",
+                "offset must be a whole number of at least 0",
+                FieldCode::OutOfRange,
+            ));
             0
         }
     };
@@ -490,7 +512,7 @@ pub async fn list_payments(
                 errors.push(field(
                     "status",
                     "status must be pending, processing, completed, expired or cancelled",
-                    "invalid_enum",
+                    FieldCode::InvalidEnum,
                 ));
                 Vec::new()
             }
@@ -503,13 +525,7 @@ pub async fn list_payments(
         None => principal.merchants.iter().map(|m| m.id.clone()).collect(),
         Some(m) => vec![principal
             .merchant_for(Some(m))
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "merchantId is not accessible with this API key",
-                )
-            })?
+            .map_err(|_| ApiError::new(Code::Forbidden, "merchantId is not accessible with this API key"))?
             .id
             .clone()],
     };
