@@ -8,7 +8,7 @@ use payd_core::payment::Dialect;
 use payd_store::{CreateOutcome, IdempotencyRequest};
 
 use super::error::ApiError;
-use super::json_text;
+use super::wire::json_text;
 use crate::engine;
 use crate::http::code::Code;
 

@@ -6,26 +6,17 @@ use axum::{Json, Router};
 use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi, RefOr, Schema};
-use utoipa::{Modify, OpenApi as _};
+use utoipa::Modify;
 
-use crate::http::dialects::{alppay, astrapay, mutopay, paygentic};
-use crate::http::native;
+use crate::http::registry;
 use crate::state::AppState;
 
-/// `GET /openapi/{native,astrapay,paygentic,mutopay,alppay}.json`
+/// `GET /openapi/<name>.json` for every API in the registry.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/openapi/native.json", get(|| async { document(native::openapi::NativeApi::openapi()) }))
-        .route(
-            "/openapi/astrapay.json",
-            get(|| async { document(astrapay::openapi::AstraPayApi::openapi()) }),
-        )
-        .route(
-            "/openapi/paygentic.json",
-            get(|| async { document(paygentic::openapi::PaygenticApi::openapi()) }),
-        )
-        .route("/openapi/mutopay.json", get(|| async { document(mutopay::openapi::MutoPayApi::openapi()) }))
-        .route("/openapi/alppay.json", get(|| async { document(alppay::openapi::AlpPayApi::openapi()) }))
+    registry::APIS.iter().fold(Router::new(), |router, api| {
+        let openapi = api.openapi;
+        router.route(&format!("/openapi/{}.json", api.name), get(move || async move { document(openapi()) }))
+    })
 }
 
 /// Serves a document. utoipa 5 writes a link's `operationId`/`operationRef` in snake case,

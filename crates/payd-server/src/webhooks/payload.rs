@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::engine;
 use crate::http::dialects::{alppay, astrapay, mutopay, paygentic};
 use crate::http::native::PaymentOut;
-use crate::http::wire_time;
+use crate::http::wire::wire_time;
 
 /// Why a body could not be built.
 #[derive(Debug, thiserror::Error)]

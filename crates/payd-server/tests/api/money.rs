@@ -407,7 +407,7 @@ async fn alppay_transactions_carry_their_own_time(app: TestApp) {
     assert_eq!(s, 200, "{p}");
     let dates: Vec<&str> =
         p["data"]["transactions"].as_array().unwrap().iter().map(|t| t["date"].as_str().unwrap()).collect();
-    let expected = [payd_server::http::wire_time(t1), payd_server::http::wire_time(t2)];
+    let expected = [payd_server::http::wire::wire_time(t1), payd_server::http::wire::wire_time(t2)];
     assert_eq!(dates, expected.iter().map(String::as_str).collect::<Vec<_>>());
     assert_ne!(p["data"]["updatedAt"].as_str(), Some(dates[0]));
 }

@@ -17,7 +17,8 @@ use crate::engine::{self, CancelError};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, idempotency, json_text, validate};
+use crate::http::wire::json_text;
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {

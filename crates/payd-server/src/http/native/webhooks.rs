@@ -24,7 +24,8 @@ use super::Native;
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, json_text, validate};
+use crate::http::wire::json_text;
+use crate::http::{body, validate};
 use crate::state::AppState;
 use crate::webhooks::{self as hooks, EndpointError, NewEndpoint, UrlError};
 

@@ -24,7 +24,8 @@ use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::TokenName;
-use crate::http::{body, json_text, validate, wire_time};
+use crate::http::wire::{json_text, wire_time};
+use crate::http::{body, validate};
 use crate::state::AppState;
 
 /// `POST /v2/payment`.

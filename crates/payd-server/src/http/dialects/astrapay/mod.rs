@@ -101,7 +101,7 @@ pub fn envelope<T: Serialize>(status: StatusCode, data: T) -> Envelope<T> {
 /// Serialises an envelope into a JSON response.
 pub fn respond<T: Serialize>(status: StatusCode, data: T) -> Result<Response, AstraError> {
     let body = serde_json::to_string(&envelope(status, data)).map_err(ApiError::internal)?;
-    Ok(crate::http::json_text(status, body))
+    Ok(crate::http::wire::json_text(status, body))
 }
 
 /// The AstraPay API: the key in `x-api-key`, its own quota, its error body.

@@ -22,7 +22,8 @@ use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null, NetworkName, TokenName};
-use crate::http::{body, idempotency, validate, wire_time};
+use crate::http::wire::wire_time;
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 /// AstraPay payments live 24 hours (its example's `expires_at − created_at`).

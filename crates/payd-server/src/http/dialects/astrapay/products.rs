@@ -22,7 +22,8 @@ use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
-use crate::http::{body, validate, wire_time};
+use crate::http::wire::wire_time;
+use crate::http::{body, validate};
 use crate::state::AppState;
 
 /// Accepts a product id as AstraPay shows it (a UUID) or as payd does (`prod_…`).

@@ -22,7 +22,8 @@ use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::native::url_error;
-use crate::http::{body, validate, wire_time};
+use crate::http::wire::wire_time;
+use crate::http::{body, validate};
 use crate::state::AppState;
 use crate::webhooks::{self as hooks, NewEndpoint};
 

@@ -21,7 +21,8 @@ use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::openapi::{json_number, json_number_or_null};
-use crate::http::{body, idempotency, json_text, validate, wire_time};
+use crate::http::wire::{json_text, wire_time};
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 /// MutoPay's documented limits.

@@ -18,7 +18,8 @@ use super::{FieldCode, FieldError, Paygentic, PgError};
 use crate::http::caller::Caller;
 use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, validate, wire_time};
+use crate::http::wire::wire_time;
+use crate::http::{body, validate};
 use crate::state::AppState;
 
 /// `POST /v0/customers`.

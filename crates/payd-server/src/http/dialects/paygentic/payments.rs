@@ -21,7 +21,8 @@ use crate::engine;
 use crate::http::caller::Caller;
 use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, idempotency, json_text, validate, wire_time};
+use crate::http::wire::{json_text, wire_time};
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 /// Paygentic's documented limits.
