@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod native;
 pub mod openapi;
 pub mod registry;
+pub mod schema;
 pub mod server;
 pub mod validate;
 pub mod wire;

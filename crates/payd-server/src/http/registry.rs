@@ -47,20 +47,30 @@ fn error_in<A: Api>(e: ApiError) -> Response {
 
 /// Every API. The dialects come first: the native API's prefix, `/`, takes every other path.
 pub const APIS: [Entry; 5] = [
-    entry::<astrapay::AstraPay>(
+    entry::<astrapay::wire::error::AstraPay>(
         "astrapay",
         "/v1/api/",
         astrapay::routes,
         astrapay::openapi::AstraPayApi::openapi,
     ),
-    entry::<paygentic::Paygentic>(
+    entry::<paygentic::wire::error::Paygentic>(
         "paygentic",
         "/v0/",
         paygentic::routes,
         paygentic::openapi::PaygenticApi::openapi,
     ),
-    entry::<mutopay::MutoPay>("mutopay", "/api/", mutopay::routes, mutopay::openapi::MutoPayApi::openapi),
-    entry::<alppay::AlpPay>("alppay", "/v2/", alppay::routes, alppay::openapi::AlpPayApi::openapi),
+    entry::<mutopay::wire::error::MutoPay>(
+        "mutopay",
+        "/api/",
+        mutopay::routes,
+        mutopay::openapi::MutoPayApi::openapi,
+    ),
+    entry::<alppay::wire::error::AlpPay>(
+        "alppay",
+        "/v2/",
+        alppay::routes,
+        alppay::openapi::AlpPayApi::openapi,
+    ),
     entry::<native::Native>("native", "/", native::routes, native::openapi::NativeApi::openapi),
 ];
 

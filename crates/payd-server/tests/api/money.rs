@@ -452,7 +452,10 @@ async fn live_payments_on_networks_nobody_watches_are_refused_in_each_apis_forma
             .post(app.url("/v2/payment"))
             .header("Content-Type", "application/json")
             .header("API-KEY", &lk)
-            .header("X-HMAC", payd_server::http::dialects::alppay::sign(&secret, alp.as_bytes()).unwrap())
+            .header(
+                "X-HMAC",
+                payd_server::http::dialects::alppay::wire::hmac::sign(&secret, alp.as_bytes()).unwrap(),
+            )
             .body(alp)
             .send()
             .await

@@ -1,36 +1,21 @@
 //! payd's own API under `/v1`: Stripe-like resources, `Authorization: Bearer`, cursor lists
-//! and `Idempotency-Key`.
+//! and `Idempotency-Key`. `mod.rs` mounts the routes; `wire/` holds the API's wire types and
+//! webhook body; the other files are its handlers and its OpenAPI document.
 
 pub mod openapi;
 mod payments;
 mod test_pay;
-mod types;
-mod webhook_types;
 mod webhooks;
+pub mod wire;
 
-pub use types::PaymentOut;
 pub use webhooks::url_error;
+pub use wire::api::Native;
+pub use wire::types::PaymentOut;
 
 use axum::routing::{get, post};
 use axum::Router;
-use payd_core::webhook::WebhookFormat;
 
-use crate::http::caller::{Api, AuthScheme};
-use crate::http::error::ApiError;
-use crate::ratelimit::Surface;
 use crate::state::AppState;
-
-/// payd's own API: `Authorization: Bearer <key>`, its own quota (`rate_limits.native`),
-/// `{"error": {code, message, param}}` errors.
-#[derive(Debug)]
-pub struct Native;
-
-impl Api for Native {
-    const AUTH: AuthScheme = AuthScheme::Bearer;
-    const SURFACE: Surface = Surface::Native;
-    const WEBHOOK: WebhookFormat = WebhookFormat::Native;
-    type Error = ApiError;
-}
 
 /// The native routes.
 pub fn routes() -> Router<AppState> {

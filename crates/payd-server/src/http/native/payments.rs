@@ -11,8 +11,8 @@ use payd_core::ids::PaymentId;
 use payd_core::payment::{Customer, Dialect, LineItem, NewPayment, Payment, PaymentStatus, RedirectUrls};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 
-use super::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
-use super::Native;
+use super::wire::api::Native;
+use super::wire::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
 use crate::engine::{self, CancelError};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;

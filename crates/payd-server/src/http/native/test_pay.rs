@@ -14,8 +14,8 @@ use payd_core::token::{format_base_units, parse_token_amount};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::types::ErrorOut;
-use super::Native;
+use super::wire::api::Native;
+use super::wire::types::ErrorOut;
 use crate::http::body;
 use crate::http::caller::Caller;
 use crate::http::code::Code;

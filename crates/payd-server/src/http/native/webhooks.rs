@@ -2,8 +2,6 @@
 //! the delivery log (per endpoint, event or payment, with attempts) and replays. Every route
 //! needs the `webhooks:manage` scope.
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,12 +13,13 @@ use payd_core::ids::{DeliveryId, WebhookEndpointId};
 use payd_core::webhook::{DeliveryStatus, WebhookEndpoint, WebhookFormat};
 use payd_store::webhooks::{DeliveryFilter, EndpointFilter};
 use serde::Serialize;
+use std::time::Duration;
 
-use super::webhook_types::{
+use super::wire::api::Native;
+use super::wire::webhook_types::{
     CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut, Errors,
     ListDeliveriesIn, ListEndpointsIn, ReplayOut, RotateSecretIn, UpdateEndpointIn,
 };
-use super::Native;
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;

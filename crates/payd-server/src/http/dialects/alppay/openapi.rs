@@ -5,9 +5,8 @@
 use serde::Serialize;
 use utoipa::{IntoResponses, OpenApi, ToSchema};
 
-use crate::http::openapi::ApiKeyAuth;
-
 use super::payments::{self, AssetIn, CreateIn, CustomerIn};
+use crate::http::schema::ApiKeyAuth;
 
 /// The key travels in `API-KEY`.
 const AUTH: ApiKeyAuth = ApiKeyAuth("API-KEY");

@@ -5,11 +5,12 @@
 use serde::Serialize;
 use utoipa::{IntoResponses, OpenApi, ToSchema};
 
-use crate::http::openapi::ApiKeyAuth;
-
-use super::payments::{self, AstraPayment, CreateIn, Meta};
+use super::payments::{self, CreateIn, Meta};
 use super::products::{self, ProductIn, ProductOut};
 use super::webhooks::{self, WebhookIn, WebhookOut, WebhookPage};
+use super::wire::payment::AstraPayment;
+use super::wire::payment::Status;
+use crate::http::schema::ApiKeyAuth;
 
 /// The key travels in `X-Api-Key`.
 const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
@@ -42,23 +43,6 @@ const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
     security(("api_key" = []))
 )]
 pub struct AstraPayApi;
-
-/// AstraPay's payment statuses.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Status)]
-#[allow(clippy::upper_case_acronyms, non_camel_case_types)]
-pub enum Status {
-    /// Waiting for money, or money seen and not yet confirmed.
-    PENDING,
-    /// Less than the amount received so far.
-    PARTIALLY_PAID,
-    /// Paid and confirmed.
-    COMPLETED,
-    /// Expired unpaid.
-    EXPIRED,
-    /// Canceled by the merchant.
-    CANCELED,
-}
 
 /// `{success, statusCode, data}` around one payment.
 #[derive(Debug, Serialize, ToSchema)]

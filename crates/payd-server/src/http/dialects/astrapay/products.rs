@@ -17,11 +17,12 @@ use utoipa::ToSchema;
 
 use super::openapi::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
 use super::payments::{meta, paging, ListIn};
-use super::{respond, AstraError, AstraPay};
+use super::wire::envelope::respond;
+use super::wire::error::{AstraError, AstraPay};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::openapi::{json_number, json_number_or_null};
+use crate::http::schema::{json_number, json_number_or_null};
 use crate::http::wire::wire_time;
 use crate::http::{body, validate};
 use crate::state::AppState;

@@ -17,7 +17,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
 use super::payments::{meta, paging, Meta};
-use super::{respond, AstraError, AstraPay};
+use super::wire::envelope::respond;
+use super::wire::error::{AstraError, AstraPay};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;

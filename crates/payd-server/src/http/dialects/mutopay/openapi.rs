@@ -3,9 +3,10 @@
 use serde::Serialize;
 use utoipa::{IntoResponses, OpenApi, ToSchema};
 
-use crate::http::openapi::ApiKeyAuth;
-
-use super::payments::{self, CreateIn, Created, StatusOut};
+use super::payments::{self, CreateIn};
+use super::wire::payment::Status;
+use super::wire::payment::{Created, StatusOut};
+use crate::http::schema::ApiKeyAuth;
 
 /// The key travels in `X-API-Key`.
 const AUTH: ApiKeyAuth = ApiKeyAuth("X-API-Key");
@@ -23,27 +24,6 @@ const AUTH: ApiKeyAuth = ApiKeyAuth("X-API-Key");
     security(("api_key" = []))
 )]
 pub struct MutoPayApi;
-
-/// MutoPay's payment statuses (docs/dialects/mutopay.md maps payd's onto them).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = mutopay::Status)]
-pub enum Status {
-    /// Created without a chosen asset.
-    Pending,
-    /// Waiting for the transfer.
-    AwaitingPayment,
-    /// Seen on chain, not yet at depth.
-    Confirming,
-    /// Paid and confirmed.
-    Completed,
-    /// Expired with part paid.
-    Underpaid,
-    /// Expired unpaid.
-    Expired,
-    /// Cancelled.
-    Failed,
-}
 
 /// MutoPay's error codes.
 #[derive(Debug, Serialize, ToSchema)]

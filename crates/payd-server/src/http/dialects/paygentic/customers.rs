@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::openapi::Errors;
-use super::{FieldCode, FieldError, Paygentic, PgError};
+use super::wire::error::{FieldCode, FieldError, Paygentic, PgError};
 use crate::http::caller::Caller;
 use crate::http::code::Code;
 use crate::http::error::ApiError;

@@ -4,11 +4,12 @@
 use serde::Serialize;
 use utoipa::{IntoResponses, OpenApi, ToSchema};
 
-use crate::http::openapi::BearerAuth;
-
 use super::customers::{self, Consumer, ConsumerIn, CreateIn as CreateCustomerIn, CustomerOut};
-use super::payments::{self, CreateIn, LineItemIn, LineItemOut, PaygenticPayment};
-use super::FieldError;
+use super::payments::{self, CreateIn, LineItemIn};
+use super::wire::error::FieldError;
+use super::wire::payment::{CurrencyName as Currency, Status};
+use super::wire::payment::{LineItemOut, PaygenticPayment};
+use crate::http::schema::BearerAuth;
 
 /// The document.
 #[derive(Debug, OpenApi)]
@@ -33,29 +34,6 @@ use super::FieldError;
     security(("bearer" = []))
 )]
 pub struct PaygenticApi;
-
-/// Paygentic's payment statuses.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[schema(as = paygentic::Status)]
-pub enum Status {
-    Pending,
-    Processing,
-    Completed,
-    Expired,
-    Cancelled,
-}
-
-/// The currencies Paygentic prices in.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = paygentic::Currency)]
-#[allow(clippy::upper_case_acronyms)]
-pub enum Currency {
-    USD,
-    EUR,
-    GBP,
-    AUD,
-}
 
 /// `GET /v0/payments`.
 #[derive(Debug, Serialize, ToSchema)]
