@@ -1,5 +1,6 @@
 //! Native payment handlers: create, get, list, cancel.
 
+use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -13,7 +14,7 @@ use payd_store::{PaymentFilter, StoreError, StoredResponse};
 
 use super::wire::api::Native;
 use super::wire::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
-use crate::engine::{self, CancelError};
+use crate::engine::CancelError;
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
@@ -198,14 +199,10 @@ fn expiry(
 
 /// Finds a payment the caller may see; anything else is a 404.
 async fn visible_payment(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, ApiError> {
-    let not_found = || ApiError::not_found("payment");
-    let id: PaymentId = id.parse().map_err(|_| not_found())?;
-    let payment = state.store.get_payment(&id).await?.ok_or_else(not_found)?;
-    if principal.can_see(&payment) {
-        Ok(payment)
-    } else {
-        Err(not_found())
-    }
+    engine::find(&state.store, PaymentRef::Id(id), principal.mode(), &principal.merchants)
+        .await?
+        .visible()
+        .ok_or_else(|| ApiError::not_found("payment"))
 }
 
 /// `GET /v1/payments/{id}`

@@ -2,6 +2,7 @@
 //! address, as a customer would (the watcher then credits it through the normal path).
 //! Live payments get 403: there is no simulated money on a real chain.
 
+use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -67,12 +68,10 @@ pub async fn test_pay(
     let bytes = body::bytes(raw, &headers)?;
     let input: TestPayIn =
         if bytes.iter().all(u8::is_ascii_whitespace) { TestPayIn::default() } else { body::parse(&bytes)?.0 };
-    let not_found = || ApiError::not_found("payment");
-    let id: PaymentId = id.parse().map_err(|_| not_found())?;
-    let payment = state.store.get_payment(&id).await?.ok_or_else(not_found)?;
-    if !principal.can_see(&payment) {
-        return Err(not_found());
-    }
+    let payment = engine::find(&state.store, PaymentRef::Id(&id), principal.mode(), &principal.merchants)
+        .await?
+        .visible()
+        .ok_or_else(|| ApiError::not_found("payment"))?;
     let decimals = payment.asset.as_ref().map_or(0, |a| a.decimals);
     let amount = input
         .amount

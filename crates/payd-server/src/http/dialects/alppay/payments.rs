@@ -1,5 +1,6 @@
 //! AlpPay payments: create (200 with the full object), get (wrapped in `{"data": …}`), list.
 
+use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,11 +16,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{AlpPayment, Errors, PaymentData, PaymentList};
 use super::wire::error::{AlpError, AlpPay};
 use super::wire::hmac::verify_hmac;
 use super::wire::payment::payment_json;
-use crate::engine;
+use super::wire::schema::{AlpPayment, Errors, PaymentData, PaymentList};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
@@ -168,17 +168,10 @@ pub async fn create_payment(
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AlpError> {
-    let not_found = || AlpError(ApiError::new(Code::NotFound, "Payment not found"));
-    let pid = uuid::Uuid::try_parse(id)
-        .map(payd_core::ids::PaymentId::from_uuid)
-        .or_else(|_| id.parse())
-        .map_err(|_| not_found())?;
-    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
-    if principal.can_see(&p) {
-        Ok(p)
-    } else {
-        Err(not_found())
-    }
+    engine::find(&state.store, PaymentRef::IdOrUuid(id), principal.mode(), &principal.merchants)
+        .await?
+        .visible()
+        .ok_or_else(|| ApiError::new(Code::NotFound, "Payment not found").into())
 }
 
 fn merchant_of<'a>(principal: &'a Principal, p: &Payment) -> Result<&'a Merchant, AlpError> {

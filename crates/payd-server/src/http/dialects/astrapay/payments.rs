@@ -1,5 +1,6 @@
 //! AstraPay payments: create, get (by UUID or short id), list, cancel.
 
+use crate::engine::{Lookup, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -12,14 +13,14 @@ use payd_core::ids::PaymentId;
 use payd_core::money::{Currency, Money, MoneyError};
 use payd_core::payment::{Customer, Dialect, NewPayment, Payment, RedirectUrls};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::openapi::{Errors, PaymentPageResponse, PaymentResponse};
 use super::wire::envelope::{envelope, respond};
 use super::wire::error::{AstraError, AstraPay};
+use super::wire::page::{meta, paging, ListIn, Page};
 use super::wire::payment::AstraPayment;
-use super::wire::payment::Status;
+use super::wire::schema::{Errors, PaymentPageResponse, PaymentResponse};
 use crate::engine::{self, CancelError};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
@@ -154,7 +155,7 @@ async fn product_price(
     network: &str,
 ) -> Result<Money, AstraError> {
     let not_found = || AstraError(ApiError::new(Code::NotFound, "Product not found"));
-    let product_id = super::products::parse_id(id).ok_or_else(not_found)?;
+    let product_id = super::wire::product::parse_id(id).ok_or_else(not_found)?;
     let product = state.store.get_product(&product_id).await?.ok_or_else(not_found)?;
     if product.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
         return Err(not_found());
@@ -186,24 +187,14 @@ async fn product_price(
 /// Finds a payment by UUID, short id or payd id, for this caller. AstraPay answers another
 /// merchant's payment and a test/live mismatch with 403.
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AstraError> {
-    let not_found = || AstraError(ApiError::new(Code::NotFound, "Payment not found"));
-    let payment = if let Ok(uuid) = uuid::Uuid::try_parse(id) {
-        state.store.get_payment(&PaymentId::from_uuid(uuid)).await?
-    } else if let Ok(pid) = id.parse::<PaymentId>() {
-        state.store.get_payment(&pid).await?
-    } else if id.len() <= 64 {
-        state.store.get_payment_by_slug(id).await?
-    } else {
-        None
-    };
-    let payment = payment.ok_or_else(not_found)?;
-    if !principal.merchants.iter().any(|m| m.id == payment.merchant_id) {
-        return Err(ApiError::new(Code::Forbidden, "Payment belongs to another merchant").into());
+    match engine::find(&state.store, PaymentRef::Any(id), principal.mode(), &principal.merchants).await? {
+        Lookup::Visible(payment) => Ok(payment),
+        Lookup::Missing => Err(ApiError::new(Code::NotFound, "Payment not found").into()),
+        Lookup::Hidden { other_merchant: true, .. } => {
+            Err(ApiError::new(Code::Forbidden, "Payment belongs to another merchant").into())
+        }
+        Lookup::Hidden { .. } => Err(ApiError::new(Code::Forbidden, "test/live mode mismatch").into()),
     }
-    if payment.mode != principal.mode() {
-        return Err(ApiError::new(Code::Forbidden, "test/live mode mismatch").into());
-    }
-    Ok(payment)
 }
 
 /// `GET /v1/api/payments/{id}`
@@ -237,74 +228,6 @@ pub async fn cancel_payment(
         .into()),
         Err(CancelError::Store(e)) => Err(e.into()),
     }
-}
-
-/// `GET /v1/api/payments` and `GET /v1/api/products` query.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListIn {
-    /// From 1.
-    pub(super) page: Option<String>,
-    /// From 1 to 100 (10 by default).
-    #[serde(rename = "pageSize")]
-    pub(super) page_size: Option<String>,
-    /// Payments only.
-    #[param(value_type = Option<Status>)]
-    status: Option<String>,
-    search: Option<String>,
-}
-
-impl ListIn {
-    pub fn page(&self) -> Option<&str> {
-        self.page.as_deref()
-    }
-
-    pub fn page_size(&self) -> Option<&str> {
-        self.page_size.as_deref()
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct Page<T> {
-    data: Vec<T>,
-    meta: Meta,
-}
-
-/// Where a page sits in the whole list.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Meta)]
-pub struct Meta {
-    page: u32,
-    #[serde(rename = "pageSize")]
-    page_size: u32,
-    total: i64,
-    pages: i64,
-}
-
-/// Parses `page` (≥ 1) and `pageSize` (1–100).
-pub fn paging(page: Option<&str>, size: Option<&str>) -> Result<(u32, u32), ApiError> {
-    let page =
-        match page {
-            None => 1,
-            Some(p) => p.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
-                ApiError::new(Code::InvalidQuery, "page must be a whole number of at least 1")
-            })?,
-        };
-    let size = match size {
-        None => 10,
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::new(Code::InvalidQuery, "pageSize must be from 1 to 100"))?,
-    };
-    Ok((page, size))
-}
-
-/// The list envelope's `meta`.
-pub fn meta(page: u32, page_size: u32, total: i64) -> Meta {
-    let size = i64::from(page_size);
-    Meta { page, page_size, total, pages: (total + size - 1) / size }
 }
 
 /// `GET /v1/api/payments`

@@ -15,22 +15,17 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::openapi::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
-use super::payments::{meta, paging, ListIn};
 use super::wire::envelope::respond;
 use super::wire::error::{AstraError, AstraPay};
+use super::wire::page::{meta, paging, ListIn};
+use super::wire::product::{parse_id, ProductOut};
+use super::wire::schema::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::schema::{json_number, json_number_or_null};
-use crate::http::wire::wire_time;
+use crate::http::schema::json_number_or_null;
 use crate::http::{body, validate};
 use crate::state::AppState;
-
-/// Accepts a product id as AstraPay shows it (a UUID) or as payd does (`prod_…`).
-pub fn parse_id(id: &str) -> Option<ProductId> {
-    uuid::Uuid::try_parse(id).ok().map(ProductId::from_uuid).or_else(|| id.parse().ok())
-}
 
 /// A product to create (`name` and `price` required) or the fields to change.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -45,43 +40,6 @@ pub struct ProductIn {
     token: Option<Option<String>>,
     network: Option<Option<String>>,
     active: Option<bool>,
-}
-
-/// A product as AstraPay shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Product)]
-pub struct ProductOut<'a> {
-    #[schema(format = "uuid")]
-    id: String,
-    name: &'a str,
-    description: Option<&'a str>,
-    #[schema(schema_with = json_number)]
-    price: serde_json::Value,
-    currency_type: &'static str,
-    token: Option<&'a str>,
-    network: Option<String>,
-    active: bool,
-    created_at: String,
-    updated_at: String,
-}
-
-impl<'a> ProductOut<'a> {
-    fn new(p: &'a Product) -> Self {
-        ProductOut {
-            id: p.id.uuid().hyphenated().to_string(),
-            name: &p.name,
-            description: p.description.as_deref(),
-            price: serde_json::from_str::<serde_json::Number>(&p.price.normalize().to_string())
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            currency_type: p.kind.as_str(),
-            token: p.token.as_deref(),
-            network: p.network.as_ref().map(|n| n.to_ascii_uppercase()),
-            active: p.active,
-            created_at: wire_time(p.created_at),
-            updated_at: wire_time(p.updated_at),
-        }
-    }
 }
 
 /// Checks a product's price, kind and asset, normalising token and network.
@@ -275,7 +233,7 @@ pub async fn list_products(
     #[derive(Serialize)]
     struct Page<'a> {
         data: Vec<ProductOut<'a>>,
-        meta: super::payments::Meta,
+        meta: super::wire::page::Meta,
     }
     respond(
         StatusCode::OK,

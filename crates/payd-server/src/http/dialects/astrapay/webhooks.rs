@@ -15,10 +15,10 @@ use payd_store::webhooks::EndpointFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
-use super::payments::{meta, paging, Meta};
 use super::wire::envelope::respond;
 use super::wire::error::{AstraError, AstraPay};
+use super::wire::page::{meta, paging, Meta};
+use super::wire::schema::{DeletedResponse, Errors};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
@@ -262,4 +262,34 @@ pub async fn delete_webhook(
         StatusCode::OK,
         serde_json::json!({ "id": e.id.uuid().hyphenated().to_string(), "deleted": true }),
     )
+}
+
+/// `{success, statusCode, data}` around one webhook (no `secret`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookResponse)]
+pub struct WebhookResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookOut,
+}
+
+/// The create response: the webhook with its `secret`, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookCreatedResponse)]
+pub struct WebhookCreatedResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookOut,
+}
+
+/// `{success, statusCode, data}` around a page of the merchant's webhooks.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookListResponse)]
+pub struct WebhookListResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookPage,
 }

@@ -1,5 +1,6 @@
 //! MutoPay payments: create and status.
 
+use crate::engine::{Lookup, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -13,9 +14,9 @@ use payd_store::{StoreError, StoredResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::openapi::Errors;
 use super::wire::error::{MutoError, MutoPay};
 use super::wire::payment::{status_out, Created, StatusOut};
+use super::wire::schema::Errors;
 use crate::engine;
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
@@ -208,16 +209,16 @@ fn expiry(text: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiEr
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, MutoError> {
-    let not_found = || MutoError(ApiError::new(Code::NotFound, "Payment not found"));
-    let pid = id.parse().map_err(|_| not_found())?;
-    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
-    if p.mode != principal.mode() {
-        return Err(not_found());
+    match engine::find(&state.store, PaymentRef::Id(id), principal.mode(), &principal.merchants).await? {
+        Lookup::Visible(p) => Ok(p),
+        // The other mode's payments do not exist for this key; another merchant's are a 403.
+        Lookup::Missing | Lookup::Hidden { other_mode: true, .. } => {
+            Err(ApiError::new(Code::NotFound, "Payment not found").into())
+        }
+        Lookup::Hidden { .. } => {
+            Err(ApiError::new(Code::Forbidden, "This payment belongs to another merchant").into())
+        }
     }
-    if !principal.merchants.iter().any(|m| m.id == p.merchant_id) {
-        return Err(ApiError::new(Code::Forbidden, "This payment belongs to another merchant").into());
-    }
-    Ok(p)
 }
 
 /// `GET /api/payments/{id}`

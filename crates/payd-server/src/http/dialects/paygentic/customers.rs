@@ -13,8 +13,8 @@ use payd_core::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::openapi::Errors;
 use super::wire::error::{FieldCode, FieldError, Paygentic, PgError};
+use super::wire::schema::Errors;
 use crate::http::caller::Caller;
 use crate::http::code::Code;
 use crate::http::error::ApiError;

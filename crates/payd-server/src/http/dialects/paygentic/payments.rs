@@ -1,6 +1,7 @@
 //! Paygentic payments: create (the body's `idempotencyKey` returns the existing payment with
 //! 200), get and list.
 
+use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -16,11 +17,10 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::duration;
-use super::openapi::{Errors, PaymentList};
 use super::wire::error::{FieldCode, FieldError, Paygentic, PgError};
 use super::wire::payment::PaygenticPayment;
 use super::wire::payment::{CurrencyName, Status};
-use crate::engine;
+use super::wire::schema::{Errors, PaymentList};
 use crate::http::caller::Caller;
 use crate::http::code::Code;
 use crate::http::error::ApiError;
@@ -371,12 +371,10 @@ pub async fn get_payment(
     Path(id): Path<String>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
-    let not_found = || PgError::Api(ApiError::new(Code::PaymentNotFound, "Payment not found"));
-    let pid = id.parse().map_err(|_| not_found())?;
-    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
-    if !principal.can_see(&p) {
-        return Err(not_found());
-    }
+    let p = engine::find(&state.store, PaymentRef::Id(&id), principal.mode(), &principal.merchants)
+        .await?
+        .visible()
+        .ok_or_else(|| ApiError::new(Code::PaymentNotFound, "Payment not found"))?;
     let body = serde_json::to_string(&PaygenticPayment::new(&p, &state.config.public_url))
         .map_err(ApiError::internal)?;
     Ok(json_text(StatusCode::OK, body))

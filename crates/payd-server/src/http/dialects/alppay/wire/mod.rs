@@ -4,4 +4,5 @@
 pub mod error;
 pub mod hmac;
 pub mod payment;
+pub mod schema;
 pub mod webhook;

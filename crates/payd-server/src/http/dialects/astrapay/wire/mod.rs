@@ -3,5 +3,8 @@
 
 pub mod envelope;
 pub mod error;
+pub mod page;
 pub mod payment;
+pub mod product;
+pub mod schema;
 pub mod webhook;

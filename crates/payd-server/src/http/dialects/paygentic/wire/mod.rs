@@ -3,4 +3,5 @@
 
 pub mod error;
 pub mod payment;
+pub mod schema;
 pub mod webhook;
