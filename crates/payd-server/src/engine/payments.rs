@@ -104,7 +104,7 @@ pub enum PaymentRef<'a> {
 #[derive(Debug)]
 pub enum Lookup {
     /// The payment, in the caller's mode and of one of its merchants.
-    Visible(Payment),
+    Visible(Box<Payment>),
     /// No payment by that name.
     Missing,
     /// A payment the caller may not see, and why (an API chooses 404 or 403 from these).
@@ -120,7 +120,7 @@ impl Lookup {
     /// The payment if the caller may see it.
     pub fn visible(self) -> Option<Payment> {
         match self {
-            Lookup::Visible(p) => Some(p),
+            Lookup::Visible(p) => Some(*p),
             _ => None,
         }
     }
@@ -157,7 +157,7 @@ pub async fn find(
     Ok(if other_merchant || other_mode {
         Lookup::Hidden { other_merchant, other_mode }
     } else {
-        Lookup::Visible(payment)
+        Lookup::Visible(Box::new(payment))
     })
 }
 

@@ -10,7 +10,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use payd_chain::devnet::{self, PayError};
 use payd_core::apikey::{Mode, Scope};
-use payd_core::ids::PaymentId;
 use payd_core::token::{format_base_units, parse_token_amount};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -188,7 +188,7 @@ async fn product_price(
 /// merchant's payment and a test/live mismatch with 403.
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AstraError> {
     match engine::find(&state.store, PaymentRef::Any(id), principal.mode(), &principal.merchants).await? {
-        Lookup::Visible(payment) => Ok(payment),
+        Lookup::Visible(payment) => Ok(*payment),
         Lookup::Missing => Err(ApiError::new(Code::NotFound, "Payment not found").into()),
         Lookup::Hidden { other_merchant: true, .. } => {
             Err(ApiError::new(Code::Forbidden, "Payment belongs to another merchant").into())

@@ -210,7 +210,7 @@ fn expiry(text: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiEr
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, MutoError> {
     match engine::find(&state.store, PaymentRef::Id(id), principal.mode(), &principal.merchants).await? {
-        Lookup::Visible(p) => Ok(p),
+        Lookup::Visible(p) => Ok(*p),
         // The other mode's payments do not exist for this key; another merchant's are a 403.
         Lookup::Missing | Lookup::Hidden { other_mode: true, .. } => {
             Err(ApiError::new(Code::NotFound, "Payment not found").into())
