@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, FxConfig};
 use crate::fx::{FxProvider, Remote};
-use crate::http::ratelimit::RateLimits;
+use crate::ratelimit::RateLimits;
 use crate::state::AppState;
 use crate::{bootstrap, http, keys, workers};
 

@@ -52,8 +52,8 @@ pub async fn ensure_demo(store: &Store, master: &MasterKey) -> anyhow::Result<Op
 
 /// The banner `payd serve` prints for a new demo merchant.
 pub fn banner(demo: &Demo, base_url: &str) -> String {
-    let hmac =
-        crate::http::dialects::alppay::sign(&demo.signing_secret, ALPPAY_BODY.as_bytes()).unwrap_or_default();
+    let hmac = crate::http::dialects::alppay::wire::hmac::sign(&demo.signing_secret, ALPPAY_BODY.as_bytes())
+        .unwrap_or_default();
     format!(
         "\nA demo merchant and a test-mode API key were created (the key and its signing secret are \
          shown only this once):\n\

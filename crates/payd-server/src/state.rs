@@ -9,7 +9,7 @@ use payd_store::Store;
 
 use crate::config::Config;
 use crate::fx::FxProvider;
-use crate::http::ratelimit::RateLimits;
+use crate::ratelimit::RateLimits;
 
 /// What every handler can reach.
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ pub mod quote;
 pub mod webhooks;
 
 pub use payments::{
-    cancel_payment, create_payment, expire_due, fingerprint, first_tx_hash, CancelError, CreateError,
+    cancel_payment, create_payment, expire_due, find, fingerprint, first_tx_hash, CancelError, CreateError,
+    Lookup, PaymentRef,
 };
 pub use quote::{quote, quote_with_fx, QuoteError};

@@ -1,8 +1,11 @@
-//! Payments: create (with its idempotency fingerprint), cancel, expire, and what the dialects
-//! read back (the first credited transaction).
+//! Payments: create (with its idempotency fingerprint), find (by any API's kind of
+//! reference, as one caller sees it), cancel, expire, and what the dialects read back (the
+//! first credited transaction).
 
 use chrono::{DateTime, Utc};
+use payd_core::apikey::Mode;
 use payd_core::ids::PaymentId;
+use payd_core::merchant::Merchant;
 use payd_core::payment::{generate_slug, NewPayment, Payment, TransitionError};
 use payd_store::{AddressPlan, CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
 use sha2::{Digest, Sha256};
@@ -96,6 +99,78 @@ pub async fn first_tx_hash(store: &Store, id: &PaymentId) -> Result<Option<Strin
         .filter(|t| t.status != payd_store::chain::TransferStatus::Orphaned)
         .min_by_key(|t| (t.transfer.block.number, t.transfer.log_index))
         .map(|t| t.transfer.tx_hash))
+}
+
+/// How an API names a payment.
+#[derive(Debug, Clone, Copy)]
+pub enum PaymentRef<'a> {
+    /// payd's id (`pay_…`): the native API, MutoPay, Paygentic.
+    Id(&'a str),
+    /// payd's id or the UUID inside it: AlpPay.
+    IdOrUuid(&'a str),
+    /// payd's id, its UUID or its short id (slug): AstraPay.
+    Any(&'a str),
+}
+
+/// What a caller finds when it names a payment.
+#[derive(Debug)]
+pub enum Lookup {
+    /// The payment, in the caller's mode and of one of its merchants.
+    Visible(Box<Payment>),
+    /// No payment by that name.
+    Missing,
+    /// A payment the caller may not see, and why (an API chooses 404 or 403 from these).
+    Hidden {
+        /// It belongs to a merchant the caller does not act for.
+        other_merchant: bool,
+        /// It is in the other mode (test or live).
+        other_mode: bool,
+    },
+}
+
+impl Lookup {
+    /// The payment if the caller may see it.
+    pub fn visible(self) -> Option<Payment> {
+        match self {
+            Lookup::Visible(p) => Some(*p),
+            _ => None,
+        }
+    }
+}
+
+/// Finds the payment `reference` names, as seen by a caller in `mode` acting for
+/// `merchants`: the one lookup every API makes before it reads or changes a payment.
+pub async fn find(
+    store: &Store,
+    reference: PaymentRef<'_>,
+    mode: Mode,
+    merchants: &[Merchant],
+) -> Result<Lookup, StoreError> {
+    let by_uuid = |text: &str| uuid::Uuid::try_parse(text).ok().map(PaymentId::from_uuid);
+    let payment = match reference {
+        PaymentRef::Id(text) => match text.parse::<PaymentId>() {
+            Ok(id) => store.get_payment(&id).await?,
+            Err(_) => None,
+        },
+        PaymentRef::IdOrUuid(text) => match by_uuid(text).or_else(|| text.parse().ok()) {
+            Some(id) => store.get_payment(&id).await?,
+            None => None,
+        },
+        PaymentRef::Any(text) => match by_uuid(text).or_else(|| text.parse().ok()) {
+            Some(id) => store.get_payment(&id).await?,
+            // A short id is at most 64 characters; anything longer names nothing.
+            None if text.len() <= 64 => store.get_payment_by_slug(text).await?,
+            None => None,
+        },
+    };
+    let Some(payment) = payment else { return Ok(Lookup::Missing) };
+    let other_merchant = !merchants.iter().any(|m| m.id == payment.merchant_id);
+    let other_mode = payment.mode != mode;
+    Ok(if other_merchant || other_mode {
+        Lookup::Hidden { other_merchant, other_mode }
+    } else {
+        Lookup::Visible(Box::new(payment))
+    })
 }
 
 /// Why a cancel was refused.

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::http::code::Code;
 
 /// Turns the body extractor's result into bytes or a clear error (413 past the limit).
 pub fn bytes(body: Result<Bytes, BytesRejection>, headers: &HeaderMap) -> Result<Bytes, ApiError> {
@@ -15,17 +16,16 @@ pub fn bytes(body: Result<Bytes, BytesRejection>, headers: &HeaderMap) -> Result
         let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
         if !ct.starts_with("application/json") {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 "send the body as JSON with Content-Type: application/json",
             ));
         }
     }
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "the request body is too large")
+            ApiError::new(Code::BodyTooLarge, "the request body is too large")
         } else {
-            ApiError::bad_request("invalid_body", "the request body could not be read")
+            ApiError::new(Code::InvalidBody, "the request body could not be read")
         }
     })
 }
@@ -33,16 +33,16 @@ pub fn bytes(body: Result<Bytes, BytesRejection>, headers: &HeaderMap) -> Result
 /// Parses a JSON object body into `T`, returning the parsed value too (for fingerprints).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<(T, serde_json::Value), ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::bad_request("missing_body", "a JSON object body is required"));
+        return Err(ApiError::new(Code::MissingBody, "a JSON object body is required"));
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::bad_request("malformed_json", format!("the body is not valid JSON: {e}")))?;
+        .map_err(|e| ApiError::new(Code::MalformedJson, format!("the body is not valid JSON: {e}")))?;
     if !value.is_object() {
-        return Err(ApiError::bad_request("invalid_body", "the body must be a JSON object"));
+        return Err(ApiError::new(Code::InvalidBody, "the body must be a JSON object"));
     }
     if has_nul(&value) {
         // No database stores it faithfully (PostgreSQL refuses it), and no merchant means it.
-        return Err(ApiError::bad_request("invalid_body", "JSON strings must not contain NUL (\\u0000)"));
+        return Err(ApiError::new(Code::InvalidBody, "JSON strings must not contain NUL (\\u0000)"));
     }
     let typed = serde_path_to_error::deserialize(&value).map_err(|e| field_error(&e))?;
     Ok((typed, value))
@@ -71,17 +71,17 @@ pub fn field_error(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiErro
     };
     if inner.starts_with("missing field") {
         let p = join(named(&inner));
-        ApiError::bad_request("missing_field", format!("`{p}` is required")).param(p)
+        ApiError::new(Code::MissingField, format!("`{p}` is required")).param(p)
     } else if inner.starts_with("unknown field") {
         // The path already ends at the unknown field.
         let p = if path.is_empty() { named(&inner).unwrap_or_default() } else { path.clone() };
-        ApiError::bad_request("unknown_field", format!("`{p}` is not a known field")).param(p)
+        ApiError::new(Code::UnknownField, format!("`{p}` is not a known field")).param(p)
     } else if inner.starts_with("invalid type") {
         let msg = inner.split(" at line").next().unwrap_or(&inner);
-        ApiError::bad_request("invalid_type", format!("`{path}`: {msg}")).param(path.clone())
+        ApiError::new(Code::InvalidType, format!("`{path}`: {msg}")).param(path.clone())
     } else {
         let msg = inner.split(" at line").next().unwrap_or(&inner);
-        ApiError::bad_request("invalid_value", format!("`{path}`: {msg}")).param(path.clone())
+        ApiError::new(Code::InvalidValue, format!("`{path}`: {msg}")).param(path.clone())
     }
 }
 
@@ -107,7 +107,7 @@ mod tests {
     fn err(body: &str) -> (&'static str, Option<String>) {
         match parse::<In>(body.as_bytes()) {
             Ok(_) => ("ok", None),
-            Err(e) => (e.code, e.param),
+            Err(e) => (e.code.as_str(), e.param),
         }
     }
 

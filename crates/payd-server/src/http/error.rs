@@ -7,13 +7,15 @@ use axum::response::{IntoResponse, Response};
 use payd_store::StoreError;
 use serde_json::json;
 
+use super::code::Code;
+
 /// An error answered to an API client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
-    /// Stable code (`amount_too_precise`).
-    pub code: &'static str,
+    /// Stable code (`amount_too_precise`); the status is the code's.
+    pub code: Code,
     /// Human message.
     pub message: String,
     /// The request field at fault, when there is one.
@@ -23,14 +25,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// A new error.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), param: None, retry_after: None }
-    }
-
-    /// 400 with a code.
-    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, code, message)
+    /// A new error, answered with the code's status.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self { status: code.status(), code, message: message.into(), param: None, retry_after: None }
     }
 
     /// Names the request field at fault.
@@ -41,17 +38,14 @@ impl ApiError {
 
     /// 404 for a resource the caller cannot see (whether or not it exists).
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("no such {what}"))
+        Self::new(Code::NotFound, format!("no such {what}"))
     }
 
     /// 429 for a key over its rate limit.
     pub fn rate_limited(wait: std::time::Duration) -> Self {
-        let secs = super::ratelimit::retry_after_secs(wait);
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            format!("too many requests for this API key; retry in {secs} s"),
-        );
+        let secs = crate::ratelimit::retry_after_secs(wait);
+        let mut e =
+            Self::new(Code::RateLimited, format!("too many requests for this API key; retry in {secs} s"));
         e.retry_after = Some(secs);
         e
     }
@@ -59,7 +53,7 @@ impl ApiError {
     /// 500, logging the cause.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "internal error");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "an internal error occurred")
+        Self::new(Code::InternalError, "an internal error occurred")
     }
 }
 
@@ -67,17 +61,28 @@ impl From<crate::engine::CreateError> for ApiError {
     fn from(e: crate::engine::CreateError) -> Self {
         use crate::engine::CreateError;
         match e {
-            CreateError::NoXpub(_) => {
-                ApiError::bad_request("network_not_enabled", e.to_string()).param("network")
-            }
+            CreateError::NoXpub(_) => ApiError::new(Code::NetworkNotEnabled, e.to_string()).param("network"),
             CreateError::NetworkNotWatched(_) => {
-                ApiError::bad_request("network_not_configured", e.to_string()).param("network")
+                ApiError::new(Code::NetworkNotConfigured, e.to_string()).param("network")
             }
             CreateError::FamilyNotSupported(_) => {
-                ApiError::bad_request("network_not_supported", e.to_string()).param("network")
+                ApiError::new(Code::NetworkNotSupported, e.to_string()).param("network")
             }
             CreateError::BadXpub(_) => ApiError::internal(e),
             CreateError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::engine::QuoteError> for ApiError {
+    fn from(e: crate::engine::QuoteError) -> Self {
+        use crate::engine::QuoteError;
+        let m = e.to_string();
+        match &e {
+            QuoteError::UnknownNetwork(_) => ApiError::new(Code::UnsupportedNetwork, m).param("network"),
+            QuoteError::UnsupportedAsset { .. } => ApiError::new(Code::UnsupportedAsset, m).param("token"),
+            QuoteError::NoFxRate { .. } => ApiError::new(Code::FxUnavailable, m).param("currency"),
+            QuoteError::OutOfRange(_) => ApiError::new(Code::AmountTooLargeForToken, m).param("amount"),
         }
     }
 }
@@ -87,12 +92,11 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Contended => ApiError::new(
-                StatusCode::CONFLICT,
-                "concurrent_update",
+                Code::ConcurrentUpdate,
                 "the payment was being changed concurrently; retry the request",
             ),
             StoreError::InvalidText => {
-                ApiError::bad_request("invalid_text", "text must not contain NUL characters")
+                ApiError::new(Code::InvalidText, "text must not contain NUL characters")
             }
             other => ApiError::internal(other),
         }
@@ -101,7 +105,7 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut error = json!({ "code": self.code, "message": self.message });
+        let mut error = json!({ "code": self.code.as_str(), "message": self.message });
         if let (Some(param), Some(obj)) = (self.param, error.as_object_mut()) {
             obj.insert("param".into(), param.into());
         }

@@ -8,15 +8,16 @@ use payd_core::payment::Dialect;
 use payd_store::{CreateOutcome, IdempotencyRequest};
 
 use super::error::ApiError;
-use super::json_text;
+use super::wire::json_text;
 use crate::engine;
+use crate::http::code::Code;
 
 /// Reads and checks the header: 1–255 printable ASCII characters.
 pub fn header_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get("idempotency-key") else { return Ok(None) };
     let bad = || {
-        ApiError::bad_request(
-            "idempotency_key_invalid",
+        ApiError::new(
+            Code::IdempotencyKeyInvalid,
             "Idempotency-Key must be 1 to 255 printable ASCII characters",
         )
     };

@@ -9,6 +9,7 @@ use super::error::ApiError;
 use crate::engine::fields::{self, FieldError, Problem};
 
 pub use crate::engine::fields::{MAX_DESCRIPTION, MAX_TEXT, MAX_URL};
+use crate::http::code::Code;
 
 /// Most line items.
 pub const MAX_LINE_ITEMS: usize = 100;
@@ -18,10 +19,10 @@ impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
         let m = e.to_string();
         match e.problem {
-            Problem::TooLong(_) => ApiError::bad_request("value_too_long", m),
-            Problem::NotUrl => ApiError::bad_request("invalid_url", m),
-            Problem::NotEmail => ApiError::bad_request("invalid_email", m),
-            Problem::Empty | Problem::ControlCharacters => ApiError::bad_request("invalid_value", m),
+            Problem::TooLong(_) => ApiError::new(Code::ValueTooLong, m),
+            Problem::NotUrl => ApiError::new(Code::InvalidUrl, m),
+            Problem::NotEmail => ApiError::new(Code::InvalidEmail, m),
+            Problem::Empty | Problem::ControlCharacters => ApiError::new(Code::InvalidValue, m),
         }
         .param(e.field)
     }
@@ -36,9 +37,11 @@ pub fn text(field: &str, v: Option<String>, max: usize) -> Result<Option<String>
 pub fn page_limit(v: Option<&str>) -> Result<u32, ApiError> {
     match v {
         None => Ok(20),
-        Some(s) => s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "`limit` must be from 1 to 100").param("limit")
-        }),
+        Some(s) => {
+            s.parse::<u32>().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                ApiError::new(Code::InvalidQuery, "`limit` must be from 1 to 100").param("limit")
+            })
+        }
     }
 }
 
@@ -55,11 +58,8 @@ pub fn email(field: &str, v: Option<String>) -> Result<Option<String>, ApiError>
 /// The currency: an upper-case ISO-4217 code payd knows.
 pub fn currency(field: &str, v: &str) -> Result<Currency, ApiError> {
     Currency::from_code(v).ok_or_else(|| {
-        ApiError::bad_request(
-            "unknown_currency",
-            format!("`{v}` is not an ISO-4217 currency code payd accepts"),
-        )
-        .param(field)
+        ApiError::new(Code::UnknownCurrency, format!("`{v}` is not an ISO-4217 currency code payd accepts"))
+            .param(field)
     })
 }
 
@@ -73,11 +73,11 @@ pub fn amount(field: &str, v: &str, currency: Currency) -> Result<Money, ApiErro
 pub fn money_error(field: &str, e: &MoneyError) -> ApiError {
     let m = e.to_string();
     match e {
-        MoneyError::UnknownCurrency(_) => ApiError::bad_request("unknown_currency", m),
-        MoneyError::Malformed => ApiError::bad_request("amount_invalid", m),
-        MoneyError::TooPrecise { .. } => ApiError::bad_request("amount_too_precise", m),
-        MoneyError::NotPositive => ApiError::bad_request("amount_not_positive", m),
-        MoneyError::TooLarge => ApiError::bad_request("amount_too_large", m),
+        MoneyError::UnknownCurrency(_) => ApiError::new(Code::UnknownCurrency, m),
+        MoneyError::Malformed => ApiError::new(Code::AmountInvalid, m),
+        MoneyError::TooPrecise { .. } => ApiError::new(Code::AmountTooPrecise, m),
+        MoneyError::NotPositive => ApiError::new(Code::AmountNotPositive, m),
+        MoneyError::TooLarge => ApiError::new(Code::AmountTooLarge, m),
     }
     .param(field)
 }
@@ -90,13 +90,14 @@ pub fn metadata(
 ) -> Result<serde_json::Value, ApiError> {
     let v = v.unwrap_or_else(|| serde_json::Value::Object(Default::default()));
     if !v.is_object() {
-        return Err(ApiError::bad_request("invalid_metadata", format!("`{field}` must be a JSON object"))
-            .param(field));
+        return Err(
+            ApiError::new(Code::InvalidMetadata, format!("`{field}` must be a JSON object")).param(field)
+        );
     }
     let size = v.to_string().len();
     if size > max_bytes {
-        return Err(ApiError::bad_request(
-            "metadata_too_large",
+        return Err(ApiError::new(
+            Code::MetadataTooLarge,
             format!("`{field}` is {size} bytes; the limit is {max_bytes}"),
         )
         .param(field));

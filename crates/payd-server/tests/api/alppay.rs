@@ -4,7 +4,7 @@ use payd_core::apikey::Mode;
 use payd_core::merchant::NewMerchant;
 use payd_server::engine::credit::scan_once;
 use payd_server::engine::devnet::{self, Devnet};
-use payd_server::http::dialects::alppay::sign;
+use payd_server::http::dialects::alppay::wire::hmac::sign;
 use payd_server::keys::KeyOwner;
 use serde_json::{json, Value};
 

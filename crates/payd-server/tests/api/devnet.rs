@@ -104,7 +104,7 @@ async fn a_test_payment_gets_a_devnet_address_and_live_ones_cannot_be_test_paid(
     let (s, e) = test_pay(&app, &key, &lid, "").await;
     assert_eq!((s, code(&e)), (404, "not_found"), "a test key does not see live payments");
     let (s, e) = test_pay(&app, &key, &id, r#"{"amount": "0.0000001"}"#).await;
-    assert_eq!((s, code(&e)), (400, "invalid_amount"));
+    assert_eq!((s, code(&e)), (400, "amount_invalid"));
     let (s, e) = test_pay(&app, &key, &id, r#"{"amount": "1", "extra": true}"#).await;
     assert_eq!(s, 400, "{e}");
 }

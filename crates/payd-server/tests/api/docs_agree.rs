@@ -1,178 +1,36 @@
 //! The documentation holds to the code, checked mechanically so that a code, a command or a
-//! route added anywhere fails here until it is documented: the native error table in
-//! docs/api/native.md against every error code the server's source can emit, and the
-//! README's command list against the commands the `payd` binary has.
+//! route added anywhere fails here until it is documented: the error tables in docs/api/*.md
+//! against every code of the one error-code enum (`http::code::Code`), and the README's
+//! command list against the commands the `payd` binary has.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
+
+use payd_server::http::code::{Code, Reach};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// The source without comments (string literals kept as they are).
-fn strip_comments(src: &str) -> String {
-    let b = src.as_bytes();
-    let mut out = String::with_capacity(src.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i + 1 < b.len() && !(b[i] == b'*' && b[i + 1] == b'/') {
-                    i += 1;
-                }
-                i += 2;
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-                i += 1;
-                out.push_str(&src[start..i.min(b.len())]);
-            }
-            // A char literal such as '"' (a lifetime has no closing quote two or three on).
-            b'\''
-                if b.get(i + 2) == Some(&b'\'')
-                    || (b.get(i + 1) == Some(&b'\\') && b.get(i + 3) == Some(&b'\'')) =>
-            {
-                let len = if b.get(i + 1) == Some(&b'\\') { 4 } else { 3 };
-                out.push_str(&src[i..i + len]);
-                i += len;
-            }
-            _ => {
-                let c = src[i..].chars().next().unwrap();
-                out.push(c);
-                i += c.len_utf8();
-            }
-        }
-    }
-    out
-}
-
-/// The arguments of the call whose `(` is at `open`, split at top-level commas.
-fn call_args(src: &str, open: usize) -> Vec<String> {
-    let b = src.as_bytes();
-    let (mut depth, mut i, mut start, mut args) = (0usize, open, open + 1, Vec::new());
-    while i < b.len() {
-        match b[i] {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    args.push(src[start..i].trim().to_owned());
-                    return args;
-                }
-            }
-            b',' if depth == 1 => {
-                args.push(src[start..i].trim().to_owned());
-                start = i + 1;
-            }
-            b'"' => {
-                i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    i += if b[i] == b'\\' { 2 } else { 1 };
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    panic!("unclosed call at byte {open}");
-}
-
-fn status_number(arg: &str) -> Option<u16> {
-    let name = arg.strip_prefix("StatusCode::").or_else(|| arg.strip_prefix("axum::http::StatusCode::"))?;
-    Some(match name {
-        "BAD_REQUEST" => 400,
-        "UNAUTHORIZED" => 401,
-        "FORBIDDEN" => 403,
-        "NOT_FOUND" => 404,
-        "METHOD_NOT_ALLOWED" => 405,
-        "REQUEST_TIMEOUT" => 408,
-        "CONFLICT" => 409,
-        "GONE" => 410,
-        "PAYLOAD_TOO_LARGE" => 413,
-        "UNSUPPORTED_MEDIA_TYPE" => 415,
-        "UNPROCESSABLE_ENTITY" => 422,
-        "TOO_MANY_REQUESTS" => 429,
-        "INTERNAL_SERVER_ERROR" => 500,
-        "BAD_GATEWAY" => 502,
-        "SERVICE_UNAVAILABLE" => 503,
-        "GATEWAY_TIMEOUT" => 504,
-        other => panic!("add StatusCode::{other} to status_number"),
-    })
-}
-
-/// Every `(status, code)` the native API can answer: each `ApiError::new(status, "code", …)`
-/// and `ApiError::bad_request("code", …)` in the server outside the dialects (which answer
-/// in their own formats). A code that is not a literal at its call cannot be read here, so
-/// it fails the test rather than go unchecked.
-fn source_codes() -> BTreeMap<String, BTreeSet<u16>> {
-    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&src, &mut files);
+/// Every `(status, code)` an API can answer by payd's name, from the one code enum: the
+/// native API's, or those only the dialects use.
+fn source_codes(reach: Reach) -> BTreeMap<String, BTreeSet<u16>> {
     let mut codes: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
-    for file in files.iter().filter(|f| !f.starts_with(src.join("http/dialects"))) {
-        let text = strip_comments(&std::fs::read_to_string(file).unwrap());
-        let in_error_rs = file.ends_with("http/error.rs");
-        for (call, code_at) in [
-            ("ApiError::new(", 1),
-            ("Self::new(", 1),
-            ("ApiError::bad_request(", 0),
-            ("Self::bad_request(", 0),
-        ] {
-            if call.starts_with("Self") && !in_error_rs {
-                continue;
-            }
-            for (at, _) in text.match_indices(call) {
-                let args = call_args(&text, at + call.len() - 1);
-                let arg = &args[code_at];
-                let line = text[..at].lines().count();
-                if in_error_rs && arg == "code" {
-                    continue; // the constructors passing their parameter on
-                }
-                let code = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')).unwrap_or_else(|| {
-                    panic!(
-                        "{}:{line}: write the error code as a literal at the call, not `{arg}`",
-                        file.display()
-                    )
-                });
-                let status = if code_at == 0 { Some(400) } else { status_number(&args[0]) };
-                let entry = codes.entry(code.to_owned()).or_default();
-                if let Some(s) = status {
-                    entry.insert(s);
-                }
-            }
-        }
+    for code in Code::ALL.iter().filter(|c| c.reach() == reach) {
+        codes.entry(code.as_str().to_owned()).or_default().insert(code.status().as_u16());
     }
     codes
 }
 
-/// The `| status | codes |` rows under `## Errors` in docs/api/native.md.
-fn documented_codes() -> BTreeMap<String, BTreeSet<u16>> {
-    let doc = std::fs::read_to_string(repo().join("docs/api/native.md")).unwrap();
-    let section = doc.split("\n## Errors").nth(1).expect("an Errors section");
-    let section = section.split("\n## ").next().unwrap();
+/// The `| status | codes |` rows of docs/api/native.md's `## Errors` section, or of the whole
+/// of another document.
+fn documented_codes(doc: &str) -> BTreeMap<String, BTreeSet<u16>> {
+    let text = std::fs::read_to_string(repo().join("docs/api").join(doc)).unwrap();
+    let section = match text.split("\n## Errors").nth(1) {
+        Some(errors) => errors.split("\n## ").next().unwrap().to_owned(),
+        None => text,
+    };
     let mut codes: BTreeMap<String, BTreeSet<u16>> = BTreeMap::new();
     for line in section.lines().filter(|l| l.starts_with('|')) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -187,14 +45,11 @@ fn documented_codes() -> BTreeMap<String, BTreeSet<u16>> {
     codes
 }
 
-#[test]
-fn the_native_error_table_lists_every_code_the_server_emits() {
-    let source = source_codes();
-    let documented = documented_codes();
-    // A sanity check of the scanner itself.
-    for known in ["not_found", "invalid_api_key", "amount_too_precise", "internal_error", "url_not_allowed"] {
-        assert!(source.contains_key(known), "the scanner missed {known}: {source:?}");
-    }
+/// Holds one document's tables to the codes of `reach`: each under each of its statuses, and
+/// nothing that the enum does not have.
+fn check_table(doc: &str, reach: Reach) {
+    let source = source_codes(reach);
+    let documented = documented_codes(doc);
     let mut missing = Vec::new();
     for (code, statuses) in &source {
         for s in statuses {
@@ -202,16 +57,41 @@ fn the_native_error_table_lists_every_code_the_server_emits() {
                 missing.push(format!("{s} `{code}`"));
             }
         }
-        if statuses.is_empty() && !documented.contains_key(code) {
-            missing.push(format!("`{code}`"));
-        }
     }
     assert!(
         missing.is_empty(),
-        "emitted by the server but not in docs/api/native.md's error table: {missing:?}"
+        "answered by the server but not in docs/api/{doc}'s error table: {missing:?}"
     );
-    let stale: Vec<&String> = documented.keys().filter(|c| !source.contains_key(*c)).collect();
-    assert!(stale.is_empty(), "in docs/api/native.md's error table but emitted nowhere: {stale:?}");
+    let stale: Vec<String> = documented
+        .iter()
+        .flat_map(|(c, ss)| ss.iter().map(move |s| (c, s)))
+        .filter(|(c, s)| !source.get(*c).is_some_and(|ss| ss.contains(s)))
+        .map(|(c, s)| format!("{s} `{c}`"))
+        .collect();
+    assert!(stale.is_empty(), "in docs/api/{doc}'s error table but answered nowhere: {stale:?}");
+}
+
+#[test]
+fn the_native_error_table_lists_every_code_the_server_emits() {
+    let source = source_codes(Reach::Native);
+    // A sanity check of the enum's reach.
+    for known in ["not_found", "invalid_api_key", "amount_too_precise", "internal_error", "url_not_allowed"] {
+        assert!(source.contains_key(known), "{known} is not a native code: {source:?}");
+    }
+    check_table("native.md", Reach::Native);
+}
+
+#[test]
+fn every_code_only_the_dialects_use_is_documented() {
+    check_table("dialect-codes.md", Reach::Dialects);
+    // Every code of the enum is in one table or the other.
+    let all: BTreeSet<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+    let documented: BTreeSet<String> = documented_codes("native.md")
+        .into_keys()
+        .chain(documented_codes("dialect-codes.md").into_keys())
+        .collect();
+    let undocumented: Vec<&&str> = all.iter().filter(|c| !documented.contains(**c)).collect();
+    assert!(undocumented.is_empty(), "{undocumented:?}");
 }
 
 /// The subcommands `payd <path> --help` lists.

@@ -377,7 +377,7 @@ async fn a_client_keeps_one_deposit_address_across_payments(env: EvmEnv) {
         let body = json!({"amount": "1.00", "asset": {"short": "USDC", "network": NETWORK},
             "customer": {"id": 1}, "clientId": client})
         .to_string();
-        let sig = payd_server::http::dialects::alppay::sign(&secret, body.as_bytes()).unwrap();
+        let sig = payd_server::http::dialects::alppay::wire::hmac::sign(&secret, body.as_bytes()).unwrap();
         let req = env
             .app
             .client

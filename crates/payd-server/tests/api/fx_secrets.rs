@@ -9,7 +9,7 @@ use std::time::Duration;
 use payd_core::apikey::Mode;
 use payd_core::crypto::MasterKey;
 use payd_core::merchant::NewMerchant;
-use payd_server::http::dialects::alppay::sign;
+use payd_server::http::dialects::alppay::wire::hmac::sign;
 use payd_server::keys::{issue_key, KeyOwner};
 use payd_store::testing::TestDatabase;
 use payd_store::{Backend, ConnectOptions, Store};

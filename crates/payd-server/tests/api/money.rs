@@ -305,7 +305,7 @@ async fn test_pay_refuses_absurd_amounts(app: TestApp) {
     let (id, _) = create(&app, &key, usdc("10", "avalanche")).await;
     for amount in ["1000000000001", "340282366920938463463374607431768211455"] {
         let (s, e) = test_pay(&app, &key, &id, &json!({ "amount": amount }).to_string()).await;
-        assert_eq!((s, code(&e)), (400, "invalid_amount"), "{amount}: {e}");
+        assert_eq!((s, code(&e)), (400, "amount_invalid"), "{amount}: {e}");
     }
     assert_eq!(
         test_pay(&app, &key, &id, r#"{"amount": "1000000000000"}"#).await.0,
@@ -407,7 +407,7 @@ async fn alppay_transactions_carry_their_own_time(app: TestApp) {
     assert_eq!(s, 200, "{p}");
     let dates: Vec<&str> =
         p["data"]["transactions"].as_array().unwrap().iter().map(|t| t["date"].as_str().unwrap()).collect();
-    let expected = [payd_server::http::wire_time(t1), payd_server::http::wire_time(t2)];
+    let expected = [payd_server::http::wire::wire_time(t1), payd_server::http::wire::wire_time(t2)];
     assert_eq!(dates, expected.iter().map(String::as_str).collect::<Vec<_>>());
     assert_ne!(p["data"]["updatedAt"].as_str(), Some(dates[0]));
 }
@@ -452,7 +452,10 @@ async fn live_payments_on_networks_nobody_watches_are_refused_in_each_apis_forma
             .post(app.url("/v2/payment"))
             .header("Content-Type", "application/json")
             .header("API-KEY", &lk)
-            .header("X-HMAC", payd_server::http::dialects::alppay::sign(&secret, alp.as_bytes()).unwrap())
+            .header(
+                "X-HMAC",
+                payd_server::http::dialects::alppay::wire::hmac::sign(&secret, alp.as_bytes()).unwrap(),
+            )
             .body(alp)
             .send()
             .await

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use payd_server::http::dialects::alppay::sign;
+use payd_server::http::dialects::alppay::wire::hmac::sign;
 use payd_store::testing::TestDatabase;
 use payd_store::{Backend, ConnectOptions, Store};
 

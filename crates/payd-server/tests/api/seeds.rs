@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use payd_core::apikey::Mode;
-use payd_server::http::dialects::alppay::sign;
+use payd_server::http::dialects::alppay::wire::hmac::sign;
 use payd_server::keys::KeyOwner;
 use serde_json::Value;
 

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use payd_core::apikey::{Mode, Scope};
 use payd_core::crypto::MasterKey;
-use payd_server::http::dialects::alppay::sign;
+use payd_server::http::dialects::alppay::wire::hmac::sign;
 use payd_server::keys::{issue_key, KeyOwner};
 use serde_json::{json, Value};
 

@@ -1,15 +1,16 @@
 //! payd's own API under `/v1`: Stripe-like resources, `Authorization: Bearer`, cursor lists
-//! and `Idempotency-Key`.
+//! and `Idempotency-Key`. `mod.rs` mounts the routes; `wire/` holds the API's wire types and
+//! webhook body; the other files are its handlers and its OpenAPI document.
 
 pub mod openapi;
 mod payments;
 mod test_pay;
-mod types;
-mod webhook_types;
 mod webhooks;
+pub mod wire;
 
-pub use types::PaymentOut;
 pub use webhooks::url_error;
+pub use wire::api::Native;
+pub use wire::types::PaymentOut;
 
 use axum::routing::{get, post};
 use axum::Router;

@@ -3,18 +3,17 @@
 
 use utoipa::OpenApi;
 
-use crate::http::openapi::BearerAuth;
-
 use super::test_pay::{self, TestPayIn, TestPayOut};
-use super::types::{
+use super::wire::types::{
     AssetOut, CreatePaymentIn, CustomerIn, CustomerOut, ErrorDetail, ErrorOut, FxOut, LineItemIn,
     LineItemOut, PaymentListOut, PaymentOut,
 };
-use super::webhook_types::{
+use super::wire::webhook_types::{
     AttemptOut, CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut,
     ReplayOut, RotateSecretIn, UpdateEndpointIn,
 };
 use super::{payments, webhooks};
+use crate::http::schema::BearerAuth;
 
 /// The document.
 #[derive(OpenApi)]

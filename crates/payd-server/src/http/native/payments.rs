@@ -1,5 +1,6 @@
 //! Native payment handlers: create, get, list, cancel.
 
+use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -7,15 +8,17 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use payd_core::apikey::Scope;
-use payd_core::ids::PaymentId;
 use payd_core::payment::{Customer, Dialect, LineItem, NewPayment, Payment, PaymentStatus, RedirectUrls};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 
-use super::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
-use crate::engine::{self, CancelError, QuoteError};
-use crate::http::auth::Principal;
+use super::wire::api::Native;
+use super::wire::types::{CreatePaymentIn, ErrorOut, ListPaymentsIn, PaymentListOut, PaymentOut};
+use crate::engine::CancelError;
+use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, idempotency, json_text, validate};
+use crate::http::wire::json_text;
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
@@ -26,7 +29,7 @@ fn render(p: &Payment, public_url: &str) -> Result<String, ApiError> {
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", request_body = CreatePaymentIn, params(("Idempotency-Key" = Option<String>, Header, description = "Stripe-style idempotency key")), responses((status = 201, description = "Created (or the first response replayed)", body = PaymentOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut), (status = 409, description = "Idempotency key reused with another request", body = ErrorOut), (status = 413, description = "Body too large", body = ErrorOut), (status = 415, description = "Not JSON", body = ErrorOut), (status = 422, description = "Unsupported asset or no exchange rate", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -57,8 +60,7 @@ pub async fn create_payment(
     .await?;
     idempotency::respond(outcome, || {
         ApiError::new(
-            StatusCode::CONFLICT,
-            "idempotency_key_reused",
+            Code::IdempotencyKeyReused,
             "this Idempotency-Key was already used with a different request",
         )
     })
@@ -75,25 +77,22 @@ async fn new_payment(
 ) -> Result<NewPayment, ApiError> {
     let currency = validate::currency("currency", &input.currency)?;
     let price = validate::amount("amount", &input.amount, currency)?;
-    let (asset, fx) =
-        match (input.token, input.network) {
-            (None, None) => (None, None),
-            (Some(token), Some(network)) => {
-                let (asset, fx) =
-                    engine::quote_with_fx(&state.fx, &state.config.networks, &token, &network, &price)
-                        .await
-                        .map_err(quote_error)?;
-                (Some(asset), fx)
-            }
-            (Some(_), None) => {
-                return Err(ApiError::bad_request("missing_field", "`network` is required with `token`")
-                    .param("network"))
-            }
-            (None, Some(_)) => {
-                return Err(ApiError::bad_request("missing_field", "`token` is required with `network`")
-                    .param("token"))
-            }
-        };
+    let (asset, fx) = match (input.token, input.network) {
+        (None, None) => (None, None),
+        (Some(token), Some(network)) => {
+            let (asset, fx) =
+                engine::quote_with_fx(&state.fx, &state.config.networks, &token, &network, &price).await?;
+            (Some(asset), fx)
+        }
+        (Some(_), None) => {
+            return Err(
+                ApiError::new(Code::MissingField, "`network` is required with `token`").param("network")
+            )
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::new(Code::MissingField, "`token` is required with `network`").param("token"))
+        }
+    };
     let customer = match input.customer {
         None => Customer::default(),
         Some(c) => Customer {
@@ -104,8 +103,8 @@ async fn new_payment(
     };
     let items = input.line_items.unwrap_or_default();
     if items.len() > validate::MAX_LINE_ITEMS {
-        return Err(ApiError::bad_request(
-            "too_many_line_items",
+        return Err(ApiError::new(
+            Code::TooManyLineItems,
             format!("at most {} line items are allowed", validate::MAX_LINE_ITEMS),
         )
         .param("line_items"));
@@ -119,7 +118,7 @@ async fn new_payment(
         let amount = validate::amount(&format!("{field}.amount"), &item.amount, currency)?.amount;
         let quantity = item.quantity.unwrap_or(1);
         if !(1..=1_000_000).contains(&quantity) {
-            return Err(ApiError::bad_request("invalid_value", "quantity must be from 1 to 1000000")
+            return Err(ApiError::new(Code::InvalidValue, "quantity must be from 1 to 1000000")
                 .param(format!("{field}.quantity")));
         }
         line_items.push(LineItem { description, amount, quantity });
@@ -160,15 +159,15 @@ fn expiry(
 ) -> Result<DateTime<Utc>, ApiError> {
     let max = state.config.max_expiry.as_secs();
     let out_of_range = |field: &str| {
-        ApiError::bad_request(
-            "invalid_expiry",
+        ApiError::new(
+            Code::InvalidExpiry,
             format!("the payment must expire between 60 seconds and {max} seconds from now"),
         )
         .param(field)
     };
     match (expires_in, expires_at) {
         (Some(_), Some(_)) => {
-            Err(ApiError::bad_request("invalid_expiry", "give `expires_in` or `expires_at`, not both"))
+            Err(ApiError::new(Code::InvalidExpiry, "give `expires_in` or `expires_at`, not both"))
         }
         (Some(secs), None) => {
             if !(60..=max).contains(&secs) {
@@ -179,7 +178,7 @@ fn expiry(
         (None, Some(text)) => {
             let at = DateTime::parse_from_rfc3339(text)
                 .map_err(|_| {
-                    ApiError::bad_request("invalid_expiry", "`expires_at` must be an RFC 3339 time")
+                    ApiError::new(Code::InvalidExpiry, "`expires_at` must be an RFC 3339 time")
                         .param("expires_at")
                 })?
                 .with_timezone(&Utc);
@@ -197,41 +196,19 @@ fn expiry(
     }
 }
 
-fn quote_error(e: QuoteError) -> ApiError {
-    let m = e.to_string();
-    match &e {
-        QuoteError::UnknownNetwork(_) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_network", m).param("network")
-        }
-        QuoteError::UnsupportedAsset { .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unsupported_asset", m).param("token")
-        }
-        QuoteError::NoFxRate { .. } => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "fx_unavailable", m).param("currency")
-        }
-        QuoteError::OutOfRange(_) => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_too_large", m).param("amount")
-        }
-    }
-}
-
 /// Finds a payment the caller may see; anything else is a 404.
 async fn visible_payment(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, ApiError> {
-    let not_found = || ApiError::not_found("payment");
-    let id: PaymentId = id.parse().map_err(|_| not_found())?;
-    let payment = state.store.get_payment(&id).await?.ok_or_else(not_found)?;
-    if principal.can_see(&payment) {
-        Ok(payment)
-    } else {
-        Err(not_found())
-    }
+    engine::find(&state.store, PaymentRef::Id(id), principal.mode(), &principal.merchants)
+        .await?
+        .visible()
+        .ok_or_else(|| ApiError::not_found("payment"))
 }
 
 /// `GET /v1/payments/{id}`
 #[utoipa::path(get, path = "/v1/payments/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, description = "The payment", body = PaymentOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut), (status = 404, description = "No such payment", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsRead)?;
@@ -243,7 +220,7 @@ pub async fn get_payment(
 #[utoipa::path(post, path = "/v1/payments/{id}/cancel", tag = "payments", params(("id" = String, Path)), responses((status = 200, description = "Cancelled", body = PaymentOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut), (status = 404, description = "No such payment", body = ErrorOut), (status = 409, description = "Not cancellable", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn cancel_payment(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsCreate)?;
@@ -252,9 +229,9 @@ pub async fn cancel_payment(
         Ok(p) => Ok(json_text(StatusCode::OK, render(&p, &state.config.public_url)?)),
         Err(CancelError::Transition(e)) => Err(match e {
             payd_core::payment::TransitionError::FundsReceived => {
-                ApiError::new(StatusCode::CONFLICT, "payment_has_funds", e.to_string())
+                ApiError::new(Code::PaymentHasFunds, e.to_string())
             }
-            _ => ApiError::new(StatusCode::CONFLICT, "payment_not_cancellable", e.to_string()),
+            _ => ApiError::new(Code::PaymentNotCancellable, e.to_string()),
         }),
         Err(CancelError::Store(e)) => Err(e.into()),
     }
@@ -265,7 +242,7 @@ fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
         return Ok(t.with_timezone(&Utc));
     }
     v.parse::<i64>().ok().and_then(|s| DateTime::from_timestamp(s, 0)).ok_or_else(|| {
-        ApiError::bad_request("invalid_query", format!("`{field}` must be an RFC 3339 time or Unix seconds"))
+        ApiError::new(Code::InvalidQuery, format!("`{field}` must be an RFC 3339 time or Unix seconds"))
             .param(field)
     })
 }
@@ -274,19 +251,19 @@ fn parse_time(field: &str, v: &str) -> Result<DateTime<Utc>, ApiError> {
 #[utoipa::path(get, path = "/v1/payments", tag = "payments", params(ListPaymentsIn), responses((status = 200, description = "A page, newest first", body = PaymentListOut), (status = 400, description = "Bad input", body = ErrorOut), (status = 401, description = "Missing or invalid API key", body = ErrorOut), (status = 403, description = "Missing scope or suspended merchant", body = ErrorOut), (status = 429, description = "Rate limited", body = ErrorOut)), security(("bearer" = [])))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     query: Result<Query<ListPaymentsIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::PaymentsRead)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let limit = validate::page_limit(q.limit.as_deref())?;
     let status = q
         .status
         .as_deref()
         .map(|s| {
             PaymentStatus::parse(s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
+                ApiError::new(
+                    Code::InvalidQuery,
                     "`status` must be pending, processing, completed, expired or cancelled",
                 )
                 .param("status")
@@ -301,7 +278,7 @@ pub async fn list_payments(
         None => None,
         Some(id) => {
             let p = visible_payment(&state, &principal, id).await.map_err(|_| {
-                ApiError::bad_request("invalid_query", "`starting_after` is not a payment of yours")
+                ApiError::new(Code::InvalidQuery, "`starting_after` is not a payment of yours")
                     .param("starting_after")
             })?;
             Some((p.created_at, p.id))

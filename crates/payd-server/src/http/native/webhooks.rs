@@ -2,8 +2,6 @@
 //! the delivery log (per endpoint, event or payment, with attempts) and replays. Every route
 //! needs the `webhooks:manage` scope.
 
-use std::time::Duration;
-
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -15,16 +13,20 @@ use payd_core::ids::{DeliveryId, WebhookEndpointId};
 use payd_core::webhook::{DeliveryStatus, WebhookEndpoint, WebhookFormat};
 use payd_store::webhooks::{DeliveryFilter, EndpointFilter};
 use serde::Serialize;
+use std::time::Duration;
 
-use super::webhook_types::{
+use super::wire::api::Native;
+use super::wire::webhook_types::{
     CreateEndpointIn, DeletedOut, DeliveryListOut, DeliveryOut, EndpointListOut, EndpointOut, Errors,
     ListDeliveriesIn, ListEndpointsIn, ReplayOut, RotateSecretIn, UpdateEndpointIn,
 };
 use crate::engine::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
 use crate::engine::webhooks::targets::{Policy, Target, UrlError};
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, json_text, validate};
+use crate::http::wire::json_text;
+use crate::http::{body, validate};
 use crate::state::AppState;
 
 fn respond<T: Serialize>(status: StatusCode, out: &T) -> Result<Response, ApiError> {
@@ -35,15 +37,12 @@ impl From<EndpointError> for ApiError {
     fn from(e: EndpointError) -> Self {
         match e {
             EndpointError::Store(e) => e.into(),
-            EndpointError::Limit(_) => {
-                ApiError::new(StatusCode::CONFLICT, "webhook_endpoint_limit", e.to_string())
-            }
+            EndpointError::Limit(_) => ApiError::new(Code::WebhookEndpointLimit, e.to_string()),
             EndpointError::NotFound => ApiError::not_found("webhook endpoint"),
-            EndpointError::OverlapTooLong => ApiError::bad_request(
-                "invalid_value",
-                "`expire_previous_in` must be from 0 to 604800 seconds",
-            )
-            .param("expire_previous_in"),
+            EndpointError::OverlapTooLong => {
+                ApiError::new(Code::InvalidValue, "`expire_previous_in` must be from 0 to 604800 seconds")
+                    .param("expire_previous_in")
+            }
             other => ApiError::internal(other),
         }
     }
@@ -53,8 +52,8 @@ impl From<EndpointError> for ApiError {
 pub fn url_error(field: &str, e: &UrlError) -> ApiError {
     let m = format!("`{field}`: {e}");
     match e {
-        UrlError::Private => ApiError::bad_request("url_not_allowed", m),
-        _ => ApiError::bad_request("invalid_url", m),
+        UrlError::Private => ApiError::new(Code::UrlNotAllowed, m),
+        _ => ApiError::new(Code::InvalidUrl, m),
     }
     .param(field)
 }
@@ -68,11 +67,8 @@ fn events(v: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
     let mut out = Vec::new();
     for (i, name) in v.iter().enumerate() {
         let kind = EventKind::parse(name).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_event",
-                format!("`{name}` is not an event kind (payment.created, …)"),
-            )
-            .param(format!("events[{i}]"))
+            ApiError::new(Code::InvalidEvent, format!("`{name}` is not an event kind (payment.created, …)"))
+                .param(format!("events[{i}]"))
         })?;
         if !out.contains(&kind) {
             out.push(kind);
@@ -83,11 +79,8 @@ fn events(v: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
 
 fn format(v: &str) -> Result<WebhookFormat, ApiError> {
     WebhookFormat::parse(v).ok_or_else(|| {
-        ApiError::bad_request(
-            "invalid_format",
-            "`format` must be native, astrapay, paygentic, mutopay or alppay",
-        )
-        .param("format")
+        ApiError::new(Code::InvalidFormat, "`format` must be native, astrapay, paygentic, mutopay or alppay")
+            .param("format")
     })
 }
 
@@ -111,7 +104,7 @@ async fn visible_endpoint(
 #[utoipa::path(post, path = "/v1/webhook_endpoints", tag = "webhooks", request_body = CreateEndpointIn, responses((status = 201, description = "Created; `secret` is shown this once", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn create_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -140,18 +133,18 @@ pub async fn create_endpoint(
 #[utoipa::path(get, path = "/v1/webhook_endpoints", tag = "webhooks", params(ListEndpointsIn), responses((status = 200, description = "A page of the merchant's endpoints in the key's mode, oldest first", body = EndpointListOut), Errors), security(("bearer" = [])))]
 pub async fn list_endpoints(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     query: Result<Query<ListEndpointsIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let merchant = principal.merchant_for(q.merchant.as_deref())?;
     let limit = validate::page_limit(q.limit.as_deref())?;
     let after = match q.starting_after.as_deref() {
         None => None,
         Some(id) => {
             let cursor = || {
-                ApiError::bad_request("invalid_query", "`starting_after` is not a webhook endpoint of yours")
+                ApiError::new(Code::InvalidQuery, "`starting_after` is not a webhook endpoint of yours")
                     .param("starting_after")
             };
             let e = visible_endpoint(&state, &principal, id).await.map_err(|e| {
@@ -192,7 +185,7 @@ pub async fn list_endpoints(
 #[utoipa::path(get, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "The endpoint", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn get_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -204,7 +197,7 @@ pub async fn get_endpoint(
 #[utoipa::path(patch, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), request_body = UpdateEndpointIn, responses((status = 200, description = "The changed endpoint", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn update_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -232,7 +225,7 @@ pub async fn update_endpoint(
 #[utoipa::path(delete, path = "/v1/webhook_endpoints/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Deleted: nothing more is sent to it", body = DeletedOut), Errors), security(("bearer" = [])))]
 pub async fn delete_endpoint(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -245,7 +238,7 @@ pub async fn delete_endpoint(
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/rotate_secret", tag = "webhooks", params(("id" = String, Path)), request_body(content = Option<RotateSecretIn>, description = "Optional"), responses((status = 200, description = "The endpoint with its new `secret`, shown this once", body = EndpointOut), Errors), security(("bearer" = [])))]
 pub async fn rotate_secret(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -270,7 +263,7 @@ pub async fn rotate_secret(
 #[utoipa::path(post, path = "/v1/webhook_endpoints/{id}/replay_failed", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Every failed or dead delivery queued again", body = ReplayOut), Errors), security(("bearer" = [])))]
 pub async fn replay_failed(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -282,7 +275,7 @@ pub async fn replay_failed(
 fn query_id<T: std::str::FromStr>(field: &str, v: Option<&str>) -> Result<Option<T>, ApiError> {
     v.map(|s| {
         s.parse::<T>().map_err(|_| {
-            ApiError::bad_request("invalid_query", format!("`{field}` is not a valid id")).param(field)
+            ApiError::new(Code::InvalidQuery, format!("`{field}` is not a valid id")).param(field)
         })
     })
     .transpose()
@@ -292,11 +285,11 @@ fn query_id<T: std::str::FromStr>(field: &str, v: Option<&str>) -> Result<Option
 #[utoipa::path(get, path = "/v1/webhook_deliveries", tag = "webhooks", params(ListDeliveriesIn), responses((status = 200, description = "A page of deliveries, newest first", body = DeliveryListOut), Errors), security(("bearer" = [])))]
 pub async fn list_deliveries(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     query: Result<Query<ListDeliveriesIn>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let merchant = principal.merchant_for(q.merchant.as_deref())?;
     let limit = validate::page_limit(q.limit.as_deref())?;
     let status = q
@@ -304,8 +297,8 @@ pub async fn list_deliveries(
         .as_deref()
         .map(|s| {
             DeliveryStatus::parse(s).ok_or_else(|| {
-                ApiError::bad_request(
-                    "invalid_query",
+                ApiError::new(
+                    Code::InvalidQuery,
                     "`status` must be pending, delivering, delivered, failed or dead",
                 )
                 .param("status")
@@ -358,7 +351,7 @@ async fn visible_delivery(
 #[utoipa::path(get, path = "/v1/webhook_deliveries/{id}", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "The delivery with every attempt", body = DeliveryOut), Errors), security(("bearer" = [])))]
 pub async fn get_delivery(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
@@ -371,15 +364,14 @@ pub async fn get_delivery(
 #[utoipa::path(post, path = "/v1/webhook_deliveries/{id}/replay", tag = "webhooks", params(("id" = String, Path)), responses((status = 200, description = "Queued again with a fresh retry schedule", body = DeliveryOut), Errors), security(("bearer" = [])))]
 pub async fn replay_delivery(
     State(state): State<AppState>,
-    principal: Principal,
+    Caller(principal, _): Caller<Native>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
     let d = visible_delivery(&state, &principal, &id).await?;
     if !state.store.replay_webhook_delivery(&d.id, payd_store::now()).await? {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "delivery_in_flight",
+            Code::DeliveryInFlight,
             "the delivery is being sent right now; replay it once the attempt is recorded",
         ));
     }

@@ -4,20 +4,13 @@
 
 pub mod openapi;
 pub mod payments;
+pub mod wire;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use hmac::{Hmac, Mac};
-use serde_json::json;
-use sha2::Sha256;
+use wire::error::AlpError;
 
-use crate::http::auth::{authenticate, Principal};
-use crate::http::error::{set_retry_after, ApiError};
-use crate::http::ratelimit::Surface;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The AlpPay routes.
@@ -28,100 +21,4 @@ pub fn routes() -> Router<AppState> {
         .route("/payments", axum::routing::post(payments::create_payment_plural))
         .fallback(|| async { AlpError(ApiError::not_found("route")) });
     Router::new().nest("/v2", api)
-}
-
-/// An error in AlpPay's shape: `{"error": "<code>", "message": "<human>"}`. Business-rule
-/// failures are 422, as AlpPay documents; malformed JSON is 400.
-#[derive(Debug)]
-pub struct AlpError(pub ApiError);
-
-impl From<ApiError> for AlpError {
-    fn from(e: ApiError) -> Self {
-        AlpError(e)
-    }
-}
-
-impl From<payd_store::StoreError> for AlpError {
-    fn from(e: payd_store::StoreError) -> Self {
-        AlpError(e.into())
-    }
-}
-
-impl IntoResponse for AlpError {
-    fn into_response(self) -> Response {
-        let e = self.0;
-        let (status, code) = match e.status.as_u16() {
-            // Only a body that is not JSON is a 400; a valid body that breaks a rule is a 422.
-            400 if matches!(e.code, "malformed_json" | "missing_body" | "invalid_body") => {
-                (StatusCode::BAD_REQUEST, "bad_request")
-            }
-            400 | 422 => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity"),
-            401 => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            403 => (StatusCode::FORBIDDEN, "forbidden"),
-            404 => (StatusCode::NOT_FOUND, "not_found"),
-            409 => (StatusCode::CONFLICT, "conflict"),
-            413 | 415 => (StatusCode::BAD_REQUEST, "bad_request"),
-            429 => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-            s if s >= 500 => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-            _ => (StatusCode::BAD_REQUEST, "bad_request"),
-        };
-        let mut res = (status, axum::Json(json!({ "error": code, "message": e.message }))).into_response();
-        set_retry_after(&mut res, e.retry_after);
-        res
-    }
-}
-
-/// An AlpPay caller: `API-KEY`. The body signature is checked by [`verify_hmac`] once the
-/// exact bytes are read.
-#[derive(Debug)]
-pub struct Alp(pub Principal);
-
-impl FromRequestParts<AppState> for Alp {
-    type Rejection = AlpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AlpError> {
-        let unauthorized = || {
-            AlpError(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Missing or invalid API-KEY"))
-        };
-        let secret = parts.headers.get("api-key").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
-        let principal = match authenticate(state, secret.trim()).await {
-            Ok(p) => p,
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(unauthorized()),
-            Err(e) => return Err(AlpError(e)),
-        };
-        state
-            .rate_limits
-            .check(Surface::Alppay, &principal.key.id)
-            .map_err(|w| AlpError(ApiError::rate_limited(w)))?;
-        Ok(Alp(principal))
-    }
-}
-
-/// Checks `X-HMAC` over the exact bytes received, in constant time.
-pub fn verify_hmac(
-    state: &AppState,
-    principal: &Principal,
-    header: Option<&str>,
-    body: &[u8],
-) -> Result<(), AlpError> {
-    let bad = |m: &str| AlpError(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", m));
-    let given = header.ok_or_else(|| bad("Missing X-HMAC signature"))?;
-    let given = hex::decode(given.trim()).map_err(|_| bad("Invalid X-HMAC signature"))?;
-    let secret = state
-        .master_key
-        .open(&principal.key.signing_secret_sealed)
-        .map_err(|e| AlpError(ApiError::internal(format!("signing secret of {}: {e}", principal.key.id))))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes())
-        .map_err(|_| AlpError(ApiError::internal("hmac key")))?;
-    mac.update(body);
-    // verify_slice compares in constant time.
-    mac.verify_slice(&given).map_err(|_| bad("Invalid X-HMAC signature"))
-}
-
-/// The signature a client sends: lowercase hex HMAC-SHA256 of `body` (used by tests and
-/// webhooks).
-pub fn sign(secret: &str, body: &[u8]) -> Option<String> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).ok()?;
-    mac.update(body);
-    Some(hex::encode(mac.finalize().into_bytes()))
 }

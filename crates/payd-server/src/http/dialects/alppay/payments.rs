@@ -1,5 +1,6 @@
 //! AlpPay payments: create (200 with the full object), get (wrapped in `{"data": …}`), list.
 
+use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -10,20 +11,21 @@ use payd_core::apikey::Scope;
 use payd_core::merchant::Merchant;
 use payd_core::money::{Currency, Money};
 use payd_core::payment::{Customer, Dialect, NewPayment, Payment, RedirectUrls};
-use payd_core::token::format_base_units;
-use payd_store::chain::{StoredTransfer, TransferStatus};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{AlpPayment, Errors, PaymentData, PaymentList};
-use super::{verify_hmac, Alp, AlpError};
-use crate::engine;
-use crate::http::auth::Principal;
+use super::wire::error::{AlpError, AlpPay};
+use super::wire::hmac::verify_hmac;
+use super::wire::payment::payment_json;
+use super::wire::schema::{AlpPayment, Errors, PaymentData, PaymentList};
+use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::openapi::TokenName;
-use crate::http::{body, json_text, validate, wire_time};
+use crate::http::schema::TokenName;
+use crate::http::wire::json_text;
+use crate::http::{body, validate};
 use crate::state::AppState;
 
 /// `POST /v2/payment`.
@@ -72,122 +74,14 @@ pub struct CustomerIn {
 }
 
 fn unprocessable(msg: impl Into<String>) -> AlpError {
-    AlpError(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable_entity", msg))
-}
-
-/// `(status, displayStatus)` of a payment (the table is
-/// [`payd_core::dialect_status::alppay`], written out in docs/dialects/alppay.md).
-pub fn statuses(p: &Payment) -> (&'static str, &'static str) {
-    payd_core::dialect_status::alppay(p)
-}
-
-/// Token amounts as AlpPay writes them: a decimal string with at least two places.
-fn token_amount(units: u128, decimals: u8) -> String {
-    let full = format_base_units(units, decimals);
-    match full.split_once('.') {
-        Some((int, frac)) => {
-            let trimmed = frac.trim_end_matches('0');
-            let frac = if trimmed.len() < 2 { &frac[..2.min(frac.len())] } else { trimmed };
-            if frac.is_empty() {
-                format!("{int}.00")
-            } else {
-                format!("{int}.{frac}")
-            }
-        }
-        None => format!("{full}.00"),
-    }
-}
-
-fn asset_json(p: &Payment) -> Value {
-    match &p.asset {
-        None => Value::Null,
-        Some(a) => json!({
-            "short": a.token,
-            "name": match a.token.as_str() { "USDT" => "Tether USD", "USDC" => "USD Coin", other => other },
-            "logoUrl": Value::Null,
-            "network": a.network,
-        }),
-    }
-}
-
-/// The full AlpPay payment object (the create response, the `data` of a get, and the
-/// webhook body). `detailed` adds the fields AlpPay's get shows (fees, risk).
-pub fn payment_json(
-    p: &Payment,
-    merchant: &Merchant,
-    transfers: &[StoredTransfer],
-    public_url: &str,
-    detailed: bool,
-) -> Value {
-    let (status, display) = statuses(p);
-    let decimals = p.asset.as_ref().map_or(6, |a| a.decimals);
-    let transactions: Vec<Value> = transfers
-        .iter()
-        .filter(|t| t.status != TransferStatus::Orphaned)
-        .map(|t| {
-            let mut tx = json!({
-                "paymentId": p.id.uuid().hyphenated().to_string(),
-                "txnId": t.transfer.tx_hash,
-                "receivedAmount": token_amount(t.transfer.amount, decimals),
-                "asset": asset_json(p),
-                "destTag": Value::Null,
-                "addressFrom": t.transfer.from,
-                "addressTo": t.transfer.to,
-                // The transfer's own time: the timestamp of the block that carried it.
-                "date": wire_time(t.transfer.block_time),
-            });
-            if detailed {
-                tx["fixedFee"] = json!("0");
-                tx["percentFee"] = json!("0");
-                tx["riskScore"] = Value::Null;
-                tx["isDanger"] = json!(false);
-            }
-            tx
-        })
-        .collect();
-    let mut out = json!({
-        "id": p.id.uuid().hyphenated().to_string(),
-        "transactions": transactions,
-        "amount": p.price.amount_string(),
-        "totalReceivedAmount": token_amount(p.funds.total(), decimals),
-        "asset": asset_json(p),
-        "addressTo": p.asset.as_ref().and_then(|a| a.address.clone()),
-        "confirmsNeeded": p.asset.as_ref().map(|a| a.confirmations),
-        "timeout": (p.expires_at - p.created_at).num_seconds(),
-        "checkoutUrl": p.urls.back,
-        "status": status,
-        "displayStatus": display,
-        // payd's addition: money arrived after the payment expired.
-        "paidLate": p.paid_late,
-        "customer": {
-            "id": p.customer.external_id.as_ref().map(|id| id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n))),
-            "name": p.customer.name,
-            "email": p.customer.email,
-        },
-        "merchant": {
-            "id": merchant.id.uuid().hyphenated().to_string(),
-            "name": merchant.name,
-            "siteUrl": merchant.site_url,
-            "logoUrl": merchant.logo_url,
-            "email": merchant.email,
-        },
-        "invoice": p.invoice,
-        "paymentRedirectUrl": format!("{public_url}/checkout/{}", p.slug),
-        "createdAt": wire_time(p.created_at),
-        "updatedAt": wire_time(p.updated_at),
-    });
-    if detailed {
-        out["destTag"] = Value::Null;
-        out["fixedFee"] = json!("0");
-    }
-    out
+    AlpError(ApiError::new(Code::InvalidValue, msg))
 }
 
 /// `POST /v2/payments`: the plural spelling some AlpPay clients use.
 #[utoipa::path(post, path = "/v2/payments", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment_plural(
     state: State<AppState>,
-    alp: Alp,
+    alp: Caller<AlpPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AlpError> {
@@ -198,7 +92,7 @@ pub async fn create_payment_plural(
 #[utoipa::path(post, path = "/v2/payment", tag = "payments", request_body = CreateIn, params(("X-HMAC" = String, Header, description = "Lowercase hex HMAC-SHA256 of the exact body under the key's signing secret")), responses((status = 200, description = "Created", body = AlpPayment, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Alp(principal): Alp,
+    Caller(principal, _): Caller<AlpPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AlpError> {
@@ -274,17 +168,10 @@ pub async fn create_payment(
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AlpError> {
-    let not_found = || AlpError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
-    let pid = uuid::Uuid::try_parse(id)
-        .map(payd_core::ids::PaymentId::from_uuid)
-        .or_else(|_| id.parse())
-        .map_err(|_| not_found())?;
-    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
-    if principal.can_see(&p) {
-        Ok(p)
-    } else {
-        Err(not_found())
-    }
+    engine::find(&state.store, PaymentRef::IdOrUuid(id), principal.mode(), &principal.merchants)
+        .await?
+        .visible()
+        .ok_or_else(|| ApiError::new(Code::NotFound, "Payment not found").into())
 }
 
 fn merchant_of<'a>(principal: &'a Principal, p: &Payment) -> Result<&'a Merchant, AlpError> {
@@ -299,7 +186,7 @@ fn merchant_of<'a>(principal: &'a Principal, p: &Payment) -> Result<&'a Merchant
 #[utoipa::path(get, path = "/v2/payment/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = PaymentData), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Alp(principal): Alp,
+    Caller(principal, _): Caller<AlpPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AlpError> {
     principal.require(Scope::PaymentsRead)?;
@@ -327,7 +214,7 @@ pub struct ListIn {
 #[utoipa::path(get, path = "/v2/payment", tag = "payments", params(ListIn), responses((status = 200, body = PaymentList), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    Alp(principal): Alp,
+    Caller(principal, _): Caller<AlpPay>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AlpError> {
     principal.require(Scope::PaymentsRead)?;

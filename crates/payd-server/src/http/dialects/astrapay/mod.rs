@@ -6,19 +6,14 @@ pub mod openapi;
 pub mod payments;
 pub mod products;
 pub mod webhooks;
+pub mod wire;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Serialize;
-use serde_json::json;
+use wire::error::AstraError;
 
-use crate::http::auth::{authenticate, Principal};
-use crate::http::error::{set_retry_after, ApiError};
-use crate::http::ratelimit::Surface;
+use crate::http::code::Code;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The AstraPay routes.
@@ -43,93 +38,6 @@ pub fn routes() -> Router<AppState> {
                 .put(webhooks::update_webhook)
                 .delete(webhooks::delete_webhook),
         )
-        .fallback(|| async {
-            AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Route not found"))
-        });
+        .fallback(|| async { AstraError(ApiError::new(Code::NotFound, "Route not found")) });
     Router::new().nest("/v1/api", api)
-}
-
-/// An error in AstraPay's shape. Statuses outside its documented table (413, 415, 405) are
-/// answered as 400 `BAD_REQUEST`, which its clients handle.
-#[derive(Debug)]
-pub struct AstraError(pub ApiError);
-
-impl From<ApiError> for AstraError {
-    fn from(e: ApiError) -> Self {
-        AstraError(e)
-    }
-}
-
-impl From<payd_store::StoreError> for AstraError {
-    fn from(e: payd_store::StoreError) -> Self {
-        AstraError(e.into())
-    }
-}
-
-impl IntoResponse for AstraError {
-    fn into_response(self) -> Response {
-        let e = self.0;
-        let (status, code) = match e.status.as_u16() {
-            401 => (StatusCode::UNAUTHORIZED, "UNAUTHORIZED"),
-            403 => (StatusCode::FORBIDDEN, "FORBIDDEN"),
-            404 => (StatusCode::NOT_FOUND, "NOT_FOUND"),
-            409 => (StatusCode::CONFLICT, "CONFLICT"),
-            422 => (StatusCode::UNPROCESSABLE_ENTITY, "UNPROCESSABLE_ENTITY"),
-            429 => (StatusCode::TOO_MANY_REQUESTS, "RATE_LIMIT_EXCEEDED"),
-            s if s >= 500 => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
-            _ => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
-        };
-        let body = json!({ "error": { "code": code, "message": e.message, "status": status.as_u16() } });
-        let mut res = (status, axum::Json(body)).into_response();
-        set_retry_after(&mut res, e.retry_after);
-        res
-    }
-}
-
-/// The success envelope.
-#[derive(Debug, Serialize)]
-pub struct Envelope<T> {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: T,
-}
-
-/// Wraps `data` for a response with `status`.
-pub fn envelope<T: Serialize>(status: StatusCode, data: T) -> Envelope<T> {
-    Envelope { success: true, status_code: status.as_u16(), data }
-}
-
-/// Serialises an envelope into a JSON response.
-pub fn respond<T: Serialize>(status: StatusCode, data: T) -> Result<Response, AstraError> {
-    let body = serde_json::to_string(&envelope(status, data)).map_err(ApiError::internal)?;
-    Ok(crate::http::json_text(status, body))
-}
-
-/// An AstraPay caller: `X-Api-Key`, counted against AstraPay's 100 requests per minute.
-#[derive(Debug)]
-pub struct Astra(pub Principal);
-
-impl FromRequestParts<AppState> for Astra {
-    type Rejection = AstraError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AstraError> {
-        let unauthorized = |m: &str| AstraError(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m));
-        let Some(value) = parts.headers.get("x-api-key") else {
-            return Err(unauthorized("Missing API key: send it in the X-Api-Key header"));
-        };
-        let secret = value.to_str().map_err(|_| unauthorized("Invalid API key"))?.trim();
-        let principal = match authenticate(state, secret).await {
-            Ok(p) => p,
-            // AstraPay answers banned or inactive accounts with 401.
-            Err(e) if e.code == "merchant_suspended" => return Err(unauthorized("Account is not active")),
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(unauthorized("Invalid API key")),
-            Err(e) => return Err(AstraError(e)),
-        };
-        state
-            .rate_limits
-            .check(Surface::Astrapay, &principal.key.id)
-            .map_err(|w| AstraError(ApiError::rate_limited(w)))?;
-        Ok(Astra(principal))
-    }
 }

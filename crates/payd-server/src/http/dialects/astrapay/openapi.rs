@@ -2,14 +2,17 @@
 //! The response wrappers below exist only to describe the `{success, statusCode, data}`
 //! envelope around each resource.
 
-use serde::Serialize;
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use crate::http::openapi::ApiKeyAuth;
-
-use super::payments::{self, AstraPayment, CreateIn, Meta};
-use super::products::{self, ProductIn, ProductOut};
-use super::webhooks::{self, WebhookIn, WebhookOut, WebhookPage};
+use super::payments::{self, CreateIn};
+use super::products::{self, ProductIn};
+use super::webhooks::{self, WebhookIn};
+use super::webhooks::{WebhookOut, WebhookPage};
+use super::wire::page::Meta;
+use super::wire::payment::{AstraPayment, Status};
+use super::wire::product::ProductOut;
+use super::wire::schema::{ErrorBody, ErrorCode, ErrorDetail};
+use crate::http::schema::ApiKeyAuth;
 
 /// The key travels in `X-Api-Key`.
 const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
@@ -42,185 +45,3 @@ const AUTH: ApiKeyAuth = ApiKeyAuth("X-Api-Key");
     security(("api_key" = []))
 )]
 pub struct AstraPayApi;
-
-/// AstraPay's payment statuses.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Status)]
-#[allow(clippy::upper_case_acronyms, non_camel_case_types)]
-pub enum Status {
-    /// Waiting for money, or money seen and not yet confirmed.
-    PENDING,
-    /// Less than the amount received so far.
-    PARTIALLY_PAID,
-    /// Paid and confirmed.
-    COMPLETED,
-    /// Expired unpaid.
-    EXPIRED,
-    /// Canceled by the merchant.
-    CANCELED,
-}
-
-/// `{success, statusCode, data}` around one payment.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::PaymentResponse)]
-pub struct PaymentResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: AstraPayment<'static>,
-}
-
-/// A page of payments.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::PaymentPage)]
-pub struct PaymentPage {
-    data: Vec<AstraPayment<'static>>,
-    meta: Meta,
-}
-
-/// `{success, statusCode, data}` around a page of payments.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::PaymentPageResponse)]
-pub struct PaymentPageResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: PaymentPage,
-}
-
-/// `{success, statusCode, data}` around one product.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::ProductResponse)]
-pub struct ProductResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: ProductOut<'static>,
-}
-
-/// A page of products.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::ProductPage)]
-pub struct ProductPage {
-    data: Vec<ProductOut<'static>>,
-    meta: Meta,
-}
-
-/// `{success, statusCode, data}` around a page of products.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::ProductPageResponse)]
-pub struct ProductPageResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: ProductPage,
-}
-
-/// `{success, statusCode, data}` around one webhook (no `secret`).
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::WebhookResponse)]
-pub struct WebhookResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: WebhookOut,
-}
-
-/// The create response: the webhook with its `secret`, shown this once.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::WebhookCreatedResponse)]
-pub struct WebhookCreatedResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: WebhookOut,
-}
-
-/// `{success, statusCode, data}` around a page of the merchant's webhooks.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::WebhookListResponse)]
-pub struct WebhookListResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: WebhookPage,
-}
-
-/// What a delete answers.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Deleted)]
-pub struct Deleted {
-    #[schema(format = "uuid")]
-    id: String,
-    deleted: bool,
-}
-
-/// `{success, statusCode, data}` around [`Deleted`].
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::DeletedResponse)]
-pub struct DeletedResponse {
-    success: bool,
-    #[serde(rename = "statusCode")]
-    status_code: u16,
-    data: Deleted,
-}
-
-/// AstraPay's error codes.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::ErrorCode)]
-#[allow(clippy::upper_case_acronyms, non_camel_case_types)]
-pub enum ErrorCode {
-    BAD_REQUEST,
-    UNAUTHORIZED,
-    FORBIDDEN,
-    NOT_FOUND,
-    CONFLICT,
-    UNPROCESSABLE_ENTITY,
-    RATE_LIMIT_EXCEEDED,
-    INTERNAL_ERROR,
-}
-
-/// `{"error": {code, message, status}}`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Error)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-/// The error itself.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::ErrorDetail)]
-pub struct ErrorDetail {
-    code: ErrorCode,
-    message: String,
-    /// The HTTP status again.
-    status: u16,
-}
-
-/// The errors every AstraPay operation can answer. Bodies that are too large or not JSON
-/// are `400 BAD_REQUEST`, as AstraPay's error table has no 413 or 415.
-#[derive(Debug, IntoResponses)]
-#[allow(dead_code)]
-pub enum Errors {
-    /// Malformed input.
-    #[response(status = 400)]
-    BadRequest(ErrorBody),
-    /// Missing or invalid `X-Api-Key`, or an inactive account.
-    #[response(status = 401)]
-    Unauthorized(ErrorBody),
-    /// The key lacks the scope, or the resource belongs to the other mode or merchant.
-    #[response(status = 403)]
-    Forbidden(ErrorBody),
-    /// No such resource.
-    #[response(status = 404)]
-    NotFound(ErrorBody),
-    /// `Idempotency-Key` reused with other parameters, or the resource's state forbids it.
-    #[response(status = 409)]
-    Conflict(ErrorBody),
-    /// Valid JSON that payd cannot act on (an unsupported token/network pair, an amount out of range).
-    #[response(status = 422)]
-    Unprocessable(ErrorBody),
-    /// More than 100 requests a minute on this key; `Retry-After` says when to retry.
-    #[response(status = 429)]
-    RateLimited(ErrorBody),
-}

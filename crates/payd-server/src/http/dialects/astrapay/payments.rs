@@ -1,27 +1,32 @@
 //! AstraPay payments: create, get (by UUID or short id), list, cancel.
 
+use crate::engine::{Lookup, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Duration;
-use payd_core::apikey::{Mode, Scope};
+use payd_core::apikey::Scope;
 use payd_core::catalog::PriceKind;
 use payd_core::ids::PaymentId;
 use payd_core::money::{Currency, Money, MoneyError};
 use payd_core::payment::{Customer, Dialect, NewPayment, Payment, RedirectUrls};
 use payd_store::{PaymentFilter, StoreError, StoredResponse};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::openapi::{Errors, PaymentPageResponse, PaymentResponse, Status};
-use super::{envelope, respond, Astra, AstraError};
+use super::wire::envelope::{envelope, respond};
+use super::wire::error::{AstraError, AstraPay};
+use super::wire::page::{meta, paging, ListIn, Page};
+use super::wire::payment::AstraPayment;
+use super::wire::schema::{Errors, PaymentPageResponse, PaymentResponse};
 use crate::engine::{self, CancelError};
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::openapi::{json_number, json_number_or_null, NetworkName, TokenName};
-use crate::http::{body, idempotency, validate, wire_time};
+use crate::http::schema::{json_number_or_null, NetworkName, TokenName};
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 /// AstraPay payments live 24 hours (its example's `expires_at − created_at`).
@@ -47,95 +52,11 @@ pub struct CreateIn {
     metadata: Option<serde_json::Value>,
 }
 
-/// A payment as AstraPay shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Payment)]
-pub struct AstraPayment<'a> {
-    #[schema(format = "uuid")]
-    id: String,
-    short_id: &'a str,
-    /// USD.
-    #[schema(schema_with = json_number)]
-    amount: serde_json::Value,
-    token: Option<&'a str>,
-    network: Option<String>,
-    #[schema(value_type = Status)]
-    status: &'static str,
-    checkout_url: String,
-    transaction_hash: Option<String>,
-    customer_email: Option<&'a str>,
-    customer_name: Option<&'a str>,
-    #[schema(value_type = Object)]
-    metadata: &'a serde_json::Value,
-    test_mode: bool,
-    /// payd's addition: money arrived after the payment expired (a `COMPLETED` payment with
-    /// it was paid in full, late).
-    paid_late: bool,
-    redirect_url: Option<&'a str>,
-    cancel_url: Option<&'a str>,
-    expires_at: String,
-    created_at: String,
-}
-
-/// payd's status and flags in AstraPay's words (the table is
-/// [`payd_core::dialect_status::astrapay`], written out in docs/dialects/astrapay.md).
-pub fn status(p: &Payment) -> &'static str {
-    payd_core::dialect_status::astrapay(p)
-}
-
-/// A decimal as a JSON number, exactly (serde_json keeps the text).
-fn number(d: rust_decimal::Decimal) -> serde_json::Value {
-    serde_json::from_str::<serde_json::Number>(&d.normalize().to_string())
-        .map(serde_json::Value::Number)
-        .unwrap_or(serde_json::Value::Null)
-}
-
-impl<'a> AstraPayment<'a> {
-    pub fn new(p: &'a Payment, public_url: &str) -> Self {
-        // AstraPay amounts are USD: a price in another currency shows its converted amount.
-        let usd = match &p.fx {
-            Some(fx) if p.price.currency != Currency::USD => fx.quote_amount,
-            _ => p.price.amount,
-        };
-        AstraPayment {
-            id: p.id.uuid().hyphenated().to_string(),
-            short_id: &p.slug,
-            amount: number(usd),
-            token: p.asset.as_ref().map(|a| a.token.as_str()),
-            network: p.asset.as_ref().map(|a| a.network.to_ascii_uppercase()),
-            status: status(p),
-            checkout_url: format!("{public_url}/purchases/{}", p.slug),
-            transaction_hash: None,
-            customer_email: p.customer.email.as_deref(),
-            customer_name: p.customer.name.as_deref(),
-            metadata: &p.metadata,
-            test_mode: p.mode == Mode::Test,
-            paid_late: p.paid_late,
-            redirect_url: p.urls.success.as_deref(),
-            cancel_url: p.urls.cancel.as_deref(),
-            expires_at: wire_time(p.expires_at),
-            created_at: wire_time(p.created_at),
-        }
-    }
-
-    /// Adds the hash of the transfer that paid it.
-    pub fn with_tx(mut self, hash: Option<String>) -> Self {
-        self.transaction_hash = hash;
-        self
-    }
-}
-
 fn amount_error(e: &MoneyError) -> ApiError {
     match e {
-        MoneyError::NotPositive => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "amount_too_small",
-            "amount must be at least 0.01",
-        ),
-        MoneyError::TooLarge => {
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "amount_too_large", e.to_string())
-        }
-        _ => ApiError::bad_request("amount_invalid", format!("amount: {e}")),
+        MoneyError::NotPositive => ApiError::new(Code::AmountTooSmall, "amount must be at least 0.01"),
+        MoneyError::TooLarge => ApiError::new(Code::AmountTooLargeForToken, e.to_string()),
+        _ => ApiError::new(Code::AmountInvalid, format!("amount: {e}")),
     }
 }
 
@@ -143,7 +64,7 @@ fn amount_error(e: &MoneyError) -> ApiError {
 #[utoipa::path(post, path = "/v1/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = PaymentResponse, links(("GetPayment" = (operation_id = "get_payment", parameters(("id" = "$response.body#/data/id")))), ("CancelPayment" = (operation_id = "cancel_payment", parameters(("id" = "$response.body#/data/short_id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
@@ -155,10 +76,10 @@ pub async fn create_payment(
 
     let price = match (&input.amount, &input.product_id) {
         (Some(_), Some(_)) => {
-            return Err(ApiError::bad_request("invalid_body", "send amount or product_id, not both").into())
+            return Err(ApiError::new(Code::InvalidBody, "send amount or product_id, not both").into())
         }
         (None, None) => {
-            return Err(ApiError::bad_request("missing_field", "amount or product_id is required").into())
+            return Err(ApiError::new(Code::MissingField, "amount or product_id is required").into())
         }
         (Some(n), None) => Money::parse(&n.to_string(), Currency::USD).map_err(|e| amount_error(&e))?,
         (None, Some(id)) => product_price(&state, &principal, id, &input.token, &input.network).await?,
@@ -167,11 +88,7 @@ pub async fn create_payment(
         engine::quote_with_fx(&state.fx, &state.config.networks, &input.token, &input.network, &price)
             .await
             .map_err(|e| {
-                ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unsupported_asset",
-                    format!("Unsupported token/network combination: {e}"),
-                )
+                ApiError::new(Code::UnsupportedAsset, format!("Unsupported token/network combination: {e}"))
             })?;
     let now = payd_store::now();
     let new = NewPayment {
@@ -223,8 +140,7 @@ pub async fn create_payment(
             .map_err(crate::http::error::ApiError::from)?;
     Ok(idempotency::respond(outcome, || {
         ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            Code::IdempotencyKeyReused,
             "Idempotency-Key was already used with different parameters",
         )
     })?)
@@ -238,19 +154,14 @@ async fn product_price(
     token: &str,
     network: &str,
 ) -> Result<Money, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Product not found"));
-    let product_id = super::products::parse_id(id).ok_or_else(not_found)?;
+    let not_found = || AstraError(ApiError::new(Code::NotFound, "Product not found"));
+    let product_id = super::wire::product::parse_id(id).ok_or_else(not_found)?;
     let product = state.store.get_product(&product_id).await?.ok_or_else(not_found)?;
     if product.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
         return Err(not_found());
     }
     if !product.active {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "product_inactive",
-            "Product is not active",
-        )
-        .into());
+        return Err(ApiError::new(Code::ProductInactive, "Product is not active").into());
     }
     match product.kind {
         PriceKind::Fiat => Money::new(product.price, Currency::USD).map_err(|e| amount_error(&e).into()),
@@ -261,8 +172,7 @@ async fn product_price(
                     == payd_core::registry::resolve_network(network).map(|n| n.id);
             if !same(product.token.as_deref(), token) || !net_same {
                 return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "product_asset_mismatch",
+                    Code::ProductAssetMismatch,
                     "This product is priced in another token or network",
                 )
                 .into());
@@ -277,33 +187,21 @@ async fn product_price(
 /// Finds a payment by UUID, short id or payd id, for this caller. AstraPay answers another
 /// merchant's payment and a test/live mismatch with 403.
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
-    let payment = if let Ok(uuid) = uuid::Uuid::try_parse(id) {
-        state.store.get_payment(&PaymentId::from_uuid(uuid)).await?
-    } else if let Ok(pid) = id.parse::<PaymentId>() {
-        state.store.get_payment(&pid).await?
-    } else if id.len() <= 64 {
-        state.store.get_payment_by_slug(id).await?
-    } else {
-        None
-    };
-    let payment = payment.ok_or_else(not_found)?;
-    if !principal.merchants.iter().any(|m| m.id == payment.merchant_id) {
-        return Err(
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Payment belongs to another merchant").into()
-        );
+    match engine::find(&state.store, PaymentRef::Any(id), principal.mode(), &principal.merchants).await? {
+        Lookup::Visible(payment) => Ok(*payment),
+        Lookup::Missing => Err(ApiError::new(Code::NotFound, "Payment not found").into()),
+        Lookup::Hidden { other_merchant: true, .. } => {
+            Err(ApiError::new(Code::Forbidden, "Payment belongs to another merchant").into())
+        }
+        Lookup::Hidden { .. } => Err(ApiError::new(Code::Forbidden, "test/live mode mismatch").into()),
     }
-    if payment.mode != principal.mode() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "test/live mode mismatch").into());
-    }
-    Ok(payment)
 }
 
 /// `GET /v1/api/payments/{id}`
 #[utoipa::path(get, path = "/v1/api/payments/{id}", tag = "payments", params(("id" = String, Path, description = "The payment's UUID or short_id")), responses((status = 200, body = PaymentResponse), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsRead)?;
@@ -316,7 +214,7 @@ pub async fn get_payment(
 #[utoipa::path(post, path = "/v1/api/payments/{id}/cancel", tag = "payments", params(("id" = String, Path, description = "The payment's UUID or short_id")), responses((status = 200, body = PaymentResponse), Errors))]
 pub async fn cancel_payment(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsCreate)?;
@@ -324,8 +222,7 @@ pub async fn cancel_payment(
     match engine::cancel_payment(&state.store, &p.id).await {
         Ok(p) => respond(StatusCode::OK, AstraPayment::new(&p, &state.config.public_url)),
         Err(CancelError::Transition(e)) => Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            Code::PaymentNotCancellable,
             format!("Only a pending payment with nothing received can be canceled ({e})"),
         )
         .into()),
@@ -333,96 +230,29 @@ pub async fn cancel_payment(
     }
 }
 
-/// `GET /v1/api/payments` and `GET /v1/api/products` query.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListIn {
-    /// From 1.
-    pub(super) page: Option<String>,
-    /// From 1 to 100 (10 by default).
-    #[serde(rename = "pageSize")]
-    pub(super) page_size: Option<String>,
-    /// Payments only.
-    #[param(value_type = Option<Status>)]
-    status: Option<String>,
-    search: Option<String>,
-}
-
-impl ListIn {
-    pub fn page(&self) -> Option<&str> {
-        self.page.as_deref()
-    }
-
-    pub fn page_size(&self) -> Option<&str> {
-        self.page_size.as_deref()
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct Page<T> {
-    data: Vec<T>,
-    meta: Meta,
-}
-
-/// Where a page sits in the whole list.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Meta)]
-pub struct Meta {
-    page: u32,
-    #[serde(rename = "pageSize")]
-    page_size: u32,
-    total: i64,
-    pages: i64,
-}
-
-/// Parses `page` (≥ 1) and `pageSize` (1–100).
-pub fn paging(page: Option<&str>, size: Option<&str>) -> Result<(u32, u32), ApiError> {
-    let page = match page {
-        None => 1,
-        Some(p) => p.parse::<u32>().ok().filter(|n| (1..=1_000_000).contains(n)).ok_or_else(|| {
-            ApiError::bad_request("invalid_query", "page must be a whole number of at least 1")
-        })?,
-    };
-    let size = match size {
-        None => 10,
-        Some(s) => s
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| ApiError::bad_request("invalid_query", "pageSize must be from 1 to 100"))?,
-    };
-    Ok((page, size))
-}
-
-/// The list envelope's `meta`.
-pub fn meta(page: u32, page_size: u32, total: i64) -> Meta {
-    let size = i64::from(page_size);
-    Meta { page, page_size, total, pages: (total + size - 1) / size }
-}
-
 /// `GET /v1/api/payments`
 #[utoipa::path(get, path = "/v1/api/payments", tag = "payments", params(ListIn), responses((status = 200, body = PaymentPageResponse), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::PaymentsRead)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let (page, page_size) = paging(q.page.as_deref(), q.page_size.as_deref())?;
     let mut filter =
         PaymentFilter::new(principal.merchants.iter().map(|m| m.id.clone()).collect(), principal.mode());
     if let Some(name) = q.status.as_deref() {
         filter.cases = payd_core::dialect_status::astrapay_cases(name).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_query",
+            ApiError::new(
+                Code::InvalidQuery,
                 "status must be one of PENDING, PARTIALLY_PAID, COMPLETED, EXPIRED, CANCELED",
             )
         })?;
     }
     if let Some(search) = q.search.filter(|s| !s.is_empty()) {
         if search.len() > 255 {
-            return Err(ApiError::bad_request("invalid_query", "search is longer than 255 characters").into());
+            return Err(ApiError::new(Code::InvalidQuery, "search is longer than 255 characters").into());
         }
         // A UUID searches by payment id (stored in payd's own form).
         filter.search = Some(match uuid::Uuid::try_parse(&search) {

@@ -15,19 +15,17 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::openapi::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
-use super::payments::{meta, paging, ListIn};
-use super::{respond, Astra, AstraError};
-use crate::http::auth::Principal;
+use super::wire::envelope::respond;
+use super::wire::error::{AstraError, AstraPay};
+use super::wire::page::{meta, paging, ListIn};
+use super::wire::product::{parse_id, ProductOut};
+use super::wire::schema::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
+use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::openapi::{json_number, json_number_or_null};
-use crate::http::{body, validate, wire_time};
+use crate::http::schema::json_number_or_null;
+use crate::http::{body, validate};
 use crate::state::AppState;
-
-/// Accepts a product id as AstraPay shows it (a UUID) or as payd does (`prod_…`).
-pub fn parse_id(id: &str) -> Option<ProductId> {
-    uuid::Uuid::try_parse(id).ok().map(ProductId::from_uuid).or_else(|| id.parse().ok())
-}
 
 /// A product to create (`name` and `price` required) or the fields to change.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -44,79 +42,40 @@ pub struct ProductIn {
     active: Option<bool>,
 }
 
-/// A product as AstraPay shows it.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = astrapay::Product)]
-pub struct ProductOut<'a> {
-    #[schema(format = "uuid")]
-    id: String,
-    name: &'a str,
-    description: Option<&'a str>,
-    #[schema(schema_with = json_number)]
-    price: serde_json::Value,
-    currency_type: &'static str,
-    token: Option<&'a str>,
-    network: Option<String>,
-    active: bool,
-    created_at: String,
-    updated_at: String,
-}
-
-impl<'a> ProductOut<'a> {
-    fn new(p: &'a Product) -> Self {
-        ProductOut {
-            id: p.id.uuid().hyphenated().to_string(),
-            name: &p.name,
-            description: p.description.as_deref(),
-            price: serde_json::from_str::<serde_json::Number>(&p.price.normalize().to_string())
-                .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
-            currency_type: p.kind.as_str(),
-            token: p.token.as_deref(),
-            network: p.network.as_ref().map(|n| n.to_ascii_uppercase()),
-            active: p.active,
-            created_at: wire_time(p.created_at),
-            updated_at: wire_time(p.updated_at),
-        }
-    }
-}
-
-fn unprocessable(code: &'static str, msg: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, msg)
-}
-
 /// Checks a product's price, kind and asset, normalising token and network.
 fn check(p: &mut Product) -> Result<(), ApiError> {
     if p.name.trim().is_empty() || p.name.chars().count() > validate::MAX_TEXT {
-        return Err(ApiError::bad_request("invalid_value", "name must be 1 to 255 characters"));
+        return Err(ApiError::new(Code::InvalidValue, "name must be 1 to 255 characters"));
     }
     if p.description.as_ref().is_some_and(|d| d.chars().count() > validate::MAX_DESCRIPTION) {
-        return Err(ApiError::bad_request("value_too_long", "description is longer than 1000 characters"));
+        return Err(ApiError::new(Code::ValueTooLong, "description is longer than 1000 characters"));
     }
     if p.price < Decimal::new(1, 2) {
-        return Err(unprocessable("price_too_small", "price must be at least 0.01"));
+        return Err(ApiError::new(Code::PriceTooSmall, "price must be at least 0.01"));
     }
     match p.kind {
         PriceKind::Fiat => {
             Money::new(p.price, Currency::USD)
-                .map_err(|e| ApiError::bad_request("amount_invalid", format!("price: {e}")))?;
+                .map_err(|e| ApiError::new(Code::AmountInvalid, format!("price: {e}")))?;
             p.token = None;
             p.network = None;
         }
         PriceKind::Crypto => {
             let (Some(token), Some(network)) = (p.token.as_deref(), p.network.as_deref()) else {
-                return Err(ApiError::bad_request(
-                    "missing_field",
+                return Err(ApiError::new(
+                    Code::MissingField,
                     "token and network are required for CRYPTO products",
                 ));
             };
-            let net = payd_core::registry::resolve_network(network)
-                .ok_or_else(|| unprocessable("unsupported_asset", "Unsupported token/network combination"))?;
-            let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id)
-                .ok_or_else(|| unprocessable("unsupported_asset", "Unsupported token/network combination"))?;
+            let net = payd_core::registry::resolve_network(network).ok_or_else(|| {
+                ApiError::new(Code::UnsupportedAsset, "Unsupported token/network combination")
+            })?;
+            let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id).ok_or_else(|| {
+                ApiError::new(Code::UnsupportedAsset, "Unsupported token/network combination")
+            })?;
             parse_token_amount(&p.price.normalize().to_string(), tok.decimals).map_err(|_| {
-                ApiError::bad_request(
-                    "amount_invalid",
+                ApiError::new(
+                    Code::AmountInvalid,
                     format!("price: {} has {} decimals", tok.symbol, tok.decimals),
                 )
             })?;
@@ -129,19 +88,19 @@ fn check(p: &mut Product) -> Result<(), ApiError> {
 
 fn kind(s: &str) -> Result<PriceKind, ApiError> {
     PriceKind::parse(s)
-        .ok_or_else(|| ApiError::bad_request("invalid_value", "currency_type must be FIAT or CRYPTO"))
+        .ok_or_else(|| ApiError::new(Code::InvalidValue, "currency_type must be FIAT or CRYPTO"))
 }
 
 fn price(n: &serde_json::Number) -> Result<Decimal, ApiError> {
     payd_core::money::parse_decimal(&n.to_string())
-        .map_err(|_| ApiError::bad_request("amount_invalid", "price must be a plain decimal number"))
+        .map_err(|_| ApiError::new(Code::AmountInvalid, "price must be a plain decimal number"))
 }
 
 /// `POST /v1/api/products`
 #[utoipa::path(post, path = "/v1/api/products", tag = "products", request_body = ProductIn, responses((status = 201, body = ProductResponse, links(("GetProduct" = (operation_id = "get_product", parameters(("id" = "$response.body#/data/id")))), ("DeleteProduct" = (operation_id = "delete_product", parameters(("id" = "$response.body#/data/id")))))), Errors))]
 pub async fn create_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
@@ -154,15 +113,13 @@ pub async fn create_product(
         id: ProductId::new(),
         merchant_id: merchant.id.clone(),
         mode: principal.mode(),
-        name: input.name.ok_or_else(|| ApiError::bad_request("missing_field", "name is required"))?,
+        name: input.name.ok_or_else(|| ApiError::new(Code::MissingField, "name is required"))?,
         description: input.description.flatten(),
-        price: price(
-            &input.price.ok_or_else(|| ApiError::bad_request("missing_field", "price is required"))?,
-        )?,
+        price: price(&input.price.ok_or_else(|| ApiError::new(Code::MissingField, "price is required"))?)?,
         kind: kind(
             &input
                 .currency_type
-                .ok_or_else(|| ApiError::bad_request("missing_field", "currency_type is required"))?,
+                .ok_or_else(|| ApiError::new(Code::MissingField, "currency_type is required"))?,
         )?,
         token: input.token.flatten(),
         network: input.network.flatten(),
@@ -176,16 +133,14 @@ pub async fn create_product(
 }
 
 async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Product, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Product not found"));
+    let not_found = || AstraError(ApiError::new(Code::NotFound, "Product not found"));
     let product =
         state.store.get_product(&parse_id(id).ok_or_else(not_found)?).await?.ok_or_else(not_found)?;
     if !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
-        return Err(
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Product belongs to another merchant").into()
-        );
+        return Err(ApiError::new(Code::Forbidden, "Product belongs to another merchant").into());
     }
     if product.mode != principal.mode() {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "test/live mode mismatch").into());
+        return Err(ApiError::new(Code::Forbidden, "test/live mode mismatch").into());
     }
     Ok(product)
 }
@@ -194,7 +149,7 @@ async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Prod
 #[utoipa::path(get, path = "/v1/api/products/{id}", tag = "products", params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = ProductResponse), Errors))]
 pub async fn get_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
@@ -206,7 +161,7 @@ pub async fn get_product(
 #[utoipa::path(method(patch, put), path = "/v1/api/products/{id}", tag = "products", request_body = ProductIn, params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = ProductResponse), Errors))]
 pub async fn update_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -239,7 +194,7 @@ pub async fn update_product(
     check(&mut p)?;
     p.updated_at = payd_store::now();
     if !state.store.update_product(&p).await? {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Product not found").into());
+        return Err(ApiError::new(Code::NotFound, "Product not found").into());
     }
     respond(StatusCode::OK, ProductOut::new(&p))
 }
@@ -248,7 +203,7 @@ pub async fn update_product(
 #[utoipa::path(delete, path = "/v1/api/products/{id}", tag = "products", params(("id" = String, Path, description = "The product's UUID")), responses((status = 200, body = DeletedResponse), Errors))]
 pub async fn delete_product(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
@@ -264,11 +219,11 @@ pub async fn delete_product(
 #[utoipa::path(get, path = "/v1/api/products", tag = "products", params(ListIn), responses((status = 200, body = ProductPageResponse), Errors))]
 pub async fn list_products(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let (page, size) = paging(q.page(), q.page_size())?;
     let merchant = principal.merchant_for(None)?;
     let (products, total) = state
@@ -278,7 +233,7 @@ pub async fn list_products(
     #[derive(Serialize)]
     struct Page<'a> {
         data: Vec<ProductOut<'a>>,
-        meta: super::payments::Meta,
+        meta: super::wire::page::Meta,
     }
     respond(
         StatusCode::OK,

@@ -15,15 +15,18 @@ use payd_store::webhooks::EndpointFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{DeletedResponse, Errors, WebhookCreatedResponse, WebhookListResponse, WebhookResponse};
-use super::payments::{meta, paging, Meta};
-use super::{respond, Astra, AstraError};
+use super::wire::envelope::respond;
+use super::wire::error::{AstraError, AstraPay};
+use super::wire::page::{meta, paging, Meta};
+use super::wire::schema::{DeletedResponse, Errors};
 use crate::engine::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
 use crate::engine::webhooks::targets::{Policy, Target};
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::native::url_error;
-use crate::http::{body, validate, wire_time};
+use crate::http::wire::wire_time;
+use crate::http::{body, validate};
 use crate::state::AppState;
 
 /// AstraPay's event names and payd's kinds.
@@ -86,14 +89,12 @@ impl WebhookOut {
 
 fn events(names: Vec<String>) -> Result<Vec<EventKind>, ApiError> {
     if names.is_empty() {
-        return Err(ApiError::bad_request("invalid_value", "events must name at least one event"));
+        return Err(ApiError::new(Code::InvalidValue, "events must name at least one event"));
     }
     let mut out = Vec::new();
     for name in names {
         let kind = EVENTS.iter().find(|(n, _)| *n == name).map(|(_, k)| *k).ok_or_else(|| {
-            ApiError::bad_request(
-                "invalid_value",
-                "events must be payment.completed, payment.expired, payment.canceled or payment.partially_paid",
+            ApiError::new(Code::InvalidValue, "events must be payment.completed, payment.expired, payment.canceled or payment.partially_paid",
             )
         })?;
         if !out.contains(&kind) {
@@ -111,7 +112,7 @@ fn https_url(state: &AppState, text: &str) -> Result<Target, ApiError> {
 
 /// An AstraPay-format endpoint of the caller's merchant and mode; anything else is a 404.
 async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<WebhookEndpoint, AstraError> {
-    let not_found = || AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found"));
+    let not_found = || AstraError(ApiError::new(Code::NotFound, "Webhook not found"));
     let id = uuid::Uuid::try_parse(id)
         .ok()
         .map(WebhookEndpointId::from_uuid)
@@ -132,7 +133,7 @@ async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Webh
 #[utoipa::path(post, path = "/v1/api/webhooks", tag = "webhooks", request_body = WebhookIn, responses((status = 201, body = WebhookCreatedResponse, links(("GetWebhook" = (operation_id = "get_webhook", parameters(("id" = "$response.body#/data/id")))), ("DeleteWebhook" = (operation_id = "delete_webhook", parameters(("id" = "$response.body#/data/id")))))), Errors))]
 pub async fn create_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
@@ -140,9 +141,9 @@ pub async fn create_webhook(
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (WebhookIn, _) = body::parse(&bytes)?;
     let merchant = principal.merchant_for(None)?;
-    let url = input.url.ok_or_else(|| ApiError::bad_request("missing_field", "url is required"))?;
+    let url = input.url.ok_or_else(|| ApiError::new(Code::MissingField, "url is required"))?;
     let events =
-        events(input.events.ok_or_else(|| ApiError::bad_request("missing_field", "events is required"))?)?;
+        events(input.events.ok_or_else(|| ApiError::new(Code::MissingField, "events is required"))?)?;
     let new = NewEndpoint {
         merchant_id: merchant.id.clone(),
         mode: principal.mode(),
@@ -184,11 +185,11 @@ pub struct WebhookPage {
 #[utoipa::path(get, path = "/v1/api/webhooks", tag = "webhooks", params(WebhookListIn), responses((status = 200, body = WebhookListResponse), Errors))]
 pub async fn list_webhooks(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     query: Result<Query<WebhookListIn>, QueryRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let (page, size) = paging(q.page.as_deref(), q.page_size.as_deref())?;
     let merchant = principal.merchant_for(None)?;
     let filter = EndpointFilter {
@@ -213,7 +214,7 @@ pub async fn list_webhooks(
 #[utoipa::path(get, path = "/v1/api/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = WebhookResponse), Errors))]
 pub async fn get_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
@@ -225,7 +226,7 @@ pub async fn get_webhook(
 #[utoipa::path(method(patch, put), path = "/v1/api/webhooks/{id}", tag = "webhooks", request_body = WebhookIn, params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = WebhookResponse), Errors))]
 pub async fn update_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
@@ -242,7 +243,7 @@ pub async fn update_webhook(
     };
     let e = match endpoints::update(&state.store, e, change, payd_store::now()).await {
         Err(EndpointError::NotFound) => {
-            return Err(AstraError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Webhook not found")))
+            return Err(AstraError(ApiError::new(Code::NotFound, "Webhook not found")))
         }
         other => other.map_err(ApiError::from)?,
     };
@@ -253,7 +254,7 @@ pub async fn update_webhook(
 #[utoipa::path(delete, path = "/v1/api/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "The webhook's UUID")), responses((status = 200, body = DeletedResponse), Errors))]
 pub async fn delete_webhook(
     State(state): State<AppState>,
-    Astra(principal): Astra,
+    Caller(principal, _): Caller<AstraPay>,
     Path(id): Path<String>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::WebhooksManage)?;
@@ -267,4 +268,34 @@ pub async fn delete_webhook(
         StatusCode::OK,
         serde_json::json!({ "id": e.id.uuid().hyphenated().to_string(), "deleted": true }),
     )
+}
+
+/// `{success, statusCode, data}` around one webhook (no `secret`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookResponse)]
+pub struct WebhookResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookOut,
+}
+
+/// The create response: the webhook with its `secret`, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookCreatedResponse)]
+pub struct WebhookCreatedResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookOut,
+}
+
+/// `{success, statusCode, data}` around a page of the merchant's webhooks.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = astrapay::WebhookListResponse)]
+pub struct WebhookListResponse {
+    success: bool,
+    #[serde(rename = "statusCode")]
+    status_code: u16,
+    data: WebhookPage,
 }

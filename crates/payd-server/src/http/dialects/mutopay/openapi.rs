@@ -1,11 +1,12 @@
 //! MutoPay's OpenAPI document (`/openapi/mutopay.json`), from the handlers' annotations.
 
-use serde::Serialize;
-use utoipa::{IntoResponses, OpenApi, ToSchema};
+use utoipa::OpenApi;
 
-use crate::http::openapi::ApiKeyAuth;
-
-use super::payments::{self, CreateIn, Created, StatusOut};
+use super::payments::{self, CreateIn};
+use super::wire::payment::Status;
+use super::wire::payment::{Created, StatusOut};
+use super::wire::schema::{ErrorBody, ErrorCode};
+use crate::http::schema::ApiKeyAuth;
 
 /// The key travels in `X-API-Key`.
 const AUTH: ApiKeyAuth = ApiKeyAuth("X-API-Key");
@@ -23,84 +24,3 @@ const AUTH: ApiKeyAuth = ApiKeyAuth("X-API-Key");
     security(("api_key" = []))
 )]
 pub struct MutoPayApi;
-
-/// MutoPay's payment statuses (docs/dialects/mutopay.md maps payd's onto them).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = mutopay::Status)]
-pub enum Status {
-    /// Created without a chosen asset.
-    Pending,
-    /// Waiting for the transfer.
-    AwaitingPayment,
-    /// Seen on chain, not yet at depth.
-    Confirming,
-    /// Paid and confirmed.
-    Completed,
-    /// Expired with part paid.
-    Underpaid,
-    /// Expired unpaid.
-    Expired,
-    /// Cancelled.
-    Failed,
-}
-
-/// MutoPay's error codes.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = mutopay::ErrorCode)]
-pub enum ErrorCode {
-    #[serde(rename = "invalid_request")]
-    InvalidRequest,
-    #[serde(rename = "unauthorized")]
-    Unauthorized,
-    #[serde(rename = "merchant suspended")]
-    MerchantSuspended,
-    #[serde(rename = "forbidden")]
-    Forbidden,
-    #[serde(rename = "not_found")]
-    NotFound,
-    #[serde(rename = "conflict")]
-    Conflict,
-    #[serde(rename = "unprocessable")]
-    Unprocessable,
-    #[serde(rename = "rate_limited")]
-    RateLimited,
-    #[serde(rename = "internal_error")]
-    InternalError,
-}
-
-/// `{"error", "message"}`.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = mutopay::Error)]
-pub struct ErrorBody {
-    error: ErrorCode,
-    message: String,
-}
-
-/// The errors every MutoPay operation can answer.
-#[derive(Debug, IntoResponses)]
-#[allow(dead_code)]
-pub enum Errors {
-    /// Invalid input, including an amount under the channel's minimum (the message states it)
-    /// and a currency with no usable exchange rate.
-    #[response(status = 400)]
-    BadRequest(ErrorBody),
-    /// Missing or invalid `X-API-Key`.
-    #[response(status = 401)]
-    Unauthorized(ErrorBody),
-    /// Missing scope, suspended merchant, or another channel's payment.
-    #[response(status = 403)]
-    Forbidden(ErrorBody),
-    /// No such payment.
-    #[response(status = 404)]
-    NotFound(ErrorBody),
-    /// `Idempotency-Key` reused with another request.
-    #[response(status = 409)]
-    Conflict(ErrorBody),
-    /// An unsupported settlement asset.
-    #[response(status = 422)]
-    Unprocessable(ErrorBody),
-    /// Too many requests on this key; `Retry-After` says when to retry.
-    #[response(status = 429)]
-    RateLimited(ErrorBody),
-}

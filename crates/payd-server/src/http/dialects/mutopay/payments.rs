@@ -1,5 +1,6 @@
 //! MutoPay payments: create and status.
 
+use crate::engine::{Lookup, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -8,19 +9,21 @@ use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use payd_core::apikey::Scope;
 use payd_core::money::{Currency, Money, MoneyError};
-use payd_core::payment::{Customer, Dialect, FxQuote, NewPayment, Payment, PaymentStatus, RedirectUrls};
+use payd_core::payment::{Customer, Dialect, FxQuote, NewPayment, Payment, RedirectUrls};
 use payd_store::{StoreError, StoredResponse};
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::openapi::{Errors, Status};
-use super::{Muto, MutoError};
+use super::wire::error::{MutoError, MutoPay};
+use super::wire::payment::{status_out, Created, StatusOut};
+use super::wire::schema::Errors;
 use crate::engine;
-use crate::http::auth::Principal;
+use crate::http::caller::{Caller, Principal};
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::openapi::{json_number, json_number_or_null};
-use crate::http::{body, idempotency, json_text, validate, wire_time};
+use crate::http::schema::json_number_or_null;
+use crate::http::wire::json_text;
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 /// MutoPay's documented limits.
@@ -52,106 +55,24 @@ pub struct CreateIn {
     channel_id: Option<String>,
 }
 
-fn number(d: Decimal) -> serde_json::Value {
-    serde_json::from_str::<serde_json::Number>(&d.to_string())
-        .map(serde_json::Value::Number)
-        .unwrap_or(serde_json::Value::Null)
-}
-
-/// The create response.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = mutopay::Created)]
-pub(super) struct Created<'a> {
-    id: String,
-    #[schema(value_type = Status)]
-    status: &'static str,
-    url: String,
-    #[schema(schema_with = json_number)]
-    amount_usd: serde_json::Value,
-    /// Only for a converted amount.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = json_number, required = false)]
-    amount_original: Option<serde_json::Value>,
-    /// Only for a converted amount: USD per unit of `currency`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = json_number, required = false)]
-    fx_rate: Option<serde_json::Value>,
-    currency: &'static str,
-    description: Option<&'a str>,
-    external_id: Option<&'a str>,
-    expires_at: String,
-    created_at: String,
-}
-
-/// The status object (`GET /api/payments/{id}/status`): the fields MutoPay's webhooks carry.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = mutopay::PaymentStatus)]
-pub(super) struct StatusOut<'a> {
-    id: String,
-    #[schema(value_type = Status)]
-    status: &'static str,
-    url: String,
-    #[schema(schema_with = json_number)]
-    amount_usd: serde_json::Value,
-    #[schema(schema_with = json_number)]
-    amount_original: serde_json::Value,
-    currency: &'static str,
-    #[schema(schema_with = json_number)]
-    fx_rate: serde_json::Value,
-    dest_token: Option<&'a str>,
-    dest_chain_id: Option<String>,
-    dest_amount: Option<String>,
-    dest_decimals: Option<u8>,
-    description: Option<&'a str>,
-    external_id: Option<&'a str>,
-    #[schema(value_type = Object)]
-    metadata: &'a serde_json::Value,
-    tx_hash: Option<String>,
-    failure_reason: Option<&'static str>,
-    /// payd's addition: money arrived after the payment expired (a `completed` payment with
-    /// it was paid in full, late).
-    paid_late: bool,
-    expires_at: String,
-    created_at: String,
-    completed_at: Option<String>,
-}
-
-/// payd's status in MutoPay's words (the table is [`payd_core::dialect_status::mutopay`],
-/// written out in docs/dialects/mutopay.md).
-pub fn status(p: &Payment) -> &'static str {
-    payd_core::dialect_status::mutopay(p)
-}
-
-/// The USD amount and the rate that produced it.
-fn usd(p: &Payment) -> (Decimal, Decimal) {
-    match &p.fx {
-        Some(fx) => (fx.quote_amount, fx.rate),
-        None => (p.price.amount, Decimal::ONE),
-    }
-}
-
-fn url(p: &Payment, public_url: &str) -> String {
-    format!("{public_url}/pay/{}", p.id)
-}
-
 fn amount(field: &str, n: &serde_json::Number, currency: Currency) -> Result<Money, ApiError> {
     Money::parse(&n.to_string(), currency).map_err(|e| match e {
         MoneyError::Malformed => {
-            ApiError::bad_request("invalid_request", format!("{field} must be a plain decimal number"))
+            ApiError::new(Code::InvalidValue, format!("{field} must be a plain decimal number"))
         }
-        other => ApiError::bad_request("invalid_request", format!("{field}: {other}")),
+        other => ApiError::new(Code::InvalidValue, format!("{field}: {other}")),
     })
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError::bad_request("invalid_request", msg)
+    ApiError::new(Code::InvalidValue, msg)
 }
 
 /// `POST /api/payments`
 #[utoipa::path(post, path = "/api/payments", tag = "payments", request_body = CreateIn, params(("Idempotency-Key" = Option<String>, Header, description = "Replays the first response for 24 hours")), responses((status = 201, description = "Created, or the first response replayed", body = Created, links(("GetPayment" = (operation_id = "get_payment_by_id", parameters(("id" = "$response.body#/id")))), ("GetStatus" = (operation_id = "get_payment", parameters(("id" = "$response.body#/id")))))), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Muto(principal): Muto,
+    Caller(principal, _): Caller<MutoPay>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, MutoError> {
@@ -190,10 +111,10 @@ pub async fn create_payment(
                     .fx
                     .rate(currency, Currency::USD)
                     .await
-                    .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+                    .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
                 let converted = rate
                     .convert(price.amount, currency, Currency::USD)
-                    .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+                    .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
                 let fx = FxQuote {
                     rate: rate.rate,
                     source: rate.source,
@@ -217,9 +138,10 @@ pub async fn create_payment(
     let asset = match &merchant.settlement_asset {
         Some((token, network)) => {
             let usd_price = Money::new(usd_amount, Currency::USD).map_err(|e| bad(e.to_string()))?;
-            Some(engine::quote(&state.config.networks, token, network, &usd_price, None).map_err(|e| {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", e.to_string())
-            })?)
+            Some(
+                engine::quote(&state.config.networks, token, network, &usd_price, None)
+                    .map_err(ApiError::from)?,
+            )
         }
         None => None,
     };
@@ -255,21 +177,7 @@ pub async fn create_payment(
         idempotency::request(&merchant.id, principal.mode(), Dialect::Mutopay, key, "/api/payments", &value);
     let public_url = state.config.public_url.clone();
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
-        let (usd, rate) = usd(p);
-        let converted = p.fx.is_some();
-        let out = Created {
-            id: p.id.to_string(),
-            status: status(p),
-            url: url(p, &public_url),
-            amount_usd: number(usd),
-            amount_original: converted.then(|| number(p.price.amount)),
-            fx_rate: converted.then(|| number(rate)),
-            currency: p.price.currency.code(),
-            description: p.description.as_deref(),
-            external_id: p.external_id.as_deref(),
-            expires_at: wire_time(p.expires_at),
-            created_at: wire_time(p.created_at),
-        };
+        let out = Created::new(p, &public_url);
         let body = serde_json::to_string(&out).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
@@ -279,8 +187,7 @@ pub async fn create_payment(
             .map_err(crate::http::error::ApiError::from)?;
     Ok(idempotency::respond(outcome, || {
         ApiError::new(
-            StatusCode::CONFLICT,
-            "conflict",
+            Code::IdempotencyKeyReused,
             "this Idempotency-Key was already used with a different request",
         )
     })?)
@@ -302,28 +209,23 @@ fn expiry(text: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiEr
 }
 
 async fn find(state: &AppState, principal: &Principal, id: &str) -> Result<Payment, MutoError> {
-    let not_found = || MutoError(ApiError::new(StatusCode::NOT_FOUND, "not_found", "Payment not found"));
-    let pid = id.parse().map_err(|_| not_found())?;
-    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
-    if p.mode != principal.mode() {
-        return Err(not_found());
+    match engine::find(&state.store, PaymentRef::Id(id), principal.mode(), &principal.merchants).await? {
+        Lookup::Visible(p) => Ok(*p),
+        // The other mode's payments do not exist for this key; another merchant's are a 403.
+        Lookup::Missing | Lookup::Hidden { other_mode: true, .. } => {
+            Err(ApiError::new(Code::NotFound, "Payment not found").into())
+        }
+        Lookup::Hidden { .. } => {
+            Err(ApiError::new(Code::Forbidden, "This payment belongs to another merchant").into())
+        }
     }
-    if !principal.merchants.iter().any(|m| m.id == p.merchant_id) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "This payment belongs to another merchant",
-        )
-        .into());
-    }
-    Ok(p)
 }
 
 /// `GET /api/payments/{id}`
 #[utoipa::path(get, path = "/api/payments/{id}", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = StatusOut), Errors))]
 pub async fn get_payment_by_id(
     state: State<AppState>,
-    muto: Muto,
+    muto: Caller<MutoPay>,
     id: Path<String>,
 ) -> Result<Response, MutoError> {
     get_payment(state, muto, id).await
@@ -333,7 +235,7 @@ pub async fn get_payment_by_id(
 #[utoipa::path(get, path = "/api/payments/{id}/status", tag = "payments", params(("id" = String, Path)), responses((status = 200, body = StatusOut), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Muto(principal): Muto,
+    Caller(principal, _): Caller<MutoPay>,
     Path(id): Path<String>,
 ) -> Result<Response, MutoError> {
     principal.require(Scope::PaymentsRead)?;
@@ -342,43 +244,4 @@ pub async fn get_payment(
     let out = status_out(&p, &state.config.public_url, tx_hash);
     let body = serde_json::to_string(&out).map_err(ApiError::internal)?;
     Ok(json_text(StatusCode::OK, body))
-}
-
-/// The status object of a payment (the status endpoint's body; MutoPay's webhooks carry the
-/// same fields).
-fn status_out<'a>(p: &'a Payment, public_url: &str, tx_hash: Option<String>) -> StatusOut<'a> {
-    let (usd_amount, rate) = usd(p);
-    let asset = p.asset.as_ref();
-    StatusOut {
-        id: p.id.to_string(),
-        status: status(p),
-        url: url(p, public_url),
-        amount_usd: number(usd_amount),
-        amount_original: number(p.price.amount),
-        currency: p.price.currency.code(),
-        fx_rate: number(rate),
-        dest_token: asset.map(|a| a.token.as_str()),
-        dest_chain_id: asset.map(|a| {
-            payd_core::registry::network(&a.network)
-                .and_then(|n| n.chain_id)
-                .map_or_else(|| a.network.clone(), |id| id.to_string())
-        }),
-        dest_amount: asset.map(|a| a.amount_due.to_string()),
-        dest_decimals: asset.map(|a| a.decimals),
-        description: p.description.as_deref(),
-        external_id: p.external_id.as_deref(),
-        metadata: &p.metadata,
-        tx_hash,
-        failure_reason: (p.status == PaymentStatus::Cancelled).then_some("cancelled"),
-        paid_late: p.paid_late,
-        expires_at: wire_time(p.expires_at),
-        created_at: wire_time(p.created_at),
-        // Paid in full late: completed when the late money that covered it was seen.
-        completed_at: p.completed_at.or((status(p) == "completed").then_some(p.updated_at)).map(wire_time),
-    }
-}
-
-/// [`status_out`] as JSON, for webhook payloads.
-pub fn status_json(p: &Payment, public_url: &str, tx_hash: Option<String>) -> serde_json::Value {
-    serde_json::to_value(status_out(p, public_url, tx_hash)).unwrap_or(serde_json::Value::Null)
 }

@@ -13,10 +13,13 @@ use payd_core::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::openapi::Errors;
-use super::{FieldError, Pg, PgError};
+use super::wire::error::{FieldCode, FieldError, Paygentic, PgError};
+use super::wire::schema::Errors;
+use crate::http::caller::Caller;
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, validate, wire_time};
+use crate::http::wire::wire_time;
+use crate::http::{body, validate};
 use crate::state::AppState;
 
 /// `POST /v0/customers`.
@@ -81,7 +84,7 @@ fn respond(status: StatusCode, c: &CustomerRecord) -> Result<Response, PgError> 
 #[utoipa::path(post, path = "/v0/customers", tag = "customers", request_body = CreateIn, responses((status = 201, body = CustomerOut), Errors))]
 pub async fn create_customer(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PgError> {
@@ -89,16 +92,12 @@ pub async fn create_customer(
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (CreateIn, _) = body::parse(&bytes)?;
     let merchant = principal.merchant_for(input.merchant_id.as_deref()).map_err(|e| match e.code {
-        "merchant_required" => PgError::Validation(vec![FieldError {
+        Code::MerchantRequired => PgError::Validation(vec![FieldError {
             field: "merchantId".into(),
             message: "merchantId is required".into(),
-            code: "required",
+            code: FieldCode::Required,
         }]),
-        _ => PgError::Api(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "merchantId is not accessible with this API key",
-        )),
+        _ => PgError::Api(ApiError::new(Code::Forbidden, "merchantId is not accessible with this API key")),
     })?;
     let consumer = input.consumer.unwrap_or(ConsumerIn { name: None, email: None });
     let now = payd_store::now();
@@ -120,12 +119,11 @@ pub async fn create_customer(
 #[utoipa::path(get, path = "/v0/customers/{id}", tag = "customers", params(("id" = String, Path)), responses((status = 200, body = CustomerOut), Errors))]
 pub async fn get_customer(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     Path(id): Path<String>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
-    let not_found =
-        || PgError::Api(ApiError::new(StatusCode::NOT_FOUND, "customer_not_found", "Customer not found"));
+    let not_found = || PgError::Api(ApiError::new(Code::CustomerNotFound, "Customer not found"));
     let cid: CustomerId = id.parse().map_err(|_| not_found())?;
     let c = state.store.get_customer(&cid).await?.ok_or_else(not_found)?;
     if c.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == c.merchant_id) {

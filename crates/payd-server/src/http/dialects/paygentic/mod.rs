@@ -6,18 +6,13 @@ mod customers;
 mod duration;
 pub mod openapi;
 pub mod payments;
+pub mod wire;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde_json::json;
+use wire::error::PgError;
 
-use crate::http::auth::{authenticate, Principal};
-use crate::http::error::{set_retry_after, ApiError};
-use crate::http::ratelimit::Surface;
+use crate::http::error::ApiError;
 use crate::state::AppState;
 
 /// The Paygentic routes.
@@ -29,141 +24,4 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(customers::get_customer))
         .fallback(|| async { PgError::from(ApiError::not_found("route")) });
     Router::new().nest("/v0", api)
-}
-
-/// One field's problem in a `ValidationError`.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-#[schema(as = paygentic::FieldError)]
-pub struct FieldError {
-    /// The field (camelCase, dotted for nested ones).
-    pub field: String,
-    /// What is wrong.
-    pub message: String,
-    /// A stable code (`invalid_format`, `required`, `too_large`…).
-    pub code: &'static str,
-}
-
-/// An error in Paygentic's shapes: `Error` (`{error, message, code?}`) or, for bad input,
-/// `ValidationError` (`{error: "validation_error", message, errors: [...]}`).
-#[derive(Debug)]
-pub enum PgError {
-    /// Anything but field validation.
-    Api(ApiError),
-    /// Field validation, with every problem found.
-    Validation(Vec<FieldError>),
-}
-
-impl From<ApiError> for PgError {
-    fn from(e: ApiError) -> Self {
-        // payd's own 400s that name a field are validation errors in Paygentic's terms.
-        match (&e.param, e.status) {
-            (Some(field), StatusCode::BAD_REQUEST) => PgError::Validation(vec![FieldError {
-                field: camel(field),
-                message: e.message,
-                code: "invalid_format",
-            }]),
-            _ => PgError::Api(e),
-        }
-    }
-}
-
-impl From<payd_store::StoreError> for PgError {
-    fn from(e: payd_store::StoreError) -> Self {
-        PgError::Api(e.into())
-    }
-}
-
-/// `line_items[0].amount` → `lineItems[0].amount`.
-fn camel(field: &str) -> String {
-    let mut out = String::with_capacity(field.len());
-    let mut upper = false;
-    for c in field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-impl IntoResponse for PgError {
-    fn into_response(self) -> Response {
-        match self {
-            PgError::Validation(errors) => (
-                StatusCode::BAD_REQUEST,
-                axum::Json(
-                    json!({ "error": "validation_error", "message": "Validation failed", "errors": errors }),
-                ),
-            )
-                .into_response(),
-            PgError::Api(e) => {
-                let (status, category) = match e.status.as_u16() {
-                    401 => (StatusCode::UNAUTHORIZED, "unauthorized"),
-                    403 => (StatusCode::FORBIDDEN, "forbidden"),
-                    404 => (StatusCode::NOT_FOUND, "not_found"),
-                    409 => (StatusCode::CONFLICT, "conflict"),
-                    429 => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
-                    s if s >= 500 => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
-                    _ => (StatusCode::BAD_REQUEST, "bad_request"),
-                };
-                let code = e.code.to_ascii_uppercase();
-                let mut res =
-                    (status, axum::Json(json!({ "error": category, "message": e.message, "code": code })))
-                        .into_response();
-                set_retry_after(&mut res, e.retry_after);
-                res
-            }
-        }
-    }
-}
-
-/// A Paygentic caller: `Authorization: Bearer <key>`.
-#[derive(Debug)]
-pub struct Pg(pub Principal);
-
-impl FromRequestParts<AppState> for Pg {
-    type Rejection = PgError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PgError> {
-        let unauthorized = || {
-            PgError::Api(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Invalid or missing API key",
-            ))
-        };
-        let text = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(unauthorized)?;
-        let secret = text
-            .split_once(' ')
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, s)| s.trim())
-            .ok_or_else(unauthorized)?;
-        let principal = match authenticate(state, secret).await {
-            Ok(p) => p,
-            Err(e) if e.status == StatusCode::UNAUTHORIZED => return Err(unauthorized()),
-            Err(e) => return Err(PgError::Api(e)),
-        };
-        state
-            .rate_limits
-            .check(Surface::Paygentic, &principal.key.id)
-            .map_err(|w| PgError::Api(ApiError::rate_limited(w)))?;
-        Ok(Pg(principal))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn snake_fields_become_camel() {
-        assert_eq!(super::camel("line_items[0].amount"), "lineItems[0].amount");
-        assert_eq!(super::camel("amount"), "amount");
-    }
 }

@@ -1,6 +1,7 @@
 //! Paygentic payments: create (the body's `idempotencyKey` returns the existing payment with
 //! 200), get and list.
 
+use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -12,14 +13,19 @@ use payd_core::money::{Currency, Money};
 use payd_core::payment::{Customer, Dialect, FxQuote, LineItem, NewPayment, Payment, RedirectUrls};
 use payd_store::{CreateOutcome, PaymentFilter, StoreError, StoredResponse};
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::openapi::{Currency as CurrencyName, Errors, PaymentList, Status};
-use super::{duration, FieldError, Pg, PgError};
-use crate::engine;
+use super::duration;
+use super::wire::error::{FieldCode, FieldError, Paygentic, PgError};
+use super::wire::payment::PaygenticPayment;
+use super::wire::payment::{CurrencyName, Status};
+use super::wire::schema::{Errors, PaymentList};
+use crate::http::caller::Caller;
+use crate::http::code::Code;
 use crate::http::error::ApiError;
-use crate::http::{body, idempotency, json_text, validate, wire_time};
+use crate::http::wire::json_text;
+use crate::http::{body, idempotency, validate};
 use crate::state::AppState;
 
 /// Paygentic's documented limits.
@@ -72,88 +78,7 @@ pub struct LineItemIn {
     quantity: Option<i64>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = paygentic::LineItem)]
-pub(super) struct LineItemOut<'a> {
-    description: &'a str,
-    amount: String,
-    quantity: u32,
-}
-
-/// A payment as Paygentic shows it. Optional fields are omitted when empty.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = paygentic::Payment)]
-pub struct PaygenticPayment<'a> {
-    #[schema(example = "pay_01a2…")]
-    id: String,
-    #[schema(value_type = String, pattern = "^payment$")]
-    object: &'static str,
-    amount: String,
-    #[schema(value_type = CurrencyName)]
-    currency: &'static str,
-    #[schema(value_type = Status)]
-    status: &'static str,
-    created_at: String,
-    payment_url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    customer_id: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    idempotency_key: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reference: Option<&'a str>,
-    #[schema(value_type = Object)]
-    metadata: &'a serde_json::Value,
-    line_items: Vec<LineItemOut<'a>>,
-    /// payd's addition: money arrived after the payment expired (a `completed` payment with
-    /// it was paid in full, late).
-    paid_late: bool,
-    expires_at: String,
-}
-
-/// payd's status in Paygentic's words: the same five names, late money that covers the
-/// amount reading `completed` ([`payd_core::dialect_status::paygentic`]).
-pub fn status(p: &Payment) -> &'static str {
-    payd_core::dialect_status::paygentic(p)
-}
-
-impl<'a> PaygenticPayment<'a> {
-    /// The Paygentic view of a payment.
-    pub fn new(p: &'a Payment, public_url: &str) -> Self {
-        PaygenticPayment {
-            id: p.id.to_string(),
-            object: "payment",
-            amount: p.price.amount_string(),
-            currency: p.price.currency.code(),
-            status: status(p),
-            created_at: wire_time(p.created_at),
-            payment_url: format!("{public_url}/checkout/{}", p.slug),
-            customer_id: p.customer.external_id.as_deref(),
-            idempotency_key: p.idempotency_key.as_deref(),
-            reference: p.reference.as_deref(),
-            metadata: &p.metadata,
-            line_items: p
-                .line_items
-                .iter()
-                .map(|l| LineItemOut {
-                    description: &l.description,
-                    amount: l.amount.to_string(),
-                    quantity: l.quantity,
-                })
-                .collect(),
-            paid_late: p.paid_late,
-            expires_at: wire_time(p.expires_at),
-        }
-    }
-}
-
-/// The Paygentic payment object as JSON (webhook `data`).
-pub fn payment_json(p: &Payment, public_url: &str) -> serde_json::Value {
-    serde_json::to_value(PaygenticPayment::new(p, public_url)).unwrap_or(serde_json::Value::Null)
-}
-
-fn field(field: &str, message: impl Into<String>, code: &'static str) -> FieldError {
+fn field(field: &str, message: impl Into<String>, code: FieldCode) -> FieldError {
     FieldError { field: field.to_owned(), message: message.into(), code }
 }
 
@@ -172,7 +97,7 @@ fn amount_text(v: &serde_json::Value) -> Option<&str> {
 #[utoipa::path(post, path = "/v0/payments", tag = "payments", request_body = CreateIn, responses((status = 201, description = "Created", body = PaygenticPayment), (status = 200, description = "`idempotencyKey` named an existing payment, returned as it is now", body = PaygenticPayment), Errors))]
 pub async fn create_payment(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     headers: HeaderMap,
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, PgError> {
@@ -183,18 +108,22 @@ pub async fn create_payment(
 
     let currency = match input.currency.as_ref().map(|c| c.as_str()) {
         None => {
-            errors.push(field("currency", "currency is required", "required"));
+            errors.push(field("currency", "currency is required", FieldCode::Required));
             None
         }
         Some(Some(c)) if CURRENCIES.contains(&c) => Currency::from_code(c),
         Some(_) => {
-            errors.push(field("currency", "currency must be one of USD, EUR, GBP, AUD", "invalid_enum"));
+            errors.push(field(
+                "currency",
+                "currency must be one of USD, EUR, GBP, AUD",
+                FieldCode::InvalidEnum,
+            ));
             None
         }
     };
     let amount = match input.amount.as_ref() {
         None => {
-            errors.push(field("amount", "amount is required", "required"));
+            errors.push(field("amount", "amount is required", FieldCode::Required));
             None
         }
         Some(v) => match amount_text(v).and_then(|s| s.parse::<Decimal>().ok()) {
@@ -202,12 +131,16 @@ pub async fn create_payment(
                 errors.push(field(
                     "amount",
                     "amount must be a decimal string such as \"10.50\"",
-                    "invalid_format",
+                    FieldCode::InvalidFormat,
                 ));
                 None
             }
             Some(d) if d < MIN_AMOUNT || d > MAX_AMOUNT => {
-                errors.push(field("amount", "amount must be between 1.00 and 5000.00", "out_of_range"));
+                errors.push(field(
+                    "amount",
+                    "amount must be between 1.00 and 5000.00",
+                    FieldCode::OutOfRange,
+                ));
                 None
             }
             Some(d) => Some(d),
@@ -216,7 +149,11 @@ pub async fn create_payment(
     let text = |errors: &mut Vec<FieldError>, name: &str, v: Option<String>| -> Option<String> {
         match v {
             Some(s) if s.chars().count() > MAX_TEXT => {
-                errors.push(field(name, format!("{name} must be at most {MAX_TEXT} characters"), "too_long"));
+                errors.push(field(
+                    name,
+                    format!("{name} must be at most {MAX_TEXT} characters"),
+                    FieldCode::TooLong,
+                ));
                 None
             }
             other => other,
@@ -230,16 +167,20 @@ pub async fn create_payment(
             serde_json::Value::Object(map)
         }
         Some(_) => {
-            errors.push(field("metadata", "metadata must be an object of string values", "invalid_type"));
+            errors.push(field(
+                "metadata",
+                "metadata must be an object of string values",
+                FieldCode::InvalidType,
+            ));
             serde_json::json!({})
         }
     };
     if let Err(e) = validate::metadata("metadata", Some(metadata.clone()), state.config.max_metadata_bytes) {
-        errors.push(field("metadata", e.message, "too_large"));
+        errors.push(field("metadata", e.message, FieldCode::TooLarge));
     }
     let items = input.line_items.unwrap_or_default();
     if items.len() > MAX_LINE_ITEMS {
-        errors.push(field("lineItems", "at most 100 line items are allowed", "too_many"));
+        errors.push(field("lineItems", "at most 100 line items are allowed", FieldCode::TooMany));
     }
     let mut line_items = Vec::new();
     for (i, item) in items.iter().enumerate().take(MAX_LINE_ITEMS) {
@@ -249,7 +190,7 @@ pub async fn create_payment(
             errors.push(field(
                 &format!("{name}.description"),
                 "description must be 1 to 255 characters",
-                "invalid_format",
+                FieldCode::InvalidFormat,
             ));
         }
         let quantity = item.quantity.unwrap_or(1);
@@ -259,7 +200,7 @@ pub async fn create_payment(
                 errors.push(field(
                     &format!("{name}.quantity"),
                     "quantity must be at least 1",
-                    "out_of_range",
+                    FieldCode::OutOfRange,
                 ));
                 1
             }
@@ -267,12 +208,14 @@ pub async fn create_payment(
         match (item.amount.as_ref().and_then(amount_text).and_then(|s| s.parse::<Decimal>().ok()), currency) {
             (Some(a), Some(c)) => match Money::new(a, c) {
                 Ok(m) => line_items.push(LineItem { description, amount: m.amount, quantity }),
-                Err(e) => errors.push(field(&format!("{name}.amount"), e.to_string(), "invalid_format")),
+                Err(e) => {
+                    errors.push(field(&format!("{name}.amount"), e.to_string(), FieldCode::InvalidFormat))
+                }
             },
             (None, _) => errors.push(field(
                 &format!("{name}.amount"),
                 "amount must be a decimal string",
-                "invalid_format",
+                FieldCode::InvalidFormat,
             )),
             (Some(_), None) => {}
         }
@@ -284,7 +227,9 @@ pub async fn create_payment(
     ] {
         match validate::url(name, v) {
             Ok(u) => *slot = u,
-            Err(_) => errors.push(field(name, format!("{name} must be an absolute URI"), "invalid_format")),
+            Err(_) => {
+                errors.push(field(name, format!("{name} must be an absolute URI"), FieldCode::InvalidFormat))
+            }
         }
     }
     let lifetime = match input.expires_in.as_deref() {
@@ -292,14 +237,14 @@ pub async fn create_payment(
         Some(text) => match duration::parse_seconds(text) {
             Some(s) if (60..=MAX_EXPIRY_SECS).contains(&s) => Some(s),
             Some(_) => {
-                errors.push(field("expiresIn", "expiresIn must be from PT1M to P31D", "out_of_range"));
+                errors.push(field("expiresIn", "expiresIn must be from PT1M to P31D", FieldCode::OutOfRange));
                 None
             }
             None => {
                 errors.push(field(
                     "expiresIn",
                     "expiresIn must be an ISO 8601 duration such as P7D or PT1H",
-                    "invalid_format",
+                    FieldCode::InvalidFormat,
                 ));
                 None
             }
@@ -309,20 +254,18 @@ pub async fn create_payment(
         return Err(PgError::Validation(errors));
     }
     let (Some(currency), Some(amount), Some(lifetime)) = (currency, amount, lifetime) else {
-        return Err(PgError::Validation(vec![field("amount", "invalid payment", "invalid_format")]));
+        return Err(PgError::Validation(vec![field("amount", "invalid payment", FieldCode::InvalidFormat)]));
     };
 
     let merchant = principal.merchant_for(input.merchant_id.as_deref()).map_err(|e| match e.code {
-        "merchant_required" => PgError::Validation(vec![field(
+        Code::MerchantRequired => PgError::Validation(vec![field(
             "merchantId",
             "merchantId is required for an API key that is not scoped to a single merchant",
-            "required",
+            FieldCode::Required,
         )]),
-        "merchant_invalid" => PgError::Api(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "merchantId is not accessible with this API key",
-        )),
+        Code::MerchantInvalid => {
+            PgError::Api(ApiError::new(Code::Forbidden, "merchantId is not accessible with this API key"))
+        }
         _ => PgError::Api(e),
     })?;
     let merchant = merchant.clone();
@@ -341,14 +284,14 @@ pub async fn create_payment(
                     return Err(PgError::Validation(vec![field(
                         "customerId",
                         "customerId must be a customer of this merchant",
-                        "invalid_reference",
+                        FieldCode::InvalidReference,
                     )]))
                 }
             }
         }
     };
     let price = Money::new(amount, currency)
-        .map_err(|e| PgError::Validation(vec![field("amount", e.to_string(), "invalid_format")]))?;
+        .map_err(|e| PgError::Validation(vec![field("amount", e.to_string(), FieldCode::InvalidFormat)]))?;
     // A price outside USD keeps the rate captured now; the token is chosen at checkout.
     let fx = if currency == Currency::USD {
         None
@@ -358,10 +301,10 @@ pub async fn create_payment(
             .fx
             .rate(currency, Currency::USD)
             .await
-            .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
         let converted = rate
             .convert(price.amount, currency, Currency::USD)
-            .map_err(|e| ApiError::bad_request("fx_unavailable", e.to_string()))?;
+            .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
         Some(FxQuote {
             rate: rate.rate,
             source: rate.source,
@@ -424,17 +367,14 @@ pub async fn create_payment(
 #[utoipa::path(get, path = "/v0/payments/{id}", tag = "payments", params(("id" = String, Path, description = "`pay_…`")), responses((status = 200, body = PaygenticPayment), Errors))]
 pub async fn get_payment(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     Path(id): Path<String>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
-    let not_found =
-        || PgError::Api(ApiError::new(StatusCode::NOT_FOUND, "payment_not_found", "Payment not found"));
-    let pid = id.parse().map_err(|_| not_found())?;
-    let p = state.store.get_payment(&pid).await?.ok_or_else(not_found)?;
-    if !principal.can_see(&p) {
-        return Err(not_found());
-    }
+    let p = engine::find(&state.store, PaymentRef::Id(&id), principal.mode(), &principal.merchants)
+        .await?
+        .visible()
+        .ok_or_else(|| ApiError::new(Code::PaymentNotFound, "Payment not found"))?;
     let body = serde_json::to_string(&PaygenticPayment::new(&p, &state.config.public_url))
         .map_err(ApiError::internal)?;
     Ok(json_text(StatusCode::OK, body))
@@ -459,17 +399,17 @@ pub struct ListIn {
 #[utoipa::path(get, path = "/v0/payments", tag = "payments", params(ListIn), responses((status = 200, body = PaymentList), Errors))]
 pub async fn list_payments(
     State(state): State<AppState>,
-    Pg(principal): Pg,
+    Caller(principal, _): Caller<Paygentic>,
     query: Result<Query<ListIn>, QueryRejection>,
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
-    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))?;
+    let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let mut errors = Vec::new();
     let limit = match q.limit.as_deref().map(str::parse::<u32>) {
         None => 10,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
         Some(_) => {
-            errors.push(field("limit", "limit must be from 1 to 100", "out_of_range"));
+            errors.push(field("limit", "limit must be from 1 to 100", FieldCode::OutOfRange));
             10
         }
     };
@@ -477,7 +417,11 @@ pub async fn list_payments(
         None => 0,
         Some(Ok(n)) => n,
         Some(Err(_)) => {
-            errors.push(field("offset", "offset must be a whole number of at least 0", "out_of_range"));
+            errors.push(field(
+                "offset",
+                "offset must be a whole number of at least 0",
+                FieldCode::OutOfRange,
+            ));
             0
         }
     };
@@ -489,7 +433,7 @@ pub async fn list_payments(
                 errors.push(field(
                     "status",
                     "status must be pending, processing, completed, expired or cancelled",
-                    "invalid_enum",
+                    FieldCode::InvalidEnum,
                 ));
                 Vec::new()
             }
@@ -502,13 +446,7 @@ pub async fn list_payments(
         None => principal.merchants.iter().map(|m| m.id.clone()).collect(),
         Some(m) => vec![principal
             .merchant_for(Some(m))
-            .map_err(|_| {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "forbidden",
-                    "merchantId is not accessible with this API key",
-                )
-            })?
+            .map_err(|_| ApiError::new(Code::Forbidden, "merchantId is not accessible with this API key"))?
             .id
             .clone()],
     };

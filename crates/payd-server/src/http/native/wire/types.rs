@@ -67,7 +67,7 @@ pub struct ListPaymentsIn {
     pub merchant: Option<String>,
 }
 
-pub use crate::http::wire_time as ts;
+pub use crate::http::wire::wire_time as ts;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AssetOut<'a> {
