@@ -60,17 +60,47 @@ pub async fn quote_with_fx(
     if peg == price.currency {
         return Ok((quote(networks, token, network, price, None)?, None));
     }
-    let rate = fx.rate(price.currency, peg).await.map_err(|e| no_rate(e.to_string()))?;
-    let converted = rate
-        .convert(price.amount, price.currency, peg)
-        .map_err(|_| QuoteError::OutOfRange(tok.symbol.clone()))?;
-    let fx_quote = FxQuote {
-        rate: rate.rate,
-        source: rate.source.clone(),
-        quote_currency: peg.code().to_owned(),
-        quote_amount: converted,
+    let fx_quote = match capture(fx, price, peg).await {
+        Ok(q) => q,
+        Err(CaptureError::Rate(reason)) => return Err(no_rate(reason)),
+        Err(CaptureError::Convert(_)) => return Err(QuoteError::OutOfRange(tok.symbol.clone())),
     };
     Ok((quote(networks, token, network, price, Some(&fx_quote))?, Some(fx_quote)))
+}
+
+/// Why a price could not be converted; the text is the client's (it names the rate source,
+/// never its URL).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaptureError {
+    /// No usable rate for the pair.
+    #[error("{0}")]
+    Rate(String),
+    /// The rate cannot convert this amount.
+    #[error("{0}")]
+    Convert(String),
+}
+
+/// The one FX conversion: the rate of the moment for `price` into `to`, captured with its
+/// source so the payment keeps what it was priced at.
+pub async fn capture(fx: &FxProvider, price: &Money, to: Currency) -> Result<FxQuote, CaptureError> {
+    let rate = fx.rate(price.currency, to).await.map_err(|e| CaptureError::Rate(e.to_string()))?;
+    let converted =
+        rate.convert(price.amount, price.currency, to).map_err(|e| CaptureError::Convert(e.to_string()))?;
+    Ok(FxQuote {
+        rate: rate.rate,
+        source: rate.source.clone(),
+        quote_currency: to.code().to_owned(),
+        quote_amount: converted,
+    })
+}
+
+/// A price in USD for the dialects that price in USD before the token is chosen: `None` when
+/// it already is, else the captured conversion.
+pub async fn usd_value(fx: &FxProvider, price: &Money) -> Result<Option<FxQuote>, CaptureError> {
+    if price.currency == Currency::USD {
+        return Ok(None);
+    }
+    capture(fx, price, Currency::USD).await.map(Some)
 }
 
 /// A token on a network, from configuration or the built-in registry.

@@ -9,7 +9,7 @@ use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use payd_core::apikey::Scope;
 use payd_core::money::{Currency, Money, MoneyError};
-use payd_core::payment::{Customer, Dialect, FxQuote, NewPayment, Payment, RedirectUrls};
+use payd_core::payment::{Customer, Dialect, NewPayment, Payment, RedirectUrls};
 use payd_store::{StoreError, StoredResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -102,27 +102,12 @@ pub async fn create_payment(
         }
         (None, Some(n)) => {
             let price = amount("amount_original", n, currency)?;
-            if currency == Currency::USD {
-                (price, None)
-            } else {
-                // MutoPay documents 400 `invalid_request` for what it cannot take; the message
-                // names the rate source, never its URL.
-                let rate = state
-                    .fx
-                    .rate(currency, Currency::USD)
-                    .await
-                    .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
-                let converted = rate
-                    .convert(price.amount, currency, Currency::USD)
-                    .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
-                let fx = FxQuote {
-                    rate: rate.rate,
-                    source: rate.source,
-                    quote_currency: "USD".into(),
-                    quote_amount: converted,
-                };
-                (price, Some(fx))
-            }
+            // MutoPay documents 400 `invalid_request` for what it cannot take (its error body
+            // renders FxUnavailable so).
+            let fx = engine::quote::usd_value(&state.fx, &price)
+                .await
+                .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
+            (price, fx)
         }
     };
     let usd_amount = fx.as_ref().map_or(price.amount, |f| f.quote_amount);

@@ -10,7 +10,7 @@ use axum::response::Response;
 use chrono::Duration;
 use payd_core::apikey::Scope;
 use payd_core::money::{Currency, Money};
-use payd_core::payment::{Customer, Dialect, FxQuote, LineItem, NewPayment, Payment, RedirectUrls};
+use payd_core::payment::{Customer, Dialect, LineItem, NewPayment, Payment, RedirectUrls};
 use payd_store::{CreateOutcome, PaymentFilter, StoreError, StoredResponse};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -293,25 +293,9 @@ pub async fn create_payment(
     let price = Money::new(amount, currency)
         .map_err(|e| PgError::Validation(vec![field("amount", e.to_string(), FieldCode::InvalidFormat)]))?;
     // A price outside USD keeps the rate captured now; the token is chosen at checkout.
-    let fx = if currency == Currency::USD {
-        None
-    } else {
-        // The message names the rate source and why, never its URL.
-        let rate = state
-            .fx
-            .rate(currency, Currency::USD)
-            .await
-            .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
-        let converted = rate
-            .convert(price.amount, currency, Currency::USD)
-            .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
-        Some(FxQuote {
-            rate: rate.rate,
-            source: rate.source,
-            quote_currency: "USD".into(),
-            quote_amount: converted,
-        })
-    };
+    let fx = engine::quote::usd_value(&state.fx, &price)
+        .await
+        .map_err(|e| ApiError::new(Code::FxUnavailable, e.to_string()))?;
     let now = payd_store::now();
     let new = NewPayment {
         merchant_id: merchant.id.clone(),
