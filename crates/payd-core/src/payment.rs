@@ -594,8 +594,9 @@ impl Payment {
             }
             PaymentStatus::Expired | PaymentStatus::Cancelled => {
                 // The status stays: the merchant decides what to do with late money. Each
-                // arrival of it is announced; the flags say whether it now covers the amount.
-                if grew {
+                // arrival of it is announced once (not again when it confirms); the flags say
+                // whether it now covers the amount.
+                if total > before.2.total() {
                     events.push(EventKind::PaidLate);
                 }
                 self.paid_late = match self.status {
@@ -806,6 +807,9 @@ mod tests {
         assert!(!p.underpaid, "nothing was received");
         // The same transfer re-mined after the expiry is late money, and covers the amount.
         assert_eq!(p.apply_funds(late(0, 100, 100), 0, after_expiry), Ok(vec![EventKind::PaidLate]));
+        assert_eq!((p.status, p.underpaid, p.paid_late), (PaymentStatus::Expired, false, true));
+        // Its confirmation is not a second arrival.
+        assert_eq!(p.apply_funds(late(100, 0, 100), 0, after_expiry), Ok(vec![]));
         assert_eq!((p.status, p.underpaid, p.paid_late), (PaymentStatus::Expired, false, true));
     }
 
