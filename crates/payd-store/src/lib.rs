@@ -537,6 +537,18 @@ impl Store {
         dispatch!(self, mutate_payment(id, f))
     }
 
+    /// Like [`Store::mutate_payment`] for a transition that fixes the payment's asset
+    /// (`Payment::choose_asset`): in the same transaction the payment gets its deposit address
+    /// from `plan` — the one it has when of the plan's family, else the plan's next index.
+    pub async fn choose_payment_asset<E>(
+        &self,
+        id: &PaymentId,
+        plan: Option<&AddressPlan<'_>>,
+        f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
+    ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
+        dispatch!(self, choose_payment_asset(id, plan, f))
+    }
+
     /// Open payments whose expiry has passed, oldest first.
     pub async fn payments_due_for_expiry(
         &self,

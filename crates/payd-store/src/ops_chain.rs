@@ -38,6 +38,59 @@ async fn assign_address(tx: &mut Tx, plan: &AddressPlan<'_>, payment: &Payment) 
     Ok(address)
 }
 
+/// Applies `f` (a transition that fixes the payment's asset) to the locked row and gives the
+/// payment its address in the same transaction: the address it already has when that one is
+/// of the plan's family (an EVM address receives on every EVM network), else the plan's next.
+/// The old address stays recorded against the payment, so nothing derived is ever reused.
+pub(crate) async fn choose_payment_asset<E>(
+    pool: &Pool<Db>,
+    id: &PaymentId,
+    plan: Option<&AddressPlan<'_>>,
+    f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
+) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
+    for _ in 0..MUTATE_RETRIES {
+        let mut tx: Tx = pool.begin_with(BEGIN).await?;
+        let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *tx).await?;
+        let mut payment = Payment::try_from(row.ok_or(StoreError::NotFound("payment"))?)?;
+        let before = payment.clone();
+        let kinds = match f(&mut payment) {
+            Ok(kinds) => kinds,
+            Err(e) => return Ok(Err(e)),
+        };
+        let old_address = before.asset.as_ref().and_then(|a| a.address.clone());
+        let address = match (plan, old_address) {
+            (None, _) => None,
+            (Some(plan), Some(old)) if address_family(&mut *tx, &old).await?.as_deref() == Some(&plan.family) => {
+                Some(old)
+            }
+            (Some(plan), _) => Some(assign_address(&mut tx, plan, &payment).await?),
+        };
+        if let (Some(asset), Some(address)) = (payment.asset.as_mut(), address) {
+            asset.address = Some(address);
+        }
+        if !update_payment(&mut tx, &payment, before.version).await? {
+            tx.rollback().await?;
+            continue;
+        }
+        let events = insert_events(&mut tx, Some(&before), &payment, &kinds).await?;
+        tx.commit().await?;
+        return Ok(Ok((payment, events)));
+    }
+    Err(StoreError::Contended)
+}
+
+async fn address_family<'e, E: sqlx::Executor<'e, Database = Db>>(
+    e: E,
+    address: &str,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT family FROM deposit_addresses WHERE address = $1")
+        .bind(address)
+        .fetch_optional(e)
+        .await?;
+    Ok(row.map(|(f,)| f))
+}
+
 /// Takes the next derivation index of `key_id`: one statement, so the bump is atomic on both
 /// engines, in or out of a transaction.
 async fn next_address_index<'e, E: sqlx::Executor<'e, Database = Db>>(e: E, key_id: &str) -> Result<u64, StoreError> {

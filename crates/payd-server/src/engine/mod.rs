@@ -5,6 +5,7 @@
 //! state machine.
 
 pub mod addresses;
+pub mod asset;
 pub mod credit;
 pub mod devnet;
 pub mod fields;

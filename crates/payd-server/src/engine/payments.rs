@@ -11,6 +11,7 @@ use payd_store::{AddressPlan, CreateOutcome, IdempotencyRequest, Store, StoreErr
 use sha2::{Digest, Sha256};
 
 use super::addresses::{deposit_key, AddressRefusal};
+pub use super::asset::{choose_asset, payable_assets, ChooseError, Payable};
 use crate::config::networks::EvmNetwork;
 
 /// The digest an idempotency key is bound to: method, path and the body in canonical JSON
