@@ -115,10 +115,30 @@ impl Store {
         dispatch!(self, get_deposit_address(address))
     }
 
-    /// Payments with a deposit address in `scope`, oldest first (so a later payment of a
-    /// reused client address wins when they are put in a map).
-    pub async fn watched_payments(&self, scope: &WatchScope) -> Result<Vec<WatchedPayment>, StoreError> {
-        dispatch!(self, watched_payments(scope))
+    /// The payments of `scope` a transfer can still credit: those with a deposit address
+    /// and an expiry at or after `expiring_from` (the caller's chain time less the monitoring
+    /// window), oldest first (so a later payment of a reused client address wins when they
+    /// are put in a map). Bounded by the payments still live, never by history.
+    pub async fn watched_payments(
+        &self,
+        scope: &WatchScope,
+        expiring_from: DateTime<Utc>,
+    ) -> Result<Vec<WatchedPayment>, StoreError> {
+        dispatch!(self, watched_payments(scope, expiring_from))
+    }
+
+    /// For each of `addresses` (as stored) that is a deposit address of a payment in `scope`'s
+    /// mode, on any network, its newest such payment and that payment's network: why money to
+    /// an address outside the watched set is still payd's business.
+    pub async fn payments_at_addresses(
+        &self,
+        scope: &WatchScope,
+        addresses: &[String],
+    ) -> Result<Vec<(WatchedPayment, String)>, StoreError> {
+        if addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, payments_at_addresses(scope, addresses))
     }
 
     /// A watcher's cursor.

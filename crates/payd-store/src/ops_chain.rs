@@ -189,30 +189,73 @@ pub(crate) async fn get_deposit_address(
 pub(crate) async fn watched_payments(
     pool: &Pool<Db>,
     scope: &WatchScope,
+    expiring_from: DateTime<Utc>,
 ) -> Result<Vec<WatchedPayment>, StoreError> {
+    // `payments_watch_live` / `payments_watch_test` serve these: the cost is the payments
+    // still inside their window, whatever the table holds.
     let select = "SELECT id, deposit_address, token, expires_at FROM payments WHERE deposit_address IS NOT NULL \
                   AND token IS NOT NULL";
     let rows: Vec<(String, String, String, i64)> = match scope {
         WatchScope::Test => {
-            sqlx::query_as(&format!("{select} AND mode = 'test' ORDER BY created_at, id")).fetch_all(pool).await?
+            sqlx::query_as(&format!(
+                "{select} AND mode = 'test' AND expires_at >= $1 ORDER BY created_at, id"
+            ))
+            .bind(ms(expiring_from))
+            .fetch_all(pool)
+            .await?
         }
         WatchScope::Live(network) => {
-            sqlx::query_as(&format!("{select} AND mode = 'live' AND network = $1 ORDER BY created_at, id"))
-                .bind(network)
-                .fetch_all(pool)
-                .await?
+            sqlx::query_as(&format!(
+                "{select} AND mode = 'live' AND network = $1 AND expires_at >= $2 ORDER BY created_at, id"
+            ))
+            .bind(network)
+            .bind(ms(expiring_from))
+            .fetch_all(pool)
+            .await?
         }
     };
-    rows.into_iter()
-        .map(|(id, address, token, expires_at)| {
-            Ok(WatchedPayment {
-                payment_id: id.parse().map_err(|_| crate::rows::corrupt("payment id", &id))?,
-                address,
-                token,
-                expires_at: crate::rows::from_ms(expires_at)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(|(id, address, token, expires_at)| watched(id, address, token, expires_at)).collect()
+}
+
+fn watched(id: String, address: String, token: String, expires_at: i64) -> Result<WatchedPayment, StoreError> {
+    Ok(WatchedPayment {
+        payment_id: id.parse().map_err(|_| crate::rows::corrupt("payment id", &id))?,
+        address,
+        token,
+        expires_at: crate::rows::from_ms(expires_at)?,
+    })
+}
+
+pub(crate) async fn payments_at_addresses(
+    pool: &Pool<Db>,
+    scope: &WatchScope,
+    addresses: &[String],
+) -> Result<Vec<(WatchedPayment, String)>, StoreError> {
+    let mode = match scope {
+        WatchScope::Test => "test",
+        WatchScope::Live(_) => "live",
+    };
+    let mut out: Vec<(WatchedPayment, String)> = Vec::new();
+    // Chunks keep each statement well under SQLite's limit on bound parameters.
+    for chunk in addresses.chunks(500) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT id, deposit_address, token, expires_at, network FROM payments WHERE token IS NOT NULL AND mode = ",
+        );
+        q.push_bind(mode).push(" AND deposit_address IN (");
+        let mut list = q.separated(", ");
+        for a in chunk {
+            list.push_bind(a);
+        }
+        list.push_unseparated(") ORDER BY created_at, id");
+        let rows: Vec<(String, String, String, i64, String)> = q.build_query_as().fetch_all(pool).await?;
+        for (id, address, token, expires_at, network) in rows {
+            let w = watched(id, address, token, expires_at)?;
+            // The newest payment of an address wins (rows come oldest first).
+            out.retain(|(o, _)| o.address != w.address);
+            out.push((w, network));
+        }
+    }
+    Ok(out)
 }
 
 // ---- cursors and blocks ----

@@ -104,39 +104,60 @@ pub enum WatchError {
 #[derive(Debug, Default)]
 pub struct WatchIndex {
     by_address: HashMap<String, WatchedPayment>,
-    /// Those of the step's other recipients that payd derived (live scope): money sent to
-    /// one of them on a network its payment is not on (a customer's wrong-network payment) is
-    /// recorded unattributed.
-    derived: HashSet<String>,
+    /// Those of the step's other recipients that are deposit addresses of payments in the
+    /// scope's mode, with why they credit nothing (recorded unattributed).
+    elsewhere: HashMap<String, &'static str>,
 }
 
 impl WatchIndex {
-    /// Loads the payments of `scope` (one query, not one per transfer). A reused client
-    /// address maps to its newest payment. On a live network, those of `recipients` that no
-    /// payment claims are looked up among payd's derived addresses in one more query (only
-    /// this step's, never the whole ever-growing table).
+    /// Loads the payments of `scope` a transfer in blocks timestamped from `chain_time` on can
+    /// still credit (expiring no earlier than `chain_time - window`: one query whose cost is
+    /// the live payments, not the history). Those of `recipients` that no watched payment
+    /// claims are looked up, in one more query over only this step's recipients, among the
+    /// addresses of every payment: money sent to one is payd's business even when it credits
+    /// nothing (a wrong-network payment, or one after the monitoring window). A reused client
+    /// address maps to its newest payment.
     pub async fn load<'a>(
         store: &Store,
         family: Family,
         scope: &WatchScope,
+        chain_time: DateTime<Utc>,
+        window: Duration,
         recipients: impl IntoIterator<Item = &'a str>,
     ) -> Result<WatchIndex, StoreError> {
-        let by_address: HashMap<String, WatchedPayment> =
-            store.watched_payments(scope).await?.into_iter().map(|w| (match_key(&w.address), w)).collect();
-        let derived = match scope {
-            WatchScope::Live(_) => {
-                // Looked up as stored: each family writes its derived addresses one way.
-                let others: HashSet<String> = recipients
-                    .into_iter()
-                    .filter(|a| !by_address.contains_key(&match_key(a)))
-                    .filter_map(|a| stored_form(family, a))
-                    .collect();
-                let others: Vec<String> = others.into_iter().collect();
-                store.derived_among(family.as_str(), &others).await?.iter().map(|a| match_key(a)).collect()
-            }
-            WatchScope::Test => HashSet::new(),
-        };
-        Ok(WatchIndex { by_address, derived })
+        let from = chain_time.checked_sub_signed(window).unwrap_or(chain_time);
+        let by_address: HashMap<String, WatchedPayment> = store
+            .watched_payments(scope, from)
+            .await?
+            .into_iter()
+            .map(|w| (match_key(&w.address), w))
+            .collect();
+        // Looked up as stored: each family writes its derived addresses one way (devnet backs
+        // test payments of every family, so both forms are tried).
+        let others: HashSet<String> = recipients
+            .into_iter()
+            .filter(|a| !by_address.contains_key(&match_key(a)))
+            .filter_map(|a| match family {
+                Family::Devnet => stored_form(Family::Evm, a).or_else(|| stored_form(Family::Tron, a)),
+                f => stored_form(f, a),
+            })
+            .collect();
+        let others: Vec<String> = others.into_iter().collect();
+        let elsewhere = store
+            .payments_at_addresses(scope, &others)
+            .await?
+            .into_iter()
+            .map(|(w, network)| {
+                let why = match scope {
+                    WatchScope::Live(this) if *this != network => {
+                        "sent to a payd address of a payment on another network"
+                    }
+                    _ => "after the payment's monitoring window",
+                };
+                (match_key(&w.address), why)
+            })
+            .collect();
+        Ok(WatchIndex { by_address, elsewhere })
     }
 
     /// How many addresses are watched.
@@ -156,10 +177,9 @@ impl WatchIndex {
     fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
         let to = match_key(to);
         let Some(w) = self.by_address.get(&to) else {
-            return if self.derived.contains(&to) {
-                Attribution::Unattributed("sent to a payd address of a payment on another network")
-            } else {
-                Attribution::Ignore
+            return match self.elsewhere.get(&to) {
+                Some(why) => Attribution::Unattributed(why),
+                None => Attribution::Ignore,
             };
         };
         if w.token != ticker {
@@ -217,9 +237,13 @@ pub async fn scan_once<S: ChainSource>(
     let cursor = store.chain_cursor(&cfg.network).await?;
     let mut report = ScanReport { head, cursor: cursor.as_ref().map(|c| c.number), ..ScanReport::default() };
 
+    // The chain's time where this step starts: no block it reads is older, so no payment
+    // whose monitoring window closed before it can be credited by this step.
+    let mut chain_time = now;
     if let Some(cursor) = &cursor {
-        if source.block(cursor.number).await?.map(|b| b.hash).as_deref() != Some(cursor.hash.as_str()) {
-            return rollback(store, source, cfg, cursor, head, now, report).await;
+        match source.block(cursor.number).await? {
+            Some(b) if b.hash == cursor.hash => chain_time = b.time,
+            _ => return rollback(store, source, cfg, cursor, head, now, report).await,
         }
     }
     let from = match &cursor {
@@ -228,6 +252,9 @@ pub async fn scan_once<S: ChainSource>(
     };
     if from > head {
         return Ok(report);
+    }
+    if cursor.is_none() {
+        chain_time = source.block(from).await?.ok_or(WatchError::Unstable(from))?.time;
     }
     let to = head.min(from.saturating_add(cfg.max_range.max(1)) - 1);
 
@@ -244,7 +271,15 @@ pub async fn scan_once<S: ChainSource>(
 
     let observed = source.transfers(from, to).await?;
     let accepted = observed.iter().filter(|t| cfg.tokens.contains_key(&match_key(&t.token_contract)));
-    let index = WatchIndex::load(store, cfg.family, &cfg.scope, accepted.map(|t| t.to.as_str())).await?;
+    let index = WatchIndex::load(
+        store,
+        cfg.family,
+        &cfg.scope,
+        chain_time,
+        cfg.monitoring_window,
+        accepted.map(|t| t.to.as_str()),
+    )
+    .await?;
     let mut transfers = Vec::new();
     for t in observed {
         if let Some(b) = blocks.iter().find(|b| b.number == t.block_number) {
@@ -262,7 +297,7 @@ pub async fn scan_once<S: ChainSource>(
         let Some(ticker) = cfg.tokens.get(&match_key(&t.token_contract)) else { continue };
         // Only the blocks of transfers to payd's addresses need their time read.
         if !index.by_address.contains_key(&match_key(&t.to))
-            && !index.derived.contains(&match_key(&t.to))
+            && !index.elsewhere.contains_key(&match_key(&t.to))
             && !cfg.record_unknown
         {
             continue;
