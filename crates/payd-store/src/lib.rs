@@ -430,6 +430,20 @@ impl Store {
         }
     }
 
+    /// Connections open in the pool, and of them idle.
+    pub fn pool_use(&self) -> (u32, usize) {
+        match self {
+            Store::Sqlite(p) => (p.size(), p.num_idle()),
+            Store::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    /// Webhook deliveries not yet delivered or given up on (pending, waiting for a retry, or
+    /// being sent): the dispatcher's queue, counted over its partial index.
+    pub async fn webhook_queue_depth(&self) -> Result<u64, StoreError> {
+        dispatch!(self, webhooks::webhook_queue_depth())
+    }
+
     /// Round-trips a trivial query (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, ping())

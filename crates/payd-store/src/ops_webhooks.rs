@@ -538,3 +538,14 @@ pub(crate) async fn replay_failed(
     .rows_affected();
     Ok(n)
 }
+
+pub(crate) async fn webhook_queue_depth(pool: &Pool<Db>) -> Result<u64, StoreError> {
+    // The predicate of `webhook_deliveries_due`, so the count reads only the queue.
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE status IN ('pending', 'failed', 'delivering') \
+         AND next_attempt_at IS NOT NULL",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}

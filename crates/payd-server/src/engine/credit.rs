@@ -84,6 +84,10 @@ pub struct ScanReport {
     pub events: usize,
     /// Another scanner moved the cursor first; this step changed nothing.
     pub raced: bool,
+    /// When the block at the cursor was made (the chain time the watcher has reached).
+    pub cursor_time: Option<DateTime<Utc>>,
+    /// How many payments the step could credit (`None`: it loaded none).
+    pub watched: Option<usize>,
 }
 
 /// A step failed; nothing was committed.
@@ -242,7 +246,10 @@ pub async fn scan_once<S: ChainSource>(
     let mut chain_time = now;
     if let Some(cursor) = &cursor {
         match source.block(cursor.number).await? {
-            Some(b) if b.hash == cursor.hash => chain_time = b.time,
+            Some(b) if b.hash == cursor.hash => {
+                chain_time = b.time;
+                report.cursor_time = Some(b.time);
+            }
             _ => return rollback(store, source, cfg, cursor, head, now, report).await,
         }
     }
@@ -329,6 +336,8 @@ pub async fn scan_once<S: ChainSource>(
     match store.commit_scan(&commit).await {
         Ok(change) => {
             report.cursor = Some(to);
+            report.cursor_time = Some(tip_time);
+            report.watched = Some(index.len());
             report.recorded = change.recorded;
             report.events = change.events.len();
             Ok(report)

@@ -10,6 +10,7 @@ pub mod error;
 mod guards;
 mod health;
 pub mod idempotency;
+pub mod metrics;
 pub mod native;
 pub mod openapi;
 pub mod registry;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(registry::routes())
         .merge(openapi::routes())
+        .merge(metrics::routes(&state))
         .fallback(|| async { ApiError::not_found("route") })
         // In the format of the API the path belongs to (a dialect answers 400 in its own).
         .method_not_allowed_fallback(guards::method_not_allowed)
@@ -46,5 +48,7 @@ pub fn router(state: AppState) -> Router {
         )
         // Spans carry method and path only: never headers, which hold API keys.
         .layer(TraceLayer::new_for_http())
+        // Outermost, so timeouts and refusals by the layers above are counted too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

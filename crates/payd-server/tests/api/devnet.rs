@@ -316,7 +316,13 @@ async fn payd_devnet_pay_from_another_process_completes_a_payment(app: TestApp) 
     let watcher = tokio::spawn(payd_server::workers::chain::watch(
         app.store.clone(),
         Devnet::new(app.store.clone()),
-        payd_server::workers::chain::ChainWatch { cfg: cfg(), interval: tick, lease: None, wake: None },
+        payd_server::workers::chain::ChainWatch {
+            cfg: cfg(),
+            interval: tick,
+            lease: None,
+            wake: None,
+            metrics: Default::default(),
+        },
         cancel.clone(),
     ));
 

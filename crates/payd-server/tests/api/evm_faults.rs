@@ -288,6 +288,7 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
             lifetime: Duration::from_secs(5),
         }),
         wake: None,
+        metrics: Default::default(),
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     let b = tokio::spawn(payd_server::workers::chain::watch(

@@ -22,6 +22,7 @@ mod fx_secrets;
 mod fx_sources;
 mod fx_upstream;
 mod idempotency;
+mod metrics;
 mod money;
 mod mutopay;
 mod openapi;
