@@ -25,6 +25,7 @@ mod idempotency;
 mod metrics;
 mod money;
 mod mutopay;
+mod nodes;
 mod openapi;
 mod operator;
 mod paygentic;
