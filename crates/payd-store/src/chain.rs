@@ -177,6 +177,15 @@ impl Store {
         dispatch!(self, transfers_of_payment(id))
     }
 
+    /// The transfers of several payments (a page of a list), in chain order, in one query per
+    /// 500 payments rather than one per payment.
+    pub async fn transfers_of_payments(&self, ids: &[PaymentId]) -> Result<Vec<StoredTransfer>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, transfers_of_payments(ids))
+    }
+
     /// Every recorded transfer of a network, in chain order.
     pub async fn list_transfers(&self, network: &str) -> Result<Vec<StoredTransfer>, StoreError> {
         dispatch!(self, list_transfers(network))

@@ -587,6 +587,32 @@ pub(crate) async fn transfers_of_payment(
     rows.into_iter().map(StoredTransfer::try_from).collect()
 }
 
+pub(crate) async fn transfers_of_payments(
+    pool: &Pool<Db>,
+    ids: &[PaymentId],
+) -> Result<Vec<StoredTransfer>, StoreError> {
+    let mut out = Vec::new();
+    // Chunks keep each statement well under SQLite's limit on bound parameters.
+    for chunk in ids.chunks(500) {
+        let mut q: QueryBuilder<Db> =
+            QueryBuilder::new(format!("SELECT {TRANSFER_COLUMNS} FROM chain_transfers WHERE payment_id IN ("));
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.to_string());
+        }
+        list.push_unseparated(") ORDER BY block_number, log_index, tx_hash");
+        let rows: Vec<TransferRow> = q.build_query_as().fetch_all(pool).await?;
+        for row in rows {
+            out.push(StoredTransfer::try_from(row)?);
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.transfer.block.number, a.transfer.log_index, &a.transfer.tx_hash)
+            .cmp(&(b.transfer.block.number, b.transfer.log_index, &b.transfer.tx_hash))
+    });
+    Ok(out)
+}
+
 pub(crate) async fn list_transfers(pool: &Pool<Db>, network: &str) -> Result<Vec<StoredTransfer>, StoreError> {
     let rows: Vec<TransferRow> = sqlx::query_as(&format!(
         "SELECT {TRANSFER_COLUMNS} FROM chain_transfers WHERE network = $1 \

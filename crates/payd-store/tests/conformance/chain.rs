@@ -21,7 +21,27 @@ conformance!(
     devnet_mines_its_mempool_and_reorgs_replace_blocks,
     a_merchant_has_one_xpub_per_family,
     the_watched_set_is_the_payments_still_inside_their_window,
+    a_pages_transfers_are_read_in_one_call,
 );
+
+/// A list page's transfers come in one call, in chain order, only of the payments asked for.
+async fn a_pages_transfers_are_read_in_one_call(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let a = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let b = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let c = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let ts = vec![
+        transfer("0xb2", 2, "0xb", Some(&b.id)),
+        transfer("0xa1", 1, "0xa", Some(&a.id)),
+        transfer("0xc1", 1, "0xc", Some(&c.id)),
+        transfer("0xb3", 3, "0xb", Some(&b.id)),
+    ];
+    store.commit_scan(&commit(None, 3, ts)).await.expect("commit");
+    let got = store.transfers_of_payments(&[b.id.clone(), a.id.clone()]).await.expect("transfers");
+    let hashes: Vec<&str> = got.iter().map(|t| t.transfer.tx_hash.as_str()).collect();
+    assert_eq!(hashes, ["0xa1", "0xb2", "0xb3"]);
+    assert!(store.transfers_of_payments(&[]).await.expect("none").is_empty());
+}
 
 /// What a watcher loads is bounded by the payments still creditable, not by history; an
 /// address outside it is still found (its newest payment and network) for the record.
