@@ -6,11 +6,14 @@
 
 pub mod addresses;
 pub mod credit;
+pub mod customers;
 pub mod devnet;
 pub mod fields;
 pub mod merchants;
 pub mod payments;
+pub mod products;
 pub mod quote;
+pub mod terms;
 pub mod webhooks;
 
 pub use payments::{
