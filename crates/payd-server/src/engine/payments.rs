@@ -165,8 +165,21 @@ pub async fn find(
     mode: Mode,
     merchants: &[Merchant],
 ) -> Result<Lookup, StoreError> {
+    let Some(payment) = resolve(store, reference).await? else { return Ok(Lookup::Missing) };
+    let other_merchant = !merchants.iter().any(|m| m.id == payment.merchant_id);
+    let other_mode = payment.mode != mode;
+    Ok(if other_merchant || other_mode {
+        Lookup::Hidden { other_merchant, other_mode }
+    } else {
+        Lookup::Visible(Box::new(payment))
+    })
+}
+
+/// The payment `reference` names, whoever it belongs to: for the operator's commands
+/// (`payd devnet pay`), which act for no merchant. Every API goes through [`find`].
+pub async fn resolve(store: &Store, reference: PaymentRef<'_>) -> Result<Option<Payment>, StoreError> {
     let by_uuid = |text: &str| uuid::Uuid::try_parse(text).ok().map(PaymentId::from_uuid);
-    let payment = match reference {
+    Ok(match reference {
         PaymentRef::Id(text) => match text.parse::<PaymentId>() {
             Ok(id) => store.get_payment(&id).await?,
             Err(_) => None,
@@ -181,14 +194,6 @@ pub async fn find(
             None if text.len() <= 64 => store.get_payment_by_slug(text).await?,
             None => None,
         },
-    };
-    let Some(payment) = payment else { return Ok(Lookup::Missing) };
-    let other_merchant = !merchants.iter().any(|m| m.id == payment.merchant_id);
-    let other_mode = payment.mode != mode;
-    Ok(if other_merchant || other_mode {
-        Lookup::Hidden { other_merchant, other_mode }
-    } else {
-        Lookup::Visible(Box::new(payment))
     })
 }
 
