@@ -23,11 +23,21 @@ pub enum AddressRefusal {
     #[error("payd cannot take payments on {0} yet")]
     FamilyNotSupported(String),
     /// The merchant has no extended public key for the family of the network named.
-    #[error("no extended public key for {0}")]
-    NoXpub(String),
+    #[error("no {} extended public key for {network}", family_label(*family))]
+    NoXpub {
+        /// The payment's network.
+        network: String,
+        /// Its family.
+        family: Family,
+    },
     /// The merchant's stored key does not derive (it was changed outside payd).
-    #[error("the extended public key is not usable: {0}")]
-    BadXpub(String),
+    #[error("the {} extended public key is not usable: {reason}", family_label(*family))]
+    BadXpub {
+        /// The key's family.
+        family: Family,
+        /// Why.
+        reason: String,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -83,6 +93,17 @@ pub(super) async fn key_for(
     let xpub = store
         .merchant_xpub(merchant, family)
         .await?
-        .ok_or_else(|| AddressRefusal::NoXpub(network.to_owned()))?;
-    DepositKey::merchant(&xpub, family.as_str(), format).map_err(|e| AddressRefusal::BadXpub(e.to_string()))
+        .ok_or_else(|| AddressRefusal::NoXpub { network: network.to_owned(), family })?;
+    DepositKey::merchant(&xpub, family.as_str(), format)
+        .map_err(|e| AddressRefusal::BadXpub { family, reason: e.to_string() })
+}
+
+/// A family as messages name it (`EVM`, `Tron`).
+pub fn family_label(family: Family) -> &'static str {
+    match family {
+        Family::Evm => "EVM",
+        Family::Tron => "Tron",
+        Family::Solana => "Solana",
+        Family::Devnet => "devnet",
+    }
 }
