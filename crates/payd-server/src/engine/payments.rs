@@ -113,12 +113,27 @@ pub async fn create_payment(
 /// The hash of the first transfer still credited to a payment (dialects that show one
 /// `transaction_hash`).
 pub async fn first_tx_hash(store: &Store, id: &PaymentId) -> Result<Option<String>, StoreError> {
-    let transfers = store.transfers_of_payment(id).await?;
-    Ok(transfers
+    Ok(first_credited(store.transfers_of_payment(id).await?))
+}
+
+/// [`first_tx_hash`] of each payment of a list page, read in one call.
+pub async fn first_tx_hashes(
+    store: &Store,
+    payments: &[Payment],
+) -> Result<std::collections::HashMap<PaymentId, String>, StoreError> {
+    let mut by_payment = transfers_of_page(store, payments).await?;
+    Ok(payments
+        .iter()
+        .filter_map(|p| first_credited(by_payment.remove(&p.id)?).map(|h| (p.id.clone(), h)))
+        .collect())
+}
+
+fn first_credited(transfers: Vec<StoredTransfer>) -> Option<String> {
+    transfers
         .into_iter()
         .filter(|t| t.status != payd_store::chain::TransferStatus::Orphaned)
         .min_by_key(|t| (t.transfer.block.number, t.transfer.log_index))
-        .map(|t| t.transfer.tx_hash))
+        .map(|t| t.transfer.tx_hash)
 }
 
 /// How an API names a payment.
@@ -213,6 +228,22 @@ pub async fn count(store: &Store, filter: &PaymentFilter) -> Result<i64, StoreEr
 /// payment's transactions).
 pub async fn transfers(store: &Store, id: &PaymentId) -> Result<Vec<StoredTransfer>, StoreError> {
     store.transfers_of_payment(id).await
+}
+
+/// [`transfers`] of each payment of a list page, in one call (a list costs the same number of
+/// queries whatever its page size).
+pub async fn transfers_of_page(
+    store: &Store,
+    payments: &[Payment],
+) -> Result<std::collections::HashMap<PaymentId, Vec<StoredTransfer>>, StoreError> {
+    let ids: Vec<PaymentId> = payments.iter().map(|p| p.id.clone()).collect();
+    let mut out: std::collections::HashMap<PaymentId, Vec<StoredTransfer>> = std::collections::HashMap::new();
+    for t in store.transfers_of_payments(&ids).await? {
+        if let Some(id) = t.transfer.payment_id.clone() {
+            out.entry(id).or_default().push(t);
+        }
+    }
+    Ok(out)
 }
 
 /// Why a cancel was refused.

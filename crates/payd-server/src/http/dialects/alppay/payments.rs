@@ -256,10 +256,11 @@ pub async fn list_payments(
     filter.limit = limit;
     filter.offset = (page - 1).saturating_mul(limit);
     let payments = engine::payments::list(&state.store, &filter).await?;
+    let mut transfers = engine::payments::transfers_of_page(&state.store, &payments).await?;
     let mut data = Vec::with_capacity(payments.len());
     for p in &payments {
-        let transfers = engine::payments::transfers(&state.store, &p.id).await?;
-        data.push(payment_json(p, merchant_of(&principal, p)?, &transfers, &state.config.public_url, false));
+        let of_p = transfers.remove(&p.id).unwrap_or_default();
+        data.push(payment_json(p, merchant_of(&principal, p)?, &of_p, &state.config.public_url, false));
     }
     Ok(json_text(
         StatusCode::OK,

@@ -231,10 +231,8 @@ pub async fn list_payments(
     filter.offset = (page - 1).saturating_mul(page_size);
     let payments = engine::payments::list(&state.store, &filter).await?;
     let public_url = &state.config.public_url;
-    let mut data = Vec::with_capacity(payments.len());
-    for p in &payments {
-        let tx = engine::first_tx_hash(&state.store, &p.id).await?;
-        data.push(AstraPayment::new(p, public_url).with_tx(tx));
-    }
+    let mut txs = engine::payments::first_tx_hashes(&state.store, &payments).await?;
+    let data: Vec<_> =
+        payments.iter().map(|p| AstraPayment::new(p, public_url).with_tx(txs.remove(&p.id))).collect();
     respond(StatusCode::OK, Page { data, meta: meta(page, page_size, total) })
 }
