@@ -173,11 +173,12 @@ fn spawn_networks(
         };
         // One arm per family payd watches (configuration admits no other).
         match net.family {
-            Family::Evm => {
+            // Tron is read through java-tron's `/jsonrpc`: the EVM source under Tron's rules.
+            Family::Evm | Family::Tron => {
                 let source = crate::config::networks::source(net)?;
                 workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
             }
-            Family::Tron | Family::Solana | Family::Devnet => {
+            Family::Solana | Family::Devnet => {
                 anyhow::bail!("network {}: payd has no chain source for {}", net.name, net.family.as_str())
             }
         }

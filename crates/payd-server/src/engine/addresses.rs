@@ -65,7 +65,8 @@ pub(super) async fn deposit_key(
     }
     let format = match family {
         Family::Evm => AddressFormat::Evm,
-        Family::Tron | Family::Solana | Family::Devnet => return Err(unsupported(family.as_str())),
+        Family::Tron => AddressFormat::Tron,
+        Family::Solana | Family::Devnet => return Err(unsupported(family.as_str())),
     };
     let xpub = store
         .merchant_xpub(&new.merchant_id, family)

@@ -1,9 +1,11 @@
 //! Crediting: the watcher step and its address index. One call of [`scan_once`] reads a
 //! [`ChainSource`] (any family, or devnet) and checks it for a reorg (stored block hashes
 //! against the canonical ones), or scans the next bounded block range, matches recipients
-//! against an in-memory index of watched addresses ([`WatchIndex`]), and commits transfers,
-//! confirmations, payment transitions, events and the cursor in one store transaction. The
-//! chain worker calls it on a timer; tests call it directly.
+//! against an in-memory index of watched addresses ([`WatchIndex`]), drops the transfers of
+//! transactions the source reports failed, and commits transfers, confirmations (by depth,
+//! and under a finality policy also against the chain's finalized block), payment
+//! transitions, events and the cursor in one store transaction. The chain worker calls it on
+//! a timer; tests call it directly.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +19,7 @@ use payd_core::registry::Family;
 use payd_store::chain::{ScanCommit, WatchScope, WatchedPayment};
 use payd_store::{Store, StoreError};
 
-use crate::config::networks::EvmNetwork;
+use crate::config::networks::{EvmNetwork, Finality};
 
 /// How one network is watched.
 #[derive(Debug, Clone)]
@@ -30,6 +32,9 @@ pub struct NetworkConfig {
     pub scope: WatchScope,
     /// Depth at which unattributed transfers count as confirmed (payments carry their own).
     pub confirmations: u32,
+    /// Whether a transfer must also be at or below the chain's finalized (Tron: solidified)
+    /// block to count as confirmed.
+    pub finality: Finality,
     /// Most blocks fetched per step (providers limit log ranges).
     pub max_range: u64,
     /// How many recent block hashes to keep for reorg detection (more than any reorg).
@@ -55,13 +60,15 @@ impl NetworkConfig {
             family: net.family,
             scope: WatchScope::Live(net.name.clone()),
             confirmations: net.confirmations,
+            finality: net.finality,
             max_range: net.block_range,
             // More than any reorg payd should survive, and than the confirmation depth.
             keep_blocks: u64::from(net.confirmations).saturating_add(64).max(128),
             monitoring_window,
             // A real chain carries everyone's transfers: only payd's addresses are its business.
             record_unknown: false,
-            tokens: net.tokens.iter().map(|t| (format!("{:#x}", t.contract), t.symbol.clone())).collect(),
+            // Keyed as the source writes contracts (`0x…`, or `T…` on Tron).
+            tokens: net.tokens.iter().map(|t| (match_key(&net.contract_text(t)), t.symbol.clone())).collect(),
             start_block: net.start_block,
         }
     }
@@ -214,12 +221,17 @@ pub async fn scan_once<S: ChainSource>(
     now: DateTime<Utc>,
 ) -> Result<ScanReport, WatchError> {
     let head = source.head().await?;
+    let finalized = match cfg.finality {
+        // Read after the head, so never above it but for a node that moved meanwhile.
+        Finality::Finalized => source.finalized().await?.map(|f| f.min(head)),
+        Finality::Depth => None,
+    };
     let cursor = store.chain_cursor(&cfg.network).await?;
     let mut report = ScanReport { head, cursor: cursor.as_ref().map(|c| c.number), ..ScanReport::default() };
 
     if let Some(cursor) = &cursor {
         if source.block(cursor.number).await?.map(|b| b.hash).as_deref() != Some(cursor.hash.as_str()) {
-            return rollback(store, source, cfg, cursor, head, now, report).await;
+            return rollback(store, source, cfg, cursor, (head, finalized), now, report).await;
         }
     }
     let from = match &cursor {
@@ -278,6 +290,21 @@ pub async fn scan_once<S: ChainSource>(
         };
         transfers.push(new_transfer(t, block_time, payment_id, note));
     }
+    // Only what is about to be recorded is checked: one lookup per transaction of payd's.
+    let mut hashes: Vec<String> = transfers.iter().map(|t| t.tx_hash.clone()).collect();
+    hashes.dedup();
+    if !hashes.is_empty() {
+        let failed = source.failed(&hashes).await?;
+        if !failed.is_empty() {
+            transfers.retain(|t| {
+                let keep = !failed.contains(&t.tx_hash);
+                if !keep {
+                    tracing::warn!(network = %cfg.network, tx = %t.tx_hash, to = %t.to, "transfer of a failed transaction ignored");
+                }
+                keep
+            });
+        }
+    }
 
     let commit = ScanCommit {
         network: cfg.network.clone(),
@@ -287,6 +314,7 @@ pub async fn scan_once<S: ChainSource>(
         blocks,
         transfers,
         head,
+        finalized,
         confirmations: cfg.confirmations,
         keep_blocks: cfg.keep_blocks,
         now,
@@ -331,7 +359,7 @@ async fn rollback<S: ChainSource>(
     source: &S,
     cfg: &NetworkConfig,
     cursor: &BlockRef,
-    head: u64,
+    (head, finalized): (u64, Option<u64>),
     now: DateTime<Utc>,
     mut report: ScanReport,
 ) -> Result<ScanReport, WatchError> {
@@ -357,7 +385,7 @@ async fn rollback<S: ChainSource>(
         }
     };
     tracing::warn!(network = %cfg.network, from = cursor.number, to = fork.number, "reorg: rolling back");
-    match store.rollback_chain(&cfg.network, cursor, &fork, fork_time, head, now).await {
+    match store.rollback_chain(&cfg.network, cursor, &fork, fork_time, head, finalized, now).await {
         Ok(change) => {
             report.reorg_to = Some(fork.number);
             report.cursor = Some(fork.number);

@@ -30,6 +30,7 @@ mod payments;
 mod receiver;
 mod seeds;
 mod server_limits;
+mod tron;
 mod trust;
 mod validation;
 mod webhook_formats;
