@@ -75,6 +75,7 @@ tron_tests!(
     config_check_reports_every_tron_problem_at_once,
     merchant_configure_sets_and_checks_the_tron_xpub,
     alppays_seed_request_is_paid_on_tron_and_announced,
+    payd_killed_during_a_tron_scan_loses_and_doubles_nothing,
 );
 
 /// anvil as a Tron chain: Tron's chain id, one slot per epoch (finalized = head - 2).
@@ -651,4 +652,105 @@ async fn alppays_seed_request_is_paid_on_tron_and_announced(backend: Backend) {
         (hook["addressTo"].as_str(), hook["transactions"][0]["txnId"].as_str()),
         (Some(to.as_str()), txs[0]["txnId"].as_str())
     );
+}
+
+async fn payd_killed_during_a_tron_scan_loses_and_doubles_nothing(backend: Backend) {
+    use crate::evm_faults::{spawn_payd, Rng};
+    const RUNS: usize = 12;
+    let Some(anvil) = tron_anvil().await else { return };
+    let token = anvil.deploy_token("USDT", 6).await;
+    let Some(db) = TestDatabase::create(backend).await.unwrap() else { return };
+    let store = connect(&db).await;
+    let m = store
+        .create_merchant(&NewMerchant { name: "Shop".into(), ..Default::default() }, payd_store::now())
+        .await
+        .unwrap();
+    store.set_merchant_xpub(&m.id, Family::Tron, Some(XPUB), payd_store::now()).await.unwrap();
+    let master = payd_core::crypto::MasterKey::parse(MASTER_KEY).unwrap();
+    let key =
+        payd_server::keys::issue_key(&store, &master, KeyOwner::Merchant(m.id.clone()), Mode::Live, vec![])
+            .await
+            .unwrap()
+            .secret
+            .expose()
+            .to_owned();
+    let mut networks = tron_networks(&anvil.url, &base58_of(&token), 2);
+    // Small steps: a kill lands between commits as often as inside one.
+    networks[0]["block_range"] = json!(2);
+    networks[0]["poll_interval_ms"] = json!(50);
+    let networks = networks.to_string();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let seed = std::env::var("PAYD_CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(now.as_secs() ^ u64::from(now.subsec_nanos()));
+    eprintln!("tron crash test seed {seed} (replay: PAYD_CRASH_SEED={seed})");
+    let mut rng = Rng(seed);
+    let client = reqwest::Client::new();
+    let mut due_of: Vec<(PaymentId, u128)> = Vec::new();
+    let mut transfers = 0usize;
+    let mut behind = 0;
+    for run in 0..RUNS {
+        let payd = spawn_payd(&db.url, &networks);
+        let body = json!({"amount": format!("{}", 1 + rng.below(20)), "currency": "USD", "token": "USDT", "network": NETWORK});
+        let res = client
+            .post(format!("http://127.0.0.1:{}/v1/payments", payd.port))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let p: Value = res.json().await.unwrap();
+        let id: PaymentId = p["id"].as_str().unwrap_or_else(|| panic!("{p}")).parse().unwrap();
+        let due: u128 = p["asset"]["amount_due"].as_str().unwrap().parse().unwrap();
+        let to = p["asset"]["address"].as_str().unwrap().to_owned();
+        assert!(to.starts_with('T'), "{to}");
+        // Paid in one or two transfers, some blocks mined, then a kill at a random moment.
+        let first = if rng.below(2) == 0 { due } else { due / 2 };
+        anvil.transfer(&token, &hex_of(&to), first).await;
+        transfers += 1;
+        if first < due {
+            anvil.mine(rng.below(3)).await;
+            anvil.transfer(&token, &hex_of(&to), due - first).await;
+            transfers += 1;
+        }
+        due_of.push((id, due));
+        if run % 3 == 0 {
+            // A long catch-up (each 2-block step its own commit), killed once it has started.
+            let start = store.chain_cursor(NETWORK).await.unwrap().map_or(0, |c| c.number);
+            anvil.mine(100).await;
+            eventually("the watcher starts catching up", || async {
+                store.chain_cursor(NETWORK).await.unwrap().is_some_and(|c| c.number > start)
+            })
+            .await;
+        } else {
+            anvil.mine(rng.below(30)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(rng.below(300))).await;
+        }
+        drop(payd); // SIGKILL
+        if store.chain_cursor(NETWORK).await.unwrap().map_or(0, |c| c.number) < anvil.head().await {
+            behind += 1;
+        }
+        if run % 4 == 3 {
+            anvil.mine(1 + rng.below(5)).await;
+        }
+    }
+    eprintln!("tron kills: {behind} of {RUNS} behind the head");
+    assert!(behind > 0, "some kills land while the watcher is still scanning");
+    let _payd = spawn_payd(&db.url, &networks);
+    anvil.mine(3).await;
+    for (id, due) in &due_of {
+        eventually("every payment is credited", || async {
+            store.get_payment(id).await.unwrap().unwrap().status.as_str() == "completed"
+        })
+        .await;
+        let p = store.get_payment(id).await.unwrap().unwrap();
+        assert_eq!((p.funds.confirmed, p.funds.pending, p.overpaid), (*due, 0, false), "{id}");
+    }
+    let recorded = store.list_transfers(NETWORK).await.unwrap();
+    assert_eq!(recorded.len(), transfers, "each transfer recorded exactly once");
+    let keys: HashSet<_> =
+        recorded.iter().map(|t| (t.transfer.tx_hash.clone(), t.transfer.log_index)).collect();
+    assert_eq!(keys.len(), transfers);
+    assert!(recorded.iter().all(|t| t.transfer.payment_id.is_some() && t.transfer.to.starts_with('T')));
 }
