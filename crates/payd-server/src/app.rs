@@ -173,7 +173,14 @@ fn spawn_networks(
         };
         // One arm per family payd watches (configuration admits no other).
         match net.family {
-            // Tron is read through java-tron's `/jsonrpc`: the EVM source under Tron's rules.
+            Family::Tron if net.reader == crate::config::networks::Reader::TronGrid => {
+                let scope = payd_store::chain::WatchScope::Live(net.name.clone());
+                let addresses = crate::engine::credit::WatchedAddresses::new(state.store.clone(), scope);
+                let source = crate::config::networks::grid_source(net, addresses)?;
+                workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
+            }
+            // Tron is otherwise read through java-tron's `/jsonrpc`: the EVM source under
+            // Tron's rules.
             Family::Evm | Family::Tron => {
                 let source = crate::config::networks::source(net)?;
                 workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));

@@ -49,7 +49,8 @@ pub struct EvmToken {
 pub enum Rules {
     /// An EVM chain: addresses `0x` lower-case hex, transaction hashes `0x`-prefixed.
     Evm,
-    /// Tron's `/jsonrpc`: addresses in base58check (`T…`), transaction ids without `0x`,
+    /// Tron's `/jsonrpc`: addresses in base58check (`T…`), transaction and block ids without `0x`
+    /// (as java-tron's HTTP API and TronGrid write them),
     /// and each recorded transfer's transaction receipt checked for failure.
     Tron,
 }
@@ -63,7 +64,7 @@ impl Rules {
         }
     }
 
-    /// A transaction hash as this chain writes it.
+    /// A transaction (or block) hash as this chain writes it.
     pub fn tx_hash(self, h: &B256) -> String {
         match self {
             Rules::Evm => hex32(h),
@@ -161,7 +162,7 @@ impl EvmSource {
             to: self.rules.address(to_addr),
             amount,
             block_number,
-            block_hash: hex32(&block_hash),
+            block_hash: self.rules.tx_hash(&block_hash),
         }))
     }
 }
@@ -214,7 +215,7 @@ impl ChainSource for EvmSource {
             .ok()
             .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
             .ok_or_else(|| malformed("with an impossible timestamp"))?;
-        Ok(Some(BlockInfo { hash: hex32(&hash), time }))
+        Ok(Some(BlockInfo { hash: self.rules.tx_hash(&hash), time }))
     }
 
     async fn transfers(&self, from: u64, to: u64) -> Result<Vec<ObservedTransfer>, SourceError> {

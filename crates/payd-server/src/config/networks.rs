@@ -1,19 +1,22 @@
 //! Configured networks (`[[networks]]` in `payd.toml`, or `PAYD_NETWORKS` as a JSON array
 //! of the same objects): the chain family (`evm`, the default, or `tron`, read through
-//! java-tron's Ethereum-compatible `/jsonrpc`; any other is refused until payd-chain has a
-//! source for it), RPC endpoint, an API key header (Tron: TronGrid's `TRON-PRO-API-KEY`),
+//! java-tron's Ethereum-compatible `/jsonrpc` or, with `source = "trongrid"`, TronGrid's REST
+//! API; any other family is refused until payd-chain has a source for it), RPC endpoint, an
+//! API key header (Tron: TronGrid's `TRON-PRO-API-KEY`),
 //! chain id, confirmation policy (depth, and whether the chain's finalized block must also
 //! cover a transfer), log range, poll interval and the accepted token contracts (written as
 //! the family writes them: `0x…` on EVM, base58 `T…` on Tron). A configured network extends
 //! the built-in registry (a new name such as `anvil`) or overrides an entry of it (`base` or
 //! `tron` with your own RPC). Start-up checks the chain id and each token's `decimals()`
-//! against the node.
+//! against the node (through TronGrid: the genesis block's id and a constant call).
 
 use std::time::Duration;
 
 use payd_chain::evm::rpc::{RpcClient, RpcSettings};
 use payd_chain::evm::{check, EvmSource, EvmToken, Rules};
 use payd_chain::family;
+use payd_chain::tron::grid::{GridClient, GridSettings, TronGridSource};
+use payd_chain::tron::WatchList;
 use payd_core::registry::Family;
 use payd_core::secret::Secret;
 use serde::Deserialize;
@@ -34,6 +37,14 @@ pub enum NetworkError {
         network: String,
         /// Why.
         source: payd_chain::evm::rpc::RpcError,
+    },
+    /// The TronGrid client could not be built.
+    #[error("{network}: {source}")]
+    Grid {
+        /// The network.
+        network: String,
+        /// Why.
+        source: payd_chain::source::SourceError,
     },
     /// `PAYD_NETWORKS` is not a JSON array of network objects.
     #[error("PAYD_NETWORKS: not a JSON array of networks: {0}")]
@@ -58,6 +69,7 @@ pub struct NetworkSection {
     timeout_ms: Option<u64>,
     finality: Option<String>,
     api_key: Option<Secret>,
+    source: Option<String>,
     #[serde(default)]
     tokens: Vec<TokenSection>,
 }
@@ -71,6 +83,16 @@ pub enum Finality {
     /// solidified block; `finality = "finalized"` or `"solidified"`, Tron's default). Where
     /// the node does not know the tag, depth counts alone (and a warning is logged).
     Finalized,
+}
+
+/// How a network is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// (Ethereum-compatible) JSON-RPC: an EVM node, or java-tron's `/jsonrpc`.
+    JsonRpc,
+    /// TronGrid's v1 REST API and java-tron's solidity HTTP API (`source = "trongrid"`;
+    /// `rpc_url` is the base, such as `https://api.trongrid.io`).
+    TronGrid,
 }
 
 /// The header TronGrid reads its API key from.
@@ -108,6 +130,8 @@ pub struct EvmNetwork {
     pub finality: Finality,
     /// Sent as TronGrid's `TRON-PRO-API-KEY` header (Tron only). Never logged or echoed.
     pub api_key: Option<Secret>,
+    /// How it is read (`source`; TronGrid only on Tron).
+    pub reader: Reader,
     /// Most blocks per `eth_getLogs`.
     pub block_range: u64,
     /// How often the watcher polls the head.
@@ -151,6 +175,22 @@ impl EvmNetwork {
         };
         rpc.map_err(|source| NetworkError::Rpc { network: self.name.clone(), source })
     }
+}
+
+/// A TronGrid client for a network read through TronGrid.
+pub fn grid_client(net: &EvmNetwork) -> Result<GridClient, NetworkError> {
+    let url = url::Url::parse(net.rpc_url.expose())
+        .map_err(|_| NetworkError::BadRpcUrl { network: net.name.clone() })?;
+    let settings = GridSettings { timeout: net.timeout, ..GridSettings::default() };
+    GridClient::new(net.name.clone(), url, net.api_key.as_ref().map(Secret::expose), settings)
+        .map_err(|source| NetworkError::Grid { network: net.name.clone(), source })
+}
+
+/// The TronGrid source of a network, watching what `watch` lists.
+pub fn grid_source<W: WatchList>(net: &EvmNetwork, watch: W) -> Result<TronGridSource<W>, NetworkError> {
+    let contracts: Vec<String> = net.tokens.iter().map(|t| net.contract_text(t)).collect();
+    TronGridSource::new(grid_client(net)?, &contracts, watch)
+        .map_err(|source| NetworkError::Grid { network: net.name.clone(), source })
 }
 
 /// The chain source of a network (EVM, or Tron's `/jsonrpc` under Tron's rules).
@@ -255,6 +295,20 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
         if !(1..=max_range).contains(&block_range) {
             errors.push(format!("{at}: block_range must be 1 to {max_range}"));
         }
+        let reader = match s.source.as_deref().map(|r| r.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("jsonrpc") => Reader::JsonRpc,
+            Some("trongrid") if tron => Reader::TronGrid,
+            Some(other) => {
+                errors.push(format!(
+                    "{at}: source must be `jsonrpc`{}, got `{other}`",
+                    if tron { " or `trongrid`" } else { "" }
+                ));
+                Reader::JsonRpc
+            }
+        };
+        if reader == Reader::TronGrid && s.ws_url.is_some() {
+            errors.push(format!("{at}: ws_url is for JSON-RPC nodes, not TronGrid"));
+        }
         let api_key = match s.api_key {
             Some(_) if !tron => {
                 errors.push(format!(
@@ -337,6 +391,7 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
                 confirmations,
                 finality,
                 api_key,
+                reader,
                 block_range,
                 poll_interval: Duration::from_millis(poll_ms),
                 start_block: s.start_block,
@@ -360,6 +415,9 @@ pub fn is_evm_address(text: &str) -> bool {
 /// Checks a network against its node: reachable, the chain id, each token's decimals. Every
 /// problem found is returned (empty: all good).
 pub async fn check_node(net: &EvmNetwork) -> Vec<String> {
+    if net.reader == Reader::TronGrid {
+        return check_grid(net).await;
+    }
     let rpc = match net.client() {
         Ok(c) => c,
         Err(e) => return vec![e.to_string()],
@@ -393,6 +451,46 @@ pub async fn check_node(net: &EvmNetwork) -> Vec<String> {
     problems
 }
 
+/// [`check_node`] for a network read through TronGrid: the genesis block's chain id, each
+/// token's `decimals()` by a constant call.
+async fn check_grid(net: &EvmNetwork) -> Vec<String> {
+    let grid = match grid_client(net) {
+        Ok(g) => g,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut problems = Vec::new();
+    match grid.chain_id().await {
+        Ok(id) if id == net.chain_id => {}
+        Ok(id) => problems.push(format!(
+            "network {}: TronGrid at {} is chain {id}, configured chain_id is {}",
+            net.name,
+            grid.redacted_url(),
+            net.chain_id
+        )),
+        Err(e) => {
+            problems.push(format!(
+                "network {}: TronGrid at {} unreachable: {e}",
+                net.name,
+                grid.redacted_url()
+            ));
+            return problems;
+        }
+    }
+    for t in &net.tokens {
+        let at = net.contract_text(t);
+        match grid.decimals(&at).await {
+            Ok(d) if d == t.decimals => {}
+            Ok(d) => problems.push(format!(
+                "network {}: {} at {at} has {d} decimals on chain, configured {}",
+                net.name, t.symbol, t.decimals
+            )),
+            Err(e) => problems
+                .push(format!("network {}: cannot read decimals() of {} at {at}: {e}", net.name, t.symbol)),
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,6 +506,44 @@ mod tests {
         let nets = validate(sections, &mut errors);
         assert!(nets.is_empty());
         assert_eq!(errors.len(), 5, "{errors:?}");
+    }
+
+    #[test]
+    fn tron_networks_take_base58_contracts_a_source_and_a_capped_range() {
+        let net = |extra: &str| {
+            format!(
+                r#"[{{"name":"tron","family":"tron","chain_id":728126428,"rpc_url":"https://api.trongrid.io",{extra}
+                    "tokens":[{{"symbol":"USDT","contract":"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t","decimals":6}}]}}]"#
+            )
+        };
+        let mut errors = Vec::new();
+        let nets = validate(from_json(&net("")).unwrap_or_default(), &mut errors);
+        let n = nets.first();
+        assert_eq!(
+            n.map(|n| (n.reader, n.finality, n.confirmations, n.contract_text(&n.tokens[0]))),
+            Some((Reader::JsonRpc, Finality::Finalized, 19, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t".to_owned())),
+            "{errors:?}"
+        );
+        let nets = validate(
+            from_json(&net(r#""source":"trongrid","api_key":"k","#)).unwrap_or_default(),
+            &mut errors,
+        );
+        assert_eq!(nets.first().map(|n| n.reader), Some(Reader::TronGrid), "{errors:?}");
+        let nets = validate(
+            from_json(&net(r#""source":"grpc","block_range":5001,"finality":"soon","api_key":"a\nb","#))
+                .unwrap_or_default(),
+            &mut errors,
+        );
+        assert!(nets.is_empty());
+        assert_eq!(
+            errors,
+            [
+                "network tron: finality must be `depth` or `finalized`, got `soon`",
+                "network tron: block_range must be 1 to 5000",
+                "network tron: source must be `jsonrpc` or `trongrid`, got `grpc`",
+                "network tron: api_key must be printable text without line breaks",
+            ]
+        );
     }
 
     #[test]

@@ -74,6 +74,29 @@ impl NetworkConfig {
     }
 }
 
+/// The addresses of the payments a watcher serves, for a source that reads per address
+/// (TronGrid): the same payments [`WatchIndex::load`] matches against.
+#[derive(Debug, Clone)]
+pub struct WatchedAddresses {
+    store: Store,
+    scope: WatchScope,
+}
+
+impl WatchedAddresses {
+    /// The addresses of `scope`'s payments in `store`.
+    pub fn new(store: Store, scope: WatchScope) -> Self {
+        WatchedAddresses { store, scope }
+    }
+}
+
+impl payd_chain::tron::WatchList for WatchedAddresses {
+    async fn addresses(&self) -> Result<Vec<String>, SourceError> {
+        let watched =
+            self.store.watched_payments(&self.scope).await.map_err(|e| SourceError::Backend(Box::new(e)))?;
+        Ok(watched.into_iter().map(|w| w.address).collect())
+    }
+}
+
 /// What a step did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ScanReport {

@@ -31,6 +31,7 @@ mod receiver;
 mod seeds;
 mod server_limits;
 mod tron;
+mod trongrid;
 mod trust;
 mod validation;
 mod webhook_formats;
