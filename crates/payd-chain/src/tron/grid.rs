@@ -521,7 +521,10 @@ impl<W: WatchList> ChainSource for TronGridSource<W> {
         let mut blocks = Blocks::default();
         let first = self.block_once(&mut blocks, from).await?;
         let last = self.block_once(&mut blocks, to).await?;
-        let window = (first.time.timestamp_millis(), last.time.timestamp_millis());
+        // A millisecond wider on each side, so the window holds both blocks whether TronGrid
+        // reads its bounds as inclusive or exclusive; blocks are seconds apart, so no other
+        // block enters it.
+        let window = (first.time.timestamp_millis() - 1, last.time.timestamp_millis() + 1);
         let mut addresses: Vec<String> =
             self.watch.addresses().await?.iter().filter_map(|a| tron_id(a)).map(|id| tron(&id)).collect();
         addresses.sort();

@@ -652,6 +652,23 @@ async fn alppays_seed_request_is_paid_on_tron_and_announced(backend: Backend) {
         (hook["addressTo"].as_str(), hook["transactions"][0]["txnId"].as_str()),
         (Some(to.as_str()), txs[0]["txnId"].as_str())
     );
+
+    // The client keeps its Tron address: the same request again is paid to it.
+    let again = SEED_BODY.replace("INV-001", "INV-002");
+    let res = app
+        .client
+        .post(app.url("/v2/payment"))
+        .header("Content-Type", "application/json")
+        .header("API-KEY", &key)
+        .header("X-HMAC", sign(&secret, again.as_bytes()).unwrap())
+        .body(again)
+        .send()
+        .await
+        .unwrap();
+    let (s, p2) = read(res).await;
+    assert_eq!(s, 200, "{p2}");
+    assert_eq!(p2["addressTo"].as_str(), Some(to.as_str()));
+    assert_ne!(p2["id"], p["id"]);
 }
 
 async fn payd_killed_during_a_tron_scan_loses_and_doubles_nothing(backend: Backend) {
