@@ -182,11 +182,20 @@ fn spawn_networks(
         };
         // One arm per family payd watches (configuration admits no other).
         match net.family {
-            Family::Evm => {
+            Family::Tron if net.reader == crate::config::networks::Reader::TronGrid => {
+                let scope = payd_store::chain::WatchScope::Live(net.name.clone());
+                let addresses =
+                    crate::engine::credit::WatchedAddresses::new(state.store.clone(), scope, window);
+                let source = crate::config::networks::grid_source(net, addresses)?;
+                workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
+            }
+            // Tron is otherwise read through java-tron's `/jsonrpc`: the EVM source under
+            // Tron's rules.
+            Family::Evm | Family::Tron => {
                 let source = crate::config::networks::source(net)?;
                 workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
             }
-            Family::Tron | Family::Solana | Family::Devnet => {
+            Family::Solana | Family::Devnet => {
                 anyhow::bail!("network {}: payd has no chain source for {}", net.name, net.family.as_str())
             }
         }

@@ -35,6 +35,9 @@ pub struct ScanCommit {
     pub transfers: Vec<NewTransfer>,
     /// Chain head: confirmations are counted against it.
     pub head: u64,
+    /// The chain's finalized (Tron: solidified) block, where the network's policy asks for
+    /// finality: a transfer above it stays unconfirmed whatever its depth.
+    pub finalized: Option<u64>,
     /// Confirmation depth for unattributed transfers.
     pub confirmations: u32,
     /// How many recent block hashes to keep.
@@ -141,6 +144,12 @@ impl Store {
         dispatch!(self, payments_at_addresses(scope, addresses))
     }
 
+    /// When the block at a watcher's cursor was made (`None`: no cursor, or one written before
+    /// block times were kept).
+    pub async fn chain_cursor_time(&self, network: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        dispatch!(self, chain_cursor_time(network))
+    }
+
     /// A watcher's cursor.
     pub async fn chain_cursor(&self, network: &str) -> Result<Option<BlockRef>, StoreError> {
         dispatch!(self, chain_cursor(network))
@@ -159,7 +168,9 @@ impl Store {
 
     /// Undoes a reorg: the cursor goes back to `fork` (made at `fork_time`), transfers above
     /// it are orphaned, their payments are recomputed (and move back, with
-    /// `payment.reverted`), in one transaction.
+    /// `payment.reverted`), in one transaction. Confirmations count against `head` and, where
+    /// the network's policy asks for finality, the `finalized` block (as in [`ScanCommit`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn rollback_chain(
         &self,
         network: &str,
@@ -167,9 +178,10 @@ impl Store {
         fork: &BlockRef,
         fork_time: DateTime<Utc>,
         head: u64,
+        finalized: Option<u64>,
         now: DateTime<Utc>,
     ) -> Result<ChainChange, StoreError> {
-        dispatch!(self, rollback_chain(network, expected, fork, fork_time, head, now))
+        dispatch!(self, rollback_chain(network, expected, fork, fork_time, head, finalized, now))
     }
 
     /// A payment's transfers, in chain order.

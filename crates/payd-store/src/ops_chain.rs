@@ -269,6 +269,14 @@ pub(crate) async fn chain_cursor(pool: &Pool<Db>, network: &str) -> Result<Optio
     row.map(|(n, hash)| Ok(BlockRef { number: from_db("block number", n)?, hash })).transpose()
 }
 
+pub(crate) async fn chain_cursor_time(pool: &Pool<Db>, network: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT block_time FROM chain_cursors WHERE network = $1")
+        .bind(network)
+        .fetch_optional(pool)
+        .await?;
+    row.and_then(|(t,)| t).map(crate::rows::from_ms).transpose()
+}
+
 pub(crate) async fn recent_blocks(
     pool: &Pool<Db>,
     network: &str,
@@ -387,6 +395,7 @@ async fn recompute_payment(
     id: &str,
     network: &str,
     head: u64,
+    finalized: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Event>, StoreError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
@@ -395,6 +404,7 @@ async fn recompute_payment(
     let mut payment = Payment::try_from(row)?;
     let Some(asset) = &payment.asset else { return Ok(Vec::new()) };
     let depth = u64::from(asset.confirmations.max(1));
+    let head = payd_core::chain::counting_head(head, finalized, depth);
 
     let rows: Vec<(String, i64, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT tx_hash, log_index, amount, block_number, block_time FROM chain_transfers \
@@ -513,9 +523,11 @@ pub(crate) async fn commit_scan(pool: &Pool<Db>, c: &ScanCommit) -> Result<Chain
     }
     affected.extend(confirming_payments(&mut tx, &c.network).await?);
     for id in &affected {
-        change.events.extend(recompute_payment(&mut tx, id, &c.network, c.head, c.now).await?);
+        change.events.extend(recompute_payment(&mut tx, id, &c.network, c.head, c.finalized, c.now).await?);
     }
-    if let Some(deepest) = c.head.saturating_add(1).checked_sub(u64::from(c.confirmations.max(1))) {
+    let depth = u64::from(c.confirmations.max(1));
+    let head = payd_core::chain::counting_head(c.head, c.finalized, depth);
+    if let Some(deepest) = head.saturating_add(1).checked_sub(depth) {
         sqlx::query(
             "UPDATE chain_transfers SET status = 'confirmed', updated_at = $3 \
              WHERE network = $1 AND payment_id IS NULL AND status = 'seen' AND block_number <= $2",
@@ -530,6 +542,7 @@ pub(crate) async fn commit_scan(pool: &Pool<Db>, c: &ScanCommit) -> Result<Chain
     Ok(change)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn rollback_chain(
     pool: &Pool<Db>,
     network: &str,
@@ -537,6 +550,7 @@ pub(crate) async fn rollback_chain(
     fork: &BlockRef,
     fork_time: DateTime<Utc>,
     head: u64,
+    finalized: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<ChainChange, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
@@ -567,7 +581,7 @@ pub(crate) async fn rollback_chain(
         .await?;
     let mut change = ChainChange { orphaned: usize::try_from(orphaned).unwrap_or(usize::MAX), ..Default::default() };
     for (id,) in &affected {
-        change.events.extend(recompute_payment(&mut tx, id, network, head, now).await?);
+        change.events.extend(recompute_payment(&mut tx, id, network, head, finalized, now).await?);
     }
     tx.commit().await?;
     Ok(change)

@@ -88,7 +88,8 @@ pub(super) async fn key_for(
     }
     let format = match family {
         Family::Evm => AddressFormat::Evm,
-        Family::Tron | Family::Solana | Family::Devnet => return Err(unsupported(family.as_str())),
+        Family::Tron => AddressFormat::Tron,
+        Family::Solana | Family::Devnet => return Err(unsupported(family.as_str())),
     };
     let xpub = store
         .merchant_xpub(merchant, family)

@@ -1,9 +1,11 @@
 //! Crediting: the watcher step and its address index. One call of [`scan_once`] reads a
 //! [`ChainSource`] (any family, or devnet) and checks it for a reorg (stored block hashes
 //! against the canonical ones), or scans the next bounded block range, matches recipients
-//! against an in-memory index of watched addresses ([`WatchIndex`]), and commits transfers,
-//! confirmations, payment transitions, events and the cursor in one store transaction. The
-//! chain worker calls it on a timer; tests call it directly.
+//! against an in-memory index of watched addresses ([`WatchIndex`]), drops the transfers of
+//! transactions the source reports failed, and commits transfers, confirmations (by depth,
+//! and under a finality policy also against the chain's finalized block), payment
+//! transitions, events and the cursor in one store transaction. The chain worker calls it on
+//! a timer; tests call it directly.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +19,7 @@ use payd_core::registry::Family;
 use payd_store::chain::{ScanCommit, WatchScope, WatchedPayment};
 use payd_store::{Store, StoreError};
 
-use crate::config::networks::EvmNetwork;
+use crate::config::networks::{EvmNetwork, Finality};
 
 /// How one network is watched.
 #[derive(Debug, Clone)]
@@ -30,6 +32,9 @@ pub struct NetworkConfig {
     pub scope: WatchScope,
     /// Depth at which unattributed transfers count as confirmed (payments carry their own).
     pub confirmations: u32,
+    /// Whether a transfer must also be at or below the chain's finalized (Tron: solidified)
+    /// block to count as confirmed.
+    pub finality: Finality,
     /// Most blocks fetched per step (providers limit log ranges).
     pub max_range: u64,
     /// How many recent block hashes to keep for reorg detection (more than any reorg).
@@ -55,15 +60,50 @@ impl NetworkConfig {
             family: net.family,
             scope: WatchScope::Live(net.name.clone()),
             confirmations: net.confirmations,
+            finality: net.finality,
             max_range: net.block_range,
             // More than any reorg payd should survive, and than the confirmation depth.
             keep_blocks: u64::from(net.confirmations).saturating_add(64).max(128),
             monitoring_window,
             // A real chain carries everyone's transfers: only payd's addresses are its business.
             record_unknown: false,
-            tokens: net.tokens.iter().map(|t| (format!("{:#x}", t.contract), t.symbol.clone())).collect(),
+            // Keyed as the source writes contracts (`0x…`, or `T…` on Tron).
+            tokens: net.tokens.iter().map(|t| (match_key(&net.contract_text(t)), t.symbol.clone())).collect(),
             start_block: net.start_block,
         }
+    }
+}
+
+/// The addresses of the payments a watcher serves, for a source that reads per address
+/// (TronGrid): the same payments [`WatchIndex::load`] matches against.
+#[derive(Debug, Clone)]
+pub struct WatchedAddresses {
+    store: Store,
+    scope: WatchScope,
+    window: Duration,
+}
+
+impl WatchedAddresses {
+    /// The addresses of `scope`'s payments in `store` that a transfer can still credit, under
+    /// the monitoring `window`.
+    pub fn new(store: Store, scope: WatchScope, window: Duration) -> Self {
+        WatchedAddresses { store, scope, window }
+    }
+}
+
+impl payd_chain::tron::WatchList for WatchedAddresses {
+    async fn addresses(&self) -> Result<Vec<String>, SourceError> {
+        let backend = |e: StoreError| SourceError::Backend(Box::new(e));
+        // From the chain time the watcher has reached (its cursor block), as the step does:
+        // a watcher catching up still asks for the payments its older blocks can credit.
+        let reached = match &self.scope {
+            WatchScope::Live(network) => self.store.chain_cursor_time(network).await.map_err(backend)?,
+            WatchScope::Test => None,
+        };
+        let at = reached.unwrap_or_else(payd_store::now);
+        let from = at.checked_sub_signed(self.window).unwrap_or(at);
+        let watched = self.store.watched_payments(&self.scope, from).await.map_err(backend)?;
+        Ok(watched.into_iter().map(|w| w.address).collect())
     }
 }
 
@@ -238,6 +278,11 @@ pub async fn scan_once<S: ChainSource>(
     now: DateTime<Utc>,
 ) -> Result<ScanReport, WatchError> {
     let head = source.head().await?;
+    let finalized = match cfg.finality {
+        // Read after the head, so never above it but for a node that moved meanwhile.
+        Finality::Finalized => source.finalized().await?.map(|f| f.min(head)),
+        Finality::Depth => None,
+    };
     let cursor = store.chain_cursor(&cfg.network).await?;
     let mut report = ScanReport { head, cursor: cursor.as_ref().map(|c| c.number), ..ScanReport::default() };
 
@@ -250,7 +295,7 @@ pub async fn scan_once<S: ChainSource>(
                 chain_time = b.time;
                 report.cursor_time = Some(b.time);
             }
-            _ => return rollback(store, source, cfg, cursor, head, now, report).await,
+            _ => return rollback(store, source, cfg, cursor, (head, finalized), now, report).await,
         }
     }
     let from = match &cursor {
@@ -320,6 +365,21 @@ pub async fn scan_once<S: ChainSource>(
         };
         transfers.push(new_transfer(t, block_time, payment_id, note));
     }
+    // Only what is about to be recorded is checked: one lookup per transaction of payd's.
+    let mut hashes: Vec<String> = transfers.iter().map(|t| t.tx_hash.clone()).collect();
+    hashes.dedup();
+    if !hashes.is_empty() {
+        let failed = source.failed(&hashes).await?;
+        if !failed.is_empty() {
+            transfers.retain(|t| {
+                let keep = !failed.contains(&t.tx_hash);
+                if !keep {
+                    tracing::warn!(network = %cfg.network, tx = %t.tx_hash, to = %t.to, "transfer of a failed transaction ignored");
+                }
+                keep
+            });
+        }
+    }
 
     let commit = ScanCommit {
         network: cfg.network.clone(),
@@ -329,6 +389,7 @@ pub async fn scan_once<S: ChainSource>(
         blocks,
         transfers,
         head,
+        finalized,
         confirmations: cfg.confirmations,
         keep_blocks: cfg.keep_blocks,
         now,
@@ -375,7 +436,7 @@ async fn rollback<S: ChainSource>(
     source: &S,
     cfg: &NetworkConfig,
     cursor: &BlockRef,
-    head: u64,
+    (head, finalized): (u64, Option<u64>),
     now: DateTime<Utc>,
     mut report: ScanReport,
 ) -> Result<ScanReport, WatchError> {
@@ -401,7 +462,7 @@ async fn rollback<S: ChainSource>(
         }
     };
     tracing::warn!(network = %cfg.network, from = cursor.number, to = fork.number, "reorg: rolling back");
-    match store.rollback_chain(&cfg.network, cursor, &fork, fork_time, head, now).await {
+    match store.rollback_chain(&cfg.network, cursor, &fork, fork_time, head, finalized, now).await {
         Ok(change) => {
             report.reorg_to = Some(fork.number);
             report.cursor = Some(fork.number);

@@ -88,6 +88,7 @@ pub fn network_config(monitoring_window: Duration) -> NetworkConfig {
         family: Family::Devnet,
         scope: WatchScope::Test,
         confirmations: registry::network(NETWORK).map_or(1, |n| n.confirmations),
+        finality: crate::config::networks::Finality::Depth,
         max_range: 500,
         keep_blocks: 128,
         monitoring_window,

@@ -33,6 +33,8 @@ mod payments;
 mod receiver;
 mod seeds;
 mod server_limits;
+mod tron;
+mod trongrid;
 mod trust;
 mod validation;
 mod webhook_formats;

@@ -88,7 +88,10 @@ async fn requests_the_watcher_and_webhooks_are_counted() {
             text = scrape(&app, Some(TOKEN)).await.2;
             let watched = sample(&text, "payd_watched_payments{network=\"devnet\"}");
             let delivered = sample(&text, "payd_webhook_attempts_total{outcome=\"delivered\"}");
-            if watched == Some(3.0) && delivered == Some(3.0) {
+            // The attempt is counted as it is made, the queue read from the database once the
+            // result is recorded.
+            let queue = sample(&text, "payd_webhook_queue_depth");
+            if watched == Some(3.0) && delivered == Some(3.0) && queue == Some(0.0) {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;

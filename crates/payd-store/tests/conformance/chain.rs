@@ -162,6 +162,7 @@ fn commit(expected: Option<u64>, to: u64, transfers: Vec<NewTransfer>) -> ScanCo
         blocks: (expected.map_or(0, |e| e + 1)..=to).map(block).collect(),
         transfers,
         head: to,
+        finalized: None,
         confirmations: 1,
         keep_blocks: 128,
         now: now(),
@@ -218,7 +219,7 @@ async fn a_rollback_orphans_transfers_and_reverts_their_payment(store: Store) {
     assert_eq!(store.get_payment(&p.id).await.expect("get").expect("p").status, PaymentStatus::Completed);
 
     let change =
-        store.rollback_chain("devnet", &block(2), &block(1), now(), 2, now()).await.expect("rollback");
+        store.rollback_chain("devnet", &block(2), &block(1), now(), 2, None, now()).await.expect("rollback");
     assert_eq!(change.orphaned, 1);
     assert_eq!(change.events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["payment.reverted"]);
     let after = store.get_payment(&p.id).await.expect("get").expect("p");
