@@ -3,9 +3,10 @@
 //! as `family = "tron"` with its contract in base58, read by payd's own watcher under Tron's
 //! rules (addresses `T…`, transaction ids without `0x`, finality = the `finalized`
 //! (solidified) block, which anvil keeps two blocks behind its head with one slot per epoch).
-//! java-tron's own quirks (`TAG safe not supported`, `exceed max block range: 5000`, a
-//! transaction that failed with its log still reported, a node without the `finalized` tag)
-//! come from a faithful double on 127.0.0.1 in front of that anvil. AlpPay's own seed request
+//! java-tron's own quirks (`TAG safe not supported`, `exceed max block range: 5000`, block ids
+//! that begin with the block number, a transaction that failed with its log still reported, a
+//! node without the `finalized` tag) come from a faithful double on 127.0.0.1 in front of that
+//! anvil. AlpPay's own seed request
 //! runs against a live merchant with a Tron xpub. Tests poll for eventual states; nothing
 //! asserts on timing.
 
@@ -71,7 +72,7 @@ tron_tests!(
     a_failed_transfer_is_never_credited,
     a_reorg_of_the_unsolidified_tail_takes_the_money_back,
     java_tron_quirks_are_adapted_to_and_failed_receipts_never_credit,
-    a_node_without_the_finalized_tag_still_completes_by_depth,
+    a_node_without_the_finalized_tag_still_completes_by_depth_and_undoes_a_reorg,
     config_check_reports_every_tron_problem_at_once,
     merchant_configure_sets_and_checks_the_tron_xpub,
     alppays_seed_request_is_paid_on_tron_and_announced,
@@ -416,7 +417,34 @@ async fn java_tron(
             v["result"]["status"] = json!("0x0");
         }
     }
+    // Tron's block ids begin with the block number (8 bytes); the rest stays anvil's, so a
+    // replaced block still gets another id.
+    match method.as_str() {
+        "eth_getBlockByNumber" if v["result"].is_object() => {
+            let n = block_number(&v["result"]["number"]).unwrap_or_default();
+            tron_hash(&mut v["result"]["hash"], n);
+            tron_hash(&mut v["result"]["parentHash"], n.saturating_sub(1));
+        }
+        "eth_getLogs" => {
+            for log in v["result"].as_array_mut().into_iter().flatten() {
+                let n = block_number(&log["blockNumber"]).unwrap_or_default();
+                tron_hash(&mut log["blockHash"], n);
+            }
+        }
+        "eth_getTransactionReceipt" if v["result"].is_object() => {
+            let n = block_number(&v["result"]["blockNumber"]).unwrap_or_default();
+            tron_hash(&mut v["result"]["blockHash"], n);
+        }
+        _ => {}
+    }
     axum::Json(v)
+}
+
+/// `0x` + the block number in 16 hex digits + the hash's last 24 bytes.
+fn tron_hash(hash: &mut Value, number: u64) {
+    if let Some(h) = hash.as_str().and_then(|h| h.strip_prefix("0x")).filter(|h| h.len() == 64) {
+        *hash = json!(format!("0x{number:016x}{}", &h[16..]));
+    }
 }
 
 async fn java_tron_quirks_are_adapted_to_and_failed_receipts_never_credit(backend: Backend) {
@@ -455,6 +483,9 @@ async fn java_tron_quirks_are_adapted_to_and_failed_receipts_never_credit(backen
     let recorded = env.app.store.list_transfers(NETWORK).await.unwrap();
     assert_eq!(recorded.len(), 1, "{recorded:?}");
     assert_eq!(recorded[0].transfer.tx_hash, good.trim_start_matches("0x"));
+    // The block id as Tron writes it: no 0x, the block number first.
+    let block = &recorded[0].transfer.block;
+    assert!(block.hash.starts_with(&format!("{:016x}", block.number)) && block.hash.len() == 64, "{block:?}");
 
     let refused = node.refused();
     assert!(refused.iter().any(|r| r == "exceed max block range: 4"), "{refused:?}");
@@ -464,7 +495,7 @@ async fn java_tron_quirks_are_adapted_to_and_failed_receipts_never_credit(backen
     assert_eq!(*node.quirks.keys.lock().unwrap(), HashSet::from(["test-trongrid-key".to_owned()]));
 }
 
-async fn a_node_without_the_finalized_tag_still_completes_by_depth(backend: Backend) {
+async fn a_node_without_the_finalized_tag_still_completes_by_depth_and_undoes_a_reorg(backend: Backend) {
     let Some(anvil) = tron_anvil().await else { return };
     let token = anvil.deploy_token("USDT", 6).await;
     let node = JavaTron::start(&anvil.url, 5000, false).await;
@@ -473,8 +504,16 @@ async fn a_node_without_the_finalized_tag_still_completes_by_depth(backend: Back
     let (id, to) = env.create("3").await;
     env.pay(&to, 3_000_000).await;
     env.status_becomes(&id, "processing").await;
+    env.synced().await;
+    // A reorg seen through Tron-shaped block ids (the number first) is still a reorg.
+    env.anvil.reorg(1, json!([])).await;
+    env.anvil.mine(1).await;
+    env.status_becomes(&id, "pending").await;
+    env.pay(&to, 3_000_000).await;
+    env.status_becomes(&id, "processing").await;
     env.anvil.mine(2).await;
-    env.status_becomes(&id, "completed").await;
+    let p = env.status_becomes(&id, "completed").await;
+    assert_eq!((p.funds.confirmed, p.overpaid), (3_000_000, false));
     assert!(node.refused().iter().any(|r| r == "TAG finalized not supported"), "{:?}", node.refused());
 }
 
