@@ -1,10 +1,11 @@
 //! The engine: every state change of a payment and the rule it follows, called by every API
-//! (native and dialects), the CLI and the workers; merchants and their settings; the
-//! free-text field rules every surface shares. No HTTP and no command line here; each
+//! (native and dialects), the CLI and the workers; merchants and their settings; what
+//! the checkout page reads and does (`checkout`); the free-text field rules every surface shares. No HTTP and no command line here; each
 //! operation is one store transaction, and the lifecycle rules themselves are payd-core's
 //! state machine.
 
 pub mod addresses;
+pub mod checkout;
 pub mod credit;
 pub mod devnet;
 pub mod fields;

@@ -1,0 +1,247 @@
+// The checkout page in headless Chromium (playwright-core driving Debian's chromium), one
+// scenario per run: `node browser.mjs <scenario> '<json params>'`. Called by
+// tests/api/checkout.rs, which boots payd and creates the payments; this script fails (exit 1,
+// the reason on stderr) on the first thing that is not as expected, and prints one JSON line
+// of measurements on success. QR codes are decoded from the rendered page by two real
+// decoders (Debian's zbarimg and npm's jsqr); axe-core checks accessibility.
+import { chromium } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const require = createRequire(import.meta.url);
+const [scenario, raw] = process.argv.slice(2);
+const params = JSON.parse(raw || "{}");
+const shots = params.shots || "target/checkout";
+mkdirSync(shots, { recursive: true });
+
+function fail(message) {
+  throw new Error(`${scenario}: ${message}`);
+}
+function expect(cond, message) {
+  if (!cond) fail(message);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const browser = await chromium.launch({
+  executablePath: process.env.PAYD_CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+
+/** A page that records console errors and failed requests. */
+async function open(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") page.errors.push(`${m.text()} (${m.location().url})`);
+  });
+  page.on("pageerror", (e) => page.errors.push(String(e)));
+  return page;
+}
+
+/** Both decoders read the QR code as it is drawn on screen, and must agree. */
+async function decodeQr(page, name) {
+  const png = await page.locator("#qr svg").screenshot();
+  const file = path.join(shots, `${name}-qr.png`);
+  writeFileSync(file, png);
+  const zbar = execFileSync("zbarimg", ["--raw", "-q", file], { encoding: "utf8" }).trim();
+  // jsqr on the same pixels, in a blank page (no CSP there) that draws the PNG on a canvas.
+  const blank = await browser.newPage();
+  await blank.addScriptTag({ path: require.resolve("jsqr/dist/jsQR.js") });
+  const jsqr = await blank.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement("canvas");
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext("2d");
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, c.width, c.height);
+    const code = window.jsQR(data.data, c.width, c.height);
+    return code ? code.data : null;
+  }, png.toString("base64"));
+  await blank.close();
+  expect(zbar === jsqr, `zbarimg read ${zbar}, jsqr read ${jsqr}`);
+  return zbar;
+}
+
+async function axe(page, name) {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  expect(bad.length === 0, `${name}: axe: ${JSON.stringify(bad.map((v) => [v.id, v.impact, v.nodes.map((n) => n.target)]))}`);
+}
+
+async function screenshots(page, name) {
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.screenshot({ path: path.join(shots, `${name}-1280.png`), fullPage: true });
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.screenshot({ path: path.join(shots, `${name}-360.png`), fullPage: true });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth);
+  expect(overflow <= 360, `${name}: ${overflow}px wide at a 360px viewport`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+function checkHeaders(res) {
+  const csp = res.headers()["content-security-policy"] || "";
+  expect(csp.includes("script-src 'self'") && csp.includes("default-src 'none'"), `CSP: ${csp}`);
+  expect(!csp.includes("unsafe-inline"), `CSP allows inline code: ${csp}`);
+  expect((res.headers()["content-type"] || "").startsWith("text/html"), "not HTML");
+}
+
+async function waitFor(page, selector, ms, what) {
+  try {
+    await page.locator(selector).first().waitFor({ timeout: ms });
+  } catch {
+    fail(`${what}: ${selector} did not appear; status reads: ${await page.locator("#status").innerText().catch(() => "?")}`);
+  }
+}
+
+const scenarios = {
+  // Amount, address and QR; a partial payment and its remainder; full payment, live; then
+  // the redirect to the shop.
+  async pay(p) {
+    const page = await open();
+    const res = await page.goto(p.url);
+    expect(res.status() === 200, `status ${res.status()}`);
+    checkHeaders(res);
+    const html = (await res.body()).length;
+    const qrBytes = await page.evaluate(() => document.querySelector("#qr svg").outerHTML.length);
+    const asset = async (sel, attr) => {
+      const href = await page.locator(sel).getAttribute(attr);
+      const r = await page.request.get(new URL(href, p.url).toString());
+      expect((r.headers()["cache-control"] || "").includes("immutable"), `${href} is not cached`);
+      return (await r.body()).length;
+    };
+    const css = await asset("link[rel=stylesheet]", "href");
+    const js = await asset("script[src]", "src");
+    expect((await page.locator("#amount").innerText()).startsWith(p.amount), `amount ${await page.locator("#amount").innerText()}`);
+    expect((await page.locator("#address").getAttribute("data-address")) === p.address, "address");
+    const grouped = (await page.locator("#address").innerText()).replace(/\s+/g, "");
+    expect(grouped === p.address, `the shown address ${grouped} is not the whole address`);
+    const qr = await decodeQr(page, `${p.name}-waiting`);
+    expect(qr === p.uri, `QR holds ${qr}, expected ${p.uri}`);
+    if (p.uri.startsWith("ethereum:")) {
+      expect((await page.locator("#wallet-link").getAttribute("href")) === p.uri, "wallet link");
+    }
+    await axe(page, "waiting");
+    await screenshots(page, `${p.name}-waiting`);
+
+    // Live from here on: the marker would vanish with a reload.
+    await page.evaluate(() => {
+      window.__notReloaded = true;
+    });
+    await page.click("button[value=part]");
+    await waitFor(page, "#status.partially_paid", 30000, "partial payment");
+    await waitFor(page, "#qr", 5000, "remainder QR");
+    expect(await page.evaluate(() => window.__notReloaded === true), "the page reloaded");
+    const rest = await decodeQr(page, `${p.name}-partial`);
+    expect(rest === p.remainderUri, `remainder QR holds ${rest}, expected ${p.remainderUri}`);
+    expect((await page.locator("#amount").innerText()).startsWith(p.remainder), `remainder ${await page.locator("#amount").innerText()}`);
+    await axe(page, "partial");
+    await screenshots(page, `${p.name}-partial`);
+
+    const started = Date.now();
+    await page.click("button[value=full]");
+    await waitFor(page, "#status.paid", 30000, "full payment");
+    const paidAfter = Date.now() - started;
+    expect(await page.evaluate(() => window.__notReloaded === true), "the page reloaded");
+    await page.screenshot({ path: path.join(shots, `${p.name}-paid-1280.png`), fullPage: true });
+    await axe(page, "paid");
+    expect(page.errors.length === 0, `console errors: ${page.errors.join(" | ")}`);
+    if (p.successUrl) {
+      await page.waitForURL(p.successUrl, { timeout: 20000 });
+    }
+    return { html, css, js, qr: qrBytes, weight_without_qr: html - qrBytes + css + js, paid_after_ms: paidAfter };
+  },
+
+  // Without JavaScript: the page reloads itself and reaches "paid", then the shop.
+  async nojs(p) {
+    const page = await open({ javaScriptEnabled: false });
+    const res = await page.goto(p.url);
+    checkHeaders(res);
+    await waitFor(page, "#status.waiting", 5000, "waiting");
+    expect((await page.locator("noscript").count()) > 0, "no refresh for scriptless browsers");
+    await page.click("button[value=full]");
+    const until = Date.now() + 45000;
+    while (Date.now() < until) {
+      if ((await page.locator("#status.paid").count().catch(() => 0)) > 0) break;
+      await sleep(300);
+    }
+    expect((await page.locator("#status.paid").count().catch(() => 0)) > 0, "never reached paid without JavaScript");
+    await page.waitForURL(p.successUrl, { timeout: 20000 });
+    return {};
+  },
+
+  // A page in a final state (expired, cancelled, paid late): its heading, accessibility,
+  // screenshots.
+  async state(p) {
+    const page = await open();
+    const res = await page.goto(p.url);
+    expect(res.status() === 200, `status ${res.status()}`);
+    checkHeaders(res);
+    await waitFor(page, `#status.${p.stage}`, 5000, p.stage);
+    const text = await page.locator("#status").innerText();
+    expect(text.includes(p.text), `${p.stage}: "${text}" lacks "${p.text}"`);
+    await axe(page, p.stage);
+    await screenshots(page, p.name);
+    expect(page.errors.length === 0, `console errors: ${page.errors.join(" | ")}`);
+    return {};
+  },
+
+  // The cancel button cancels and leads to the shop's cancel page.
+  async cancel(p) {
+    const page = await open();
+    await page.goto(p.url);
+    await page.click("form.cancel button");
+    await page.waitForURL(p.cancelUrl, { timeout: 10000 });
+    return {};
+  },
+
+  // Unknown links: the HTML 404 page.
+  async notfound(p) {
+    const page = await open();
+    for (const url of p.urls) {
+      const res = await page.goto(url);
+      expect(res.status() === 404, `${url}: status ${res.status()}`);
+      checkHeaders(res);
+      expect((await page.locator("h1").innerText()).length > 0, `${url}: no heading`);
+      await axe(page, "404");
+    }
+    await screenshots(page, "not-found");
+    return {};
+  },
+
+  // ?lang= first, then Accept-Language.
+  async lang(p) {
+    const page = await open();
+    await page.goto(`${p.url}?lang=es`);
+    expect((await page.locator("html").getAttribute("lang")) === "es", "lang=es");
+    expect((await page.locator("#status").innerText()).includes("Esperando tu pago"), "Spanish text");
+    await screenshots(page, "lang-es");
+    const tr = await open({ locale: "tr-TR" });
+    await tr.goto(p.url);
+    expect((await tr.locator("html").getAttribute("lang")) === "tr", "Accept-Language tr");
+    expect((await tr.locator("#status").innerText()).includes("Ödemeniz bekleniyor"), "Turkish text");
+    const zh = await open({ locale: "zh-CN" });
+    await zh.goto(`${p.url}?lang=zh`);
+    await screenshots(zh, "lang-zh");
+    await axe(zh, "zh");
+    return {};
+  },
+};
+
+try {
+  const run = scenarios[scenario];
+  if (!run) fail("unknown scenario");
+  const out = await run(params);
+  console.log(JSON.stringify(out));
+  await browser.close();
+} catch (e) {
+  console.error(e && e.stack ? e.stack : String(e));
+  await browser.close();
+  process.exit(1);
+}
