@@ -100,6 +100,31 @@ pub fn tron(id: &[u8; 20]) -> String {
     bs58::encode(bytes).with_check().into_string()
 }
 
+/// The 20-byte account id of a Tron address in base58check form (`T…`), or `None` when the
+/// text is not one (bad characters, checksum, length or version byte).
+pub fn tron_id(address: &str) -> Option<[u8; 20]> {
+    let bytes = bs58::decode(address.trim()).with_check(None).into_vec().ok()?;
+    match bytes.split_first() {
+        Some((0x41, id)) => id.try_into().ok(),
+        _ => None,
+    }
+}
+
+/// Tron's hex form of an account id (`41` ++ 20 bytes, as java-tron's HTTP API writes it).
+pub fn tron_hex(id: &[u8; 20]) -> String {
+    format!("41{}", hex::encode(id))
+}
+
+/// The account id of a Tron hex address (`41` and 40 hex digits, any case), or `None`.
+pub fn tron_id_from_hex(text: &str) -> Option<[u8; 20]> {
+    let text = text.trim();
+    let body = text.strip_prefix("41")?;
+    if body.len() != 40 {
+        return None;
+    }
+    hex::decode(body).ok()?.try_into().ok()
+}
+
 /// The canonical form addresses are compared in: lower case for EVM hex, as is for base58.
 pub fn normalize(address: &str) -> String {
     let a = address.trim();
@@ -163,6 +188,44 @@ mod tests {
         let usdt: [u8; 20] =
             hex::decode("a614f803b6fd780986a42c78ec9c7f77e6ded13c").unwrap().try_into().unwrap();
         assert_eq!(tron(&usdt), "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
+    }
+
+    #[test]
+    fn tron_addresses_convert_both_ways_on_published_vectors() {
+        // (base58, hex): USDT's TRC-20 contract (TRON docs), a CPAN CryptoTron::AddrTools
+        // example, and Dune's from_tron_address example (hex without the 41).
+        let vectors = [
+            ("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", "41a614f803b6fd780986a42c78ec9c7f77e6ded13c"),
+            ("TQHgMpVzWkhSsRB4BzZgmV8uW4cFL8eaBr", "419D1015E669C2DF831003C5C54CEB48DA613D9979"),
+            ("THHRK1bA7YRPZBcLnTP1SZy9ipUpsRwpo6", "41503aa4ad108bd3a89ba0310e23b49fb654cd6986"),
+        ];
+        for (b58, hex41) in vectors {
+            let id = tron_id(b58).unwrap_or_else(|| panic!("{b58} decodes"));
+            assert_eq!(tron_hex(&id), hex41.to_ascii_lowercase());
+            assert_eq!(tron_id_from_hex(hex41), Some(id));
+            assert_eq!(tron(&id), b58);
+        }
+    }
+
+    #[test]
+    fn broken_tron_addresses_are_refused() {
+        let good = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
+        // A changed character breaks the checksum; case matters in base58.
+        for bad in
+            ["TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6u", "tr7nhqjekqxgtci8q8zy4pl8otszgjlj6t", "T", "", "0OIl"]
+        {
+            assert_eq!(tron_id(bad), None, "{bad}");
+        }
+        // A valid base58check string with another version byte (a Bitcoin address).
+        assert_eq!(tron_id("1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2"), None);
+        assert!(tron_id(good).is_some());
+        for bad in [
+            "a614f803b6fd780986a42c78ec9c7f77e6ded13c",
+            "41a614",
+            "41zz14f803b6fd780986a42c78ec9c7f77e6ded13c",
+        ] {
+            assert_eq!(tron_id_from_hex(bad), None, "{bad}");
+        }
     }
 
     #[test]

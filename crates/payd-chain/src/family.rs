@@ -1,7 +1,7 @@
 //! Chain families as payd-chain knows them: which ones payd watches live ([`WATCHED`], the
 //! one list configuration and merchants are checked against), and each family's address
 //! rules: the form payd stores a derived address in, and the key addresses are compared by.
-//! Adding a family (Tron next) is an arm in each `match` here, its source beside
+//! Adding a family (Solana next) is an arm in each `match` here, its source beside
 //! [`crate::evm`], and an entry in [`WATCHED`].
 
 use payd_core::registry::Family;
@@ -9,14 +9,14 @@ use payd_core::registry::Family;
 use crate::address::{eip55, AddressFormat};
 
 /// The families a `[[networks]]` entry may name: payd has a chain source for each.
-pub const WATCHED: &[Family] = &[Family::Evm];
+pub const WATCHED: &[Family] = &[Family::Evm, Family::Tron];
 
 /// Whether payd watches `family` on live networks.
 pub fn is_watched(family: Family) -> bool {
     WATCHED.contains(&family)
 }
 
-/// The names of [`WATCHED`], for messages (`evm`).
+/// The names of [`WATCHED`], for messages (`evm, tron`).
 pub fn watched_names() -> String {
     WATCHED.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
 }
@@ -45,10 +45,7 @@ pub fn stored_form(family: Family, address: &str) -> Option<String> {
             let id = <[u8; 20]>::try_from(hex::decode(hex_part).ok()?).ok()?;
             Some(eip55(&id))
         }
-        Family::Tron => {
-            let bytes = bs58::decode(address.trim()).with_check(None).into_vec().ok()?;
-            (bytes.len() == 21 && bytes[0] == 0x41).then(|| address.trim().to_owned())
-        }
+        Family::Tron => crate::address::tron_id(address).map(|id| crate::address::tron(&id)),
         Family::Solana | Family::Devnet => None,
     }
 }
@@ -77,9 +74,9 @@ mod tests {
     }
 
     #[test]
-    fn only_evm_is_watched_today() {
-        assert!(is_watched(Family::Evm));
-        assert!(!is_watched(Family::Tron));
-        assert_eq!(watched_names(), "evm");
+    fn evm_and_tron_are_watched() {
+        assert!(is_watched(Family::Evm) && is_watched(Family::Tron));
+        assert!(!is_watched(Family::Solana) && !is_watched(Family::Devnet));
+        assert_eq!(watched_names(), "evm, tron");
     }
 }

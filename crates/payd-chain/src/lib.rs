@@ -1,7 +1,8 @@
 //! Reading chains and deriving addresses, nothing else (no storage: crediting is the server
 //! engine's). Address derivation from an xpub ([`address`], [`deposit`]), each family's
 //! address rules and the list of families payd watches ([`family`]), the
-//! [`source::ChainSource`] a watcher reads and its EVM implementation ([`evm`]), node checks,
+//! [`source::ChainSource`] a watcher reads and its implementations (EVM and Tron's `/jsonrpc`
+//! in [`evm`], TronGrid's REST API in [`tron`]), node checks,
 //! and devnet's constants ([`devnet`]). Shared types: an observed transfer, keyed once by
 //! `(network, tx hash, log index)`, and a watcher's cursor.
 
@@ -11,6 +12,7 @@ pub mod devnet;
 pub mod evm;
 pub mod family;
 pub mod source;
+pub mod tron;
 
 use serde::{Deserialize, Serialize};
 

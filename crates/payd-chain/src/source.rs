@@ -1,8 +1,10 @@
-//! What a watcher reads from a chain: its head, the hash of a block, and the token transfers
-//! in a block range. Implemented per family (the EVM JSON-RPC
-//! client in [`crate::evm`]) and by devnet (its tables, in the server's engine); tests can
-//! implement it in memory.
+//! What a watcher reads from a chain: its head, the hash of a block, the token transfers in a
+//! block range, and where the chain says so, its finalized block and which transactions
+//! failed. Implemented per family (the EVM JSON-RPC client in [`crate::evm`], which also reads
+//! Tron's JSON-RPC under Tron's rules) and by devnet (its tables, in the server's engine);
+//! tests can implement it in memory.
 
+use std::collections::HashSet;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
@@ -54,4 +56,22 @@ pub trait ChainSource: Send + Sync {
         from: u64,
         to: u64,
     ) -> impl Future<Output = Result<Vec<ObservedTransfer>, SourceError>> + Send;
+
+    /// The newest block the chain holds final (Ethereum's `finalized`, Tron's latest
+    /// solidified block); `None` when the source has no such signal, and then only depth
+    /// counts.
+    fn finalized(&self) -> impl Future<Output = Result<Option<u64>, SourceError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// Of `tx_hashes` (transactions carrying transfers the watcher is about to record), those
+    /// whose transaction failed: their transfers never credit. A source whose chain never
+    /// reports transfers of failed transactions (EVM logs are dropped on revert) finds none.
+    fn failed(
+        &self,
+        tx_hashes: &[String],
+    ) -> impl Future<Output = Result<HashSet<String>, SourceError>> + Send {
+        let _ = tx_hashes;
+        async { Ok(HashSet::new()) }
+    }
 }

@@ -151,6 +151,17 @@ pub fn tally(credits: &[Credit], head: u64, depth: u64, expires_at: DateTime<Utc
     out
 }
 
+/// The head a credit needing `depth` confirmations is counted against. With the chain's
+/// finalized (Tron: solidified) block known, a credit is confirmed only when it is both deep
+/// enough and at or below that block: counting against `min(head, finalized + depth - 1)`
+/// gives exactly that, whatever depth each payment carries.
+pub fn counting_head(head: u64, finalized: Option<u64>, depth: u64) -> u64 {
+    match finalized {
+        Some(f) => head.min(f.saturating_add(depth.max(1) - 1)),
+        None => head,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +180,23 @@ mod tests {
         let t = tally(&credits, 12, 2, at(200));
         assert_eq!(t.funds, Funds { confirmed: 5, pending: 8, late: 7 });
         assert!(t.overflowed.is_empty());
+    }
+
+    #[test]
+    fn with_a_finalized_block_a_credit_needs_both_depth_and_finality() {
+        let credit = |block| [Credit { amount: 1, block, block_time: None }];
+        let confirmed = |block, head, finalized, depth| {
+            tally(&credit(block), counting_head(head, finalized, depth), depth, at(0)).funds.confirmed == 1
+        };
+        // Depth only.
+        assert!(confirmed(10, 12, None, 3) && !confirmed(11, 12, None, 3));
+        // Deep enough but above the finalized block: not yet.
+        assert!(!confirmed(10, 30, Some(9), 3));
+        // Finalized but not deep enough: not yet.
+        assert!(!confirmed(10, 11, Some(10), 3));
+        // Both.
+        assert!(confirmed(10, 12, Some(10), 3) && confirmed(9, 40, Some(9), 30));
+        assert!(!confirmed(10, 40, Some(9), 30));
     }
 
     #[test]

@@ -350,6 +350,9 @@ pub enum TransitionError {
     /// Totals that do not add up (an overflow, or more late money than money).
     #[error("inconsistent funds")]
     InconsistentFunds,
+    /// The asset can only be chosen on a pending payment before its expiry.
+    #[error("the asset of a {0} payment cannot be chosen")]
+    NotChoosable(&'static str),
 }
 
 /// What creating a payment needs; everything else starts at its initial value.
@@ -485,6 +488,32 @@ impl Payment {
         self.paid_in_time = false;
         self.touch(now);
         Ok(vec![EventKind::Expired])
+    }
+
+    /// Fixes (or changes) the token, network and amount due of a pending payment that has
+    /// received nothing, with the FX quote that priced it. Allowed until the payment expires;
+    /// switching after money was seen would strand it on the old asset. The address is the
+    /// store's to assign (in the same transaction); a quote carrying one keeps it. Emits no
+    /// event: the merchant learns the asset from the payment, and money from the chain.
+    pub fn choose_asset(
+        &mut self,
+        asset: AssetQuote,
+        fx: Option<FxQuote>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<EventKind>, TransitionError> {
+        if self.funds.total() > 0 {
+            return Err(TransitionError::FundsReceived);
+        }
+        if self.status != PaymentStatus::Pending {
+            return Err(TransitionError::NotChoosable(self.status.as_str()));
+        }
+        if now >= self.expires_at {
+            return Err(TransitionError::NotChoosable("expired"));
+        }
+        self.asset = Some(asset);
+        self.fx = fx;
+        self.touch(now);
+        Ok(Vec::new())
     }
 
     /// The amount due, once an asset is fixed.
@@ -699,6 +728,38 @@ mod tests {
         let mut p = payment(100);
         p.funds = funds(0, 10);
         assert_eq!(p.cancel(t0()), Err(TransitionError::FundsReceived));
+    }
+
+    #[test]
+    fn the_asset_can_be_chosen_and_switched_until_money_arrives_or_time_runs_out() {
+        let mut p = payment(100);
+        let mut other = p.asset.clone().unwrap_or_else(any_asset);
+        other.token = "USDT".into();
+        other.amount_due = 250;
+        assert_eq!(p.choose_asset(other.clone(), None, t0()), Ok(vec![]));
+        assert_eq!(p.amount_due(), Some(250));
+        assert_eq!(p.version, 2);
+        let mut late = p.clone();
+        assert_eq!(
+            late.choose_asset(other.clone(), None, t0() + Duration::minutes(30)),
+            Err(TransitionError::NotChoosable("expired"))
+        );
+        let _ = p.apply_funds(funds(0, 1), 0, t0());
+        assert_eq!(p.choose_asset(other.clone(), None, t0()), Err(TransitionError::FundsReceived));
+        let mut c = payment(100);
+        let _ = c.cancel(t0());
+        assert_eq!(c.choose_asset(other, None, t0()), Err(TransitionError::NotChoosable("cancelled")));
+    }
+
+    fn any_asset() -> AssetQuote {
+        AssetQuote {
+            token: "USDC".into(),
+            network: "devnet".into(),
+            decimals: 6,
+            amount_due: 100,
+            confirmations: 1,
+            address: None,
+        }
     }
 
     #[test]

@@ -49,8 +49,14 @@ impl Application {
         let fx = Arc::new(fx_provider(&config.fx)?);
         let r = config.rate_limits;
         let rate_limits = Arc::new(RateLimits::new(r.native, r.astrapay, r.mutopay, r.paygentic, r.alppay));
-        let state =
-            AppState { store, config: Arc::new(config), master_key: Arc::new(master_key), fx, rate_limits };
+        let state = AppState {
+            store,
+            config: Arc::new(config),
+            master_key: Arc::new(master_key),
+            fx,
+            rate_limits,
+            metrics: Arc::new(crate::metrics::Metrics::new()),
+        };
         Ok(Application { listener, state, port, demo })
     }
 
@@ -87,7 +93,8 @@ impl Application {
                 s.config.webhooks.clone(),
                 s.config.public_url.clone(),
             )
-            .context("webhook HTTP client")?;
+            .context("webhook HTTP client")?
+            .with_metrics(Arc::clone(&s.metrics));
             workers.spawn(dispatcher.run(cancel.clone()));
         }
         spawn_networks(&mut workers, &self.state, &cancel)?;
@@ -124,6 +131,7 @@ fn spawn_devnet(workers: &mut JoinSet<()>, state: &AppState, cancel: &Cancellati
         interval,
         lease: None,
         wake: None,
+        metrics: Arc::clone(&state.metrics),
     };
     let source = crate::engine::devnet::Devnet::new(store.clone());
     workers.spawn(workers::devnet::produce(store.clone(), interval, cancel.clone()));
@@ -170,14 +178,24 @@ fn spawn_networks(
                 lifetime: state.config.chain_lease,
             }),
             wake,
+            metrics: Arc::clone(&state.metrics),
         };
         // One arm per family payd watches (configuration admits no other).
         match net.family {
-            Family::Evm => {
+            Family::Tron if net.reader == crate::config::networks::Reader::TronGrid => {
+                let scope = payd_store::chain::WatchScope::Live(net.name.clone());
+                let addresses =
+                    crate::engine::credit::WatchedAddresses::new(state.store.clone(), scope, window);
+                let source = crate::config::networks::grid_source(net, addresses)?;
+                workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
+            }
+            // Tron is otherwise read through java-tron's `/jsonrpc`: the EVM source under
+            // Tron's rules.
+            Family::Evm | Family::Tron => {
                 let source = crate::config::networks::source(net)?;
                 workers.spawn(workers::chain::watch(state.store.clone(), source, watch, cancel.clone()));
             }
-            Family::Tron | Family::Solana | Family::Devnet => {
+            Family::Solana | Family::Devnet => {
                 anyhow::bail!("network {}: payd has no chain source for {}", net.name, net.family.as_str())
             }
         }

@@ -12,6 +12,7 @@ pub mod engine;
 pub mod fx;
 pub mod http;
 pub mod keys;
+pub mod metrics;
 pub mod ratelimit;
 pub mod state;
 pub mod webhooks;

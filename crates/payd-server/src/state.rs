@@ -24,4 +24,6 @@ pub struct AppState {
     pub fx: Arc<FxProvider>,
     /// Per-key request limits.
     pub rate_limits: Arc<RateLimits>,
+    /// What `/metrics` shows.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }

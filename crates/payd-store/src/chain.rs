@@ -35,6 +35,9 @@ pub struct ScanCommit {
     pub transfers: Vec<NewTransfer>,
     /// Chain head: confirmations are counted against it.
     pub head: u64,
+    /// The chain's finalized (Tron: solidified) block, where the network's policy asks for
+    /// finality: a transfer above it stays unconfirmed whatever its depth.
+    pub finalized: Option<u64>,
     /// Confirmation depth for unattributed transfers.
     pub confirmations: u32,
     /// How many recent block hashes to keep.
@@ -115,10 +118,36 @@ impl Store {
         dispatch!(self, get_deposit_address(address))
     }
 
-    /// Payments with a deposit address in `scope`, oldest first (so a later payment of a
-    /// reused client address wins when they are put in a map).
-    pub async fn watched_payments(&self, scope: &WatchScope) -> Result<Vec<WatchedPayment>, StoreError> {
-        dispatch!(self, watched_payments(scope))
+    /// The payments of `scope` a transfer can still credit: those with a deposit address
+    /// and an expiry at or after `expiring_from` (the caller's chain time less the monitoring
+    /// window), oldest first (so a later payment of a reused client address wins when they
+    /// are put in a map). Bounded by the payments still live, never by history.
+    pub async fn watched_payments(
+        &self,
+        scope: &WatchScope,
+        expiring_from: DateTime<Utc>,
+    ) -> Result<Vec<WatchedPayment>, StoreError> {
+        dispatch!(self, watched_payments(scope, expiring_from))
+    }
+
+    /// For each of `addresses` (as stored) that is a deposit address of a payment in `scope`'s
+    /// mode, on any network, its newest such payment and that payment's network: why money to
+    /// an address outside the watched set is still payd's business.
+    pub async fn payments_at_addresses(
+        &self,
+        scope: &WatchScope,
+        addresses: &[String],
+    ) -> Result<Vec<(WatchedPayment, String)>, StoreError> {
+        if addresses.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, payments_at_addresses(scope, addresses))
+    }
+
+    /// When the block at a watcher's cursor was made (`None`: no cursor, or one written before
+    /// block times were kept).
+    pub async fn chain_cursor_time(&self, network: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        dispatch!(self, chain_cursor_time(network))
     }
 
     /// A watcher's cursor.
@@ -139,7 +168,9 @@ impl Store {
 
     /// Undoes a reorg: the cursor goes back to `fork` (made at `fork_time`), transfers above
     /// it are orphaned, their payments are recomputed (and move back, with
-    /// `payment.reverted`), in one transaction.
+    /// `payment.reverted`), in one transaction. Confirmations count against `head` and, where
+    /// the network's policy asks for finality, the `finalized` block (as in [`ScanCommit`]).
+    #[allow(clippy::too_many_arguments)]
     pub async fn rollback_chain(
         &self,
         network: &str,
@@ -147,14 +178,24 @@ impl Store {
         fork: &BlockRef,
         fork_time: DateTime<Utc>,
         head: u64,
+        finalized: Option<u64>,
         now: DateTime<Utc>,
     ) -> Result<ChainChange, StoreError> {
-        dispatch!(self, rollback_chain(network, expected, fork, fork_time, head, now))
+        dispatch!(self, rollback_chain(network, expected, fork, fork_time, head, finalized, now))
     }
 
     /// A payment's transfers, in chain order.
     pub async fn transfers_of_payment(&self, id: &PaymentId) -> Result<Vec<StoredTransfer>, StoreError> {
         dispatch!(self, transfers_of_payment(id))
+    }
+
+    /// The transfers of several payments (a page of a list), in chain order, in one query per
+    /// 500 payments rather than one per payment.
+    pub async fn transfers_of_payments(&self, ids: &[PaymentId]) -> Result<Vec<StoredTransfer>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, transfers_of_payments(ids))
     }
 
     /// Every recorded transfer of a network, in chain order.

@@ -430,6 +430,20 @@ impl Store {
         }
     }
 
+    /// Connections open in the pool, and of them idle.
+    pub fn pool_use(&self) -> (u32, usize) {
+        match self {
+            Store::Sqlite(p) => (p.size(), p.num_idle()),
+            Store::Postgres(p) => (p.size(), p.num_idle()),
+        }
+    }
+
+    /// Webhook deliveries not yet delivered or given up on (pending, waiting for a retry, or
+    /// being sent): the dispatcher's queue, counted over its partial index.
+    pub async fn webhook_queue_depth(&self) -> Result<u64, StoreError> {
+        dispatch!(self, webhooks::webhook_queue_depth())
+    }
+
     /// Round-trips a trivial query (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, ping())
@@ -535,6 +549,18 @@ impl Store {
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
         dispatch!(self, mutate_payment(id, f))
+    }
+
+    /// Like [`Store::mutate_payment`] for a transition that fixes the payment's asset
+    /// (`Payment::choose_asset`): in the same transaction the payment gets its deposit address
+    /// from `plan` — the one it has when of the plan's family, else the plan's next index.
+    pub async fn choose_payment_asset<E>(
+        &self,
+        id: &PaymentId,
+        plan: Option<&AddressPlan<'_>>,
+        f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
+    ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
+        dispatch!(self, choose_payment_asset(id, plan, f))
     }
 
     /// Open payments whose expiry has passed, oldest first.

@@ -38,6 +38,59 @@ async fn assign_address(tx: &mut Tx, plan: &AddressPlan<'_>, payment: &Payment) 
     Ok(address)
 }
 
+/// Applies `f` (a transition that fixes the payment's asset) to the locked row and gives the
+/// payment its address in the same transaction: the address it already has when that one is
+/// of the plan's family (an EVM address receives on every EVM network), else the plan's next.
+/// The old address stays recorded against the payment, so nothing derived is ever reused.
+pub(crate) async fn choose_payment_asset<E>(
+    pool: &Pool<Db>,
+    id: &PaymentId,
+    plan: Option<&AddressPlan<'_>>,
+    f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
+) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
+    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
+    for _ in 0..MUTATE_RETRIES {
+        let mut tx: Tx = pool.begin_with(BEGIN).await?;
+        let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *tx).await?;
+        let mut payment = Payment::try_from(row.ok_or(StoreError::NotFound("payment"))?)?;
+        let before = payment.clone();
+        let kinds = match f(&mut payment) {
+            Ok(kinds) => kinds,
+            Err(e) => return Ok(Err(e)),
+        };
+        let old_address = before.asset.as_ref().and_then(|a| a.address.clone());
+        let address = match (plan, old_address) {
+            (None, _) => None,
+            (Some(plan), Some(old)) if address_family(&mut *tx, &old).await?.as_deref() == Some(&plan.family) => {
+                Some(old)
+            }
+            (Some(plan), _) => Some(assign_address(&mut tx, plan, &payment).await?),
+        };
+        if let (Some(asset), Some(address)) = (payment.asset.as_mut(), address) {
+            asset.address = Some(address);
+        }
+        if !update_payment(&mut tx, &payment, before.version).await? {
+            tx.rollback().await?;
+            continue;
+        }
+        let events = insert_events(&mut tx, Some(&before), &payment, &kinds).await?;
+        tx.commit().await?;
+        return Ok(Ok((payment, events)));
+    }
+    Err(StoreError::Contended)
+}
+
+async fn address_family<'e, E: sqlx::Executor<'e, Database = Db>>(
+    e: E,
+    address: &str,
+) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT family FROM deposit_addresses WHERE address = $1")
+        .bind(address)
+        .fetch_optional(e)
+        .await?;
+    Ok(row.map(|(f,)| f))
+}
+
 /// Takes the next derivation index of `key_id`: one statement, so the bump is atomic on both
 /// engines, in or out of a transaction.
 async fn next_address_index<'e, E: sqlx::Executor<'e, Database = Db>>(e: E, key_id: &str) -> Result<u64, StoreError> {
@@ -136,30 +189,73 @@ pub(crate) async fn get_deposit_address(
 pub(crate) async fn watched_payments(
     pool: &Pool<Db>,
     scope: &WatchScope,
+    expiring_from: DateTime<Utc>,
 ) -> Result<Vec<WatchedPayment>, StoreError> {
+    // `payments_watch_live` / `payments_watch_test` serve these: the cost is the payments
+    // still inside their window, whatever the table holds.
     let select = "SELECT id, deposit_address, token, expires_at FROM payments WHERE deposit_address IS NOT NULL \
                   AND token IS NOT NULL";
     let rows: Vec<(String, String, String, i64)> = match scope {
         WatchScope::Test => {
-            sqlx::query_as(&format!("{select} AND mode = 'test' ORDER BY created_at, id")).fetch_all(pool).await?
+            sqlx::query_as(&format!(
+                "{select} AND mode = 'test' AND expires_at >= $1 ORDER BY created_at, id"
+            ))
+            .bind(ms(expiring_from))
+            .fetch_all(pool)
+            .await?
         }
         WatchScope::Live(network) => {
-            sqlx::query_as(&format!("{select} AND mode = 'live' AND network = $1 ORDER BY created_at, id"))
-                .bind(network)
-                .fetch_all(pool)
-                .await?
+            sqlx::query_as(&format!(
+                "{select} AND mode = 'live' AND network = $1 AND expires_at >= $2 ORDER BY created_at, id"
+            ))
+            .bind(network)
+            .bind(ms(expiring_from))
+            .fetch_all(pool)
+            .await?
         }
     };
-    rows.into_iter()
-        .map(|(id, address, token, expires_at)| {
-            Ok(WatchedPayment {
-                payment_id: id.parse().map_err(|_| crate::rows::corrupt("payment id", &id))?,
-                address,
-                token,
-                expires_at: crate::rows::from_ms(expires_at)?,
-            })
-        })
-        .collect()
+    rows.into_iter().map(|(id, address, token, expires_at)| watched(id, address, token, expires_at)).collect()
+}
+
+fn watched(id: String, address: String, token: String, expires_at: i64) -> Result<WatchedPayment, StoreError> {
+    Ok(WatchedPayment {
+        payment_id: id.parse().map_err(|_| crate::rows::corrupt("payment id", &id))?,
+        address,
+        token,
+        expires_at: crate::rows::from_ms(expires_at)?,
+    })
+}
+
+pub(crate) async fn payments_at_addresses(
+    pool: &Pool<Db>,
+    scope: &WatchScope,
+    addresses: &[String],
+) -> Result<Vec<(WatchedPayment, String)>, StoreError> {
+    let mode = match scope {
+        WatchScope::Test => "test",
+        WatchScope::Live(_) => "live",
+    };
+    let mut out: Vec<(WatchedPayment, String)> = Vec::new();
+    // Chunks keep each statement well under SQLite's limit on bound parameters.
+    for chunk in addresses.chunks(500) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT id, deposit_address, token, expires_at, network FROM payments WHERE token IS NOT NULL AND mode = ",
+        );
+        q.push_bind(mode).push(" AND deposit_address IN (");
+        let mut list = q.separated(", ");
+        for a in chunk {
+            list.push_bind(a);
+        }
+        list.push_unseparated(") ORDER BY created_at, id");
+        let rows: Vec<(String, String, String, i64, String)> = q.build_query_as().fetch_all(pool).await?;
+        for (id, address, token, expires_at, network) in rows {
+            let w = watched(id, address, token, expires_at)?;
+            // The newest payment of an address wins (rows come oldest first).
+            out.retain(|(o, _)| o.address != w.address);
+            out.push((w, network));
+        }
+    }
+    Ok(out)
 }
 
 // ---- cursors and blocks ----
@@ -171,6 +267,14 @@ pub(crate) async fn chain_cursor(pool: &Pool<Db>, network: &str) -> Result<Optio
             .fetch_optional(pool)
             .await?;
     row.map(|(n, hash)| Ok(BlockRef { number: from_db("block number", n)?, hash })).transpose()
+}
+
+pub(crate) async fn chain_cursor_time(pool: &Pool<Db>, network: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as("SELECT block_time FROM chain_cursors WHERE network = $1")
+        .bind(network)
+        .fetch_optional(pool)
+        .await?;
+    row.and_then(|(t,)| t).map(crate::rows::from_ms).transpose()
 }
 
 pub(crate) async fn recent_blocks(
@@ -291,6 +395,7 @@ async fn recompute_payment(
     id: &str,
     network: &str,
     head: u64,
+    finalized: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Event>, StoreError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
@@ -299,6 +404,7 @@ async fn recompute_payment(
     let mut payment = Payment::try_from(row)?;
     let Some(asset) = &payment.asset else { return Ok(Vec::new()) };
     let depth = u64::from(asset.confirmations.max(1));
+    let head = payd_core::chain::counting_head(head, finalized, depth);
 
     let rows: Vec<(String, i64, String, i64, Option<i64>)> = sqlx::query_as(
         "SELECT tx_hash, log_index, amount, block_number, block_time FROM chain_transfers \
@@ -417,9 +523,11 @@ pub(crate) async fn commit_scan(pool: &Pool<Db>, c: &ScanCommit) -> Result<Chain
     }
     affected.extend(confirming_payments(&mut tx, &c.network).await?);
     for id in &affected {
-        change.events.extend(recompute_payment(&mut tx, id, &c.network, c.head, c.now).await?);
+        change.events.extend(recompute_payment(&mut tx, id, &c.network, c.head, c.finalized, c.now).await?);
     }
-    if let Some(deepest) = c.head.saturating_add(1).checked_sub(u64::from(c.confirmations.max(1))) {
+    let depth = u64::from(c.confirmations.max(1));
+    let head = payd_core::chain::counting_head(c.head, c.finalized, depth);
+    if let Some(deepest) = head.saturating_add(1).checked_sub(depth) {
         sqlx::query(
             "UPDATE chain_transfers SET status = 'confirmed', updated_at = $3 \
              WHERE network = $1 AND payment_id IS NULL AND status = 'seen' AND block_number <= $2",
@@ -434,6 +542,7 @@ pub(crate) async fn commit_scan(pool: &Pool<Db>, c: &ScanCommit) -> Result<Chain
     Ok(change)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn rollback_chain(
     pool: &Pool<Db>,
     network: &str,
@@ -441,6 +550,7 @@ pub(crate) async fn rollback_chain(
     fork: &BlockRef,
     fork_time: DateTime<Utc>,
     head: u64,
+    finalized: Option<u64>,
     now: DateTime<Utc>,
 ) -> Result<ChainChange, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
@@ -471,7 +581,7 @@ pub(crate) async fn rollback_chain(
         .await?;
     let mut change = ChainChange { orphaned: usize::try_from(orphaned).unwrap_or(usize::MAX), ..Default::default() };
     for (id,) in &affected {
-        change.events.extend(recompute_payment(&mut tx, id, network, head, now).await?);
+        change.events.extend(recompute_payment(&mut tx, id, network, head, finalized, now).await?);
     }
     tx.commit().await?;
     Ok(change)
@@ -489,6 +599,32 @@ pub(crate) async fn transfers_of_payment(
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(StoredTransfer::try_from).collect()
+}
+
+pub(crate) async fn transfers_of_payments(
+    pool: &Pool<Db>,
+    ids: &[PaymentId],
+) -> Result<Vec<StoredTransfer>, StoreError> {
+    let mut out = Vec::new();
+    // Chunks keep each statement well under SQLite's limit on bound parameters.
+    for chunk in ids.chunks(500) {
+        let mut q: QueryBuilder<Db> =
+            QueryBuilder::new(format!("SELECT {TRANSFER_COLUMNS} FROM chain_transfers WHERE payment_id IN ("));
+        let mut list = q.separated(", ");
+        for id in chunk {
+            list.push_bind(id.to_string());
+        }
+        list.push_unseparated(") ORDER BY block_number, log_index, tx_hash");
+        let rows: Vec<TransferRow> = q.build_query_as().fetch_all(pool).await?;
+        for row in rows {
+            out.push(StoredTransfer::try_from(row)?);
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.transfer.block.number, a.transfer.log_index, &a.transfer.tx_hash)
+            .cmp(&(b.transfer.block.number, b.transfer.log_index, &b.transfer.tx_hash))
+    });
+    Ok(out)
 }
 
 pub(crate) async fn list_transfers(pool: &Pool<Db>, network: &str) -> Result<Vec<StoredTransfer>, StoreError> {

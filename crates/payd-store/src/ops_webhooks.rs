@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use payd_core::apikey::Mode;
 use payd_core::event::{Event, EventKind};
-use payd_core::ids::{DeliveryId, EventId, MerchantId, WebhookEndpointId};
+use payd_core::ids::{DeliveryId, MerchantId, WebhookEndpointId};
 use payd_core::payment::Payment;
 use payd_core::webhook::{Attempt, Delivery, DeliveryStatus, WebhookEndpoint, WebhookFormat};
 use sqlx::{Pool, QueryBuilder};
@@ -345,13 +345,41 @@ pub(crate) async fn claim(
          WHERE d.lease_token = $1 ORDER BY d.next_attempt_at, d.id"
     );
     let rows: Vec<DeliveryRow> = sqlx::query_as(&sql).bind(&token).fetch_all(&mut *tx).await?;
+    // The batch's events and endpoints in one query each, not one per delivery: a claim costs
+    // four statements whatever its size.
+    let events: Vec<EventRow> = sqlx::query_as(
+        "SELECT id, payment_id, merchant_id, mode, kind, sequence, payload, created_at FROM payment_events \
+         WHERE id IN (SELECT event_id FROM webhook_deliveries WHERE lease_token = $1)",
+    )
+    .bind(&token)
+    .fetch_all(&mut *tx)
+    .await?;
+    let events: std::collections::HashMap<String, Event> = events
+        .into_iter()
+        .map(|row| Event::try_from(row).map(|e| (e.id.to_string(), e)))
+        .collect::<Result<_, _>>()?;
+    let sql = format!(
+        "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints \
+         WHERE id IN (SELECT endpoint_id FROM webhook_deliveries WHERE lease_token = $1)"
+    );
+    let endpoints: Vec<EndpointRow> = sqlx::query_as(&sql).bind(&token).fetch_all(&mut *tx).await?;
+    let endpoints: std::collections::HashMap<String, WebhookEndpoint> = endpoints
+        .into_iter()
+        .map(|row| endpoint(row).map(|e| (e.id.to_string(), e)))
+        .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let d = delivery(row)?;
-        let event = event_in(&mut tx, &d.event_id).await?;
-        let sql = format!("SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE id = $1");
-        let ep: EndpointRow = sqlx::query_as(&sql).bind(d.endpoint_id.to_string()).fetch_one(&mut *tx).await?;
-        out.push(ClaimedDelivery { delivery: d, lease_token: token.clone(), event, endpoint: endpoint(ep)? });
+        // One event may go to several endpoints: each delivery gets its copy.
+        let event = events
+            .get(&d.event_id.to_string())
+            .cloned()
+            .ok_or_else(|| corrupt("delivery event", d.event_id.to_string()))?;
+        let ep = endpoints
+            .get(&d.endpoint_id.to_string())
+            .cloned()
+            .ok_or_else(|| corrupt("delivery endpoint", d.endpoint_id.to_string()))?;
+        out.push(ClaimedDelivery { delivery: d, lease_token: token.clone(), event, endpoint: ep });
     }
     tx.commit().await?;
     Ok(out)
@@ -360,17 +388,6 @@ pub(crate) async fn claim(
 fn uuid_token() -> String {
     // A v7 id is unique per claim; the prefix only makes it readable in a database dump.
     format!("lease_{}", DeliveryId::new())
-}
-
-async fn event_in(tx: &mut Tx, id: &EventId) -> Result<Event, StoreError> {
-    let row: EventRow = sqlx::query_as(
-        "SELECT id, payment_id, merchant_id, mode, kind, sequence, payload, created_at FROM payment_events \
-         WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_one(&mut **tx)
-    .await?;
-    Event::try_from(row)
 }
 
 pub(crate) async fn finish(
@@ -537,4 +554,15 @@ pub(crate) async fn replay_failed(
     .await?
     .rows_affected();
     Ok(n)
+}
+
+pub(crate) async fn webhook_queue_depth(pool: &Pool<Db>) -> Result<u64, StoreError> {
+    // The predicate of `webhook_deliveries_due`, so the count reads only the queue.
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE status IN ('pending', 'failed', 'delivering') \
+         AND next_attempt_at IS NOT NULL",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
 }

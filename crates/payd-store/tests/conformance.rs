@@ -71,3 +71,6 @@ mod webhooks;
 
 #[path = "conformance/webhook_endpoints.rs"]
 mod webhook_endpoints;
+
+#[path = "conformance/choose_asset.rs"]
+mod choose_asset;

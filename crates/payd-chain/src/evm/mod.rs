@@ -7,4 +7,6 @@ pub mod check;
 pub mod rpc;
 mod source;
 
-pub use source::{EvmSource, EvmToken};
+/// The 20-byte account id a contract is stored as, on EVM chains and Tron alike.
+pub use alloy::primitives::Address;
+pub use source::{EvmSource, EvmToken, Rules};

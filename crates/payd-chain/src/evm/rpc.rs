@@ -2,7 +2,8 @@
 //! on each, bounded retries with exponential backoff for transient failures (timeouts,
 //! connection errors, HTTP 429 and 5xx, malformed answers), and errors sorted into what the
 //! watcher acts on. Provider "range too large" answers are returned at once, unretried, so
-//! the caller can shrink its block range.
+//! the caller can shrink its block range. An API key header (TronGrid's `TRON-PRO-API-KEY`)
+//! rides on every request, marked sensitive so it never shows in `Debug`.
 
 use std::time::Duration;
 
@@ -12,9 +13,13 @@ use serde_json::{json, Value};
 /// Why a call failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RpcError {
-    /// Timeout, connection failure, rate limit (429), server error, or an RPC error object.
+    /// Timeout, connection failure, rate limit (429) or server error.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// The node answered with an RPC error object (other than a range limit): a method or
+    /// parameter it does not support (Tron: `TAG safe not supported`), or a transient fault.
+    #[error("refused: {0}")]
+    Rejected(String),
     /// The answer does not parse: not JSON, no `result`, or a result of the wrong shape.
     #[error("malformed answer: {0}")]
     Malformed(String),
@@ -46,6 +51,7 @@ pub struct RpcClient {
     http: reqwest::Client,
     url: url::Url,
     settings: RpcSettings,
+    headers: reqwest::header::HeaderMap,
 }
 
 impl RpcClient {
@@ -57,7 +63,20 @@ impl RpcClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| RpcError::Unavailable(format!("http client: {e}")))?;
-        Ok(RpcClient { http, url, settings })
+        Ok(RpcClient { http, url, settings, headers: reqwest::header::HeaderMap::new() })
+    }
+
+    /// Sends `value` in header `name` with every request (an API key: marked sensitive, so
+    /// it is never printed).
+    pub fn with_header(mut self, name: &str, value: &str) -> Result<Self, RpcError> {
+        let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| RpcError::Unavailable("bad header name".into()))?;
+        let mut value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+            RpcError::Unavailable(format!("the {name} header value is not valid header text"))
+        })?;
+        value.set_sensitive(true);
+        self.headers.insert(name, value);
+        Ok(self)
     }
 
     /// The endpoint, without credentials or path (RPC URLs often carry an API key in them).
@@ -92,6 +111,7 @@ impl RpcClient {
         let res = self
             .http
             .post(self.url.clone())
+            .headers(self.headers.clone())
             .json(&body)
             .send()
             .await
@@ -131,7 +151,8 @@ fn describe(e: reqwest::Error) -> String {
 }
 
 /// Sorts a JSON-RPC error object: range and result-size limits (Infura's -32005, Alchemy's
-/// and QuickNode's texts) are `RangeTooLarge`, anything else is `Unavailable`.
+/// and QuickNode's texts, java-tron's `exceed max block range: 5000`) are `RangeTooLarge`,
+/// anything else is `Rejected`.
 fn classify(method: &str, err: &Value) -> RpcError {
     let code = err.get("code").and_then(Value::as_i64).unwrap_or_default();
     let message = err.get("message").and_then(Value::as_str).unwrap_or_default();
@@ -144,7 +165,7 @@ fn classify(method: &str, err: &Value) -> RpcError {
     if limit {
         RpcError::RangeTooLarge(text)
     } else {
-        RpcError::Unavailable(text)
+        RpcError::Rejected(text)
     }
 }
 
@@ -159,6 +180,10 @@ mod tests {
         let alchemy = json!({"code": -32602, "message": "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range"});
         assert!(matches!(classify("eth_getLogs", &alchemy), RpcError::RangeTooLarge(_)));
         let other = json!({"code": -32000, "message": "header not found"});
-        assert!(matches!(classify("eth_getLogs", &other), RpcError::Unavailable(_)));
+        assert!(matches!(classify("eth_getLogs", &other), RpcError::Rejected(_)));
+        let tron = json!({"code": -32602, "message": "exceed max block range: 5000"});
+        assert!(matches!(classify("eth_getLogs", &tron), RpcError::RangeTooLarge(_)));
+        let tag = json!({"code": -32602, "message": "TAG finalized not supported"});
+        assert!(matches!(classify("eth_getBlockByNumber", &tag), RpcError::Rejected(_)));
     }
 }

@@ -4,8 +4,16 @@
 //! to the configured range) after successes. Every answer is checked: a log with the wrong
 //! topics or data length, or outside the asked range, is a malformed answer, never a panic
 //! and never a credit.
+//!
+//! The same source reads java-tron's Ethereum-compatible JSON-RPC (`/jsonrpc`) under Tron's
+//! rules ([`Rules::Tron`]): filter addresses are the 20-byte hex ids (never base58), only
+//! block numbers, `latest` and `finalized` are asked for (java-tron refuses `safe` and
+//! `pending`), addresses come out in base58 (`T…`) and transaction ids as Tron writes them
+//! (64 hex digits, no `0x`), and the receipt of every transaction carrying a transfer payd
+//! records is read, so a failed one (`REVERT`, `OUT_OF_ENERGY`) never credits.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use alloy::primitives::{Address, B256, U256, U64};
 use alloy::rpc::types::{Filter, Log};
@@ -36,6 +44,35 @@ pub struct EvmToken {
     pub decimals: u8,
 }
 
+/// Which chain's conventions a JSON-RPC source follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rules {
+    /// An EVM chain: addresses `0x` lower-case hex, transaction hashes `0x`-prefixed.
+    Evm,
+    /// Tron's `/jsonrpc`: addresses in base58check (`T…`), transaction and block ids without `0x`
+    /// (as java-tron's HTTP API and TronGrid write them),
+    /// and each recorded transfer's transaction receipt checked for failure.
+    Tron,
+}
+
+impl Rules {
+    /// An address as this chain writes it.
+    pub fn address(self, a: Address) -> String {
+        match self {
+            Rules::Evm => format!("{a:#x}"),
+            Rules::Tron => crate::address::tron(&a.0 .0),
+        }
+    }
+
+    /// A transaction (or block) hash as this chain writes it.
+    pub fn tx_hash(self, h: &B256) -> String {
+        match self {
+            Rules::Evm => hex32(h),
+            Rules::Tron => hex::encode(h.0),
+        }
+    }
+}
+
 /// One EVM network read through JSON-RPC.
 #[derive(Debug)]
 pub struct EvmSource {
@@ -45,6 +82,9 @@ pub struct EvmSource {
     max_range: u64,
     chunk: AtomicU64,
     streak: AtomicU32,
+    rules: Rules,
+    /// The node refused the `finalized` tag once: told once, depth counts alone.
+    no_finalized_tag: AtomicBool,
 }
 
 impl EvmSource {
@@ -58,7 +98,15 @@ impl EvmSource {
             max_range,
             chunk: AtomicU64::new(max_range),
             streak: AtomicU32::new(0),
+            rules: Rules::Evm,
+            no_finalized_tag: AtomicBool::new(false),
         }
+    }
+
+    /// The same source under another chain's rules (Tron's `/jsonrpc`).
+    pub fn with_rules(mut self, rules: Rules) -> Self {
+        self.rules = rules;
+        self
     }
 
     /// The block range the next `eth_getLogs` asks for (shrinks on provider limits).
@@ -104,13 +152,17 @@ impl EvmSource {
             return Ok(None);
         };
         Ok(Some(ObservedTransfer {
-            key: TransferKey { network: self.network.clone(), tx_hash: hex32(&tx_hash), log_index },
-            token_contract: format!("{:#x}", log.address()),
-            from: format!("{from_addr:#x}"),
-            to: format!("{to_addr:#x}"),
+            key: TransferKey {
+                network: self.network.clone(),
+                tx_hash: self.rules.tx_hash(&tx_hash),
+                log_index,
+            },
+            token_contract: self.rules.address(log.address()),
+            from: self.rules.address(from_addr),
+            to: self.rules.address(to_addr),
             amount,
             block_number,
-            block_hash: hex32(&block_hash),
+            block_hash: self.rules.tx_hash(&block_hash),
         }))
     }
 }
@@ -123,7 +175,9 @@ fn source_error(network: &str, e: RpcError) -> SourceError {
     tracing::warn!(network, error = %e, "rpc");
     match e {
         RpcError::Malformed(m) => SourceError::Malformed(m),
-        RpcError::Unavailable(m) | RpcError::RangeTooLarge(m) => SourceError::Unavailable(m),
+        RpcError::Unavailable(m) | RpcError::Rejected(m) | RpcError::RangeTooLarge(m) => {
+            SourceError::Unavailable(m)
+        }
     }
 }
 
@@ -161,7 +215,7 @@ impl ChainSource for EvmSource {
             .ok()
             .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
             .ok_or_else(|| malformed("with an impossible timestamp"))?;
-        Ok(Some(BlockInfo { hash: hex32(&hash), time }))
+        Ok(Some(BlockInfo { hash: self.rules.tx_hash(&hash), time }))
     }
 
     async fn transfers(&self, from: u64, to: u64) -> Result<Vec<ObservedTransfer>, SourceError> {
@@ -197,6 +251,68 @@ impl ChainSource for EvmSource {
             }
         }
         out.sort_by_key(|t| (t.block_number, t.key.log_index));
+        Ok(out)
+    }
+
+    async fn finalized(&self) -> Result<Option<u64>, SourceError> {
+        if self.no_finalized_tag.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
+        let block: Option<Value> = match self
+            .rpc
+            .call("eth_getBlockByNumber", json!(["finalized", false]))
+            .await
+        {
+            Ok(b) => b,
+            Err(RpcError::Rejected(m)) => {
+                // An older java-tron (or EVM node) without the tag: depth is all there is.
+                tracing::warn!(network = %self.network, reason = %m, "the node does not know the `finalized` block; counting confirmations by depth only");
+                self.no_finalized_tag.store(true, Ordering::Relaxed);
+                return Ok(None);
+            }
+            Err(e) => return Err(source_error(&self.network, e)),
+        };
+        let malformed =
+            || SourceError::Malformed(format!("{}: finalized block without a number", self.network));
+        let Some(block) = block else { return Err(malformed()) };
+        let n: U64 = block
+            .get("number")
+            .cloned()
+            .and_then(|n| serde_json::from_value(n).ok())
+            .ok_or_else(malformed)?;
+        Ok(Some(n.to::<u64>()))
+    }
+
+    async fn failed(&self, tx_hashes: &[String]) -> Result<HashSet<String>, SourceError> {
+        let mut out = HashSet::new();
+        if self.rules != Rules::Tron {
+            // EVM nodes drop the logs of reverted transactions: a log is a success.
+            return Ok(out);
+        }
+        for h in tx_hashes {
+            let id = h.strip_prefix("0x").unwrap_or(h);
+            let receipt: Option<Value> = self
+                .rpc
+                .call("eth_getTransactionReceipt", json!([format!("0x{id}")]))
+                .await
+                .map_err(|e| source_error(&self.network, e))?;
+            // A log whose transaction has no receipt: the chain moved under the step.
+            let receipt = receipt.ok_or_else(|| {
+                SourceError::Unavailable(format!("{}: no receipt yet for {id}", self.network))
+            })?;
+            match receipt.get("status").and_then(Value::as_str) {
+                Some("0x1") => {}
+                Some("0x0") => {
+                    out.insert(h.clone());
+                }
+                _ => {
+                    return Err(SourceError::Malformed(format!(
+                        "{}: receipt of {id} without a status",
+                        self.network
+                    )))
+                }
+            }
+        }
         Ok(out)
     }
 }
@@ -254,6 +370,25 @@ mod tests {
             let l = log(edit);
             assert!(l.is_some_and(|l| matches!(s.decode(&l, 1, 10), Err(SourceError::Malformed(_)))));
         }
+    }
+
+    #[test]
+    fn under_tron_rules_addresses_are_base58_and_ids_have_no_0x() {
+        let usdt = "0xa614f803b6fd780986a42c78ec9c7f77e6ded13c";
+        let (Some(s), Some(l)) = (source(), log(|v| v["address"] = json!(usdt))) else { panic!("fixtures") };
+        let mut s = s.with_rules(Rules::Tron);
+        s.contracts = vec![usdt.parse().unwrap_or_default()];
+        let t = s.decode(&l, 1, 10).ok().flatten();
+        let t = t.as_ref();
+        assert_eq!(t.map(|t| t.token_contract.as_str()), Some("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"));
+        assert_eq!(t.map(|t| t.key.tx_hash.as_str()), Some(format!("{:0>64}", "7").as_str()));
+        assert!(t.is_some_and(|t| t.to.starts_with('T')
+            && crate::address::tron_id(&t.to)
+                == Some({
+                    let mut id = [0u8; 20];
+                    id[19] = 0xaa;
+                    id
+                })));
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use crate::engine::devnet;
 use clap::Subcommand;
-use payd_core::ids::PaymentId;
 use payd_core::payment::Payment;
 use payd_core::token::{format_base_units, parse_token_amount};
 use payd_store::Store;
@@ -66,11 +65,6 @@ pub async fn run(store: &Store, cmd: DevnetCommand) -> anyhow::Result<()> {
 }
 
 async fn find_payment(store: &Store, text: &str) -> anyhow::Result<Payment> {
-    let id =
-        text.parse::<PaymentId>().ok().or_else(|| uuid::Uuid::try_parse(text).ok().map(PaymentId::from_uuid));
-    let found = match id {
-        Some(id) => store.get_payment(&id).await?,
-        None => store.get_payment_by_slug(text).await?,
-    };
+    let found = crate::engine::payments::resolve(store, crate::engine::PaymentRef::Any(text)).await?;
     found.ok_or_else(|| anyhow::anyhow!("no payment `{text}`"))
 }

@@ -107,6 +107,10 @@ enum MerchantCommand {
         /// derives child i per payment and never holds a private key), or `none`.
         #[arg(long, value_name = "XPUB")]
         xpub_evm: Option<String>,
+        /// Account-level extended public key for Tron deposit addresses (m/44'/195'/0'/0;
+        /// addresses in base58 T… form), or `none`.
+        #[arg(long, value_name = "XPUB")]
+        xpub_tron: Option<String>,
         /// Complete a payment short of its amount due by at most this percentage (0 to 10,
         /// two decimals; 0 turns it off), flagged underpaid.
         #[arg(long, value_name = "PERCENT")]
@@ -348,15 +352,17 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             min_amount,
             settlement,
             xpub_evm,
+            xpub_tron,
             underpayment_tolerance,
             json: json_out,
         } => {
             let id: MerchantId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a merchant id"))?;
-            let input = SettingsIn { min_amount, settlement, xpub_evm, underpayment_tolerance };
+            let input = SettingsIn { min_amount, settlement, xpub_evm, xpub_tron, underpayment_tolerance };
             let s = merchants::configure(&store, &id, input, now).await.map_err(refused)?;
             let mut out = merchant_json(&s.merchant);
             out["min_amount_usd"] = json!(s.min_amount_usd.map(|d| d.to_string()));
             out["xpub_evm"] = json!(s.xpub_evm);
+            out["xpub_tron"] = json!(s.xpub_tron);
             out["underpayment_tolerance_percent"] = json!(s.underpayment_tolerance_percent().to_string());
             print(json_out, out, format!("merchant {} configured", s.merchant.id));
         }

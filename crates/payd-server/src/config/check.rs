@@ -1,8 +1,8 @@
 //! `payd config check`: everything that would stop payd or make it misbehave, found in one
 //! pass: configuration errors (every unknown key among them), each configured network's node
-//! (reachable, chain id, every token's `decimals()`), the database, and the merchants' EVM
-//! xpubs (unparsable, or missing while EVM networks are configured, which refuses their live
-//! payments). A check writes nothing: no database file or directory is created, no migration
+//! (reachable, chain id, every token's `decimals()`), the database, and the merchants' xpubs
+//! of each family payd watches (unparsable, or missing while networks of that family are
+//! configured, which refuses their live payments). A check writes nothing: no database file or directory is created, no migration
 //! is applied, and the database is opened read-only.
 
 use serde_json::json;
@@ -94,24 +94,32 @@ pub async fn check_all(config: &Config) -> Report {
 }
 
 async fn check_merchants(config: &Config, store: &payd_store::Store, problems: &mut Vec<String>) {
-    match store.merchant_xpubs(payd_core::registry::Family::Evm).await {
-        Ok(rows) => {
-            for (id, xpub) in rows {
-                match xpub {
-                    Some(x) => {
-                        if let Err(e) = x.parse::<payd_chain::address::AccountKey>() {
-                            problems.push(format!("merchant {id}: EVM xpub: {e}"));
-                        }
+    for &family in payd_chain::family::WATCHED {
+        let label = family.as_str().to_uppercase();
+        let networks: Vec<&str> =
+            config.networks.iter().filter(|n| n.family == family).map(|n| n.name.as_str()).collect();
+        let rows = match store.merchant_xpubs(family).await {
+            Ok(rows) => rows,
+            Err(e) => {
+                problems.push(format!("database: {e}"));
+                return;
+            }
+        };
+        for (id, xpub) in rows {
+            match xpub {
+                Some(x) => {
+                    if let Err(e) = x.parse::<payd_chain::address::AccountKey>() {
+                        problems.push(format!("merchant {id}: {label} xpub: {e}"));
                     }
-                    None if !config.networks.is_empty() => problems.push(format!(
-                        "merchant {id}: no EVM xpub, so its live payments on {} are refused \
-                         (payd merchant configure {id} --xpub-evm XPUB)",
-                        config.networks.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(", ")
-                    )),
-                    None => {}
                 }
+                None if !networks.is_empty() => problems.push(format!(
+                    "merchant {id}: no {label} xpub, so its live payments on {} are refused \
+                     (payd merchant configure {id} --xpub-{} XPUB)",
+                    networks.join(", "),
+                    family.as_str()
+                )),
+                None => {}
             }
         }
-        Err(e) => problems.push(format!("database: {e}")),
     }
 }

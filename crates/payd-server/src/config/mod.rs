@@ -35,6 +35,8 @@ pub struct Config {
     pub master_key: Option<Secret>,
     /// The file holding the master key. Defaults to `master.key` beside the SQLite file.
     pub master_key_file: Option<PathBuf>,
+    /// The bearer token Prometheus sends for `/metrics`; `None`: `/metrics` is not served.
+    pub metrics_token: Option<Secret>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// Time a client has to send a request's headers (and, between requests, how long an
@@ -366,6 +368,13 @@ fn validate(mut v: Values, mut errors: Vec<String>) -> Result<Config, ConfigErro
             errors.push("master key must be 64 hex characters (32 bytes)".to_owned());
         }
     }
+    let metrics_token = v.text(&METRICS_TOKEN).map(Secret::new);
+    if metrics_token
+        .as_ref()
+        .is_some_and(|t| t.expose().len() < 16 || t.expose().chars().any(char::is_whitespace))
+    {
+        errors.push("metrics token must be at least 16 characters, without spaces".to_owned());
+    }
     let database_max_connections = v.int(&DATABASE_MAX_CONNECTIONS, errors);
     let max_body_bytes = v.int(&MAX_BODY_BYTES, errors);
     let header_read_timeout_secs = v.int(&HEADER_READ_TIMEOUT_SECS, errors);
@@ -407,6 +416,7 @@ fn validate(mut v: Values, mut errors: Vec<String>) -> Result<Config, ConfigErro
         public_url,
         master_key,
         master_key_file,
+        metrics_token,
         max_body_bytes: size(max_body_bytes),
         header_read_timeout: Duration::from_secs(header_read_timeout_secs),
         request_timeout: Duration::from_secs(request_timeout_secs),

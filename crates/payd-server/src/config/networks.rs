@@ -1,15 +1,22 @@
 //! Configured networks (`[[networks]]` in `payd.toml`, or `PAYD_NETWORKS` as a JSON array
-//! of the same objects): the chain family (`evm`, the default and today the only one payd
-//! watches; any other is refused until payd-chain has a source for it), RPC endpoints, chain id, confirmation depth, log range, poll
-//! interval and the accepted token contracts. A configured network extends the built-in
-//! registry (a new name such as `anvil`) or overrides an entry of it (`base` with your own
-//! RPC). Start-up checks the chain id and each token's `decimals()` against the node.
+//! of the same objects): the chain family (`evm`, the default, or `tron`, read through
+//! java-tron's Ethereum-compatible `/jsonrpc` or, with `source = "trongrid"`, TronGrid's REST
+//! API; any other family is refused until payd-chain has a source for it), RPC endpoint, an
+//! API key header (Tron: TronGrid's `TRON-PRO-API-KEY`),
+//! chain id, confirmation policy (depth, and whether the chain's finalized block must also
+//! cover a transfer), log range, poll interval and the accepted token contracts (written as
+//! the family writes them: `0x…` on EVM, base58 `T…` on Tron). A configured network extends
+//! the built-in registry (a new name such as `anvil`) or overrides an entry of it (`base` or
+//! `tron` with your own RPC). Start-up checks the chain id and each token's `decimals()`
+//! against the node (through TronGrid: the genesis block's id and a constant call).
 
 use std::time::Duration;
 
 use payd_chain::evm::rpc::{RpcClient, RpcSettings};
-use payd_chain::evm::{check, EvmSource, EvmToken};
+use payd_chain::evm::{check, EvmSource, EvmToken, Rules};
 use payd_chain::family;
+use payd_chain::tron::grid::{GridClient, GridSettings, TronGridSource};
+use payd_chain::tron::WatchList;
 use payd_core::registry::Family;
 use payd_core::secret::Secret;
 use serde::Deserialize;
@@ -30,6 +37,14 @@ pub enum NetworkError {
         network: String,
         /// Why.
         source: payd_chain::evm::rpc::RpcError,
+    },
+    /// The TronGrid client could not be built.
+    #[error("{network}: {source}")]
+    Grid {
+        /// The network.
+        network: String,
+        /// Why.
+        source: payd_chain::source::SourceError,
     },
     /// `PAYD_NETWORKS` is not a JSON array of network objects.
     #[error("PAYD_NETWORKS: not a JSON array of networks: {0}")]
@@ -52,9 +67,39 @@ pub struct NetworkSection {
     poll_interval_ms: Option<u64>,
     start_block: Option<u64>,
     timeout_ms: Option<u64>,
+    finality: Option<String>,
+    api_key: Option<Secret>,
+    source: Option<String>,
     #[serde(default)]
     tokens: Vec<TokenSection>,
 }
+
+/// When a transfer counts as confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finality {
+    /// At the configured depth (`finality = "depth"`, EVM's default).
+    Depth,
+    /// At the configured depth and at or below the node's `finalized` block (Tron's latest
+    /// solidified block; `finality = "finalized"` or `"solidified"`, Tron's default). Where
+    /// the node does not know the tag, depth counts alone (and a warning is logged).
+    Finalized,
+}
+
+/// How a network is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// (Ethereum-compatible) JSON-RPC: an EVM node, or java-tron's `/jsonrpc`.
+    JsonRpc,
+    /// TronGrid's v1 REST API and java-tron's solidity HTTP API (`source = "trongrid"`;
+    /// `rpc_url` is the base, such as `https://api.trongrid.io`).
+    TronGrid,
+}
+
+/// The header TronGrid reads its API key from.
+pub const TRONGRID_KEY_HEADER: &str = "TRON-PRO-API-KEY";
+
+/// java-tron's default `maxBlockRange` for `eth_getLogs`.
+pub const TRON_MAX_BLOCK_RANGE: u64 = 5000;
 
 /// One accepted token as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -64,7 +109,8 @@ pub struct TokenSection {
     decimals: Option<u8>,
 }
 
-/// A validated EVM network.
+/// A validated network read through (Ethereum-compatible) JSON-RPC: an EVM chain, or Tron
+/// through java-tron's `/jsonrpc` under Tron's rules.
 #[derive(Debug, Clone)]
 pub struct EvmNetwork {
     /// Canonical lower-case name (what payments name as their network).
@@ -80,6 +126,12 @@ pub struct EvmNetwork {
     pub ws_url: Option<Secret>,
     /// Depth at which a payment completes.
     pub confirmations: u32,
+    /// Whether the chain's finalized block must also cover a transfer.
+    pub finality: Finality,
+    /// Sent as TronGrid's `TRON-PRO-API-KEY` header (Tron only). Never logged or echoed.
+    pub api_key: Option<Secret>,
+    /// How it is read (`source`; TronGrid only on Tron).
+    pub reader: Reader,
     /// Most blocks per `eth_getLogs`.
     pub block_range: u64,
     /// How often the watcher polls the head.
@@ -88,11 +140,24 @@ pub struct EvmNetwork {
     pub start_block: Option<u64>,
     /// Deadline of one RPC request.
     pub timeout: Duration,
-    /// Accepted tokens.
+    /// Accepted tokens (contracts as 20-byte ids on both families).
     pub tokens: Vec<EvmToken>,
 }
 
 impl EvmNetwork {
+    /// The conventions its JSON-RPC is read with.
+    pub fn rules(&self) -> Rules {
+        match self.family {
+            Family::Tron => Rules::Tron,
+            Family::Evm | Family::Solana | Family::Devnet => Rules::Evm,
+        }
+    }
+
+    /// A token's contract as the family writes it (`0x…`, or `T…` on Tron).
+    pub fn contract_text(&self, token: &EvmToken) -> String {
+        self.rules().address(token.contract)
+    }
+
     /// The token of `symbol` (any case).
     pub fn token(&self, symbol: &str) -> Option<&EvmToken> {
         self.tokens.iter().find(|t| t.symbol.eq_ignore_ascii_case(symbol))
@@ -103,14 +168,34 @@ impl EvmNetwork {
         let url = url::Url::parse(self.rpc_url.expose())
             .map_err(|_| NetworkError::BadRpcUrl { network: self.name.clone() })?;
         let settings = RpcSettings { timeout: self.timeout, ..RpcSettings::default() };
-        RpcClient::new(url, settings)
-            .map_err(|source| NetworkError::Rpc { network: self.name.clone(), source })
+        let rpc = RpcClient::new(url, settings);
+        let rpc = match &self.api_key {
+            Some(key) => rpc.and_then(|c| c.with_header(TRONGRID_KEY_HEADER, key.expose())),
+            None => rpc,
+        };
+        rpc.map_err(|source| NetworkError::Rpc { network: self.name.clone(), source })
     }
 }
 
-/// The chain source of a network.
+/// A TronGrid client for a network read through TronGrid.
+pub fn grid_client(net: &EvmNetwork) -> Result<GridClient, NetworkError> {
+    let url = url::Url::parse(net.rpc_url.expose())
+        .map_err(|_| NetworkError::BadRpcUrl { network: net.name.clone() })?;
+    let settings = GridSettings { timeout: net.timeout, ..GridSettings::default() };
+    GridClient::new(net.name.clone(), url, net.api_key.as_ref().map(Secret::expose), settings)
+        .map_err(|source| NetworkError::Grid { network: net.name.clone(), source })
+}
+
+/// The TronGrid source of a network, watching what `watch` lists.
+pub fn grid_source<W: WatchList>(net: &EvmNetwork, watch: W) -> Result<TronGridSource<W>, NetworkError> {
+    let contracts: Vec<String> = net.tokens.iter().map(|t| net.contract_text(t)).collect();
+    TronGridSource::new(grid_client(net)?, &contracts, watch)
+        .map_err(|source| NetworkError::Grid { network: net.name.clone(), source })
+}
+
+/// The chain source of a network (EVM, or Tron's `/jsonrpc` under Tron's rules).
 pub fn source(net: &EvmNetwork) -> Result<EvmSource, NetworkError> {
-    Ok(EvmSource::new(net.name.clone(), net.client()?, &net.tokens, net.block_range))
+    Ok(EvmSource::new(net.name.clone(), net.client()?, &net.tokens, net.block_range).with_rules(net.rules()))
 }
 
 /// Finds a configured network by name (any case).
@@ -189,15 +274,57 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
                 errors.push(format!("{at}: ws_url must be a ws(s) URL"));
             }
         }
-        let default_conf = payd_core::registry::network(&name).map_or(12, |n| n.confirmations);
+        let tron = family == Family::Tron;
+        let default_conf =
+            payd_core::registry::network(&name).map_or(if tron { 19 } else { 12 }, |n| n.confirmations);
         let confirmations = s.confirmations.unwrap_or(default_conf);
         if !(1..=10_000).contains(&confirmations) {
             errors.push(format!("{at}: confirmations must be 1 to 10000"));
         }
+        let finality = match s.finality.as_deref().map(|f| f.trim().to_ascii_lowercase()).as_deref() {
+            None if tron => Finality::Finalized,
+            None | Some("depth") => Finality::Depth,
+            Some("finalized" | "solidified") => Finality::Finalized,
+            Some(other) => {
+                errors.push(format!("{at}: finality must be `depth` or `finalized`, got `{other}`"));
+                Finality::Depth
+            }
+        };
         let block_range = s.block_range.unwrap_or(500);
-        if !(1..=100_000).contains(&block_range) {
-            errors.push(format!("{at}: block_range must be 1 to 100000"));
+        let max_range = if tron { TRON_MAX_BLOCK_RANGE } else { 100_000 };
+        if !(1..=max_range).contains(&block_range) {
+            errors.push(format!("{at}: block_range must be 1 to {max_range}"));
         }
+        let reader = match s.source.as_deref().map(|r| r.trim().to_ascii_lowercase()).as_deref() {
+            None | Some("jsonrpc") => Reader::JsonRpc,
+            Some("trongrid") if tron => Reader::TronGrid,
+            Some(other) => {
+                errors.push(format!(
+                    "{at}: source must be `jsonrpc`{}, got `{other}`",
+                    if tron { " or `trongrid`" } else { "" }
+                ));
+                Reader::JsonRpc
+            }
+        };
+        if reader == Reader::TronGrid && s.ws_url.is_some() {
+            errors.push(format!("{at}: ws_url is for JSON-RPC nodes, not TronGrid"));
+        }
+        let api_key = match s.api_key {
+            Some(_) if !tron => {
+                errors.push(format!(
+                    "{at}: api_key is TronGrid's header on Tron networks; an EVM provider's key goes in rpc_url"
+                ));
+                None
+            }
+            // Checked as header text without echoing it.
+            Some(k)
+                if k.expose().is_empty() || reqwest::header::HeaderValue::from_str(k.expose()).is_err() =>
+            {
+                errors.push(format!("{at}: api_key must be printable text without line breaks"));
+                None
+            }
+            other => other,
+        };
         let poll_ms = s.poll_interval_ms.unwrap_or(2000);
         if !(50..=600_000).contains(&poll_ms) {
             errors.push(format!("{at}: poll_interval_ms must be 50 to 600000"));
@@ -221,6 +348,15 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
                 errors.push(format!("{tat}: {symbol} listed twice"));
             }
             let contract = match t.contract.as_deref().map(str::trim) {
+                Some(c) if tron => match payd_chain::address::tron_id(c) {
+                    Some(id) => payd_chain::evm::Address::from(id),
+                    None => {
+                        errors.push(format!(
+                            "{tat}: contract `{c}` is not a Tron address (base58check, T and 33 more characters)"
+                        ));
+                        Default::default()
+                    }
+                },
                 Some(c) if is_evm_address(c) => c.parse().unwrap_or_default(),
                 Some(c) => {
                     errors
@@ -253,6 +389,9 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
                 rpc_url,
                 ws_url: s.ws_url,
                 confirmations,
+                finality,
+                api_key,
+                reader,
                 block_range,
                 poll_interval: Duration::from_millis(poll_ms),
                 start_block: s.start_block,
@@ -276,6 +415,9 @@ pub fn is_evm_address(text: &str) -> bool {
 /// Checks a network against its node: reachable, the chain id, each token's decimals. Every
 /// problem found is returned (empty: all good).
 pub async fn check_node(net: &EvmNetwork) -> Vec<String> {
+    if net.reader == Reader::TronGrid {
+        return check_grid(net).await;
+    }
     let rpc = match net.client() {
         Ok(c) => c,
         Err(e) => return vec![e.to_string()],
@@ -295,16 +437,55 @@ pub async fn check_node(net: &EvmNetwork) -> Vec<String> {
         }
     }
     for t in &net.tokens {
+        let at = net.contract_text(t);
         match check::decimals(&rpc, t.contract).await {
             Ok(d) if d == t.decimals => {}
             Ok(d) => problems.push(format!(
-                "network {}: {} at {:#x} has {d} decimals on chain, configured {}",
-                net.name, t.symbol, t.contract, t.decimals
+                "network {}: {} at {at} has {d} decimals on chain, configured {}",
+                net.name, t.symbol, t.decimals
             )),
-            Err(e) => problems.push(format!(
-                "network {}: cannot read decimals() of {} at {:#x}: {e}",
-                net.name, t.symbol, t.contract
+            Err(e) => problems
+                .push(format!("network {}: cannot read decimals() of {} at {at}: {e}", net.name, t.symbol)),
+        }
+    }
+    problems
+}
+
+/// [`check_node`] for a network read through TronGrid: the genesis block's chain id, each
+/// token's `decimals()` by a constant call.
+async fn check_grid(net: &EvmNetwork) -> Vec<String> {
+    let grid = match grid_client(net) {
+        Ok(g) => g,
+        Err(e) => return vec![e.to_string()],
+    };
+    let mut problems = Vec::new();
+    match grid.chain_id().await {
+        Ok(id) if id == net.chain_id => {}
+        Ok(id) => problems.push(format!(
+            "network {}: TronGrid at {} is chain {id}, configured chain_id is {}",
+            net.name,
+            grid.redacted_url(),
+            net.chain_id
+        )),
+        Err(e) => {
+            problems.push(format!(
+                "network {}: TronGrid at {} unreachable: {e}",
+                net.name,
+                grid.redacted_url()
+            ));
+            return problems;
+        }
+    }
+    for t in &net.tokens {
+        let at = net.contract_text(t);
+        match grid.decimals(&at).await {
+            Ok(d) if d == t.decimals => {}
+            Ok(d) => problems.push(format!(
+                "network {}: {} at {at} has {d} decimals on chain, configured {}",
+                net.name, t.symbol, t.decimals
             )),
+            Err(e) => problems
+                .push(format!("network {}: cannot read decimals() of {} at {at}: {e}", net.name, t.symbol)),
         }
     }
     problems
@@ -328,6 +509,44 @@ mod tests {
     }
 
     #[test]
+    fn tron_networks_take_base58_contracts_a_source_and_a_capped_range() {
+        let net = |extra: &str| {
+            format!(
+                r#"[{{"name":"tron","family":"tron","chain_id":728126428,"rpc_url":"https://api.trongrid.io",{extra}
+                    "tokens":[{{"symbol":"USDT","contract":"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t","decimals":6}}]}}]"#
+            )
+        };
+        let mut errors = Vec::new();
+        let nets = validate(from_json(&net("")).unwrap_or_default(), &mut errors);
+        let n = nets.first();
+        assert_eq!(
+            n.map(|n| (n.reader, n.finality, n.confirmations, n.contract_text(&n.tokens[0]))),
+            Some((Reader::JsonRpc, Finality::Finalized, 19, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t".to_owned())),
+            "{errors:?}"
+        );
+        let nets = validate(
+            from_json(&net(r#""source":"trongrid","api_key":"k","#)).unwrap_or_default(),
+            &mut errors,
+        );
+        assert_eq!(nets.first().map(|n| n.reader), Some(Reader::TronGrid), "{errors:?}");
+        let nets = validate(
+            from_json(&net(r#""source":"grpc","block_range":5001,"finality":"soon","api_key":"a\nb","#))
+                .unwrap_or_default(),
+            &mut errors,
+        );
+        assert!(nets.is_empty());
+        assert_eq!(
+            errors,
+            [
+                "network tron: finality must be `depth` or `finalized`, got `soon`",
+                "network tron: block_range must be 1 to 5000",
+                "network tron: source must be `jsonrpc` or `trongrid`, got `grpc`",
+                "network tron: api_key must be printable text without line breaks",
+            ]
+        );
+    }
+
+    #[test]
     fn a_family_payd_does_not_watch_is_refused_by_name() {
         let net = |family: &str| {
             format!(
@@ -340,7 +559,7 @@ mod tests {
         assert_eq!((nets.len(), nets.first().map(|n| n.family)), (1, Some(Family::Evm)), "{errors:?}");
         let nets = validate(from_json(&net(r#""family":"EVM","#)).unwrap_or_default(), &mut errors);
         assert_eq!(nets.len(), 1, "{errors:?}");
-        for family in ["tron", "solana", "devnet", "bitcoin"] {
+        for family in ["solana", "devnet", "bitcoin"] {
             let mut errors = Vec::new();
             let nets = validate(
                 from_json(&net(&format!(r#""family":"{family}","#))).unwrap_or_default(),
@@ -349,7 +568,7 @@ mod tests {
             assert!(nets.is_empty());
             assert_eq!(
                 errors,
-                [format!("network anvil: family `{family}` is not supported (payd watches: evm)")]
+                [format!("network anvil: family `{family}` is not supported (payd watches: evm, tron)")]
             );
         }
     }

@@ -107,6 +107,8 @@ settings! {
     MASTER_KEY = "security.master_key", Kind::Text;
     /// The file holding the master key.
     MASTER_KEY_FILE = "security.master_key_file", Kind::Text;
+    /// The bearer token `/metrics` asks for (unset: no `/metrics`).
+    METRICS_TOKEN = "security.metrics_token", Kind::Text;
     /// Lifetime of a payment that names none.
     DEFAULT_EXPIRY_SECS = "payments.default_expiry_secs", int(3600, 60, 31 * DAY);
     /// Longest lifetime allowed.

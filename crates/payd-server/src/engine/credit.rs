@@ -1,9 +1,11 @@
 //! Crediting: the watcher step and its address index. One call of [`scan_once`] reads a
 //! [`ChainSource`] (any family, or devnet) and checks it for a reorg (stored block hashes
 //! against the canonical ones), or scans the next bounded block range, matches recipients
-//! against an in-memory index of watched addresses ([`WatchIndex`]), and commits transfers,
-//! confirmations, payment transitions, events and the cursor in one store transaction. The
-//! chain worker calls it on a timer; tests call it directly.
+//! against an in-memory index of watched addresses ([`WatchIndex`]), drops the transfers of
+//! transactions the source reports failed, and commits transfers, confirmations (by depth,
+//! and under a finality policy also against the chain's finalized block), payment
+//! transitions, events and the cursor in one store transaction. The chain worker calls it on
+//! a timer; tests call it directly.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,7 +19,7 @@ use payd_core::registry::Family;
 use payd_store::chain::{ScanCommit, WatchScope, WatchedPayment};
 use payd_store::{Store, StoreError};
 
-use crate::config::networks::EvmNetwork;
+use crate::config::networks::{EvmNetwork, Finality};
 
 /// How one network is watched.
 #[derive(Debug, Clone)]
@@ -30,6 +32,9 @@ pub struct NetworkConfig {
     pub scope: WatchScope,
     /// Depth at which unattributed transfers count as confirmed (payments carry their own).
     pub confirmations: u32,
+    /// Whether a transfer must also be at or below the chain's finalized (Tron: solidified)
+    /// block to count as confirmed.
+    pub finality: Finality,
     /// Most blocks fetched per step (providers limit log ranges).
     pub max_range: u64,
     /// How many recent block hashes to keep for reorg detection (more than any reorg).
@@ -55,15 +60,50 @@ impl NetworkConfig {
             family: net.family,
             scope: WatchScope::Live(net.name.clone()),
             confirmations: net.confirmations,
+            finality: net.finality,
             max_range: net.block_range,
             // More than any reorg payd should survive, and than the confirmation depth.
             keep_blocks: u64::from(net.confirmations).saturating_add(64).max(128),
             monitoring_window,
             // A real chain carries everyone's transfers: only payd's addresses are its business.
             record_unknown: false,
-            tokens: net.tokens.iter().map(|t| (format!("{:#x}", t.contract), t.symbol.clone())).collect(),
+            // Keyed as the source writes contracts (`0x…`, or `T…` on Tron).
+            tokens: net.tokens.iter().map(|t| (match_key(&net.contract_text(t)), t.symbol.clone())).collect(),
             start_block: net.start_block,
         }
+    }
+}
+
+/// The addresses of the payments a watcher serves, for a source that reads per address
+/// (TronGrid): the same payments [`WatchIndex::load`] matches against.
+#[derive(Debug, Clone)]
+pub struct WatchedAddresses {
+    store: Store,
+    scope: WatchScope,
+    window: Duration,
+}
+
+impl WatchedAddresses {
+    /// The addresses of `scope`'s payments in `store` that a transfer can still credit, under
+    /// the monitoring `window`.
+    pub fn new(store: Store, scope: WatchScope, window: Duration) -> Self {
+        WatchedAddresses { store, scope, window }
+    }
+}
+
+impl payd_chain::tron::WatchList for WatchedAddresses {
+    async fn addresses(&self) -> Result<Vec<String>, SourceError> {
+        let backend = |e: StoreError| SourceError::Backend(Box::new(e));
+        // From the chain time the watcher has reached (its cursor block), as the step does:
+        // a watcher catching up still asks for the payments its older blocks can credit.
+        let reached = match &self.scope {
+            WatchScope::Live(network) => self.store.chain_cursor_time(network).await.map_err(backend)?,
+            WatchScope::Test => None,
+        };
+        let at = reached.unwrap_or_else(payd_store::now);
+        let from = at.checked_sub_signed(self.window).unwrap_or(at);
+        let watched = self.store.watched_payments(&self.scope, from).await.map_err(backend)?;
+        Ok(watched.into_iter().map(|w| w.address).collect())
     }
 }
 
@@ -84,6 +124,10 @@ pub struct ScanReport {
     pub events: usize,
     /// Another scanner moved the cursor first; this step changed nothing.
     pub raced: bool,
+    /// When the block at the cursor was made (the chain time the watcher has reached).
+    pub cursor_time: Option<DateTime<Utc>>,
+    /// How many payments the step could credit (`None`: it loaded none).
+    pub watched: Option<usize>,
 }
 
 /// A step failed; nothing was committed.
@@ -104,39 +148,60 @@ pub enum WatchError {
 #[derive(Debug, Default)]
 pub struct WatchIndex {
     by_address: HashMap<String, WatchedPayment>,
-    /// Those of the step's other recipients that payd derived (live scope): money sent to
-    /// one of them on a network its payment is not on (a customer's wrong-network payment) is
-    /// recorded unattributed.
-    derived: HashSet<String>,
+    /// Those of the step's other recipients that are deposit addresses of payments in the
+    /// scope's mode, with why they credit nothing (recorded unattributed).
+    elsewhere: HashMap<String, &'static str>,
 }
 
 impl WatchIndex {
-    /// Loads the payments of `scope` (one query, not one per transfer). A reused client
-    /// address maps to its newest payment. On a live network, those of `recipients` that no
-    /// payment claims are looked up among payd's derived addresses in one more query (only
-    /// this step's, never the whole ever-growing table).
+    /// Loads the payments of `scope` a transfer in blocks timestamped from `chain_time` on can
+    /// still credit (expiring no earlier than `chain_time - window`: one query whose cost is
+    /// the live payments, not the history). Those of `recipients` that no watched payment
+    /// claims are looked up, in one more query over only this step's recipients, among the
+    /// addresses of every payment: money sent to one is payd's business even when it credits
+    /// nothing (a wrong-network payment, or one after the monitoring window). A reused client
+    /// address maps to its newest payment.
     pub async fn load<'a>(
         store: &Store,
         family: Family,
         scope: &WatchScope,
+        chain_time: DateTime<Utc>,
+        window: Duration,
         recipients: impl IntoIterator<Item = &'a str>,
     ) -> Result<WatchIndex, StoreError> {
-        let by_address: HashMap<String, WatchedPayment> =
-            store.watched_payments(scope).await?.into_iter().map(|w| (match_key(&w.address), w)).collect();
-        let derived = match scope {
-            WatchScope::Live(_) => {
-                // Looked up as stored: each family writes its derived addresses one way.
-                let others: HashSet<String> = recipients
-                    .into_iter()
-                    .filter(|a| !by_address.contains_key(&match_key(a)))
-                    .filter_map(|a| stored_form(family, a))
-                    .collect();
-                let others: Vec<String> = others.into_iter().collect();
-                store.derived_among(family.as_str(), &others).await?.iter().map(|a| match_key(a)).collect()
-            }
-            WatchScope::Test => HashSet::new(),
-        };
-        Ok(WatchIndex { by_address, derived })
+        let from = chain_time.checked_sub_signed(window).unwrap_or(chain_time);
+        let by_address: HashMap<String, WatchedPayment> = store
+            .watched_payments(scope, from)
+            .await?
+            .into_iter()
+            .map(|w| (match_key(&w.address), w))
+            .collect();
+        // Looked up as stored: each family writes its derived addresses one way (devnet backs
+        // test payments of every family, so both forms are tried).
+        let others: HashSet<String> = recipients
+            .into_iter()
+            .filter(|a| !by_address.contains_key(&match_key(a)))
+            .filter_map(|a| match family {
+                Family::Devnet => stored_form(Family::Evm, a).or_else(|| stored_form(Family::Tron, a)),
+                f => stored_form(f, a),
+            })
+            .collect();
+        let others: Vec<String> = others.into_iter().collect();
+        let elsewhere = store
+            .payments_at_addresses(scope, &others)
+            .await?
+            .into_iter()
+            .map(|(w, network)| {
+                let why = match scope {
+                    WatchScope::Live(this) if *this != network => {
+                        "sent to a payd address of a payment on another network"
+                    }
+                    _ => "after the payment's monitoring window",
+                };
+                (match_key(&w.address), why)
+            })
+            .collect();
+        Ok(WatchIndex { by_address, elsewhere })
     }
 
     /// How many addresses are watched.
@@ -156,10 +221,9 @@ impl WatchIndex {
     fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
         let to = match_key(to);
         let Some(w) = self.by_address.get(&to) else {
-            return if self.derived.contains(&to) {
-                Attribution::Unattributed("sent to a payd address of a payment on another network")
-            } else {
-                Attribution::Ignore
+            return match self.elsewhere.get(&to) {
+                Some(why) => Attribution::Unattributed(why),
+                None => Attribution::Ignore,
             };
         };
         if w.token != ticker {
@@ -214,12 +278,24 @@ pub async fn scan_once<S: ChainSource>(
     now: DateTime<Utc>,
 ) -> Result<ScanReport, WatchError> {
     let head = source.head().await?;
+    let finalized = match cfg.finality {
+        // Read after the head, so never above it but for a node that moved meanwhile.
+        Finality::Finalized => source.finalized().await?.map(|f| f.min(head)),
+        Finality::Depth => None,
+    };
     let cursor = store.chain_cursor(&cfg.network).await?;
     let mut report = ScanReport { head, cursor: cursor.as_ref().map(|c| c.number), ..ScanReport::default() };
 
+    // The chain's time where this step starts: no block it reads is older, so no payment
+    // whose monitoring window closed before it can be credited by this step.
+    let mut chain_time = now;
     if let Some(cursor) = &cursor {
-        if source.block(cursor.number).await?.map(|b| b.hash).as_deref() != Some(cursor.hash.as_str()) {
-            return rollback(store, source, cfg, cursor, head, now, report).await;
+        match source.block(cursor.number).await? {
+            Some(b) if b.hash == cursor.hash => {
+                chain_time = b.time;
+                report.cursor_time = Some(b.time);
+            }
+            _ => return rollback(store, source, cfg, cursor, (head, finalized), now, report).await,
         }
     }
     let from = match &cursor {
@@ -228,6 +304,9 @@ pub async fn scan_once<S: ChainSource>(
     };
     if from > head {
         return Ok(report);
+    }
+    if cursor.is_none() {
+        chain_time = source.block(from).await?.ok_or(WatchError::Unstable(from))?.time;
     }
     let to = head.min(from.saturating_add(cfg.max_range.max(1)) - 1);
 
@@ -244,7 +323,15 @@ pub async fn scan_once<S: ChainSource>(
 
     let observed = source.transfers(from, to).await?;
     let accepted = observed.iter().filter(|t| cfg.tokens.contains_key(&match_key(&t.token_contract)));
-    let index = WatchIndex::load(store, cfg.family, &cfg.scope, accepted.map(|t| t.to.as_str())).await?;
+    let index = WatchIndex::load(
+        store,
+        cfg.family,
+        &cfg.scope,
+        chain_time,
+        cfg.monitoring_window,
+        accepted.map(|t| t.to.as_str()),
+    )
+    .await?;
     let mut transfers = Vec::new();
     for t in observed {
         if let Some(b) = blocks.iter().find(|b| b.number == t.block_number) {
@@ -262,7 +349,7 @@ pub async fn scan_once<S: ChainSource>(
         let Some(ticker) = cfg.tokens.get(&match_key(&t.token_contract)) else { continue };
         // Only the blocks of transfers to payd's addresses need their time read.
         if !index.by_address.contains_key(&match_key(&t.to))
-            && !index.derived.contains(&match_key(&t.to))
+            && !index.elsewhere.contains_key(&match_key(&t.to))
             && !cfg.record_unknown
         {
             continue;
@@ -278,6 +365,21 @@ pub async fn scan_once<S: ChainSource>(
         };
         transfers.push(new_transfer(t, block_time, payment_id, note));
     }
+    // Only what is about to be recorded is checked: one lookup per transaction of payd's.
+    let mut hashes: Vec<String> = transfers.iter().map(|t| t.tx_hash.clone()).collect();
+    hashes.dedup();
+    if !hashes.is_empty() {
+        let failed = source.failed(&hashes).await?;
+        if !failed.is_empty() {
+            transfers.retain(|t| {
+                let keep = !failed.contains(&t.tx_hash);
+                if !keep {
+                    tracing::warn!(network = %cfg.network, tx = %t.tx_hash, to = %t.to, "transfer of a failed transaction ignored");
+                }
+                keep
+            });
+        }
+    }
 
     let commit = ScanCommit {
         network: cfg.network.clone(),
@@ -287,6 +389,7 @@ pub async fn scan_once<S: ChainSource>(
         blocks,
         transfers,
         head,
+        finalized,
         confirmations: cfg.confirmations,
         keep_blocks: cfg.keep_blocks,
         now,
@@ -294,6 +397,8 @@ pub async fn scan_once<S: ChainSource>(
     match store.commit_scan(&commit).await {
         Ok(change) => {
             report.cursor = Some(to);
+            report.cursor_time = Some(tip_time);
+            report.watched = Some(index.len());
             report.recorded = change.recorded;
             report.events = change.events.len();
             Ok(report)
@@ -331,7 +436,7 @@ async fn rollback<S: ChainSource>(
     source: &S,
     cfg: &NetworkConfig,
     cursor: &BlockRef,
-    head: u64,
+    (head, finalized): (u64, Option<u64>),
     now: DateTime<Utc>,
     mut report: ScanReport,
 ) -> Result<ScanReport, WatchError> {
@@ -357,7 +462,7 @@ async fn rollback<S: ChainSource>(
         }
     };
     tracing::warn!(network = %cfg.network, from = cursor.number, to = fork.number, "reorg: rolling back");
-    match store.rollback_chain(&cfg.network, cursor, &fork, fork_time, head, now).await {
+    match store.rollback_chain(&cfg.network, cursor, &fork, fork_time, head, finalized, now).await {
         Ok(change) => {
             report.reorg_to = Some(fork.number);
             report.cursor = Some(fork.number);

@@ -88,6 +88,7 @@ pub fn network_config(monitoring_window: Duration) -> NetworkConfig {
         family: Family::Devnet,
         scope: WatchScope::Test,
         confirmations: registry::network(NETWORK).map_or(1, |n| n.confirmations),
+        finality: crate::config::networks::Finality::Depth,
         max_range: 500,
         keep_blocks: 128,
         monitoring_window,
@@ -181,4 +182,28 @@ pub async fn pay(
     };
     store.devnet_submit(&transfer, now).await?;
     Ok(transfer)
+}
+
+/// Pays what is still due on every pending test payment created before `created_before`
+/// that has an address and nothing sent to it yet (devnet's auto-pay), up to `limit` of
+/// them; returns how many transfers were sent. One that cannot be paid any more (it changed
+/// meanwhile) is skipped with a warning.
+pub async fn autopay_due(
+    store: &Store,
+    created_before: DateTime<Utc>,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut sent = 0;
+    for id in store.devnet_autopay_due(created_before, limit).await? {
+        let Some(payment) = store.get_payment(&id).await? else { continue };
+        match pay(store, &payment, None, now).await {
+            Ok(t) => {
+                sent += 1;
+                tracing::info!(payment = %id, tx = %t.tx_hash, "devnet auto-pay sent");
+            }
+            Err(e) => tracing::warn!(payment = %id, error = %e, "devnet auto-pay skipped"),
+        }
+    }
+    Ok(sent)
 }

@@ -1,6 +1,6 @@
 //! Merchants and their settings: creating one (its free-text fields checked), suspending and
 //! reactivating it, and changing the settings payments follow — the smallest payment, the
-//! preferred settlement asset, the EVM xpub live addresses derive from, the underpayment
+//! preferred settlement asset, the EVM and Tron xpubs live addresses derive from, the underpayment
 //! tolerance with its cap. The CLI calls these today and the dashboard will; every value is
 //! checked before any is written, so a refused change changes nothing.
 
@@ -22,17 +22,20 @@ pub enum Setting {
     Settlement,
     /// The account-level EVM xpub.
     XpubEvm,
+    /// The account-level Tron xpub.
+    XpubTron,
     /// The underpayment tolerance, in percent.
     UnderpaymentTolerance,
 }
 
 impl Setting {
-    /// `min_amount`, `settlement`, `xpub_evm`, `underpayment_tolerance`.
+    /// `min_amount`, `settlement`, `xpub_evm`, `xpub_tron`, `underpayment_tolerance`.
     pub fn name(self) -> &'static str {
         match self {
             Setting::MinAmount => "min_amount",
             Setting::Settlement => "settlement",
             Setting::XpubEvm => "xpub_evm",
+            Setting::XpubTron => "xpub_tron",
             Setting::UnderpaymentTolerance => "underpayment_tolerance",
         }
     }
@@ -107,6 +110,8 @@ pub struct SettingsIn {
     pub settlement: Option<String>,
     /// An account-level xpub (`m/44'/60'/0'/0`).
     pub xpub_evm: Option<String>,
+    /// An account-level xpub (`m/44'/195'/0'/0`).
+    pub xpub_tron: Option<String>,
     /// Percent, 0 to 10 with two decimals at most.
     pub underpayment_tolerance: Option<String>,
 }
@@ -120,6 +125,8 @@ pub struct MerchantSettings {
     pub min_amount_usd: Option<Decimal>,
     /// The EVM xpub.
     pub xpub_evm: Option<String>,
+    /// The Tron xpub.
+    pub xpub_tron: Option<String>,
     /// Basis points.
     pub underpayment_tolerance_bp: u32,
 }
@@ -160,10 +167,23 @@ pub fn parse_settlement(text: &str) -> Result<Option<(String, String)>, Merchant
 /// The EVM xpub: it must parse and derive (once now, so a key that cannot derive fails here,
 /// not at a payment).
 pub fn parse_xpub_evm(text: &str) -> Result<Option<String>, MerchantError> {
+    parse_xpub(text, Setting::XpubEvm, payd_chain::address::AddressFormat::Evm)
+}
+
+/// The Tron xpub (`m/44'/195'/0'/0`), checked as the EVM one.
+pub fn parse_xpub_tron(text: &str) -> Result<Option<String>, MerchantError> {
+    parse_xpub(text, Setting::XpubTron, payd_chain::address::AddressFormat::Tron)
+}
+
+fn parse_xpub(
+    text: &str,
+    setting: Setting,
+    format: payd_chain::address::AddressFormat,
+) -> Result<Option<String>, MerchantError> {
     let text = text.trim();
     let Some(text) = cleared(text) else { return Ok(None) };
-    let key: payd_chain::address::AccountKey = text.parse().map_err(|e| invalid(Setting::XpubEvm, e))?;
-    key.address(0, payd_chain::address::AddressFormat::Evm).map_err(|e| invalid(Setting::XpubEvm, e))?;
+    let key: payd_chain::address::AccountKey = text.parse().map_err(|e| invalid(setting, e))?;
+    key.address(0, format).map_err(|e| invalid(setting, e))?;
     Ok(Some(text.to_owned()))
 }
 
@@ -185,6 +205,7 @@ pub async fn configure(
     let min_amount = input.min_amount.as_deref().map(parse_min_amount).transpose()?;
     let settlement = input.settlement.as_deref().map(parse_settlement).transpose()?;
     let xpub_evm = input.xpub_evm.as_deref().map(parse_xpub_evm).transpose()?;
+    let xpub_tron = input.xpub_tron.as_deref().map(parse_xpub_tron).transpose()?;
     let tolerance = input.underpayment_tolerance.as_deref().map(parse_tolerance).transpose()?;
     if let Some(v) = min_amount {
         store.set_merchant_min_amount(id, v, now).await?;
@@ -194,6 +215,9 @@ pub async fn configure(
     }
     if let Some(v) = xpub_evm {
         store.set_merchant_xpub(id, payd_core::registry::Family::Evm, v.as_deref(), now).await?;
+    }
+    if let Some(v) = xpub_tron {
+        store.set_merchant_xpub(id, payd_core::registry::Family::Tron, v.as_deref(), now).await?;
     }
     if let Some(bp) = tolerance {
         store.set_merchant_underpayment_tolerance(id, bp, now).await?;
@@ -208,6 +232,7 @@ pub async fn settings(store: &Store, id: &MerchantId) -> Result<MerchantSettings
         merchant,
         min_amount_usd: store.merchant_min_amount(id).await?,
         xpub_evm: store.merchant_xpub(id, payd_core::registry::Family::Evm).await?,
+        xpub_tron: store.merchant_xpub(id, payd_core::registry::Family::Tron).await?,
         underpayment_tolerance_bp: store.merchant_underpayment_tolerance(id).await?.unwrap_or(0),
     })
 }
@@ -227,6 +252,9 @@ mod tests {
         assert!(parse_settlement("USDC/nowhere").is_err());
         assert!(parse_xpub_evm("xpub-nonsense").is_err());
         assert_eq!(parse_xpub_evm(" none ").ok(), Some(None));
+        let e = parse_xpub_tron("xpub-nonsense").err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("xpub_tron: not a valid extended public key (xpub)"));
+        assert!(parse_xpub_tron(payd_chain::address::DEVNET_XPUB).is_ok_and(|x| x.is_some()));
         assert_eq!(parse_tolerance("0.75").ok(), Some(75));
         assert!(parse_tolerance("11").is_err());
     }

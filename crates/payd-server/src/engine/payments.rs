@@ -4,13 +4,18 @@
 
 use chrono::{DateTime, Utc};
 use payd_core::apikey::Mode;
+use payd_core::chain::StoredTransfer;
 use payd_core::ids::PaymentId;
 use payd_core::merchant::Merchant;
 use payd_core::payment::{generate_slug, NewPayment, Payment, TransitionError};
-use payd_store::{AddressPlan, CreateOutcome, IdempotencyRequest, Store, StoreError, StoredResponse};
+use payd_core::registry::Family;
+use payd_store::{
+    AddressPlan, CreateOutcome, IdempotencyRequest, PaymentFilter, Store, StoreError, StoredResponse,
+};
 use sha2::{Digest, Sha256};
 
-use super::addresses::{deposit_key, AddressRefusal};
+use super::addresses::{deposit_key, family_label, AddressRefusal};
+pub use super::asset::{choose_asset, payable_assets, ChooseError, Payable};
 use crate::config::networks::EvmNetwork;
 
 /// The digest an idempotency key is bound to: method, path and the body in canonical JSON
@@ -35,12 +40,27 @@ pub enum CreateError {
     /// A network of a chain family payd cannot take payments on yet.
     #[error("payd cannot take payments on {0} yet")]
     FamilyNotSupported(String),
-    /// A live payment on an EVM network whose merchant has no xpub to derive addresses from.
-    #[error("live payments on {0} need the merchant's EVM extended public key (payd merchant configure <id> --xpub-evm <xpub>)")]
-    NoXpub(String),
+    /// A live payment on a network whose merchant has no xpub of its family to derive
+    /// addresses from.
+    #[error(
+        "live payments on {network} need the merchant's {} extended public key (payd merchant configure <id> --xpub-{} <xpub>)",
+        family_label(*family),
+        family.as_str()
+    )]
+    NoXpub {
+        /// The payment's network.
+        network: String,
+        /// Its family.
+        family: Family,
+    },
     /// The merchant's stored xpub does not derive (it was changed outside payd).
-    #[error("the merchant's EVM extended public key is not usable: {0}")]
-    BadXpub(String),
+    #[error("the merchant's {} extended public key is not usable: {reason}", family_label(*family))]
+    BadXpub {
+        /// The key's family.
+        family: Family,
+        /// Why.
+        reason: String,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -51,8 +71,8 @@ impl From<AddressRefusal> for CreateError {
         match e {
             AddressRefusal::NetworkNotWatched(n) => CreateError::NetworkNotWatched(n),
             AddressRefusal::FamilyNotSupported(f) => CreateError::FamilyNotSupported(f),
-            AddressRefusal::NoXpub(n) => CreateError::NoXpub(n),
-            AddressRefusal::BadXpub(e) => CreateError::BadXpub(e),
+            AddressRefusal::NoXpub { network, family } => CreateError::NoXpub { network, family },
+            AddressRefusal::BadXpub { family, reason } => CreateError::BadXpub { family, reason },
             AddressRefusal::Store(e) => CreateError::Store(e),
         }
     }
@@ -93,12 +113,27 @@ pub async fn create_payment(
 /// The hash of the first transfer still credited to a payment (dialects that show one
 /// `transaction_hash`).
 pub async fn first_tx_hash(store: &Store, id: &PaymentId) -> Result<Option<String>, StoreError> {
-    let transfers = store.transfers_of_payment(id).await?;
-    Ok(transfers
+    Ok(first_credited(store.transfers_of_payment(id).await?))
+}
+
+/// [`first_tx_hash`] of each payment of a list page, read in one call.
+pub async fn first_tx_hashes(
+    store: &Store,
+    payments: &[Payment],
+) -> Result<std::collections::HashMap<PaymentId, String>, StoreError> {
+    let mut by_payment = transfers_of_page(store, payments).await?;
+    Ok(payments
+        .iter()
+        .filter_map(|p| first_credited(by_payment.remove(&p.id)?).map(|h| (p.id.clone(), h)))
+        .collect())
+}
+
+fn first_credited(transfers: Vec<StoredTransfer>) -> Option<String> {
+    transfers
         .into_iter()
         .filter(|t| t.status != payd_store::chain::TransferStatus::Orphaned)
         .min_by_key(|t| (t.transfer.block.number, t.transfer.log_index))
-        .map(|t| t.transfer.tx_hash))
+        .map(|t| t.transfer.tx_hash)
 }
 
 /// How an API names a payment.
@@ -146,8 +181,21 @@ pub async fn find(
     mode: Mode,
     merchants: &[Merchant],
 ) -> Result<Lookup, StoreError> {
+    let Some(payment) = resolve(store, reference).await? else { return Ok(Lookup::Missing) };
+    let other_merchant = !merchants.iter().any(|m| m.id == payment.merchant_id);
+    let other_mode = payment.mode != mode;
+    Ok(if other_merchant || other_mode {
+        Lookup::Hidden { other_merchant, other_mode }
+    } else {
+        Lookup::Visible(Box::new(payment))
+    })
+}
+
+/// The payment `reference` names, whoever it belongs to: for the operator's commands
+/// (`payd devnet pay`), which act for no merchant. Every API goes through [`find`].
+pub async fn resolve(store: &Store, reference: PaymentRef<'_>) -> Result<Option<Payment>, StoreError> {
     let by_uuid = |text: &str| uuid::Uuid::try_parse(text).ok().map(PaymentId::from_uuid);
-    let payment = match reference {
+    Ok(match reference {
         PaymentRef::Id(text) => match text.parse::<PaymentId>() {
             Ok(id) => store.get_payment(&id).await?,
             Err(_) => None,
@@ -162,15 +210,40 @@ pub async fn find(
             None if text.len() <= 64 => store.get_payment_by_slug(text).await?,
             None => None,
         },
-    };
-    let Some(payment) = payment else { return Ok(Lookup::Missing) };
-    let other_merchant = !merchants.iter().any(|m| m.id == payment.merchant_id);
-    let other_mode = payment.mode != mode;
-    Ok(if other_merchant || other_mode {
-        Lookup::Hidden { other_merchant, other_mode }
-    } else {
-        Lookup::Visible(Box::new(payment))
     })
+}
+
+/// The payments `filter` selects, in its order and page. Every API's list reads through
+/// here; the filter carries the caller's merchants and mode.
+pub async fn list(store: &Store, filter: &PaymentFilter) -> Result<Vec<Payment>, StoreError> {
+    store.list_payments(filter).await
+}
+
+/// How many payments `filter` selects, all pages together.
+pub async fn count(store: &Store, filter: &PaymentFilter) -> Result<i64, StoreError> {
+    store.count_payments(filter).await
+}
+
+/// Every transfer recorded for a payment, orphaned ones included (dialects that list a
+/// payment's transactions).
+pub async fn transfers(store: &Store, id: &PaymentId) -> Result<Vec<StoredTransfer>, StoreError> {
+    store.transfers_of_payment(id).await
+}
+
+/// [`transfers`] of each payment of a list page, in one call (a list costs the same number of
+/// queries whatever its page size).
+pub async fn transfers_of_page(
+    store: &Store,
+    payments: &[Payment],
+) -> Result<std::collections::HashMap<PaymentId, Vec<StoredTransfer>>, StoreError> {
+    let ids: Vec<PaymentId> = payments.iter().map(|p| p.id.clone()).collect();
+    let mut out: std::collections::HashMap<PaymentId, Vec<StoredTransfer>> = std::collections::HashMap::new();
+    for t in store.transfers_of_payments(&ids).await? {
+        if let Some(id) = t.transfer.payment_id.clone() {
+            out.entry(id).or_default().push(t);
+        }
+    }
+    Ok(out)
 }
 
 /// Why a cancel was refused.
@@ -220,6 +293,17 @@ pub async fn expire_due(store: &Store, now: DateTime<Utc>) -> Result<usize, Stor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_key_is_named_by_the_networks_family() {
+        let evm = CreateError::NoXpub { network: "base".into(), family: Family::Evm }.to_string();
+        assert!(evm.contains("EVM extended public key") && evm.contains("--xpub-evm"), "{evm}");
+        let tron = CreateError::NoXpub { network: "tron".into(), family: Family::Tron }.to_string();
+        assert!(tron.contains("Tron extended public key") && tron.contains("--xpub-tron"), "{tron}");
+        assert!(!tron.contains("EVM"), "{tron}");
+        let bad = CreateError::BadXpub { family: Family::Tron, reason: "bad checksum".into() }.to_string();
+        assert_eq!(bad, "the merchant's Tron extended public key is not usable: bad checksum");
+    }
 
     #[test]
     fn fingerprints_ignore_formatting_but_not_content() {

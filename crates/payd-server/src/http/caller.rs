@@ -10,7 +10,6 @@ use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use payd_core::apikey::{hash_key_secret, ApiKey, Mode, Scope};
 use payd_core::merchant::{Merchant, MerchantStatus};
-use payd_core::payment::Payment;
 use payd_core::webhook::WebhookFormat;
 
 use super::error::ApiError;
@@ -69,12 +68,6 @@ impl Principal {
                     .param("merchant")),
             },
         }
-    }
-
-    /// Whether the caller may see `payment`: same mode, one of its merchants. Anything else
-    /// is answered as if the payment did not exist.
-    pub fn can_see(&self, payment: &Payment) -> bool {
-        payment.mode == self.key.mode && self.merchants.iter().any(|m| m.id == payment.merchant_id)
     }
 }
 

@@ -61,14 +61,16 @@ impl From<crate::engine::CreateError> for ApiError {
     fn from(e: crate::engine::CreateError) -> Self {
         use crate::engine::CreateError;
         match e {
-            CreateError::NoXpub(_) => ApiError::new(Code::NetworkNotEnabled, e.to_string()).param("network"),
+            CreateError::NoXpub { .. } => {
+                ApiError::new(Code::NetworkNotEnabled, e.to_string()).param("network")
+            }
             CreateError::NetworkNotWatched(_) => {
                 ApiError::new(Code::NetworkNotConfigured, e.to_string()).param("network")
             }
             CreateError::FamilyNotSupported(_) => {
                 ApiError::new(Code::NetworkNotSupported, e.to_string()).param("network")
             }
-            CreateError::BadXpub(_) => ApiError::internal(e),
+            CreateError::BadXpub { .. } => ApiError::internal(e),
             CreateError::Store(e) => e.into(),
         }
     }

@@ -11,6 +11,7 @@ pub mod error;
 mod guards;
 mod health;
 pub mod idempotency;
+pub mod metrics;
 pub mod native;
 pub mod openapi;
 pub mod registry;
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(registry::routes())
         .merge(openapi::routes())
+        .merge(metrics::routes(&state))
         .merge(crate::checkout::routes())
         .fallback(fallback)
         // In the format of the API the path belongs to (a dialect answers 400 in its own).
@@ -59,5 +61,7 @@ pub fn router(state: AppState) -> Router {
         )
         // Spans carry method and path only: never headers, which hold API keys.
         .layer(TraceLayer::new_for_http())
+        // Outermost, so timeouts and refusals by the layers above are counted too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
 }

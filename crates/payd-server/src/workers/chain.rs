@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::every::{every, Pace};
 use crate::engine::credit::{scan_once, NetworkConfig, WatchError};
+use crate::metrics::{Metrics, NetworkLabels};
 
 /// How one chain is watched.
 #[derive(Debug, Clone)]
@@ -31,6 +32,8 @@ pub struct ChainWatch {
     pub lease: Option<Lease>,
     /// Notified on each new head (WebSocket), to scan before the poll interval is up.
     pub wake: Option<Arc<Notify>>,
+    /// Where its lag, transfers and watched payments are reported.
+    pub metrics: Arc<Metrics>,
 }
 
 /// A chain lease as a node holds it.
@@ -66,7 +69,7 @@ pub async fn watch<S: ChainSource>(store: Store, source: S, w: ChainWatch, cance
                 return Ok(Pace::Wait);
             }
         }
-        scan_to_head(&store, &source, &w.cfg).await?;
+        scan_to_head(&store, &source, &w.cfg, &w.metrics).await?;
         Ok::<_, StepError>(Pace::Wait)
     });
     let Some(lease) = &w.lease else {
@@ -114,14 +117,22 @@ async fn scan_to_head<S: ChainSource>(
     store: &Store,
     source: &S,
     cfg: &NetworkConfig,
+    metrics: &Metrics,
 ) -> Result<(), StepError> {
+    let labels = NetworkLabels { network: cfg.network.clone() };
     for _ in 0..64 {
-        let report = match scan_once(store, source, cfg, payd_store::now()).await {
+        let now = payd_store::now();
+        let report = match scan_once(store, source, cfg, now).await {
             Ok(report) => report,
             // Nothing mined yet (devnet before its first block): nothing to do.
             Err(WatchError::Source(SourceError::Empty)) => return Ok(()),
             Err(e) => return Err(e.into()),
         };
+        metrics.watcher(&cfg.network, report.head, report.cursor, report.cursor_time.map(|t| now - t));
+        metrics.transfers.get_or_create(&labels).inc_by(u64::try_from(report.recorded).unwrap_or(0));
+        if let Some(n) = report.watched {
+            metrics.watched.get_or_create(&labels).set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
         if report.events > 0 || report.recorded > 0 || report.reorg_to.is_some() {
             tracing::info!(network = %cfg.network, ?report, "chain scan");
         }

@@ -23,14 +23,7 @@ pub async fn produce(store: Store, interval: Duration, cancel: CancellationToken
 pub async fn autopay(store: Store, after: Duration, interval: Duration, cancel: CancellationToken) {
     every("devnet auto-pay", interval, None, &cancel, || async {
         let now = payd_store::now();
-        let due = store.devnet_autopay_due(now - chrono::Duration::from_std(after)?, 100).await?;
-        for id in due {
-            let Some(payment) = store.get_payment(&id).await? else { continue };
-            match devnet::pay(&store, &payment, None, now).await {
-                Ok(t) => tracing::info!(payment = %id, tx = %t.tx_hash, "devnet auto-pay sent"),
-                Err(e) => tracing::warn!(payment = %id, error = %e, "devnet auto-pay skipped"),
-            }
-        }
+        devnet::autopay_due(&store, now - chrono::Duration::from_std(after)?, 100, now).await?;
         Ok::<_, StepError>(Pace::Wait)
     })
     .await;

@@ -34,6 +34,7 @@ pub struct Dispatcher {
     config: WebhooksConfig,
     public_url: String,
     client: reqwest::Client,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// What one send produced.
@@ -62,7 +63,14 @@ impl Dispatcher {
             builder = builder.dns_resolver(Arc::new(guard::GuardedResolver));
         }
         let client = builder.build()?;
-        Ok(Dispatcher { store, master_key, config, public_url, client })
+        let metrics = Arc::new(crate::metrics::Metrics::new());
+        Ok(Dispatcher { store, master_key, config, public_url, client, metrics })
+    }
+
+    /// Reports attempts to the server's metrics (a new dispatcher has its own).
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Dispatcher {
+        self.metrics = metrics;
+        self
     }
 
     fn lease(&self) -> Duration {
@@ -136,6 +144,16 @@ impl Dispatcher {
             now,
         );
         let d = &claim.delivery;
+        let label = match outcome {
+            payd_core::webhook::DeliveryOutcome::Delivered => "delivered",
+            payd_core::webhook::DeliveryOutcome::RetryAt(_) => "retry",
+            payd_core::webhook::DeliveryOutcome::Dead => "failed",
+        };
+        self.metrics
+            .deliveries
+            .get_or_create(&crate::metrics::OutcomeLabels { outcome: label.to_owned() })
+            .inc();
+        self.metrics.delivery_seconds.observe(Duration::from_millis(sent.attempt.latency_ms).as_secs_f64());
         match self.store.finish_webhook_delivery(&claim, &sent.attempt, outcome, health, now).await {
             Ok(true) => tracing::info!(
                 delivery = %d.id, endpoint = %claim.endpoint.id, event = %d.event_id,

@@ -274,6 +274,21 @@ async fn products_can_be_managed_and_paid_for(app: TestApp) {
     let (s, e) = post(&app, &key, "/v1/api/payments", &pay, None).await;
     assert_eq!((s, error_code(&e).0), (422, "UNPROCESSABLE_ENTITY"), "inactive product");
 
+    // Another merchant's product, or one of the other mode: forbidden to read, and nothing
+    // to price a payment from.
+    let (_, other) = app.merchant_with_key().await;
+    let live = app.key(KeyOwner::Merchant(m.id.clone()), Mode::Live, &[]).await;
+    let (s, e) = get(&app, &other, &format!("/v1/api/products/{cid}")).await;
+    assert_eq!((s, e["error"]["message"].as_str()), (403, Some("Product belongs to another merchant")));
+    let (s, e) = get(&app, &live, &format!("/v1/api/products/{cid}")).await;
+    assert_eq!((s, e["error"]["message"].as_str()), (403, Some("test/live mode mismatch")));
+    for k in [&other, &live] {
+        let (s, e) = post(&app, k, "/v1/api/payments", &right, None).await;
+        assert_eq!((s, error_code(&e).0), (404, "NOT_FOUND"), "{e}");
+    }
+    let (_, list) = get(&app, &other, "/v1/api/products").await;
+    assert_eq!(list["data"]["meta"]["total"], 0);
+
     let (_, list) = get(&app, &key, "/v1/api/products").await;
     assert_eq!(list["data"]["meta"]["total"], 2);
     let del = app

@@ -28,6 +28,7 @@ backend_tests!(
     transfers_to_unknown_or_lapsed_addresses_are_stored_unattributed,
     a_reorg_reverts_the_payment_and_the_remined_transfer_is_credited_once,
     payd_devnet_pay_from_another_process_completes_a_payment,
+    auto_pay_pays_a_pending_test_payment_once_when_it_is_due,
 );
 
 pub(crate) fn cfg() -> NetworkConfig {
@@ -316,7 +317,13 @@ async fn payd_devnet_pay_from_another_process_completes_a_payment(app: TestApp) 
     let watcher = tokio::spawn(payd_server::workers::chain::watch(
         app.store.clone(),
         Devnet::new(app.store.clone()),
-        payd_server::workers::chain::ChainWatch { cfg: cfg(), interval: tick, lease: None, wake: None },
+        payd_server::workers::chain::ChainWatch {
+            cfg: cfg(),
+            interval: tick,
+            lease: None,
+            wake: None,
+            metrics: Default::default(),
+        },
         cancel.clone(),
     ));
 
@@ -367,4 +374,22 @@ async fn payd_devnet_pay_from_another_process_completes_a_payment(app: TestApp) 
     assert_eq!(k.first(), Some(&"payment.created"));
     assert_eq!(k.last(), Some(&"payment.completed"));
     assert!(k.contains(&"payment.processing"), "{k:?}");
+}
+
+async fn auto_pay_pays_a_pending_test_payment_once_when_it_is_due(app: TestApp) {
+    let (_, key) = app.merchant_with_key().await;
+    let (id, _) = create(&app, &key, usdc("10", "base")).await;
+    // No asset yet: no address to pay, so never a candidate.
+    create(&app, &key, json!({"amount": "1", "currency": "USD"})).await;
+    let now = payd_store::now();
+    let hour = chrono::Duration::hours(1);
+    // Created after the cut-off: not yet due.
+    assert_eq!(devnet::autopay_due(&app.store, now - hour, 100, now).await.unwrap(), 0);
+    assert_eq!(devnet::autopay_due(&app.store, now + hour, 100, now).await.unwrap(), 1);
+    // Sent once: a second sweep sends nothing more.
+    assert_eq!(devnet::autopay_due(&app.store, now + hour, 100, now).await.unwrap(), 0);
+    advance(&app, 12).await;
+    let p = payment(&app, &id).await;
+    assert_eq!(p.status.as_str(), "completed", "{p:?}");
+    assert_eq!(p.funds.confirmed, p.asset.as_ref().unwrap().amount_due);
 }

@@ -288,6 +288,7 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
             lifetime: Duration::from_secs(5),
         }),
         wake: None,
+        metrics: Default::default(),
     };
     let cancel = tokio_util::sync::CancellationToken::new();
     let b = tokio::spawn(payd_server::workers::chain::watch(
@@ -315,9 +316,9 @@ async fn one_node_scans_a_network_at_a_time(backend: Backend) {
 }
 
 /// `payd serve` as a child process, SIGKILLed by the test.
-struct Payd {
+pub(crate) struct Payd {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Payd {
@@ -327,7 +328,7 @@ impl Drop for Payd {
     }
 }
 
-fn spawn_payd(db_url: &str, networks: &str) -> Payd {
+pub(crate) fn spawn_payd(db_url: &str, networks: &str) -> Payd {
     let mut child = Command::new(env!("CARGO_BIN_EXE_payd"))
         .arg("serve")
         .env("PAYD_DATABASE_URL", db_url)
@@ -355,10 +356,10 @@ fn spawn_payd(db_url: &str, networks: &str) -> Payd {
 }
 
 /// A small deterministic generator (the seed is printed, so a failure can be replayed).
-struct Rng(u64);
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 33) % n
     }

@@ -37,6 +37,8 @@ pub const MASTER_KEY: &str = "01010101010101010101010101010101010101010101010101
 pub struct TestApp {
     pub address: String,
     pub store: Store,
+    /// The running server's shared state (engine calls that have no HTTP surface of their own).
+    pub state: payd_server::state::AppState,
     pub client: reqwest::Client,
     pub db: TestDatabase,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -87,6 +89,7 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Opt
     let app = Application::build(config).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     let store = app.state().store.clone();
+    let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run(async move {
         let _ = rx.await;
@@ -94,6 +97,7 @@ pub async fn spawn_app_with(backend: Backend, extra_env: &[(&str, &str)]) -> Opt
     Some(TestApp {
         address,
         store,
+        state,
         client: reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
         db,
         shutdown: Some(tx),
@@ -117,6 +121,7 @@ impl TestApp {
         let app = Application::build(test_config(&self.db, extra_env)).await.expect("build app");
         self.address = format!("http://127.0.0.1:{}", app.port());
         self.store = app.state().store.clone();
+        self.state = app.state().clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         self.server = Some(tokio::spawn(app.run(async move {
             let _ = rx.await;

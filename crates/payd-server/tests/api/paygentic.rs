@@ -157,7 +157,7 @@ async fn every_documented_limit_just_inside_and_outside(app: TestApp) {
 }
 
 async fn customers_must_belong_to_the_merchant(app: TestApp) {
-    let (_, key) = app.merchant_with_key().await;
+    let (m, key) = app.merchant_with_key().await;
     let (_, other) = app.merchant_with_key().await;
     let (s, c) = post(
         &app,
@@ -173,6 +173,18 @@ async fn customers_must_belong_to_the_merchant(app: TestApp) {
     assert_eq!((s, p["customerId"].as_str()), (201, Some(cid)));
     let (s, v) = post(&app, &other, "/v0/payments", &body_with(json!({"customerId": cid}))).await;
     assert_eq!((s, v["errors"][0]["field"].as_str()), (400, Some("customerId")));
+    // Only its merchant, in its mode, reads it.
+    let fetch = |k: String| {
+        let req = app.client.get(app.url(&format!("/v0/customers/{cid}"))).bearer_auth(k);
+        async move { read(req.send().await.unwrap()).await }
+    };
+    let (s, got) = fetch(key.clone()).await;
+    assert_eq!((s, got["id"].as_str()), (200, Some(cid)));
+    let live = app.key(KeyOwner::Merchant(m.id.clone()), Mode::Live, &[]).await;
+    for k in [other.clone(), live] {
+        let (s, e) = fetch(k).await;
+        assert_eq!((s, e["code"].as_str()), (404, Some("CUSTOMER_NOT_FOUND")), "{e}");
+    }
     let (_, list) = read(
         app.client
             .get(app.url(&format!("/v0/payments?customerId={cid}")))

@@ -384,9 +384,17 @@ async fn replays_send_deliveries_again(app: TestApp) {
     let got = rx.wait_for(6).await;
     assert_eq!(got[5].header("webhook-id"), got[0].header("webhook-id"));
     assert_eq!(app.post_raw("/v1/webhook_deliveries/dlv_nope/replay", &key, "", None).await.status(), 404);
+    // Another merchant's delivery, or one of the other mode, does not exist for a caller:
+    // neither to replay nor to read.
     let (_, other_key) = app.merchant_with_key().await;
+    let live_key = app.key(KeyOwner::Merchant(m.id.clone()), Mode::Live, &[]).await;
     let path = format!("/v1/webhook_deliveries/{}/replay", ds[0].id);
-    assert_eq!(app.post_raw(&path, &other_key, "", None).await.status(), 404);
+    let one = format!("/v1/webhook_deliveries/{}", ds[0].id);
+    for key in [&other_key, &live_key] {
+        assert_eq!(app.post_raw(&path, key, "", None).await.status(), 404);
+        let (s, e) = app.get(&one, key).await;
+        assert_eq!((s, code(&e)), (404, "not_found"), "{e}");
+    }
     // The receiver sees the request before the dispatcher records its answer: wait for the record.
     let mut logged = 0;
     for _ in 0..200 {

@@ -20,7 +20,80 @@ conformance!(
     a_rollback_orphans_transfers_and_reverts_their_payment,
     devnet_mines_its_mempool_and_reorgs_replace_blocks,
     a_merchant_has_one_xpub_per_family,
+    the_watched_set_is_the_payments_still_inside_their_window,
+    a_pages_transfers_are_read_in_one_call,
 );
+
+/// A list page's transfers come in one call, in chain order, only of the payments asked for.
+async fn a_pages_transfers_are_read_in_one_call(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let a = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let b = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let c = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let ts = vec![
+        transfer("0xb2", 2, "0xb", Some(&b.id)),
+        transfer("0xa1", 1, "0xa", Some(&a.id)),
+        transfer("0xc1", 1, "0xc", Some(&c.id)),
+        transfer("0xb3", 3, "0xb", Some(&b.id)),
+    ];
+    store.commit_scan(&commit(None, 3, ts)).await.expect("commit");
+    let got = store.transfers_of_payments(&[b.id.clone(), a.id.clone()]).await.expect("transfers");
+    let hashes: Vec<&str> = got.iter().map(|t| t.transfer.tx_hash.as_str()).collect();
+    assert_eq!(hashes, ["0xa1", "0xb2", "0xb3"]);
+    assert!(store.transfers_of_payments(&[]).await.expect("none").is_empty());
+}
+
+/// What a watcher loads is bounded by the payments still creditable, not by history; an
+/// address outside it is still found (its newest payment and network) for the record.
+async fn the_watched_set_is_the_payments_still_inside_their_window(store: Store) {
+    use chrono::Duration;
+    use payd_store::chain::WatchScope;
+    let m = merchant(&store, "Shop").await;
+    let t0 = now();
+    let mut ids = Vec::new();
+    // Expiring at t0-3h, t0-1h, t0+1h; live on base, with distinct addresses.
+    for (i, hours) in [-3i64, -1, 1].into_iter().enumerate() {
+        let mut new = new_payment(&m.id, Mode::Live);
+        new.expires_at = t0 + Duration::hours(hours);
+        if let Some(a) = new.asset.as_mut() {
+            a.network = "base".into();
+            a.address = Some(format!("0x00000000000000000000000000000000000000a{i}"));
+        }
+        ids.push(create(&store, new, t0 - Duration::hours(4)).await.id);
+    }
+    let base = WatchScope::Live("base".into());
+    let watched = |from| {
+        let store = store.clone();
+        let base = base.clone();
+        async move { store.watched_payments(&base, from).await.expect("watched") }
+    };
+    let got: Vec<_> = watched(t0 - Duration::hours(2)).await.into_iter().map(|w| w.payment_id).collect();
+    assert_eq!(got, vec![ids[1].clone(), ids[2].clone()]);
+    assert_eq!(watched(t0 + Duration::hours(2)).await.len(), 0);
+    assert_eq!(watched(t0 - Duration::hours(5)).await.len(), 3);
+    assert!(store
+        .watched_payments(&WatchScope::Live("polygon".into()), t0 - Duration::hours(5))
+        .await
+        .expect("w")
+        .is_empty());
+    assert!(store.watched_payments(&WatchScope::Test, t0 - Duration::hours(5)).await.expect("w").is_empty());
+
+    // A later payment at the first address (a reused client address) is its newest.
+    let mut again = new_payment(&m.id, Mode::Live);
+    if let Some(a) = again.asset.as_mut() {
+        a.network = "polygon".into();
+        a.address = Some("0x00000000000000000000000000000000000000a0".into());
+    }
+    let newest = create(&store, again, t0).await.id;
+    let asked = [
+        "0x00000000000000000000000000000000000000a0".to_owned(),
+        "0x00000000000000000000000000000000000000ff".to_owned(),
+    ];
+    let found = store.payments_at_addresses(&base, &asked).await.expect("found");
+    assert_eq!(found.len(), 1);
+    assert_eq!((&found[0].0.payment_id, found[0].1.as_str()), (&newest, "polygon"));
+    assert!(store.payments_at_addresses(&WatchScope::Test, &asked).await.expect("found").is_empty());
+}
 
 async fn a_merchant_has_one_xpub_per_family(store: Store) {
     let m = merchant(&store, "Shop").await;
@@ -89,6 +162,7 @@ fn commit(expected: Option<u64>, to: u64, transfers: Vec<NewTransfer>) -> ScanCo
         blocks: (expected.map_or(0, |e| e + 1)..=to).map(block).collect(),
         transfers,
         head: to,
+        finalized: None,
         confirmations: 1,
         keep_blocks: 128,
         now: now(),
@@ -145,7 +219,7 @@ async fn a_rollback_orphans_transfers_and_reverts_their_payment(store: Store) {
     assert_eq!(store.get_payment(&p.id).await.expect("get").expect("p").status, PaymentStatus::Completed);
 
     let change =
-        store.rollback_chain("devnet", &block(2), &block(1), now(), 2, now()).await.expect("rollback");
+        store.rollback_chain("devnet", &block(2), &block(1), now(), 2, None, now()).await.expect("rollback");
     assert_eq!(change.orphaned, 1);
     assert_eq!(change.events.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(), ["payment.reverted"]);
     let after = store.get_payment(&p.id).await.expect("get").expect("p");

@@ -29,6 +29,7 @@ async fn chain_passes(store: &Store, network: &str, time: DateTime<Utc>) {
         blocks: vec![cursor],
         transfers: vec![],
         head: number,
+        finalized: None,
         confirmations: 1,
         keep_blocks: 128,
         now: now(),

@@ -1,5 +1,5 @@
 //! Webhook endpoints: registering one (within the per-merchant cap, its secret sealed under
-//! the master key and shown once), changing it, deleting it, rotating its secret with an
+//! the master key and shown once), finding one as a caller sees it, changing it, deleting it, rotating its secret with an
 //! overlap, and paging a merchant's list. Each surface parses its own vocabulary (AstraPay's
 //! event names, the CLI's flags) and calls these.
 
@@ -10,6 +10,7 @@ use payd_core::apikey::Mode;
 use payd_core::crypto::{CryptoError, MasterKey};
 use payd_core::event::EventKind;
 use payd_core::ids::{MerchantId, WebhookEndpointId};
+use payd_core::merchant::Merchant;
 use payd_core::secret::Secret;
 use payd_core::webhook::{generate_secret, WebhookEndpoint, WebhookFormat};
 use payd_store::webhooks::EndpointFilter;
@@ -118,6 +119,20 @@ pub async fn create(
         return Err(EndpointError::Limit(max_endpoints));
     }
     Ok((endpoint, secret))
+}
+
+/// The endpoint `id` names if a caller in `mode` acting for `merchants` may see it; another
+/// merchant's or mode's endpoint is `None`, like a deleted one.
+pub async fn find(
+    store: &Store,
+    id: &WebhookEndpointId,
+    mode: Mode,
+    merchants: &[Merchant],
+) -> Result<Option<WebhookEndpoint>, EndpointError> {
+    Ok(store
+        .get_webhook_endpoint(id)
+        .await?
+        .filter(|e| e.mode == mode && merchants.iter().any(|m| m.id == e.merchant_id)))
 }
 
 /// Applies `change` to `endpoint` and stores it.

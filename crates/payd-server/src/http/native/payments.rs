@@ -295,7 +295,7 @@ pub async fn list_payments(
         limit: limit + 1,
         ..PaymentFilter::new(Vec::new(), principal.mode())
     };
-    let mut payments = state.store.list_payments(&filter).await?;
+    let mut payments = engine::payments::list(&state.store, &filter).await?;
     let has_more = payments.len() > limit as usize;
     payments.truncate(limit as usize);
     let public_url = &state.config.public_url;

@@ -21,6 +21,7 @@ use super::wire::webhook_types::{
     ListDeliveriesIn, ListEndpointsIn, ReplayOut, RotateSecretIn, UpdateEndpointIn,
 };
 use crate::engine::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
+use crate::engine::webhooks::log::{self, ReplayError};
 use crate::engine::webhooks::targets::{Policy, Target, UrlError};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
@@ -92,12 +93,7 @@ async fn visible_endpoint(
 ) -> Result<WebhookEndpoint, ApiError> {
     let not_found = || ApiError::not_found("webhook endpoint");
     let id: WebhookEndpointId = id.parse().map_err(|_| not_found())?;
-    let e = state.store.get_webhook_endpoint(&id).await?.ok_or_else(not_found)?;
-    if e.mode == principal.mode() && principal.merchants.iter().any(|m| m.id == e.merchant_id) {
-        Ok(e)
-    } else {
-        Err(not_found())
-    }
+    endpoints::find(&state.store, &id, principal.mode(), &principal.merchants).await?.ok_or_else(not_found)
 }
 
 /// `POST /v1/webhook_endpoints`
@@ -268,7 +264,7 @@ pub async fn replay_failed(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
     let e = visible_endpoint(&state, &principal, &id).await?;
-    let n = state.store.replay_failed_webhook_deliveries(&e.id, payd_store::now()).await?;
+    let n = log::replay_failed(&state.store, &e.id, payd_store::now()).await?;
     respond(StatusCode::OK, &ReplayOut { object: "replay", replayed: n })
 }
 
@@ -315,7 +311,7 @@ pub async fn list_deliveries(
         before: query_id("starting_after", q.starting_after.as_deref())?,
         limit: limit + 1,
     };
-    let mut deliveries = state.store.list_webhook_deliveries(&filter).await?;
+    let mut deliveries = log::list(&state.store, &filter).await?;
     let has_more = deliveries.len() > limit as usize;
     deliveries.truncate(limit as usize);
     respond(
@@ -336,15 +332,7 @@ async fn visible_delivery(
 ) -> Result<payd_core::webhook::Delivery, ApiError> {
     let not_found = || ApiError::not_found("webhook delivery");
     let id: DeliveryId = id.parse().map_err(|_| not_found())?;
-    let d = state.store.get_webhook_delivery(&id).await?.ok_or_else(not_found)?;
-    // Endpoints receive only their merchant's events in their mode: whoever may see the
-    // payment may see its deliveries (also those to a deleted endpoint).
-    let payment = state.store.get_payment(&d.payment_id).await?.ok_or_else(not_found)?;
-    if principal.can_see(&payment) {
-        Ok(d)
-    } else {
-        Err(not_found())
-    }
+    log::find(&state.store, &id, principal.mode(), &principal.merchants).await?.ok_or_else(not_found)
 }
 
 /// `GET /v1/webhook_deliveries/{id}`
@@ -356,7 +344,7 @@ pub async fn get_delivery(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
     let d = visible_delivery(&state, &principal, &id).await?;
-    let attempts = state.store.list_webhook_attempts(&d.id).await?;
+    let attempts = log::attempts(&state.store, &d.id).await?;
     respond(StatusCode::OK, &DeliveryOut::new(&d, Some(&attempts)))
 }
 
@@ -369,16 +357,10 @@ pub async fn replay_delivery(
 ) -> Result<Response, ApiError> {
     principal.require(Scope::WebhooksManage)?;
     let d = visible_delivery(&state, &principal, &id).await?;
-    if !state.store.replay_webhook_delivery(&d.id, payd_store::now()).await? {
-        return Err(ApiError::new(
-            Code::DeliveryInFlight,
-            "the delivery is being sent right now; replay it once the attempt is recorded",
-        ));
-    }
-    let d = state
-        .store
-        .get_webhook_delivery(&d.id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("webhook delivery"))?;
+    let d = log::replay(&state.store, &d.id, payd_store::now()).await.map_err(|e| match e {
+        ReplayError::InFlight => ApiError::new(Code::DeliveryInFlight, e.to_string()),
+        ReplayError::NotFound => ApiError::not_found("webhook delivery"),
+        ReplayError::Store(e) => e.into(),
+    })?;
     respond(StatusCode::OK, &DeliveryOut::new(&d, None))
 }

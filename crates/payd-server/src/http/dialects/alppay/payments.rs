@@ -191,7 +191,7 @@ pub async fn get_payment(
 ) -> Result<Response, AlpError> {
     principal.require(Scope::PaymentsRead)?;
     let p = find(&state, &principal, &id).await?;
-    let transfers = state.store.transfers_of_payment(&p.id).await?;
+    let transfers = engine::payments::transfers(&state.store, &p.id).await?;
     let data = payment_json(&p, merchant_of(&principal, &p)?, &transfers, &state.config.public_url, true);
     Ok(json_text(StatusCode::OK, json!({ "data": data }).to_string()))
 }
@@ -252,14 +252,15 @@ pub async fn list_payments(
         filter.invoices =
             inv.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).take(100).collect();
     }
-    let total = state.store.count_payments(&filter).await?;
+    let total = engine::payments::count(&state.store, &filter).await?;
     filter.limit = limit;
     filter.offset = (page - 1).saturating_mul(limit);
-    let payments = state.store.list_payments(&filter).await?;
+    let payments = engine::payments::list(&state.store, &filter).await?;
+    let mut transfers = engine::payments::transfers_of_page(&state.store, &payments).await?;
     let mut data = Vec::with_capacity(payments.len());
     for p in &payments {
-        let transfers = state.store.transfers_of_payment(&p.id).await?;
-        data.push(payment_json(p, merchant_of(&principal, p)?, &transfers, &state.config.public_url, false));
+        let of_p = transfers.remove(&p.id).unwrap_or_default();
+        data.push(payment_json(p, merchant_of(&principal, p)?, &of_p, &state.config.public_url, false));
     }
     Ok(json_text(
         StatusCode::OK,

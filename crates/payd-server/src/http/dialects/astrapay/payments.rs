@@ -8,7 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Duration;
 use payd_core::apikey::Scope;
-use payd_core::catalog::PriceKind;
 use payd_core::ids::PaymentId;
 use payd_core::money::{Currency, Money, MoneyError};
 use payd_core::payment::{Customer, Dialect, NewPayment, Payment, RedirectUrls};
@@ -21,6 +20,7 @@ use super::wire::error::{AstraError, AstraPay};
 use super::wire::page::{meta, paging, ListIn, Page};
 use super::wire::payment::AstraPayment;
 use super::wire::schema::{Errors, PaymentPageResponse, PaymentResponse};
+use crate::engine::products::{self, ProductError};
 use crate::engine::{self, CancelError};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
@@ -52,7 +52,7 @@ pub struct CreateIn {
     metadata: Option<serde_json::Value>,
 }
 
-fn amount_error(e: &MoneyError) -> ApiError {
+pub(super) fn amount_error(e: &MoneyError) -> ApiError {
     match e {
         MoneyError::NotPositive => ApiError::new(Code::AmountTooSmall, "amount must be at least 0.01"),
         MoneyError::TooLarge => ApiError::new(Code::AmountTooLargeForToken, e.to_string()),
@@ -82,7 +82,11 @@ pub async fn create_payment(
             return Err(ApiError::new(Code::MissingField, "amount or product_id is required").into())
         }
         (Some(n), None) => Money::parse(&n.to_string(), Currency::USD).map_err(|e| amount_error(&e))?,
-        (None, Some(id)) => product_price(&state, &principal, id, &input.token, &input.network).await?,
+        (None, Some(id)) => {
+            let id = super::wire::product::parse_id(id).ok_or(ProductError::NotFound)?;
+            let (mode, merchants) = (principal.mode(), &principal.merchants);
+            products::price(&state.store, &id, mode, merchants, &input.token, &input.network).await?
+        }
     };
     let (asset, fx) =
         engine::quote_with_fx(&state.fx, &state.config.networks, &input.token, &input.network, &price)
@@ -144,44 +148,6 @@ pub async fn create_payment(
             "Idempotency-Key was already used with different parameters",
         )
     })?)
-}
-
-/// The price of a product the caller owns, checked against the requested token.
-async fn product_price(
-    state: &AppState,
-    principal: &Principal,
-    id: &str,
-    token: &str,
-    network: &str,
-) -> Result<Money, AstraError> {
-    let not_found = || AstraError(ApiError::new(Code::NotFound, "Product not found"));
-    let product_id = super::wire::product::parse_id(id).ok_or_else(not_found)?;
-    let product = state.store.get_product(&product_id).await?.ok_or_else(not_found)?;
-    if product.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
-        return Err(not_found());
-    }
-    if !product.active {
-        return Err(ApiError::new(Code::ProductInactive, "Product is not active").into());
-    }
-    match product.kind {
-        PriceKind::Fiat => Money::new(product.price, Currency::USD).map_err(|e| amount_error(&e).into()),
-        PriceKind::Crypto => {
-            let same = |a: Option<&str>, b: &str| a.is_some_and(|a| a.eq_ignore_ascii_case(b));
-            let net_same =
-                product.network.as_deref().and_then(payd_core::registry::resolve_network).map(|n| n.id)
-                    == payd_core::registry::resolve_network(network).map(|n| n.id);
-            if !same(product.token.as_deref(), token) || !net_same {
-                return Err(ApiError::new(
-                    Code::ProductAssetMismatch,
-                    "This product is priced in another token or network",
-                )
-                .into());
-            }
-            // A token price is a price in the token's peg currency (every shipped token is a
-            // USD stablecoin).
-            Money::new(product.price, Currency::USD).map_err(|e| amount_error(&e).into())
-        }
-    }
 }
 
 /// Finds a payment by UUID, short id or payd id, for this caller. AstraPay answers another
@@ -260,15 +226,13 @@ pub async fn list_payments(
             Err(_) => search,
         });
     }
-    let total = state.store.count_payments(&filter).await?;
+    let total = engine::payments::count(&state.store, &filter).await?;
     filter.limit = page_size;
     filter.offset = (page - 1).saturating_mul(page_size);
-    let payments = state.store.list_payments(&filter).await?;
+    let payments = engine::payments::list(&state.store, &filter).await?;
     let public_url = &state.config.public_url;
-    let mut data = Vec::with_capacity(payments.len());
-    for p in &payments {
-        let tx = engine::first_tx_hash(&state.store, &p.id).await?;
-        data.push(AstraPayment::new(p, public_url).with_tx(tx));
-    }
+    let mut txs = engine::payments::first_tx_hashes(&state.store, &payments).await?;
+    let data: Vec<_> =
+        payments.iter().map(|p| AstraPayment::new(p, public_url).with_tx(txs.remove(&p.id))).collect();
     respond(StatusCode::OK, Page { data, meta: meta(page, page_size, total) })
 }

@@ -8,9 +8,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use payd_core::apikey::Scope;
 use payd_core::catalog::{PriceKind, Product};
-use payd_core::ids::ProductId;
-use payd_core::money::{Currency, Money};
-use payd_core::token::parse_token_amount;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -20,11 +17,12 @@ use super::wire::error::{AstraError, AstraPay};
 use super::wire::page::{meta, paging, ListIn};
 use super::wire::product::{parse_id, ProductOut};
 use super::wire::schema::{DeletedResponse, Errors, ProductPageResponse, ProductResponse};
+use crate::engine::products::{self, NewProduct, ProductChange, ProductError};
+use crate::http::body;
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
 use crate::http::schema::json_number_or_null;
-use crate::http::{body, validate};
 use crate::state::AppState;
 
 /// A product to create (`name` and `price` required) or the fields to change.
@@ -42,48 +40,25 @@ pub struct ProductIn {
     active: Option<bool>,
 }
 
-/// Checks a product's price, kind and asset, normalising token and network.
-fn check(p: &mut Product) -> Result<(), ApiError> {
-    if p.name.trim().is_empty() || p.name.chars().count() > validate::MAX_TEXT {
-        return Err(ApiError::new(Code::InvalidValue, "name must be 1 to 255 characters"));
+impl From<ProductError> for AstraError {
+    fn from(e: ProductError) -> Self {
+        let message = e.to_string();
+        let code = match e {
+            ProductError::Name => Code::InvalidValue,
+            ProductError::DescriptionTooLong => Code::ValueTooLong,
+            ProductError::PriceTooSmall => Code::PriceTooSmall,
+            ProductError::Price(_) => Code::AmountInvalid,
+            ProductError::AssetRequired => Code::MissingField,
+            ProductError::UnsupportedAsset => Code::UnsupportedAsset,
+            ProductError::NotFound => Code::NotFound,
+            ProductError::OtherMerchant | ProductError::OtherMode => Code::Forbidden,
+            ProductError::Inactive => Code::ProductInactive,
+            ProductError::AssetMismatch => Code::ProductAssetMismatch,
+            ProductError::Amount(e) => return AstraError(super::payments::amount_error(&e)),
+            ProductError::Store(e) => return e.into(),
+        };
+        AstraError(ApiError::new(code, message))
     }
-    if p.description.as_ref().is_some_and(|d| d.chars().count() > validate::MAX_DESCRIPTION) {
-        return Err(ApiError::new(Code::ValueTooLong, "description is longer than 1000 characters"));
-    }
-    if p.price < Decimal::new(1, 2) {
-        return Err(ApiError::new(Code::PriceTooSmall, "price must be at least 0.01"));
-    }
-    match p.kind {
-        PriceKind::Fiat => {
-            Money::new(p.price, Currency::USD)
-                .map_err(|e| ApiError::new(Code::AmountInvalid, format!("price: {e}")))?;
-            p.token = None;
-            p.network = None;
-        }
-        PriceKind::Crypto => {
-            let (Some(token), Some(network)) = (p.token.as_deref(), p.network.as_deref()) else {
-                return Err(ApiError::new(
-                    Code::MissingField,
-                    "token and network are required for CRYPTO products",
-                ));
-            };
-            let net = payd_core::registry::resolve_network(network).ok_or_else(|| {
-                ApiError::new(Code::UnsupportedAsset, "Unsupported token/network combination")
-            })?;
-            let tok = payd_core::registry::token(&token.to_ascii_uppercase(), net.id).ok_or_else(|| {
-                ApiError::new(Code::UnsupportedAsset, "Unsupported token/network combination")
-            })?;
-            parse_token_amount(&p.price.normalize().to_string(), tok.decimals).map_err(|_| {
-                ApiError::new(
-                    Code::AmountInvalid,
-                    format!("price: {} has {} decimals", tok.symbol, tok.decimals),
-                )
-            })?;
-            p.token = Some(tok.symbol.to_owned());
-            p.network = Some(net.id.to_owned());
-        }
-    }
-    Ok(())
 }
 
 fn kind(s: &str) -> Result<PriceKind, ApiError> {
@@ -108,9 +83,7 @@ pub async fn create_product(
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (ProductIn, _) = body::parse(&bytes)?;
     let merchant = principal.merchant_for(None)?;
-    let now = payd_store::now();
-    let mut product = Product {
-        id: ProductId::new(),
+    let new = NewProduct {
         merchant_id: merchant.id.clone(),
         mode: principal.mode(),
         name: input.name.ok_or_else(|| ApiError::new(Code::MissingField, "name is required"))?,
@@ -124,25 +97,14 @@ pub async fn create_product(
         token: input.token.flatten(),
         network: input.network.flatten(),
         active: input.active.unwrap_or(true),
-        created_at: now,
-        updated_at: now,
     };
-    check(&mut product)?;
-    state.store.insert_product(&product).await?;
+    let product = products::create(&state.store, new, payd_store::now()).await?;
     respond(StatusCode::CREATED, ProductOut::new(&product))
 }
 
 async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Product, AstraError> {
-    let not_found = || AstraError(ApiError::new(Code::NotFound, "Product not found"));
-    let product =
-        state.store.get_product(&parse_id(id).ok_or_else(not_found)?).await?.ok_or_else(not_found)?;
-    if !principal.merchants.iter().any(|m| m.id == product.merchant_id) {
-        return Err(ApiError::new(Code::Forbidden, "Product belongs to another merchant").into());
-    }
-    if product.mode != principal.mode() {
-        return Err(ApiError::new(Code::Forbidden, "test/live mode mismatch").into());
-    }
-    Ok(product)
+    let id = parse_id(id).ok_or(ProductError::NotFound)?;
+    Ok(products::find(&state.store, &id, principal.mode(), &principal.merchants).await?)
 }
 
 /// `GET /v1/api/products/{id}`
@@ -167,35 +129,19 @@ pub async fn update_product(
     raw: Result<Bytes, BytesRejection>,
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
-    let mut p = owned(&state, &principal, &id).await?;
+    let p = owned(&state, &principal, &id).await?;
     let bytes = body::bytes(raw, &headers)?;
     let (input, _): (ProductIn, _) = body::parse(&bytes)?;
-    if let Some(name) = input.name {
-        p.name = name;
-    }
-    if let Some(d) = input.description {
-        p.description = d;
-    }
-    if let Some(n) = &input.price {
-        p.price = price(n)?;
-    }
-    if let Some(k) = &input.currency_type {
-        p.kind = kind(k)?;
-    }
-    if let Some(t) = input.token {
-        p.token = t;
-    }
-    if let Some(n) = input.network {
-        p.network = n;
-    }
-    if let Some(a) = input.active {
-        p.active = a;
-    }
-    check(&mut p)?;
-    p.updated_at = payd_store::now();
-    if !state.store.update_product(&p).await? {
-        return Err(ApiError::new(Code::NotFound, "Product not found").into());
-    }
+    let change = ProductChange {
+        name: input.name,
+        description: input.description,
+        price: input.price.as_ref().map(price).transpose()?,
+        kind: input.currency_type.as_deref().map(kind).transpose()?,
+        token: input.token,
+        network: input.network,
+        active: input.active,
+    };
+    let p = products::update(&state.store, p, change, payd_store::now()).await?;
     respond(StatusCode::OK, ProductOut::new(&p))
 }
 
@@ -208,7 +154,7 @@ pub async fn delete_product(
 ) -> Result<Response, AstraError> {
     principal.require(Scope::ProductsManage)?;
     let p = owned(&state, &principal, &id).await?;
-    state.store.delete_product(&p.id, payd_store::now()).await?;
+    products::delete(&state.store, &p.id, payd_store::now()).await?;
     respond(
         StatusCode::OK,
         serde_json::json!({ "id": p.id.uuid().hyphenated().to_string(), "deleted": true }),
@@ -226,10 +172,9 @@ pub async fn list_products(
     let Query(q) = query.map_err(|e| ApiError::new(Code::InvalidQuery, e.body_text()))?;
     let (page, size) = paging(q.page(), q.page_size())?;
     let merchant = principal.merchant_for(None)?;
-    let (products, total) = state
-        .store
-        .list_products(&merchant.id, principal.mode(), (page - 1).saturating_mul(size), size)
-        .await?;
+    let (products, total) =
+        products::page(&state.store, &merchant.id, principal.mode(), (page - 1).saturating_mul(size), size)
+            .await?;
     #[derive(Serialize)]
     struct Page<'a> {
         data: Vec<ProductOut<'a>>,

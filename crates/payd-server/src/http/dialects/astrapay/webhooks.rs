@@ -118,15 +118,12 @@ async fn owned(state: &AppState, principal: &Principal, id: &str) -> Result<Webh
         .map(WebhookEndpointId::from_uuid)
         .or_else(|| id.parse().ok())
         .ok_or_else(not_found)?;
-    let e = state.store.get_webhook_endpoint(&id).await?.ok_or_else(not_found)?;
-    let mine = e.format == WebhookFormat::Astrapay
-        && e.mode == principal.mode()
-        && principal.merchants.iter().any(|m| m.id == e.merchant_id);
-    if mine {
-        Ok(e)
-    } else {
-        Err(not_found())
-    }
+    // AstraPay's API manages the endpoints in its own format only.
+    endpoints::find(&state.store, &id, principal.mode(), &principal.merchants)
+        .await
+        .map_err(ApiError::from)?
+        .filter(|e| e.format == WebhookFormat::Astrapay)
+        .ok_or_else(not_found)
 }
 
 /// `POST /v1/api/webhooks`

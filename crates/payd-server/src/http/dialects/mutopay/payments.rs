@@ -18,6 +18,7 @@ use super::wire::error::{MutoError, MutoPay};
 use super::wire::payment::{status_out, Created, StatusOut};
 use super::wire::schema::Errors;
 use crate::engine;
+use crate::engine::terms::{self, TermsError};
 use crate::http::caller::{Caller, Principal};
 use crate::http::code::Code;
 use crate::http::error::ApiError;
@@ -110,26 +111,20 @@ pub async fn create_payment(
             (price, fx)
         }
     };
-    let usd_amount = fx.as_ref().map_or(price.amount, |f| f.quote_amount);
-    if let Some(min) = state.store.merchant_min_amount(&merchant.id).await? {
-        if usd_amount < min {
-            let mut shown = min;
-            shown.rescale(2);
-            return Err(bad(format!("Minimum invoice on this channel is ${shown}.")).into());
-        }
-    }
-    // The merchant's preferred stablecoin, when set, is quoted now; otherwise the customer
-    // picks one at checkout.
-    let asset = match &merchant.settlement_asset {
-        Some((token, network)) => {
-            let usd_price = Money::new(usd_amount, Currency::USD).map_err(|e| bad(e.to_string()))?;
-            Some(
-                engine::quote(&state.config.networks, token, network, &usd_price, None)
-                    .map_err(ApiError::from)?,
-            )
-        }
-        None => None,
-    };
+    // The merchant's minimum, and its preferred stablecoin quoted now when set (otherwise
+    // the customer picks one at checkout).
+    let asset = terms::apply(&state.store, &state.config.networks, &merchant, &price, fx.as_ref())
+        .await
+        .map_err(|e| match e {
+            TermsError::BelowMinimum(min) => {
+                let mut shown = min;
+                shown.rescale(2);
+                MutoError::from(bad(format!("Minimum invoice on this channel is ${shown}.")))
+            }
+            TermsError::Amount(e) => bad(e.to_string()).into(),
+            TermsError::Quote(e) => ApiError::from(e).into(),
+            TermsError::Store(e) => e.into(),
+        })?;
     let expires_at = expiry(input.expires_at.as_deref(), now)?;
     let new = NewPayment {
         merchant_id: merchant.id.clone(),

@@ -9,12 +9,12 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use payd_core::apikey::Scope;
 use payd_core::catalog::CustomerRecord;
-use payd_core::ids::CustomerId;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::wire::error::{FieldCode, FieldError, Paygentic, PgError};
 use super::wire::schema::Errors;
+use crate::engine::customers::{self, NewCustomer};
 use crate::http::caller::Caller;
 use crate::http::code::Code;
 use crate::http::error::ApiError;
@@ -100,18 +100,14 @@ pub async fn create_customer(
         _ => PgError::Api(ApiError::new(Code::Forbidden, "merchantId is not accessible with this API key")),
     })?;
     let consumer = input.consumer.unwrap_or(ConsumerIn { name: None, email: None });
-    let now = payd_store::now();
-    let record = CustomerRecord {
-        id: CustomerId::new(),
+    let new = NewCustomer {
         merchant_id: merchant.id.clone(),
         mode: principal.mode(),
         external_id: validate::text("external_id", input.external_id, validate::MAX_TEXT)?,
         email: validate::email("consumer.email", consumer.email)?,
         name: validate::text("consumer.name", consumer.name, validate::MAX_TEXT)?,
-        created_at: now,
-        updated_at: now,
     };
-    state.store.insert_customer(&record).await?;
+    let record = customers::create(&state.store, new, payd_store::now()).await?;
     respond(StatusCode::CREATED, &record)
 }
 
@@ -124,10 +120,8 @@ pub async fn get_customer(
 ) -> Result<Response, PgError> {
     principal.require(Scope::PaymentsRead)?;
     let not_found = || PgError::Api(ApiError::new(Code::CustomerNotFound, "Customer not found"));
-    let cid: CustomerId = id.parse().map_err(|_| not_found())?;
-    let c = state.store.get_customer(&cid).await?.ok_or_else(not_found)?;
-    if c.mode != principal.mode() || !principal.merchants.iter().any(|m| m.id == c.merchant_id) {
-        return Err(not_found());
-    }
+    let c = customers::find(&state.store, &id, principal.mode(), &principal.merchants)
+        .await?
+        .ok_or_else(not_found)?;
     respond(StatusCode::OK, &c)
 }

@@ -1,6 +1,7 @@
 //! Paygentic payments: create (the body's `idempotencyKey` returns the existing payment with
 //! 200), get and list.
 
+use crate::engine::customers;
 use crate::engine::{self, PaymentRef};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -271,24 +272,16 @@ pub async fn create_payment(
     let merchant = merchant.clone();
     let customer = match input.customer_id {
         None => Customer::default(),
-        Some(id) => {
-            let record = match id.parse() {
-                Ok(cid) => state.store.get_customer(&cid).await?,
-                Err(_) => None,
-            };
-            match record {
-                Some(c) if c.merchant_id == merchant.id && c.mode == principal.mode() => {
-                    Customer { external_id: Some(c.id.to_string()), email: c.email, name: c.name }
-                }
-                _ => {
-                    return Err(PgError::Validation(vec![field(
-                        "customerId",
-                        "customerId must be a customer of this merchant",
-                        FieldCode::InvalidReference,
-                    )]))
-                }
+        Some(id) => match customers::of_payment(&state.store, &id, &merchant.id, principal.mode()).await? {
+            Some(customer) => customer,
+            None => {
+                return Err(PgError::Validation(vec![field(
+                    "customerId",
+                    "customerId must be a customer of this merchant",
+                    FieldCode::InvalidReference,
+                )]))
             }
-        }
+        },
     };
     let price = Money::new(amount, currency)
         .map_err(|e| PgError::Validation(vec![field("amount", e.to_string(), FieldCode::InvalidFormat)]))?;
@@ -339,7 +332,15 @@ pub async fn create_payment(
         // Paygentic returns the existing payment, as it is now, with 200, whatever the body.
         CreateOutcome::Replayed { payment_id, .. } => {
             let id = payment_id.ok_or_else(|| ApiError::internal("idempotency record without payment"))?;
-            let p = state.store.get_payment(&id).await?.ok_or_else(|| ApiError::not_found("payment"))?;
+            let p = engine::find(
+                &state.store,
+                PaymentRef::Id(&id.to_string()),
+                principal.mode(),
+                &principal.merchants,
+            )
+            .await?
+            .visible()
+            .ok_or_else(|| ApiError::not_found("payment"))?;
             let body = serde_json::to_string(&PaygenticPayment::new(&p, &state.config.public_url))
                 .map_err(ApiError::internal)?;
             Ok(json_text(StatusCode::OK, body))
@@ -437,10 +438,10 @@ pub async fn list_payments(
     let mut filter = PaymentFilter::new(merchants, principal.mode());
     filter.cases = cases;
     filter.customer_external_id = q.customer_id;
-    let total = state.store.count_payments(&filter).await?;
+    let total = engine::payments::count(&state.store, &filter).await?;
     filter.limit = limit;
     filter.offset = offset;
-    let payments = state.store.list_payments(&filter).await?;
+    let payments = engine::payments::list(&state.store, &filter).await?;
     let public_url = &state.config.public_url;
     let out = serde_json::json!({
         "object": "list",

@@ -1,0 +1,162 @@
+//! Choosing how to pay a payment created without an asset (the checkout's "pay with"): the
+//! token/network pairs a merchant can be paid in, and the choice itself — quoted at the rate
+//! of that moment, given its deposit address in the same transaction, and changeable while
+//! nothing has been received.
+
+use chrono::{DateTime, Utc};
+use payd_core::apikey::Mode;
+use payd_core::ids::{MerchantId, PaymentId};
+use payd_core::payment::{Payment, TransitionError};
+use payd_core::registry::{self, Family};
+use payd_store::{AddressPlan, Store, StoreError};
+
+use super::addresses::{key_for, AddressRefusal};
+use super::quote::{quote_with_fx, QuoteError};
+use crate::config::networks::EvmNetwork;
+use crate::fx::FxProvider;
+
+/// A token on a network a payment can be paid in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payable {
+    /// Ticker (`USDC`).
+    pub token: String,
+    /// Canonical network id (`base`).
+    pub network: String,
+    /// The network's name for people (`Base`).
+    pub network_name: String,
+    /// Its chain family.
+    pub family: Family,
+}
+
+/// The pairs `merchant` can be paid in, in `mode`. Live: every token of every configured
+/// network whose family payd watches and the merchant has an extended public key for (an
+/// address must be derivable, or the customer would be shown nothing to pay). Test: the
+/// same networks plus every network payd knows that devnet can stand in for (EVM and Tron).
+/// Ordered by network as configured, then as the registry lists them.
+pub async fn payable_assets(
+    store: &Store,
+    networks: &[EvmNetwork],
+    merchant: &MerchantId,
+    mode: Mode,
+) -> Result<Vec<Payable>, StoreError> {
+    let mut out: Vec<Payable> = Vec::new();
+    let mut with_key = Vec::new();
+    for net in networks {
+        if !payd_chain::family::is_watched(net.family) {
+            continue;
+        }
+        let has_key = match with_key.iter().find(|(f, _)| *f == net.family) {
+            Some((_, k)) => *k,
+            None => {
+                let k = mode == Mode::Test || store.merchant_xpub(merchant, net.family).await?.is_some();
+                with_key.push((net.family, k));
+                k
+            }
+        };
+        if !has_key {
+            continue;
+        }
+        let name = registry::network(&net.name).map_or_else(|| net.name.clone(), |n| n.name.to_owned());
+        for tok in &net.tokens {
+            out.push(Payable {
+                token: tok.symbol.clone(),
+                network: net.name.clone(),
+                network_name: name.clone(),
+                family: net.family,
+            });
+        }
+    }
+    if mode == Mode::Test {
+        for net in registry::NETWORKS.iter().filter(|n| matches!(n.family, Family::Evm | Family::Tron)) {
+            if out.iter().any(|p| p.network == net.id) {
+                continue;
+            }
+            for tok in registry::TOKENS.iter().filter(|t| t.network == net.id) {
+                out.push(Payable {
+                    token: tok.symbol.to_owned(),
+                    network: net.id.to_owned(),
+                    network_name: net.name.to_owned(),
+                    family: net.family,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Why an asset could not be chosen.
+#[derive(Debug, thiserror::Error)]
+pub enum ChooseError {
+    /// No such payment.
+    #[error("no such payment")]
+    NotFound,
+    /// The merchant does not take this token on this network.
+    #[error("{token} on {network} is not offered for this payment")]
+    NotOffered {
+        /// Token asked for.
+        token: String,
+        /// Network asked for.
+        network: String,
+    },
+    /// The pair could not be quoted (no FX rate, out of range).
+    #[error(transparent)]
+    Quote(#[from] QuoteError),
+    /// No address can be derived for it.
+    #[error(transparent)]
+    Address(#[from] AddressRefusal),
+    /// The payment's state forbids it (money seen, expired, cancelled).
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Fixes the token and network a payment is paid in: checks the pair is offered, quotes the
+/// payment's price at the FX rate of this moment (kept on the payment with its source), and
+/// writes the asset with its deposit address in one transaction. Choosing again (switching)
+/// is allowed while the payment is pending, unexpired and has received nothing; within one
+/// chain family the address stays the same.
+pub async fn choose_asset(
+    store: &Store,
+    networks: &[EvmNetwork],
+    fx: &FxProvider,
+    id: &PaymentId,
+    token: &str,
+    network: &str,
+    now: DateTime<Utc>,
+) -> Result<Payment, ChooseError> {
+    let payment = store.get_payment(id).await?.ok_or(ChooseError::NotFound)?;
+    let offered = payable_assets(store, networks, &payment.merchant_id, payment.mode).await?;
+    let Some(pair) = offered
+        .iter()
+        .find(|p| p.token.eq_ignore_ascii_case(token) && p.network.eq_ignore_ascii_case(network))
+    else {
+        return Err(ChooseError::NotOffered { token: token.to_owned(), network: network.to_owned() });
+    };
+    // Refuse before quoting or deriving what would not be written.
+    payment.clone().choose_asset(placeholder(&payment), None, now)?;
+    let (asset, fx_quote) = quote_with_fx(fx, networks, &pair.token, &pair.network, &payment.price).await?;
+    let key = key_for(store, networks, &payment.merchant_id, payment.mode, &pair.network).await?;
+    let derive = |index: u64| key.derive(index);
+    let plan =
+        AddressPlan { key_id: key.key_id().to_owned(), family: key.family().to_owned(), derive: &derive };
+    let chosen = store
+        .choose_payment_asset(id, Some(&plan), &mut |p: &mut Payment| {
+            p.choose_asset(asset.clone(), fx_quote.clone(), now)
+        })
+        .await?;
+    Ok(chosen?.0)
+}
+
+/// Any asset, to ask the state machine whether a choice would be allowed at all.
+fn placeholder(p: &Payment) -> payd_core::payment::AssetQuote {
+    p.asset.clone().unwrap_or(payd_core::payment::AssetQuote {
+        token: String::new(),
+        network: String::new(),
+        decimals: 0,
+        amount_due: 0,
+        confirmations: 0,
+        address: None,
+    })
+}
