@@ -28,6 +28,7 @@ use axum::Router;
 use maud::Markup;
 use subtle::ConstantTimeEq;
 
+use crate::engine::asset::{self, ChooseError};
 use crate::engine::checkout::{self as engine, Checkout, LinkRef, Simulated};
 use crate::engine::devnet::PayError;
 use crate::engine::CancelError;
@@ -54,6 +55,7 @@ pub fn routes() -> Router<AppState> {
             .route(&format!("{prefix}/{{reference}}"), get(show))
             .route(&format!("{prefix}/{{reference}}/events"), get(events))
             .route(&format!("{prefix}/{{reference}}/simulate"), post(simulate))
+            .route(&format!("{prefix}/{{reference}}/choose"), post(choose))
             .route(&format!("{prefix}/{{reference}}/cancel"), post(cancel));
     }
     router
@@ -145,8 +147,15 @@ fn internal(lang: Lang, e: &dyn std::fmt::Display) -> Response {
 
 /// Reads the payment a link names and decides its page.
 async fn decide(state: &AppState, checkout: &Checkout) -> Result<View, payd_store::StoreError> {
-    let progress = engine::progress(&state.store, &checkout.payment).await?;
-    Ok(View::build(checkout, progress, &state.config.networks, payd_store::now()))
+    let now = payd_store::now();
+    let p = &checkout.payment;
+    let progress = engine::progress(&state.store, p).await?;
+    let payable = if view::can_choose(p, now) {
+        asset::payable_assets(&state.store, &state.config.networks, &p.merchant_id, p.mode).await?
+    } else {
+        Vec::new()
+    };
+    Ok(View::build(checkout, progress, &payable, &state.config.networks, now))
 }
 
 /// `GET /checkout/{slug}` (and every other link shape): the page.
@@ -347,11 +356,59 @@ async fn cancel(
                 &Checkout { payment: p, merchant: checkout.merchant },
                 None,
                 &[],
+                &[],
                 payd_store::now(),
             );
             Redirect::to(view.cancel_url.as_deref().unwrap_or(&page_path)).into_response()
         }
         Err(CancelError::Transition(_)) => Redirect::to(&page_path).into_response(),
         Err(CancelError::Store(e)) => internal(lang, &e),
+    }
+}
+
+/// `POST …/choose` (`asset=TOKEN:network`): fixes, or switches, the token and network the
+/// payment is paid in (the engine quotes it now, FX included, and assigns the address), then
+/// back to the page.
+async fn choose(
+    State(state): State<AppState>,
+    matched: MatchedPath,
+    reference: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let lang = lang(query.as_deref(), &headers);
+    let (checkout, fields, page_path) = match form(&state, &matched, reference, lang, &headers, body).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
+    let asked = fields.iter().find(|(k, _)| k == "asset").and_then(|(_, v)| v.split_once(':'));
+    let Some((token, network)) = asked else { return refused(StatusCode::BAD_REQUEST, lang, &page_path) };
+    let now = payd_store::now();
+    let chosen = asset::choose_asset(
+        &state.store,
+        &state.config.networks,
+        &state.fx,
+        &checkout.payment.id,
+        token,
+        network,
+        now,
+    )
+    .await;
+    match chosen {
+        Ok(_) => Redirect::to(&page_path).into_response(),
+        // Money arrived, it expired, or the pair is not offered: the page shows why.
+        Err(ChooseError::Transition(_) | ChooseError::NotOffered { .. } | ChooseError::NotFound) => {
+            refused(StatusCode::CONFLICT, lang, &page_path)
+        }
+        Err(ChooseError::Quote(e)) => {
+            tracing::warn!(error = %e, "checkout could not quote the chosen asset");
+            refused(StatusCode::CONFLICT, lang, &page_path)
+        }
+        Err(ChooseError::Address(e)) => {
+            tracing::warn!(error = %e, "checkout could not assign an address for the chosen asset");
+            refused(StatusCode::CONFLICT, lang, &page_path)
+        }
+        Err(ChooseError::Store(e)) => internal(lang, &e),
     }
 }

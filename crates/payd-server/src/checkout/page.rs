@@ -93,7 +93,16 @@ pub fn content(view: &View, ctx: &Ctx<'_>) -> Markup {
         }
         (order(view, t))
         section #status .{ "status " (view.stage.key()) } aria-live="polite" { (status(view, t)) }
+        @if matches!(view.stage, Stage::NoAsset) && !view.choices.is_empty() {
+            (chooser(view, ctx, t))
+        }
         @if let Some(pay) = &view.pay { (pay_block(pay, t)) }
+        @if view.pay.is_some() && view.choices.len() > 1 {
+            details.switch {
+                summary { (t.switch) }
+                (chooser(view, ctx, t))
+            }
+        }
         @if view.stage.is_live() && !matches!(view.stage, Stage::Seen { .. }) {
             p.countdown {
                 (t.time_left) ": "
@@ -113,6 +122,24 @@ pub fn content(view: &View, ctx: &Ctx<'_>) -> Markup {
             form.cancel method="post" action=(ctx.path("/cancel")) {
                 input type="hidden" name="token" value=(ctx.token);
                 button.link type="submit" { (t.cancel) }
+            }
+        }
+    }
+}
+
+/// One button per token and network; the current one is marked and disabled.
+fn chooser(view: &View, ctx: &Ctx<'_>, t: &Texts) -> Markup {
+    html! {
+        form.choose method="post" action=(ctx.path("/choose")) aria-label=(t.choose) {
+            input type="hidden" name="token" value=(ctx.token);
+            ul.choices {
+                @for c in &view.choices {
+                    li {
+                        button.choice type="submit" name="asset" value=(c.value()) disabled[c.current] aria-pressed=[c.current.then_some("true")] {
+                            strong { (c.token) } " " span { (c.network_name) }
+                        }
+                    }
+                }
             }
         }
     }
@@ -153,7 +180,9 @@ fn status(view: &View, t: &Texts) -> Markup {
     };
     html! {
         @match &view.stage {
-            Stage::NoAsset => { h2 { (t.no_asset) } }
+            Stage::NoAsset => {
+                @if view.choices.is_empty() { h2 { (t.no_asset) } } @else { h2 { (t.choose) } }
+            }
             Stage::Waiting => { h2 { (t.waiting) } }
             Stage::Partial { received, left } => {
                 h2 { (t.partial) }

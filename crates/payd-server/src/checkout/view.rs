@@ -10,6 +10,7 @@ use payd_core::registry::{self, Family};
 use payd_core::token::format_base_units_trimmed;
 
 use crate::config::networks::EvmNetwork;
+use crate::engine::asset::Payable;
 use crate::engine::checkout::{Checkout, Progress};
 
 /// Where the payment stands, as the customer needs to know it.
@@ -116,6 +117,26 @@ pub struct Item {
     pub amount: String,
 }
 
+/// A token on a network the customer may choose to pay in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    /// Ticker.
+    pub token: String,
+    /// Network id (the form's value).
+    pub network: String,
+    /// Network name for people.
+    pub network_name: String,
+    /// The payment's current asset.
+    pub current: bool,
+}
+
+impl Choice {
+    /// The form value naming it (`USDC:base`).
+    pub fn value(&self) -> String {
+        format!("{}:{}", self.token, self.network)
+    }
+}
+
 /// The page, decided.
 #[derive(Debug, Clone)]
 pub struct View {
@@ -147,6 +168,9 @@ pub struct View {
     pub seconds_left: i64,
     /// The customer may cancel (pending, nothing received).
     pub can_cancel: bool,
+    /// What the customer may choose to pay in (or switch to): while the payment is pending,
+    /// unexpired and has received nothing; empty otherwise.
+    pub choices: Vec<Choice>,
     /// The merchant's page after a successful payment.
     pub success_url: Option<String>,
     /// Where "cancel" leads.
@@ -242,6 +266,7 @@ impl View {
     pub fn build(
         checkout: &Checkout,
         progress: Option<Progress>,
+        payable: &[Payable],
         networks: &[EvmNetwork],
         now: DateTime<Utc>,
     ) -> View {
@@ -297,6 +322,22 @@ impl View {
             expires_at: p.expires_at,
             seconds_left: (p.expires_at - now).num_seconds().max(0),
             can_cancel: p.status == PaymentStatus::Pending && total == 0,
+            choices: if can_choose(p, now) {
+                payable
+                    .iter()
+                    .map(|c| Choice {
+                        token: c.token.clone(),
+                        network: c.network.clone(),
+                        network_name: c.network_name.clone(),
+                        current: p
+                            .asset
+                            .as_ref()
+                            .is_some_and(|a| a.token == c.token && a.network == c.network),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             success_url: web_url(p.urls.success.as_ref()),
             cancel_url: web_url(p.urls.cancel.as_ref().or(p.urls.back.as_ref())),
             back_url: web_url(
@@ -322,6 +363,13 @@ impl View {
     pub fn logo_origin(&self) -> Option<String> {
         self.logo.as_deref().and_then(origin)
     }
+}
+
+/// Whether the customer may choose (or switch) the asset now: the state machine's rule for
+/// `Payment::choose_asset` (pending, unexpired, nothing received), so the page never offers
+/// a choice the engine would refuse.
+pub fn can_choose(p: &Payment, now: DateTime<Utc>) -> bool {
+    p.status == PaymentStatus::Pending && p.funds.total() == 0 && now < p.expires_at
 }
 
 /// `scheme://host[:port]` of an http(s) URL.

@@ -26,6 +26,7 @@ backend_tests!(
     forms_refuse_forged_and_cross_site_posts,
     the_page_follows_the_payment_through_its_stages,
     the_live_stream_sends_each_change,
+    a_payment_without_a_token_is_chosen_and_switched_on_the_page,
 );
 
 const BASE_USDC: &str = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913";
@@ -186,7 +187,9 @@ async fn every_apis_link_opens_the_page(app: TestApp) {
                 assert!(html.contains("Test mode"), "no test banner");
             }
             "mutopay" => assert!(html.contains("25 USDC") && html.contains("Polygon"), "{html}"),
-            "paygentic" => assert!(html.contains("not chosen a token"), "{html}"),
+            "paygentic" => {
+                assert!(html.contains("Choose how to pay") && html.contains("value=\"USDC:base\""), "{html}")
+            }
             "alppay" => {
                 assert!(html.contains("1000 USDT") && html.contains("Tron"), "{html}");
                 // Tron: no URI wallets accept, so the bare address and the amount beside it.
@@ -394,6 +397,81 @@ async fn the_live_stream_sends_each_change(app: TestApp) {
     assert!(matches!(end, Ok(Ok(None))), "{end:?}");
 }
 
+async fn paygentic(app: &TestApp, key: &str) -> Value {
+    let res = app
+        .client
+        .post(app.url("/v0/payments"))
+        .bearer_auth(key)
+        .header("Content-Type", "application/json")
+        .body(r#"{"amount": "10.50", "currency": "USD", "reference": "Order #7", "lineItems": [{"description": "Seat", "amount": "10.50", "quantity": 1}]}"#)
+        .send()
+        .await
+        .unwrap();
+    let (s, pg) = read(res).await;
+    assert_eq!(s, 201, "{pg}");
+    pg
+}
+
+async fn choose(app: &TestApp, url: &str, token: &str, asset: &str) -> u16 {
+    let res = app
+        .client
+        .post(format!("{url}/choose?lang=en"))
+        .header("Origin", &app.address)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}&asset={asset}"))
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+async fn a_payment_without_a_token_is_chosen_and_switched_on_the_page(app: TestApp) {
+    let (_, key) = app.merchant_with_key().await;
+    let pg = paygentic(&app, &key).await;
+    let id = pg["id"].as_str().unwrap();
+    let url = pg["paymentUrl"].as_str().unwrap().to_owned();
+    let (_, html, _) = page(&app, &url).await;
+    assert!(
+        html.contains("Choose how to pay")
+            && html.contains("value=\"USDC:base\"")
+            && html.contains("value=\"USDT:tron\""),
+        "{html}"
+    );
+    assert!(!html.contains("<svg class=\"qr\""), "nothing to pay to yet");
+    let token = form_token(&html);
+
+    assert_eq!(choose(&app, &url, &token, "USDC:base").await, 303);
+    let address = payment(&app, id).await.asset.unwrap().address.unwrap();
+    let (_, html, _) = page(&app, &url).await;
+    assert!(html.contains("10.5 USDC") && html.contains(&format!("data-address=\"{address}\"")), "{html}");
+    assert!(
+        html.contains(&format!("ethereum:{BASE_USDC}@8453/transfer?address={address}&amp;uint256=10500000")),
+        "{html}"
+    );
+    assert!(
+        html.contains("Pay with another token or network") && html.contains("value=\"USDC:base\" disabled"),
+        "{html}"
+    );
+
+    // Switching to another family gives an address of that family.
+    assert_eq!(choose(&app, &url, &token, "USDT:tron").await, 303);
+    let p = payment(&app, id).await;
+    let tron = p.asset.as_ref().unwrap();
+    assert_eq!((tron.token.as_str(), tron.network.as_str(), tron.amount_due), ("USDT", "tron", 10_500_000));
+    assert!(tron.address.as_deref().unwrap().starts_with('T'));
+    // Not offered, or not a pair at all.
+    assert_eq!(choose(&app, &url, &token, "DOGE:base").await, 409);
+    assert_eq!(choose(&app, &url, &token, "nothing").await, 400);
+    assert_eq!(choose(&app, &url, &"0".repeat(64), "USDC:base").await, 403);
+
+    // Once money arrived, no switching: the page stops offering it and the engine refuses.
+    simulate(&app, &url, &token, "part", 1).await;
+    let (_, html, _) = page(&app, &url).await;
+    assert!(html.contains("Partially paid") && !html.contains("another token"), "{html}");
+    assert_eq!(choose(&app, &url, &token, "USDC:base").await, 409);
+    assert_eq!(payment(&app, id).await.asset.unwrap().network, "tron");
+}
+
 // ---- In a real browser (SQLite: the page does not depend on the backend) ----
 
 /// Runs one scenario of tests/checkout/browser.mjs; `None` (skipped) when Chromium or the
@@ -493,6 +571,22 @@ async fn a_tron_payment_shows_the_bare_address_in_its_qr_code() {
             "address": address, "uri": address, "remainderUri": address, "successUrl": null,
         }),
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_chooses_the_token_in_the_browser() {
+    let app = live_app().await;
+    let (_, key) = app.merchant_with_key().await;
+    let pg = paygentic(&app, &key).await;
+    browser(
+        "choose",
+        json!({
+            "url": pg["paymentUrl"], "asset": "USDC:base",
+            "uriPrefix": format!("ethereum:{BASE_USDC}@8453/transfer?address="), "uriSuffix": "&uint256=10500000",
+        }),
+    );
+    let p = payment(&app, pg["id"].as_str().unwrap()).await;
+    assert_eq!(p.asset.map(|a| (a.token, a.network)), Some(("USDC".to_owned(), "base".to_owned())));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

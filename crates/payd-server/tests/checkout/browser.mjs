@@ -158,6 +158,25 @@ const scenarios = {
     return { html, css, js, qr: qrBytes, weight_without_qr: html - qrBytes + css + js, paid_after_ms: paidAfter };
   },
 
+  // A payment created without a token: the customer picks one, then pays to its address.
+  async choose(p) {
+    const page = await open();
+    const res = await page.goto(p.url);
+    checkHeaders(res);
+    await waitFor(page, "form.choose", 5000, "the choice");
+    await axe(page, "choose");
+    await screenshots(page, "choose");
+    await page.click(`form.choose button[value="${p.asset}"]`);
+    await waitFor(page, "#qr", 10000, "the chosen asset's QR code");
+    const address = await page.locator("#address").getAttribute("data-address");
+    const qr = await decodeQr(page, "chosen");
+    expect(qr === `${p.uriPrefix}${address}${p.uriSuffix}`, `QR holds ${qr}`);
+    expect((await page.locator("details.switch").count()) === 1, "no way to switch");
+    await axe(page, "chosen");
+    expect(page.errors.length === 0, `console errors: ${page.errors.join(" | ")}`);
+    return {};
+  },
+
   // Without JavaScript: the page reloads itself and reaches "paid", then the shop.
   async nojs(p) {
     const page = await open({ javaScriptEnabled: false });

@@ -46,6 +46,8 @@ pub const TEXTS: Texts = Texts {
     simulate_full: "Simulate full payment",
     simulate_part: "Simulate partial payment",
     no_asset: "The shop has not chosen a token for this payment yet. Please contact the shop.",
+    choose: "Choose how to pay",
+    switch: "Pay with another token or network",
     language: "Language",
     not_found: "Payment not found",
     not_found_body: "This payment link is not valid. Check the link you were given, or contact the shop.",

@@ -46,6 +46,8 @@ pub const TEXTS: Texts = Texts {
     simulate_full: "Simular pago completo",
     simulate_part: "Simular pago parcial",
     no_asset: "La tienda aún no ha elegido un token para este pago. Contacta con la tienda.",
+    choose: "Elige cómo pagar",
+    switch: "Pagar con otro token u otra red",
     language: "Idioma",
     not_found: "Pago no encontrado",
     not_found_body: "Este enlace de pago no es válido. Comprueba el enlace que recibiste o contacta con la tienda.",

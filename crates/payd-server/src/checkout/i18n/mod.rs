@@ -186,8 +186,12 @@ pub struct Texts {
     pub simulate_full: &'static str,
     /// Simulate part of it.
     pub simulate_part: &'static str,
-    /// No asset chosen yet.
+    /// No asset chosen yet, and none to choose from.
     pub no_asset: &'static str,
+    /// Heading of the token/network choice.
+    pub choose: &'static str,
+    /// Opens the choice again, to switch.
+    pub switch: &'static str,
     /// Language menu label.
     pub language: &'static str,
     /// 404 heading.

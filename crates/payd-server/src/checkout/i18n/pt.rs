@@ -46,6 +46,8 @@ pub const TEXTS: Texts = Texts {
     simulate_full: "Simular pagamento completo",
     simulate_part: "Simular pagamento parcial",
     no_asset: "A loja ainda não escolheu um token para este pagamento. Contacte a loja.",
+    choose: "Escolha como pagar",
+    switch: "Pagar com outro token ou rede",
     language: "Idioma",
     not_found: "Pagamento não encontrado",
     not_found_body: "Este link de pagamento não é válido. Verifique o link que recebeu ou contacte a loja.",

@@ -46,6 +46,8 @@ pub const TEXTS: Texts = Texts {
     simulate_full: "Tam ödemeyi simüle et",
     simulate_part: "Kısmi ödemeyi simüle et",
     no_asset: "Mağaza bu ödeme için henüz bir token seçmedi. Lütfen mağazayla iletişime geçin.",
+    choose: "Nasıl ödeyeceğinizi seçin",
+    switch: "Başka bir token veya ağla öde",
     language: "Dil",
     not_found: "Ödeme bulunamadı",
     not_found_body: "Bu ödeme bağlantısı geçerli değil. Size verilen bağlantıyı kontrol edin veya mağazayla iletişime geçin.",

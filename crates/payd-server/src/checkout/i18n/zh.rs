@@ -46,6 +46,8 @@ pub const TEXTS: Texts = Texts {
     simulate_full: "模拟全额付款",
     simulate_part: "模拟部分付款",
     no_asset: "商家尚未为此付款选择代币。请联系商家。",
+    choose: "选择付款方式",
+    switch: "使用其他代币或网络付款",
     language: "语言",
     not_found: "未找到付款",
     not_found_body: "此付款链接无效。请检查您收到的链接，或联系商家。",
