@@ -639,3 +639,36 @@ async fn final_states_cancel_404_and_languages_in_the_browser() {
     let l = native(&app, &key).await;
     browser("lang", json!({"url": l["checkout_url"]}));
 }
+
+/// A real browser-wallet payment: an EIP-1193 provider announced over EIP-6963 forwards to
+/// anvil with its unlocked account; the page's button switches chain and sends the ERC-20
+/// transfer, anvil mines it, payd's EVM watcher credits it, and the page turns to "paid".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_wallet_pays_on_anvil_and_the_page_turns_paid() {
+    // Blocks every second, so the confirmations come without further transactions.
+    let Some(anvil) = crate::anvil::Anvil::start(&["--block-time", "1"]).await else { return };
+    let usdc = anvil.deploy_token("USDC", 6).await;
+    let usdt = anvil.deploy_token("USDT", 18).await;
+    let networks = crate::evm::networks_json(&anvil.url, &usdc, &usdt, 2);
+    let env = crate::evm::EvmEnv::start_on(payd_store::Backend::Sqlite, anvil, usdc, usdt, &networks)
+        .await
+        .unwrap();
+    let (id, p) = env
+        .create(
+            json!({"amount": "12.34", "currency": "USD", "token": "USDC", "network": crate::evm::NETWORK}),
+        )
+        .await;
+    let address = env.payment(&id).await.asset.unwrap().address.unwrap();
+    // The contract as configured is read into EIP-55 form.
+    let contract = env.usdc.parse::<alloy::primitives::Address>().unwrap().to_checksum(None);
+    let uri = format!("ethereum:{contract}@31337/transfer?address={address}&uint256=12340000");
+    let Some(out) = browser(
+        "wallet",
+        json!({"url": p["checkout_url"], "rpc": env.anvil.url, "account": env.anvil.account, "chainId": "0x7a69", "uri": uri}),
+    ) else {
+        return;
+    };
+    eprintln!("browser wallet: {out}");
+    let paid = env.payment(&id).await;
+    assert_eq!((paid.status.as_str(), paid.funds.confirmed), ("completed", 12_340_000));
+}

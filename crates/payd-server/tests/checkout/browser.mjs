@@ -177,6 +177,60 @@ const scenarios = {
     return {};
   },
 
+  // A browser wallet: an EIP-1193 provider, announced over EIP-6963, whose requests go to
+  // anvil (through an exposed function: the page's CSP rightly allows it no other host).
+  async wallet(p) {
+    const page = await open();
+    const sent = [];
+    // The wallet starts on Ethereum mainnet: the page must ask it to switch.
+    let chain = "0x1";
+    await page.exposeFunction("__anvil", async (method, params) => {
+      sent.push(method);
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [p.account];
+      if (method === "eth_chainId") return chain;
+      if (method === "wallet_switchEthereumChain") {
+        if (params[0].chainId !== p.chainId) throw new Error("4902 unknown chain");
+        chain = params[0].chainId;
+        return null;
+      }
+      if (method === "eth_sendTransaction") expect(chain === p.chainId, "sent before switching chain");
+      const r = await fetch(p.rpc, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params: params || [] }),
+      });
+      const v = await r.json();
+      if (v.error) throw new Error(JSON.stringify(v.error));
+      return v.result;
+    });
+    await page.addInitScript(() => {
+      const provider = { request: ({ method, params }) => window.__anvil(method, params) };
+      const announce = () =>
+        window.dispatchEvent(
+          new CustomEvent("eip6963:announceProvider", {
+            detail: Object.freeze({ info: { uuid: "0", name: "Test wallet", icon: "", rdns: "test.payd" }, provider }),
+          }),
+        );
+      window.addEventListener("eip6963:requestProvider", announce);
+    });
+    const res = await page.goto(p.url);
+    checkHeaders(res);
+    expect((await decodeQr(page, "wallet")) === p.uri, "the live EIP-681 QR code");
+    await waitFor(page, "#browser-wallet:not([hidden])", 5000, "the wallet button");
+    await page.evaluate(() => {
+      window.__notReloaded = true;
+    });
+    const started = Date.now();
+    await page.click("#browser-wallet");
+    await waitFor(page, "#status.paid", 60000, "paid after the wallet's transfer");
+    expect(await page.evaluate(() => window.__notReloaded === true), "the page reloaded");
+    expect(sent.includes("wallet_switchEthereumChain"), `requests: ${sent}`);
+    expect(sent.includes("eth_sendTransaction"), `requests: ${sent}`);
+    await page.screenshot({ path: path.join(shots, "wallet-paid-1280.png"), fullPage: true });
+    expect(page.errors.length === 0, `console errors: ${page.errors.join(" | ")}`);
+    return { requests: sent, paid_after_ms: Date.now() - started };
+  },
+
   // Without JavaScript: the page reloads itself and reaches "paid", then the shop.
   async nojs(p) {
     const page = await open({ javaScriptEnabled: false });
