@@ -672,3 +672,35 @@ async fn a_browser_wallet_pays_on_anvil_and_the_page_turns_paid() {
     let paid = env.payment(&id).await;
     assert_eq!((paid.status.as_str(), paid.funds.confirmed), ("completed", 12_340_000));
 }
+
+/// The time from the block that confirms a devnet payment to its open page showing "paid"
+/// (the live stream's poll, the watcher's scan, the swap in the page), over several payments;
+/// printed for the closing note. The page must never show "paid" before that block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirming_block_to_paid_on_the_page() {
+    let app = live_app().await;
+    let (_, key) = app.merchant_with_key().await;
+    let mut payments = Vec::new();
+    for _ in 0..7 {
+        payments.push(native(&app, &key).await);
+    }
+    let urls: Vec<Value> = payments.iter().map(|p| p["checkout_url"].clone()).collect();
+    let Some(out) = browser("latency", json!({ "urls": urls })) else { return };
+    let mut latencies = Vec::new();
+    for (p, at) in payments.iter().zip(out["paid_at_ms"].as_array().unwrap()) {
+        let id: PaymentId = p["id"].as_str().unwrap().parse().unwrap();
+        let payment = app.store.get_payment(&id).await.unwrap().unwrap();
+        let depth = u64::from(payment.asset.unwrap().confirmations);
+        let transfers = app.store.transfers_of_payment(&id).await.unwrap();
+        let block = transfers.iter().map(|t| t.transfer.block.number).max().unwrap();
+        let (_, mined) = app.store.devnet_block(block + depth - 1).await.unwrap().unwrap();
+        let latency = at.as_i64().unwrap() - mined.timestamp_millis();
+        assert!(latency >= 0, "the page showed paid {latency} ms before the confirming block");
+        latencies.push(latency);
+    }
+    latencies.sort_unstable();
+    eprintln!(
+        "confirming block -> page shows paid, ms: {latencies:?}, median {}",
+        latencies[latencies.len() / 2]
+    );
+}

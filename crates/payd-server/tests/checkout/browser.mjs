@@ -231,6 +231,27 @@ const scenarios = {
     return { requests: sent, paid_after_ms: Date.now() - started };
   },
 
+  // For each page: pay in full, and note when "paid" appears (a DOM mutation, timed in the
+  // page): the caller compares it with the time its confirming block was mined.
+  async latency(p) {
+    const paidAt = [];
+    for (const url of p.urls) {
+      const page = await open();
+      await page.addInitScript(() => {
+        new MutationObserver(() => {
+          if (!window.__paidAt && document.querySelector("#status.paid")) window.__paidAt = Date.now();
+        }).observe(document, { subtree: true, childList: true, attributes: true });
+      });
+      await page.goto(url);
+      await waitFor(page, "#status.waiting", 5000, "waiting");
+      await page.click("button[value=full]");
+      const at = await page.waitForFunction(() => window.__paidAt, null, { timeout: 60000 });
+      paidAt.push(await at.jsonValue());
+      await page.context().close();
+    }
+    return { paid_at_ms: paidAt };
+  },
+
   // Without JavaScript: the page reloads itself and reaches "paid", then the shop.
   async nojs(p) {
     const page = await open({ javaScriptEnabled: false });
