@@ -209,6 +209,12 @@ async fn events(
     };
     let base = base(&matched, &reference);
     let token = form_token(&state, &checkout);
+    // The version the page was rendered at (`v=`): while the payment still has it, there is
+    // nothing new to send, and swapping in the same content would only move the customer's
+    // focus (or the button under their finger).
+    let shown: Option<i64> = query.as_deref().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "v").and_then(|(_, v)| v.parse().ok())
+    });
     let started = tokio::time::Instant::now();
     let init = (state, checkout, None::<Seen>, true);
     let stream = futures_util::stream::unfold(init, move |(state, mut checkout, last, first)| {
@@ -240,6 +246,10 @@ async fn events(
                     }
                 };
                 let now = Seen { version: checkout.payment.version, stage: view.stage.clone() };
+                if last.is_none() && shown == Some(now.version) {
+                    last = Some(now);
+                    continue;
+                }
                 if last.as_ref() == Some(&now) {
                     continue;
                 }

@@ -63,7 +63,7 @@ pub fn page(view: &View, ctx: &Ctx<'_>) -> Markup {
                     @if let Some(r) = &refresh { noscript { meta http-equiv="refresh" content=(r); } }
                 }))
             }
-            body data-events=[view.stage.is_live().then(|| ctx.path("/events"))] data-stage=(view.stage.key()) {
+            body data-events=[view.stage.is_live().then(|| format!("{}&v={}", ctx.path("/events"), view.version))] data-stage=(view.stage.key()) {
                 main #page { (content(view, ctx)) }
                 footer.langs {
                     nav aria-label=(t.language) {

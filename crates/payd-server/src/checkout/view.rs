@@ -181,6 +181,8 @@ pub struct View {
     pub completed_at: Option<DateTime<Utc>>,
     /// The token's network, for the receipt.
     pub network: Option<String>,
+    /// The payment's version the page shows (the live stream sends only what is newer).
+    pub version: i64,
 }
 
 /// Only http(s) URLs are followed or shown from the page (a merchant URL is checked on
@@ -350,6 +352,7 @@ impl View {
             ),
             completed_at: p.completed_at,
             network: p.asset.as_ref().map(|a| network_name(&a.network)),
+            version: p.version,
         }
     }
 

@@ -24,6 +24,10 @@ function expect(cond, message) {
   if (!cond) fail(message);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// How long to wait for anything the server does (a page, a block, a credit): bounds on a
+// wait, not assertions on speed; generous, because the suite shares two cores with
+// everything else it runs.
+const PATIENCE = 120000;
 
 const browser = await chromium.launch({
   executablePath: process.env.PAYD_CHROMIUM || "/usr/bin/chromium",
@@ -33,6 +37,8 @@ const browser = await chromium.launch({
 /** A page that records console errors and failed requests. */
 async function open(options = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  context.setDefaultTimeout(PATIENCE);
+  context.setDefaultNavigationTimeout(PATIENCE);
   const page = await context.newPage();
   page.errors = [];
   page.on("console", (m) => {
@@ -135,8 +141,8 @@ const scenarios = {
       window.__notReloaded = true;
     });
     await page.click("button[value=part]");
-    await waitFor(page, "#status.partially_paid", 30000, "partial payment");
-    await waitFor(page, "#qr", 5000, "remainder QR");
+    await waitFor(page, "#status.partially_paid", PATIENCE, "partial payment");
+    await waitFor(page, "#qr", PATIENCE, "remainder QR");
     expect(await page.evaluate(() => window.__notReloaded === true), "the page reloaded");
     const rest = await decodeQr(page, `${p.name}-partial`);
     expect(rest === p.remainderUri, `remainder QR holds ${rest}, expected ${p.remainderUri}`);
@@ -146,14 +152,14 @@ const scenarios = {
 
     const started = Date.now();
     await page.click("button[value=full]");
-    await waitFor(page, "#status.paid", 30000, "full payment");
+    await waitFor(page, "#status.paid", PATIENCE, "full payment");
     const paidAfter = Date.now() - started;
     expect(await page.evaluate(() => window.__notReloaded === true), "the page reloaded");
     await page.screenshot({ path: path.join(shots, `${p.name}-paid-1280.png`), fullPage: true });
     await axe(page, "paid");
     expect(page.errors.length === 0, `console errors: ${page.errors.join(" | ")}`);
     if (p.successUrl) {
-      await page.waitForURL(p.successUrl, { timeout: 20000 });
+      await page.waitForURL(p.successUrl, { timeout: PATIENCE });
     }
     return { html, css, js, qr: qrBytes, weight_without_qr: html - qrBytes + css + js, paid_after_ms: paidAfter };
   },
@@ -163,11 +169,11 @@ const scenarios = {
     const page = await open();
     const res = await page.goto(p.url);
     checkHeaders(res);
-    await waitFor(page, "form.choose", 5000, "the choice");
+    await waitFor(page, "form.choose", PATIENCE, "the choice");
     await axe(page, "choose");
     await screenshots(page, "choose");
     await page.click(`form.choose button[value="${p.asset}"]`);
-    await waitFor(page, "#qr", 10000, "the chosen asset's QR code");
+    await waitFor(page, "#qr", PATIENCE, "the chosen asset's QR code");
     const address = await page.locator("#address").getAttribute("data-address");
     const qr = await decodeQr(page, "chosen");
     expect(qr === `${p.uriPrefix}${address}${p.uriSuffix}`, `QR holds ${qr}`);
@@ -216,13 +222,13 @@ const scenarios = {
     const res = await page.goto(p.url);
     checkHeaders(res);
     expect((await decodeQr(page, "wallet")) === p.uri, "the live EIP-681 QR code");
-    await waitFor(page, "#browser-wallet:not([hidden])", 5000, "the wallet button");
+    await waitFor(page, "#browser-wallet:not([hidden])", PATIENCE, "the wallet button");
     await page.evaluate(() => {
       window.__notReloaded = true;
     });
     const started = Date.now();
     await page.click("#browser-wallet");
-    await waitFor(page, "#status.paid", 60000, "paid after the wallet's transfer");
+    await waitFor(page, "#status.paid", PATIENCE, "paid after the wallet's transfer");
     expect(await page.evaluate(() => window.__notReloaded === true), "the page reloaded");
     expect(sent.includes("wallet_switchEthereumChain"), `requests: ${sent}`);
     expect(sent.includes("eth_sendTransaction"), `requests: ${sent}`);
@@ -243,9 +249,9 @@ const scenarios = {
         }).observe(document, { subtree: true, childList: true, attributes: true });
       });
       await page.goto(url);
-      await waitFor(page, "#status.waiting", 5000, "waiting");
+      await waitFor(page, "#status.waiting", PATIENCE, "waiting");
       await page.click("button[value=full]");
-      const at = await page.waitForFunction(() => window.__paidAt, null, { timeout: 60000 });
+      const at = await page.waitForFunction(() => window.__paidAt, null, { timeout: PATIENCE });
       paidAt.push(await at.jsonValue());
       await page.context().close();
     }
@@ -257,16 +263,16 @@ const scenarios = {
     const page = await open({ javaScriptEnabled: false });
     const res = await page.goto(p.url);
     checkHeaders(res);
-    await waitFor(page, "#status.waiting", 5000, "waiting");
+    await waitFor(page, "#status.waiting", PATIENCE, "waiting");
     expect((await page.locator("noscript").count()) > 0, "no refresh for scriptless browsers");
     await page.click("button[value=full]");
-    const until = Date.now() + 45000;
+    const until = Date.now() + PATIENCE;
     while (Date.now() < until) {
       if ((await page.locator("#status.paid").count().catch(() => 0)) > 0) break;
       await sleep(300);
     }
     expect((await page.locator("#status.paid").count().catch(() => 0)) > 0, "never reached paid without JavaScript");
-    await page.waitForURL(p.successUrl, { timeout: 20000 });
+    await page.waitForURL(p.successUrl, { timeout: PATIENCE });
     return {};
   },
 
@@ -277,7 +283,7 @@ const scenarios = {
     const res = await page.goto(p.url);
     expect(res.status() === 200, `status ${res.status()}`);
     checkHeaders(res);
-    await waitFor(page, `#status.${p.stage}`, 5000, p.stage);
+    await waitFor(page, `#status.${p.stage}`, PATIENCE, p.stage);
     const text = await page.locator("#status").innerText();
     expect(text.includes(p.text), `${p.stage}: "${text}" lacks "${p.text}"`);
     await axe(page, p.stage);
@@ -291,7 +297,7 @@ const scenarios = {
     const page = await open();
     await page.goto(p.url);
     await page.click("form.cancel button");
-    await page.waitForURL(p.cancelUrl, { timeout: 10000 });
+    await page.waitForURL(p.cancelUrl, { timeout: PATIENCE });
     return {};
   },
 
