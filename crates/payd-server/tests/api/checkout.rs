@@ -590,6 +590,20 @@ async fn a_customer_chooses_the_token_in_the_browser() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_page_tells_its_parent_each_stage() {
+    let app = live_app().await;
+    let (_, key) = app.merchant_with_key().await;
+    let p = native(&app, &key).await;
+    // The "shop" is any other page; payd's /healthz stands in for it.
+    let Some(out) = browser("embed", json!({"url": p["checkout_url"], "shop": app.url("/healthz")})) else {
+        return;
+    };
+    let stages: Vec<&str> = out["stages"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert_eq!(stages.first(), Some(&"waiting"), "{stages:?}");
+    assert_eq!(stages.last(), Some(&"paid"), "{stages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_javascript_the_page_refreshes_itself_to_paid() {
     let app = live_app().await;
     let (_, key) = app.merchant_with_key().await;

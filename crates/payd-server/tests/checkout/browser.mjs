@@ -258,6 +258,29 @@ const scenarios = {
     return { paid_at_ms: paidAt };
   },
 
+  // Embedded in a shop's page: the parent hears each stage over postMessage.
+  async embed(p) {
+    const page = await open();
+    await page.goto(p.shop);
+    await page.evaluate((url) => {
+      window.__stages = [];
+      window.addEventListener("message", (e) => {
+        if (e.data && e.data.source === "payd-checkout") window.__stages.push(e.data.stage);
+      });
+      const f = document.createElement("iframe");
+      f.src = url;
+      f.title = "checkout";
+      f.width = "420";
+      f.height = "900";
+      document.body.appendChild(f);
+    }, p.url);
+    await page.waitForFunction(() => window.__stages.includes("waiting"), null, { timeout: PATIENCE });
+    const frame = page.frameLocator("iframe");
+    await frame.locator("button[value=full]").click();
+    await page.waitForFunction(() => window.__stages.includes("paid"), null, { timeout: PATIENCE });
+    return { stages: await page.evaluate(() => window.__stages) };
+  },
+
   // Without JavaScript: the page reloads itself and reaches "paid", then the shop.
   async nojs(p) {
     const page = await open({ javaScriptEnabled: false });
