@@ -134,6 +134,12 @@ pub fn not_found(lang: Lang) -> Response {
     html(StatusCode::NOT_FOUND, page::notice(lang, t.not_found, t.not_found_body, None), None)
 }
 
+/// A method the checkout's route does not take (a GET of a form's address, say): HTML 405.
+pub fn method_not_allowed() -> Response {
+    let t = Lang::En.texts();
+    html(StatusCode::METHOD_NOT_ALLOWED, page::notice(Lang::En, t.refused_title, t.refused, None), None)
+}
+
 fn refused(status: StatusCode, lang: Lang, back: &str) -> Response {
     let t = lang.texts();
     html(status, page::notice(lang, t.refused_title, t.refused, Some((back, t.back_to_payment))), None)

@@ -195,12 +195,9 @@ fn status(view: &View, t: &Texts) -> Markup {
                 } }
                 p { (t.seen_body) }
             }
-            Stage::Paid { extra } => {
+            Stage::Paid { received, extra } => {
                 h2 { (t.paid) }
-                @if let Some(total) = &view.token_total {
-                    @let (amount, tok) = total.rsplit_once(' ').unwrap_or((total, ""));
-                    p { (fill(t.paid_body, &[amount, tok, view.network.as_deref().unwrap_or_default()])) }
-                }
+                p { (fill(t.paid_body, &[received, &token, view.network.as_deref().unwrap_or_default()])) }
                 @if let Some(extra) = extra { p.warn { (fill(t.overpaid, &[extra, &token])) } }
                 dl.receipt aria-label=(t.receipt) {
                     @if let Some(at) = view.completed_at { dt { (t.paid_at) } dd { time datetime=(at.to_rfc3339()) { (at.format("%Y-%m-%d %H:%M UTC")) } } }

@@ -32,8 +32,11 @@ pub enum Stage {
         /// Confirmations of the shallowest transfer, when known.
         progress: Option<Progress>,
     },
-    /// Paid in full; `extra` is what was sent beyond the amount due.
+    /// Paid (in full, or within the merchant's underpayment tolerance); `extra` is what was
+    /// sent beyond the amount due.
     Paid {
+        /// What was received, as text (the receipt shows this, not the amount due).
+        received: String,
         /// Overpaid by, as text.
         extra: Option<String>,
     },
@@ -286,9 +289,9 @@ impl View {
                 (Stage::Expired { received: (total > 0).then(|| fmt(total)) }, None)
             }
             (PaymentStatus::Completed, Some(due)) => {
-                (Stage::Paid { extra: (total > due).then(|| fmt(total - due)) }, None)
+                (Stage::Paid { received: fmt(total), extra: (total > due).then(|| fmt(total - due)) }, None)
             }
-            (PaymentStatus::Completed, None) => (Stage::Paid { extra: None }, None),
+            (PaymentStatus::Completed, None) => (Stage::Paid { received: fmt(total), extra: None }, None),
             (PaymentStatus::Pending | PaymentStatus::Processing, None) => (Stage::NoAsset, None),
             (PaymentStatus::Pending | PaymentStatus::Processing, Some(due)) => match due.checked_sub(total) {
                 Some(0) | None => (Stage::Seen { progress }, None),

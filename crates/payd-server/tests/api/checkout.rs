@@ -221,6 +221,16 @@ async fn unknown_and_malformed_links_get_the_html_404(app: TestApp) {
         assert!(headers["content-type"].to_str().unwrap().starts_with("text/html"), "{path}");
         assert!(html.contains("Payment not found") || html.contains("<h1>"), "{path}: {html}");
     }
+    // A method the route does not take: HTML too.
+    let (_, key) = app.merchant_with_key().await;
+    let url = native(&app, &key).await["checkout_url"].as_str().unwrap().to_owned();
+    for res in [
+        app.client.get(format!("{url}/cancel")).send().await.unwrap(),
+        app.client.delete(&url).send().await.unwrap(),
+    ] {
+        assert_eq!(res.status(), 405);
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    }
     // Elsewhere, the APIs' JSON 404 stays.
     let res = app.client.get(app.url("/v1/nothing")).send().await.unwrap();
     assert_eq!(res.status(), 404);
