@@ -54,6 +54,20 @@ impl MasterKey {
         Ok(format!("v1.{}.{}", B64.encode(nonce), B64.encode(ct)))
     }
 
+    /// A MAC of `message` under a key derived from the master key for one `purpose`, so a
+    /// value payd hands out (the checkout page's form token) can be checked later without
+    /// storing it, and a MAC made for one purpose is never valid for another.
+    pub fn mac(&self, purpose: &str, message: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        // HMAC takes a key of any length, so neither `new_from_slice` below can fail.
+        let derived = <Hmac<sha2::Sha256> as Mac>::new_from_slice(&self.0)
+            .map(|m| m.chain_update(purpose.as_bytes()).finalize().into_bytes())
+            .unwrap_or_default();
+        <Hmac<sha2::Sha256> as Mac>::new_from_slice(&derived)
+            .map(|m| m.chain_update(message).finalize().into_bytes().into())
+            .unwrap_or([0; 32])
+    }
+
     /// Decrypts a value sealed by [`MasterKey::seal`].
     pub fn open(&self, sealed: &str) -> Result<Secret, CryptoError> {
         let mut parts = sealed.split('.');
@@ -90,6 +104,18 @@ mod tests {
         let other = MasterKey::parse(&"cd".repeat(32)).unwrap();
         assert_eq!(other.open(&sealed), Err(CryptoError::CannotOpen));
         assert_eq!(k.open("v1.x.y"), Err(CryptoError::CannotOpen));
+    }
+
+    #[test]
+    fn macs_differ_by_key_purpose_and_message() {
+        let k = key();
+        let other = MasterKey::parse(&"cd".repeat(32)).unwrap();
+        let m = k.mac("checkout-form", b"pay_1");
+        assert_eq!(m, k.mac("checkout-form", b"pay_1"));
+        assert_ne!(m, k.mac("checkout-form", b"pay_2"));
+        assert_ne!(m, k.mac("other", b"pay_1"));
+        assert_ne!(m, other.mac("checkout-form", b"pay_1"));
+        assert_ne!(m, [0; 32]);
     }
 
     #[test]

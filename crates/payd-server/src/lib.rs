@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod bootstrap;
+pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod engine;

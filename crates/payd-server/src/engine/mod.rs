@@ -1,13 +1,15 @@
 //! The engine: every state change of a payment and the rule it follows, called by every API
 //! (native and dialects), the CLI and the workers; what a caller may see and read back
 //! (payments, products, customers, webhook endpoints and deliveries); merchants, their
-//! settings and the terms they set for new payments; the free-text field rules every surface
+//! settings and the terms they set for new payments; what the checkout page reads and does
+//! (`checkout`); the free-text field rules every surface
 //! shares. No HTTP and no command line here; each
 //! operation is one store transaction, and the lifecycle rules themselves are payd-core's
 //! state machine.
 
 pub mod addresses;
 pub mod asset;
+pub mod checkout;
 pub mod credit;
 pub mod customers;
 pub mod devnet;

@@ -12,6 +12,10 @@ use super::registry;
 
 /// 405 on a route that has no such method.
 pub async fn method_not_allowed(uri: Uri) -> Response {
+    // A customer's browser on the checkout page reads HTML, not an API's JSON.
+    if crate::checkout::owns(uri.path()) {
+        return crate::checkout::method_not_allowed();
+    }
     let e = ApiError::new(Code::MethodNotAllowed, "method not allowed on this route");
     registry::error_for_path(uri.path(), e)
 }

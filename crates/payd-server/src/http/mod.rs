@@ -1,5 +1,6 @@
 //! The HTTP layer, transport only: the APIs in [`registry`] (the native one and each dialect,
-//! which translate and call the engine), health checks, OpenAPI documents, and the
+//! which translate and call the engine), the checkout page's routes ([`crate::checkout`]),
+//! health checks, OpenAPI documents, and the
 //! middleware every route shares (body limit, deadline, tracing, JSON 404/405).
 
 pub mod body;
@@ -26,6 +27,17 @@ use tower_http::trace::TraceLayer;
 use crate::state::AppState;
 use error::ApiError;
 
+/// An unknown path: the checkout's HTML 404 under its prefixes (a customer's browser reads
+/// it), the JSON error anywhere else.
+async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if crate::checkout::owns(uri.path()) {
+        crate::checkout::not_found(crate::checkout::i18n::Lang::En)
+    } else {
+        ApiError::not_found("route").into_response()
+    }
+}
+
 /// Every route, with shared middleware.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
@@ -35,7 +47,8 @@ pub fn router(state: AppState) -> Router {
         .merge(registry::routes())
         .merge(openapi::routes())
         .merge(metrics::routes(&state))
-        .fallback(|| async { ApiError::not_found("route") })
+        .merge(crate::checkout::routes())
+        .fallback(fallback)
         // In the format of the API the path belongs to (a dialect answers 400 in its own).
         .method_not_allowed_fallback(guards::method_not_allowed)
         .layer(axum::middleware::from_fn(guards::reject_nul_query))

@@ -9,6 +9,7 @@ mod alppay;
 mod anvil;
 mod astrapay;
 mod auth;
+mod checkout;
 mod choose_asset;
 mod cli;
 mod devnet;
