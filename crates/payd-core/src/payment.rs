@@ -501,6 +501,16 @@ impl Payment {
         fx: Option<FxQuote>,
         now: DateTime<Utc>,
     ) -> Result<Vec<EventKind>, TransitionError> {
+        self.asset_choosable(now)?;
+        self.asset = Some(asset);
+        self.fx = fx;
+        self.touch(now);
+        Ok(Vec::new())
+    }
+
+    /// Whether [`Payment::choose_asset`] would be allowed at `now` (asked before quoting and
+    /// deriving what would not be written).
+    pub fn asset_choosable(&self, now: DateTime<Utc>) -> Result<(), TransitionError> {
         if self.funds.total() > 0 {
             return Err(TransitionError::FundsReceived);
         }
@@ -510,10 +520,7 @@ impl Payment {
         if now >= self.expires_at {
             return Err(TransitionError::NotChoosable("expired"));
         }
-        self.asset = Some(asset);
-        self.fx = fx;
-        self.touch(now);
-        Ok(Vec::new())
+        Ok(())
     }
 
     /// The amount due, once an asset is fixed.

@@ -548,7 +548,7 @@ impl Store {
         id: &PaymentId,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-        dispatch!(self, mutate_payment(id, f))
+        dispatch!(self, mutate_payment(id, None, f))
     }
 
     /// Like [`Store::mutate_payment`] for a transition that fixes the payment's asset
@@ -560,7 +560,7 @@ impl Store {
         plan: Option<&AddressPlan<'_>>,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-        dispatch!(self, choose_payment_asset(id, plan, f))
+        dispatch!(self, mutate_payment(id, plan, f))
     }
 
     /// Open payments whose expiry has passed, oldest first.

@@ -577,9 +577,13 @@ pub(crate) async fn count_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result
     Ok(n)
 }
 
+/// The one read-modify-write of a payment: `f` on the locked row, then (with a plan, for a
+/// transition that fixes the asset) its address, the row and its events, in one transaction,
+/// started over from the newer row when another writer got there first.
 pub(crate) async fn mutate_payment<E>(
     pool: &Pool<Db>,
     id: &PaymentId,
+    plan: Option<&AddressPlan<'_>>,
     f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
 ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
@@ -597,6 +601,12 @@ pub(crate) async fn mutate_payment<E>(
             // The transition changed nothing.
             tx.commit().await?;
             return Ok(Ok((payment, Vec::new())));
+        }
+        if let Some(plan) = plan {
+            let address = chosen_asset_address(&mut tx, plan, &before, &payment).await?;
+            if let Some(asset) = payment.asset.as_mut() {
+                asset.address = Some(address);
+            }
         }
         if !update_payment(&mut tx, &payment, version).await? {
             // Another writer got there first: start over from the row it left.

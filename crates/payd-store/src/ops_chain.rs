@@ -38,46 +38,21 @@ async fn assign_address(tx: &mut Tx, plan: &AddressPlan<'_>, payment: &Payment) 
     Ok(address)
 }
 
-/// Applies `f` (a transition that fixes the payment's asset) to the locked row and gives the
-/// payment its address in the same transaction: the address it already has when that one is
-/// of the plan's family (an EVM address receives on every EVM network), else the plan's next.
-/// The old address stays recorded against the payment, so nothing derived is ever reused.
-pub(crate) async fn choose_payment_asset<E>(
-    pool: &Pool<Db>,
-    id: &PaymentId,
-    plan: Option<&AddressPlan<'_>>,
-    f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
-) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-    let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
-    for _ in 0..MUTATE_RETRIES {
-        let mut tx: Tx = pool.begin_with(BEGIN).await?;
-        let row: Option<PaymentRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(&mut *tx).await?;
-        let mut payment = Payment::try_from(row.ok_or(StoreError::NotFound("payment"))?)?;
-        let before = payment.clone();
-        let kinds = match f(&mut payment) {
-            Ok(kinds) => kinds,
-            Err(e) => return Ok(Err(e)),
-        };
-        let old_address = before.asset.as_ref().and_then(|a| a.address.clone());
-        let address = match (plan, old_address) {
-            (None, _) => None,
-            (Some(plan), Some(old)) if address_family(&mut *tx, &old).await?.as_deref() == Some(&plan.family) => {
-                Some(old)
-            }
-            (Some(plan), _) => Some(assign_address(&mut tx, plan, &payment).await?),
-        };
-        if let (Some(asset), Some(address)) = (payment.asset.as_mut(), address) {
-            asset.address = Some(address);
+/// The address of a payment whose asset was just chosen: the one it already has when that one
+/// is of the plan's family (an EVM address receives on every EVM network), else the plan's
+/// next. An old address stays recorded against the payment, so nothing derived is reused.
+async fn chosen_asset_address(
+    tx: &mut Tx,
+    plan: &AddressPlan<'_>,
+    before: &Payment,
+    payment: &Payment,
+) -> Result<String, StoreError> {
+    if let Some(old) = before.asset.as_ref().and_then(|a| a.address.clone()) {
+        if address_family(&mut **tx, &old).await?.as_deref() == Some(plan.family.as_str()) {
+            return Ok(old);
         }
-        if !update_payment(&mut tx, &payment, before.version).await? {
-            tx.rollback().await?;
-            continue;
-        }
-        let events = insert_events(&mut tx, Some(&before), &payment, &kinds).await?;
-        tx.commit().await?;
-        return Ok(Ok((payment, events)));
     }
-    Err(StoreError::Contended)
+    assign_address(tx, plan, payment).await
 }
 
 async fn address_family<'e, E: sqlx::Executor<'e, Database = Db>>(
@@ -235,7 +210,8 @@ pub(crate) async fn payments_at_addresses(
         WatchScope::Test => "test",
         WatchScope::Live(_) => "live",
     };
-    let mut out: Vec<(WatchedPayment, String)> = Vec::new();
+    // Keyed by address: the newest payment of each wins (rows come oldest first).
+    let mut out: std::collections::HashMap<String, (WatchedPayment, String)> = std::collections::HashMap::new();
     // Chunks keep each statement well under SQLite's limit on bound parameters.
     for chunk in addresses.chunks(500) {
         let mut q: QueryBuilder<Db> = QueryBuilder::new(
@@ -249,13 +225,10 @@ pub(crate) async fn payments_at_addresses(
         list.push_unseparated(") ORDER BY created_at, id");
         let rows: Vec<(String, String, String, i64, String)> = q.build_query_as().fetch_all(pool).await?;
         for (id, address, token, expires_at, network) in rows {
-            let w = watched(id, address, token, expires_at)?;
-            // The newest payment of an address wins (rows come oldest first).
-            out.retain(|(o, _)| o.address != w.address);
-            out.push((w, network));
+            out.insert(address.clone(), (watched(id, address, token, expires_at)?, network));
         }
     }
-    Ok(out)
+    Ok(out.into_values().collect())
 }
 
 // ---- cursors and blocks ----

@@ -367,16 +367,7 @@ async fn cancel(
         Err(res) => return res,
     };
     match crate::engine::cancel_payment(&state.store, &checkout.payment.id).await {
-        Ok(p) => {
-            let view = View::build(
-                &Checkout { payment: p, merchant: checkout.merchant },
-                None,
-                &[],
-                &[],
-                payd_store::now(),
-            );
-            Redirect::to(view.cancel_url.as_deref().unwrap_or(&page_path)).into_response()
-        }
+        Ok(p) => Redirect::to(view::cancel_url(&p).as_deref().unwrap_or(&page_path)).into_response(),
         Err(CancelError::Transition(_)) => Redirect::to(&page_path).into_response(),
         Err(CancelError::Store(e)) => internal(lang, &e),
     }

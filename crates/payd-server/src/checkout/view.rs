@@ -344,7 +344,7 @@ impl View {
                 Vec::new()
             },
             success_url: web_url(p.urls.success.as_ref()),
-            cancel_url: web_url(p.urls.cancel.as_ref().or(p.urls.back.as_ref())),
+            cancel_url: cancel_url(p),
             back_url: web_url(
                 p.urls
                     .back
@@ -371,11 +371,15 @@ impl View {
     }
 }
 
-/// Whether the customer may choose (or switch) the asset now: the state machine's rule for
-/// `Payment::choose_asset` (pending, unexpired, nothing received), so the page never offers
-/// a choice the engine would refuse.
+/// Where "cancel" leads: the merchant's cancel page, else its way back to the shop.
+pub fn cancel_url(p: &Payment) -> Option<String> {
+    web_url(p.urls.cancel.as_ref().or(p.urls.back.as_ref()))
+}
+
+/// Whether the customer may choose (or switch) the asset now: the state machine's own rule
+/// (`Payment::asset_choosable`), so the page never offers a choice the engine would refuse.
 pub fn can_choose(p: &Payment, now: DateTime<Utc>) -> bool {
-    p.status == PaymentStatus::Pending && p.funds.total() == 0 && now < p.expires_at
+    p.asset_choosable(now).is_ok()
 }
 
 /// `scheme://host[:port]` of an http(s) URL.

@@ -135,7 +135,7 @@ pub async fn choose_asset(
         return Err(ChooseError::NotOffered { token: token.to_owned(), network: network.to_owned() });
     };
     // Refuse before quoting or deriving what would not be written.
-    payment.clone().choose_asset(placeholder(&payment), None, now)?;
+    payment.asset_choosable(now)?;
     let (asset, fx_quote) = quote_with_fx(fx, networks, &pair.token, &pair.network, &payment.price).await?;
     let key = key_for(store, networks, &payment.merchant_id, payment.mode, &pair.network).await?;
     let derive = |index: u64| key.derive(index);
@@ -147,16 +147,4 @@ pub async fn choose_asset(
         })
         .await?;
     Ok(chosen?.0)
-}
-
-/// Any asset, to ask the state machine whether a choice would be allowed at all.
-fn placeholder(p: &Payment) -> payd_core::payment::AssetQuote {
-    p.asset.clone().unwrap_or(payd_core::payment::AssetQuote {
-        token: String::new(),
-        network: String::new(),
-        decimals: 0,
-        amount_due: 0,
-        confirmations: 0,
-        address: None,
-    })
 }

@@ -29,22 +29,7 @@ use crate::anvil::Anvil;
 use crate::evm::{address, eventually, networks_json, usdc, EvmEnv, CONFIRMATIONS, NETWORK, XPUB};
 use crate::helpers::{test_config, MASTER_KEY};
 
-macro_rules! evm_fault_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(payd_store::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(payd_store::Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-evm_fault_tests!(
+crate::on_both_backends!(
     payd_refuses_to_start_on_a_wrong_chain_id_or_wrong_decimals,
     config_check_reports_every_problem_at_once,
     rpc_faults_delay_but_never_break_crediting,
@@ -329,6 +314,11 @@ impl Drop for Payd {
 }
 
 pub(crate) fn spawn_payd(db_url: &str, networks: &str) -> Payd {
+    spawn_payd_with(db_url, networks, &[])
+}
+
+/// [`spawn_payd`] with more settings (later ones win).
+pub(crate) fn spawn_payd_with(db_url: &str, networks: &str, extra_env: &[(&str, &str)]) -> Payd {
     let mut child = Command::new(env!("CARGO_BIN_EXE_payd"))
         .arg("serve")
         .env("PAYD_DATABASE_URL", db_url)
@@ -339,6 +329,7 @@ pub(crate) fn spawn_payd(db_url: &str, networks: &str) -> Payd {
         .env("PAYD_NETWORKS", networks)
         .env("PAYD_NODE_ID", "crash-test")
         .env("PAYD_LOG", "warn")
+        .envs(extra_env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

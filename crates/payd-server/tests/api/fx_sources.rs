@@ -11,22 +11,7 @@ use serde_json::{json, Value};
 use crate::fx_upstream::Upstream;
 use crate::helpers::{code, json as read, spawn_app_with, TestApp};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(payd_store::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(payd_store::Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-on_both_backends!(
+crate::on_both_backends!(
     the_providers_eur_examples_price_through_the_ecb_daily_rates,
     a_stale_ecb_answer_refuses_creates_in_each_dialects_format,
     coinbase_spot_prices_are_cached_and_refused_once_too_old,

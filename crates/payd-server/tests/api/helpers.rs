@@ -32,6 +32,25 @@ macro_rules! backend_tests {
     )*};
 }
 
+/// Runs a test body that takes the backend (and sets up its own server or processes) once per
+/// backend: `on_both_backends!(name);` expands to a module `name` with `sqlite` and `postgres`
+/// tests calling `name(backend)`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name(payd_store::Backend::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                super::$name(payd_store::Backend::Postgres).await;
+            }
+        }
+    )*};
+}
+
 pub const MASTER_KEY: &str = "0101010101010101010101010101010101010101010101010101010101010101";
 
 pub struct TestApp {

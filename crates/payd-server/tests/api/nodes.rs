@@ -5,7 +5,6 @@
 //! nodes at the same time, and the dead node's watcher lease taken over within its lifetime.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,60 +19,38 @@ use payd_store::testing::TestDatabase;
 use payd_store::{Backend, Store};
 use serde_json::{json, Value};
 
-use crate::anvil::{free_port, Anvil};
+use crate::anvil::Anvil;
 use crate::evm::{eventually, networks_json, NETWORK, XPUB};
+use crate::evm_faults::{spawn_payd_with, Payd};
 use crate::helpers::MASTER_KEY;
 
 const LEASE_SECS: u64 = 3;
 const PAYMENTS: usize = 24;
 
-/// A `payd serve` process, killed on drop.
+/// A `payd serve` process of the cluster, killed (SIGKILL) on drop.
 struct Node {
     name: String,
     url: String,
-    child: Child,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: Payd,
 }
 
 impl Node {
     fn start(name: &str, db: &str, networks: &str) -> Node {
-        let port = free_port();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_payd"));
-        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("PAYD_")) {
-            cmd.env_remove(k);
-        }
-        cmd.arg("serve")
-            .env("PAYD_DATABASE_URL", db)
-            .env("PAYD_LISTEN", format!("127.0.0.1:{port}"))
-            .env("PAYD_MASTER_KEY", MASTER_KEY)
-            .env("PAYD_NETWORKS", networks)
-            .env("PAYD_NODE_ID", name)
-            .env("PAYD_CHAIN_LEASE_SECS", LEASE_SECS.to_string())
-            .env("PAYD_BOOTSTRAP_DEMO", "false")
-            .env("PAYD_DEVNET_BLOCK_MS", "0")
-            .env("PAYD_FX_PROVIDER", "static")
-            .env("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
-            .env("PAYD_WEBHOOKS_POLL_MS", "20")
-            .env("PAYD_WEBHOOKS_TIMEOUT_SECS", "2")
-            .env("PAYD_WEBHOOKS_RETRY_SCHEDULE", "100ms,100ms,100ms,100ms,100ms")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        let child = cmd.spawn().expect("spawn payd serve");
-        Node { name: name.to_owned(), url: format!("http://127.0.0.1:{port}"), child }
-    }
-
-    async fn ready(&self, client: &reqwest::Client) {
-        eventually(&format!("{} answers /readyz", self.name), || async {
-            client.get(format!("{}/readyz", self.url)).send().await.is_ok_and(|r| r.status().is_success())
-        })
-        .await;
+        let lease = LEASE_SECS.to_string();
+        let process = spawn_payd_with(
+            db,
+            networks,
+            &[
+                ("PAYD_NODE_ID", name),
+                ("PAYD_CHAIN_LEASE_SECS", &lease),
+                ("PAYD_FX_PROVIDER", "static"),
+                ("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true"),
+                ("PAYD_WEBHOOKS_POLL_MS", "20"),
+                ("PAYD_WEBHOOKS_TIMEOUT_SECS", "2"),
+                ("PAYD_WEBHOOKS_RETRY_SCHEDULE", "100ms,100ms,100ms,100ms,100ms"),
+            ],
+        );
+        Node { name: name.to_owned(), url: format!("http://127.0.0.1:{}", process.port), _process: process }
     }
 }
 
@@ -146,12 +123,10 @@ async fn three_nodes_on_one_database_survive_losing_the_watcher() {
     let router = axum::Router::new().fallback(hook).with_state(Arc::clone(&hooks));
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
+    // Each node has printed its port when started, so it is serving.
     let mut nodes: Vec<Node> =
         (1..=3).map(|i| Node::start(&format!("node-{i}"), &db.url, &networks)).collect();
     let client = reqwest::Client::new();
-    for n in &nodes {
-        n.ready(&client).await;
-    }
     let (s, e) =
         post(&client, &key, format!("{}/v1/webhook_endpoints", nodes[0].url), json!({"url": hook_url}), None)
             .await;
@@ -195,9 +170,7 @@ async fn three_nodes_on_one_database_survive_losing_the_watcher() {
     let holder = lease_holder(&store).await;
     let victim = nodes.iter().position(|n| n.name == holder).expect("a node holds the lease");
     let killed_at = Instant::now();
-    let mut dead = nodes.remove(victim);
-    dead.child.kill().unwrap();
-    dead.child.wait().unwrap();
+    drop(nodes.remove(victim));
     eventually("another node takes the lease", || async { lease_holder(&store).await != holder }).await;
     let takeover = killed_at.elapsed();
     eprintln!("{holder} killed; its lease was taken over after {takeover:?}");

@@ -51,22 +51,7 @@ pub const NETWORK: &str = "tron";
 /// Tron mainnet's `eth_chainId` (0x2b6653dc).
 pub const CHAIN_ID: u64 = 728_126_428;
 
-macro_rules! tron_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(payd_store::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(payd_store::Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-tron_tests!(
+crate::on_both_backends!(
     an_exact_usdt_payment_completes_once_its_block_is_solidified,
     two_partial_payments_add_up_to_completed,
     a_failed_transfer_is_never_credited,

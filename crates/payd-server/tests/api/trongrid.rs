@@ -32,22 +32,7 @@ const USDT: &str = "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t";
 const OTHER: &str = "TEkxiTehnzSmSe2XqrBj4w32RUN966rdz8";
 const T0: i64 = 1_786_796_664_000;
 
-macro_rules! grid_tests {
-    ($($name:ident),* $(,)?) => {$(
-        mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                super::$name(payd_store::Backend::Sqlite).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                super::$name(payd_store::Backend::Postgres).await;
-            }
-        }
-    )*};
-}
-
-grid_tests!(
+crate::on_both_backends!(
     solidified_transfers_are_found_page_by_page_and_credited_once,
     malformed_items_and_failed_transactions_never_credit,
     config_check_reads_the_chain_id_and_decimals_through_trongrid,
