@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, FxConfig};
 use crate::fx::{FxProvider, Remote};
-use crate::ratelimit::RateLimits;
+use crate::ratelimit::{ClientLimits, RateLimits};
 use crate::state::AppState;
 use crate::{bootstrap, http, keys, workers};
 
@@ -48,7 +48,10 @@ impl Application {
         }
         let fx = Arc::new(fx_provider(&config.fx)?);
         let r = config.rate_limits;
-        let rate_limits = Arc::new(RateLimits::new(r.native, r.astrapay, r.mutopay, r.paygentic, r.alppay));
+        let clients = ClientLimits::new(r.checkout, r.checkout_forms, crate::ratelimit::DEFAULT_STREAMS);
+        let rate_limits = Arc::new(
+            RateLimits::new(r.native, r.astrapay, r.mutopay, r.paygentic, r.alppay).with_clients(clients),
+        );
         let state = AppState {
             store,
             config: Arc::new(config),

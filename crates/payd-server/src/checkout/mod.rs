@@ -32,6 +32,8 @@ use crate::engine::asset::{self, ChooseError};
 use crate::engine::checkout::{self as engine, Checkout, LinkRef, Simulated};
 use crate::engine::devnet::PayError;
 use crate::engine::CancelError;
+use crate::http::client::Client;
+use crate::ratelimit::{retry_after_secs, ClientUse};
 use crate::state::AppState;
 use i18n::Lang;
 use page::Ctx;
@@ -87,7 +89,9 @@ fn base(matched: &MatchedPath, reference: &str) -> String {
     format!("{prefix}/{reference}")
 }
 
-fn lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
+/// The language a checkout request asks for: `?lang=`, then `Accept-Language`, then English
+/// (also used by the router's HTML 404 and 405 under the checkout's paths).
+pub fn request_lang(query: Option<&str>, headers: &HeaderMap) -> Lang {
     let asked = query.and_then(|q| {
         url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang").map(|(_, v)| v.into_owned())
     });
@@ -135,9 +139,9 @@ pub fn not_found(lang: Lang) -> Response {
 }
 
 /// A method the checkout's route does not take (a GET of a form's address, say): HTML 405.
-pub fn method_not_allowed() -> Response {
-    let t = Lang::En.texts();
-    html(StatusCode::METHOD_NOT_ALLOWED, page::notice(Lang::En, t.refused_title, t.refused, None), None)
+pub fn method_not_allowed(lang: Lang) -> Response {
+    let t = lang.texts();
+    html(StatusCode::METHOD_NOT_ALLOWED, page::notice(lang, t.refused_title, t.refused, None), None)
 }
 
 fn refused(status: StatusCode, lang: Lang, back: &str) -> Response {
@@ -149,6 +153,20 @@ fn internal(lang: Lang, e: &dyn std::fmt::Display) -> Response {
     tracing::error!(error = %e, "checkout page failed");
     let t = lang.texts();
     html(StatusCode::INTERNAL_SERVER_ERROR, page::notice(lang, t.refused_title, t.refused, None), None)
+}
+
+/// Counts a client's request against the checkout's limits; past them, the answer: an HTML
+/// 429 in the client's language with `Retry-After`.
+fn over_limit(state: &AppState, client: Client, what: ClientUse, lang: Lang) -> Option<Response> {
+    state.rate_limits.clients.check(what, client.0).err().map(|wait| too_many(lang, retry_after_secs(wait)))
+}
+
+fn too_many(lang: Lang, retry_after: u64) -> Response {
+    let t = lang.texts();
+    let mut res =
+        html(StatusCode::TOO_MANY_REQUESTS, page::notice(lang, t.too_many_title, t.too_many, None), None);
+    res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    res
 }
 
 /// Reads the payment a link names and decides its page.
@@ -167,12 +185,16 @@ async fn decide(state: &AppState, checkout: &Checkout) -> Result<View, payd_stor
 /// `GET /checkout/{slug}` (and every other link shape): the page.
 async fn show(
     State(state): State<AppState>,
+    client: Client,
     matched: MatchedPath,
     reference: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let lang = lang(query.as_deref(), &headers);
+    let lang = request_lang(query.as_deref(), &headers);
+    if let Some(res) = over_limit(&state, client, ClientUse::View, lang) {
+        return res;
+    }
     let Ok(Path(reference)) = reference else { return not_found(lang) };
     let checkout = match engine::open(&state.store, link(&matched, &reference)).await {
         Ok(Some(c)) => c,
@@ -201,12 +223,20 @@ struct Seen {
 /// only swaps it in. The stream ends once the payment can no longer change.
 async fn events(
     State(state): State<AppState>,
+    client: Client,
     matched: MatchedPath,
     reference: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let lang = lang(query.as_deref(), &headers);
+    let lang = request_lang(query.as_deref(), &headers);
+    if let Some(res) = over_limit(&state, client, ClientUse::View, lang) {
+        return res;
+    }
+    // Each open stream reads the database every poll: a client holds a bounded number.
+    let Some(slot) = state.rate_limits.clients.open_stream(client.0) else {
+        return too_many(lang, POLL.as_secs().max(1) * 10);
+    };
     let Ok(Path(reference)) = reference else { return not_found(lang) };
     let checkout = match engine::open(&state.store, link(&matched, &reference)).await {
         Ok(Some(c)) => c,
@@ -225,6 +255,8 @@ async fn events(
     let init = (state, checkout, None::<Seen>, true);
     let stream = futures_util::stream::unfold(init, move |(state, mut checkout, last, first)| {
         let (base, token) = (base.clone(), token.clone());
+        // The slot lives as long as the stream (this closure), and is given back with it.
+        let _slot = &slot;
         async move {
             let mut last = last;
             let mut first = first;
@@ -295,12 +327,16 @@ fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
 /// carries its token. Returns the payment, the form's fields and the page's path.
 async fn form(
     state: &AppState,
+    client: Client,
     matched: &MatchedPath,
     reference: Result<Path<String>, PathRejection>,
     lang: Lang,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(Checkout, Vec<(String, String)>, String), Response> {
+    if let Some(res) = over_limit(state, client, ClientUse::Form, lang) {
+        return Err(res);
+    }
     let Ok(Path(reference)) = reference else { return Err(not_found(lang)) };
     let checkout = match engine::open(&state.store, link(matched, &reference)).await {
         Ok(Some(c)) => c,
@@ -324,17 +360,19 @@ async fn form(
 /// page, which shows the money arrive.
 async fn simulate(
     State(state): State<AppState>,
+    client: Client,
     matched: MatchedPath,
     reference: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let lang = lang(query.as_deref(), &headers);
-    let (checkout, fields, page_path) = match form(&state, &matched, reference, lang, &headers, body).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
+    let lang = request_lang(query.as_deref(), &headers);
+    let (checkout, fields, page_path) =
+        match form(&state, client, &matched, reference, lang, &headers, body).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        };
     let how = match fields.iter().find(|(k, _)| k == "how").map(|(_, v)| v.as_str()) {
         Some("full") => Simulated::Full,
         Some("part") => Simulated::Part,
@@ -355,14 +393,16 @@ async fn simulate(
 /// on to the merchant's cancel page, or back to the page when there is none or money arrived.
 async fn cancel(
     State(state): State<AppState>,
+    client: Client,
     matched: MatchedPath,
     reference: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let lang = lang(query.as_deref(), &headers);
-    let (checkout, _, page_path) = match form(&state, &matched, reference, lang, &headers, body).await {
+    let lang = request_lang(query.as_deref(), &headers);
+    let (checkout, _, page_path) = match form(&state, client, &matched, reference, lang, &headers, body).await
+    {
         Ok(f) => f,
         Err(res) => return res,
     };
@@ -378,17 +418,19 @@ async fn cancel(
 /// back to the page.
 async fn choose(
     State(state): State<AppState>,
+    client: Client,
     matched: MatchedPath,
     reference: Result<Path<String>, PathRejection>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let lang = lang(query.as_deref(), &headers);
-    let (checkout, fields, page_path) = match form(&state, &matched, reference, lang, &headers, body).await {
-        Ok(f) => f,
-        Err(res) => return res,
-    };
+    let lang = request_lang(query.as_deref(), &headers);
+    let (checkout, fields, page_path) =
+        match form(&state, client, &matched, reference, lang, &headers, body).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        };
     let asked = fields.iter().find(|(k, _)| k == "asset").and_then(|(_, v)| v.split_once(':'));
     let Some((token, network)) = asked else { return refused(StatusCode::BAD_REQUEST, lang, &page_path) };
     let now = payd_store::now();

@@ -9,6 +9,9 @@ use super::i18n::{fill, Lang, Texts};
 use super::qr;
 use super::view::{PayView, Stage, View};
 
+/// Seconds in a day (the countdown switches to days and hours past one).
+const DAY: i64 = 86_400;
+
 /// What the templates need besides the view: where the page lives and its form token.
 #[derive(Debug, Clone)]
 pub struct Ctx<'a> {
@@ -106,8 +109,9 @@ pub fn content(view: &View, ctx: &Ctx<'_>) -> Markup {
         @if view.stage.is_live() && !matches!(view.stage, Stage::Seen { .. }) {
             p.countdown {
                 (t.time_left) ": "
-                time #countdown datetime=(view.expires_at.to_rfc3339()) data-expires=(view.expires_at.timestamp()) {
-                    (clock(view.seconds_left))
+                time #countdown datetime=(view.expires_at.to_rfc3339()) data-expires=(view.expires_at.timestamp())
+                    data-days=(t.days_hours) {
+                    (clock(view.seconds_left, t))
                 }
             }
         }
@@ -270,9 +274,14 @@ fn pay_block(pay: &PayView, t: &Texts) -> Markup {
     }
 }
 
-/// `h:mm:ss` or `m:ss`.
-pub fn clock(seconds: i64) -> String {
+/// The time left: days and hours while a day or more remains (a 30-day Paygentic payment
+/// would otherwise read "719:59:57", and seconds mean nothing at that range), then `h:mm:ss`,
+/// then `m:ss`. `checkout.js`'s `tick` keeps the same rule.
+pub fn clock(seconds: i64, t: &Texts) -> String {
     let s = seconds.max(0);
+    if s >= DAY {
+        return fill(t.days_hours, &[&(s / DAY).to_string(), &((s % DAY) / 3600).to_string()]);
+    }
     let (h, m, s) = (s / 3600, (s % 3600) / 60, s % 60);
     if h > 0 {
         format!("{h}:{m:02}:{s:02}")
@@ -303,11 +312,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_clock_shows_hours_only_when_there_are_some() {
-        assert_eq!(clock(0), "0:00");
-        assert_eq!(clock(59), "0:59");
-        assert_eq!(clock(3599), "59:59");
-        assert_eq!(clock(3600 + 61), "1:01:01");
-        assert_eq!(clock(-5), "0:00");
+    fn the_clock_shows_hours_only_when_there_are_some_and_days_past_a_day() {
+        let t = Lang::En.texts();
+        assert_eq!(clock(0, t), "0:00");
+        assert_eq!(clock(59, t), "0:59");
+        assert_eq!(clock(3599, t), "59:59");
+        assert_eq!(clock(3600 + 61, t), "1:01:01");
+        assert_eq!(clock(DAY - 1, t), "23:59:59");
+        assert_eq!(clock(DAY, t), "1 d 0 h");
+        assert_eq!(clock(30 * DAY - 3, t), "29 d 23 h");
+        assert_eq!(clock(2 * DAY + 5 * 3600, Lang::Zh.texts()), "2 天 5 小时");
+        assert_eq!(clock(-5, t), "0:00");
     }
 }

@@ -66,8 +66,11 @@ pub struct Config {
     pub monitoring_window: Duration,
     /// Where exchange rates come from.
     pub fx: FxConfig,
-    /// Requests per minute per API key, by API surface.
+    /// Requests per minute per API key, by API surface (the checkout page's per client).
     pub rate_limits: RateLimitConfig,
+    /// The header a reverse proxy in front of payd puts the client's address in
+    /// (`X-Forwarded-For`: its last entry); `None`: the connection's peer address.
+    pub client_ip_header: Option<axum::http::HeaderName>,
     /// Webhook delivery.
     pub webhooks: crate::config::webhooks::WebhooksConfig,
     /// Configured EVM networks (`[[networks]]`, `PAYD_NETWORKS`).
@@ -92,11 +95,23 @@ pub struct RateLimitConfig {
     pub paygentic: u32,
     /// AlpPay.
     pub alppay: u32,
+    /// The checkout page: views and live-status streams opened, per client address.
+    pub checkout: u32,
+    /// The checkout page's forms (simulate, choose, cancel), per client address.
+    pub checkout_forms: u32,
 }
 
 impl Default for RateLimitConfig {
     fn default() -> Self {
-        RateLimitConfig { native: 1200, astrapay: 100, mutopay: 600, paygentic: 600, alppay: 600 }
+        RateLimitConfig {
+            native: 1200,
+            astrapay: 100,
+            mutopay: 600,
+            paygentic: 600,
+            alppay: 600,
+            checkout: crate::ratelimit::DEFAULT_CHECKOUT,
+            checkout_forms: crate::ratelimit::DEFAULT_CHECKOUT_FORMS,
+        }
     }
 }
 
@@ -304,7 +319,7 @@ fn validate_fx(v: &mut Values, errors: &mut Vec<String>) -> FxConfig {
     }
 }
 
-/// `[rate_limits]`: requests per minute per key, per API.
+/// `[rate_limits]`: requests per minute per key, per API (the checkout's: per client address).
 fn validate_rate_limits(v: &mut Values, errors: &mut Vec<String>) -> RateLimitConfig {
     let mut rate_limits = RateLimitConfig::default();
     for (surface, n) in v.pairs(&settings::RATE_LIMITS).unwrap_or_default() {
@@ -314,9 +329,12 @@ fn validate_rate_limits(v: &mut Values, errors: &mut Vec<String>) -> RateLimitCo
             "mutopay" => &mut rate_limits.mutopay,
             "paygentic" => &mut rate_limits.paygentic,
             "alppay" => &mut rate_limits.alppay,
+            "checkout" => &mut rate_limits.checkout,
+            "checkout_forms" => &mut rate_limits.checkout_forms,
             other => {
                 errors.push(format!(
-                    "rate limits: unknown API `{other}` (native, astrapay, mutopay, paygentic, alppay)"
+                    "rate limits: unknown API `{other}` (native, astrapay, mutopay, paygentic, alppay, checkout, \
+                     checkout_forms)"
                 ));
                 continue;
             }
@@ -392,6 +410,16 @@ fn validate(mut v: Values, mut errors: Vec<String>) -> Result<Config, ConfigErro
     let monitoring_window_secs = v.int(&MONITORING_WINDOW_SECS, errors);
     let bootstrap_demo = v.bool(&BOOTSTRAP_DEMO, errors);
     let rate_limits = validate_rate_limits(&mut v, errors);
+    let client_ip_header =
+        v.text(&CLIENT_IP_HEADER).and_then(|h| match axum::http::HeaderName::try_from(h.trim()) {
+            Ok(name) => Some(name),
+            Err(_) => {
+                errors.push(format!(
+                    "client ip header must be an HTTP header name such as X-Forwarded-For (got `{h}`)"
+                ));
+                None
+            }
+        });
     let webhooks = crate::config::webhooks::validate(&mut v, errors);
     let networks = crate::config::networks::validate(v.networks(), errors);
     let chain_lease_secs = v.int(&CHAIN_LEASE_SECS, errors);
@@ -431,6 +459,7 @@ fn validate(mut v: Values, mut errors: Vec<String>) -> Result<Config, ConfigErro
         monitoring_window: Duration::from_secs(monitoring_window_secs),
         fx,
         rate_limits,
+        client_ip_header,
         webhooks,
         networks,
         node_id,

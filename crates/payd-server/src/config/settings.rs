@@ -101,6 +101,8 @@ settings! {
     REQUEST_TIMEOUT_SECS = "server.request_timeout_secs", int(30, 1, 3600);
     /// Open connections at most.
     MAX_CONNECTIONS = "server.max_connections", int(1024, 1, 100_000);
+    /// The header a reverse proxy puts the client's address in.
+    CLIENT_IP_HEADER = "server.client_ip_header", Kind::Text;
     /// A demo merchant on an empty database.
     BOOTSTRAP_DEMO = "server.bootstrap_demo", Kind::Bool { default: true };
     /// The master key itself.

@@ -2,7 +2,7 @@
 //! request deadline), each answered in the format of the API the path belongs to.
 
 use axum::extract::Request;
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -11,10 +11,10 @@ use super::error::ApiError;
 use super::registry;
 
 /// 405 on a route that has no such method.
-pub async fn method_not_allowed(uri: Uri) -> Response {
-    // A customer's browser on the checkout page reads HTML, not an API's JSON.
+pub async fn method_not_allowed(uri: Uri, headers: HeaderMap) -> Response {
+    // A customer's browser on the checkout page reads HTML (in their language), not an API's JSON.
     if crate::checkout::owns(uri.path()) {
-        return crate::checkout::method_not_allowed();
+        return crate::checkout::method_not_allowed(crate::checkout::request_lang(uri.query(), &headers));
     }
     let e = ApiError::new(Code::MethodNotAllowed, "method not allowed on this route");
     registry::error_for_path(uri.path(), e)

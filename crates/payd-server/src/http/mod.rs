@@ -5,6 +5,7 @@
 
 pub mod body;
 pub mod caller;
+pub mod client;
 pub mod code;
 pub mod dialects;
 pub mod error;
@@ -29,10 +30,10 @@ use error::ApiError;
 
 /// An unknown path: the checkout's HTML 404 under its prefixes (a customer's browser reads
 /// it), the JSON error anywhere else.
-async fn fallback(uri: axum::http::Uri) -> axum::response::Response {
+async fn fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum::response::Response {
     use axum::response::IntoResponse;
     if crate::checkout::owns(uri.path()) {
-        crate::checkout::not_found(crate::checkout::i18n::Lang::En)
+        crate::checkout::not_found(crate::checkout::request_lang(uri.query(), &headers))
     } else {
         ApiError::not_found("route").into_response()
     }

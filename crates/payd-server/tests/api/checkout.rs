@@ -231,6 +231,24 @@ async fn unknown_and_malformed_links_get_the_html_404(app: TestApp) {
         assert_eq!(res.status(), 405);
         assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     }
+    // In the customer's language: the link's own 404, the router's 404 under the checkout's
+    // paths, and its 405.
+    let res = app
+        .client
+        .get(app.url("/checkout/nope2345"))
+        .header("Accept-Language", "es-MX,en;q=0.5")
+        .send()
+        .await;
+    let res = res.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.text().await.unwrap().contains("Pago no encontrado"));
+    let res = app.client.get(app.url("/checkout/abc/nothing/here?lang=tr")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Ödeme bulunamadı") && html.contains("lang=\"tr\""), "{html}");
+    let res = app.client.delete(format!("{url}?lang=pt")).send().await.unwrap();
+    assert_eq!(res.status(), 405);
+    assert!(res.text().await.unwrap().contains("Algo correu mal"));
     // Elsewhere, the APIs' JSON 404 stays.
     let res = app.client.get(app.url("/v1/nothing")).send().await.unwrap();
     assert_eq!(res.status(), 404);
@@ -454,6 +472,8 @@ async fn a_payment_without_a_token_is_chosen_and_switched_on_the_page(app: TestA
     let address = payment(&app, id).await.asset.unwrap().address.unwrap();
     let (_, html, _) = page(&app, &url).await;
     assert!(html.contains("10.5 USDC") && html.contains(&format!("data-address=\"{address}\"")), "{html}");
+    // Paygentic's 30 days to pay read as days and hours, not "719:59:57".
+    assert!(html.contains(">29 d 23 h</time>") && html.contains("data-days=\"{0} d {1} h\""), "{html}");
     assert!(
         html.contains(&format!("ethereum:{BASE_USDC}@8453/transfer?address={address}&amp;uint256=10500000")),
         "{html}"
@@ -519,6 +539,79 @@ fn browser(scenario: &str, params: Value) -> Option<Value> {
 }
 
 /// A server whose devnet mines and credits by itself, as in production.
+/// The public page counts each client: past `checkout` views a minute a client gets an HTML
+/// 429 in its language with `Retry-After`, past `checkout_forms` its form posts are refused
+/// the same way, and other clients are not affected. Behind a proxy (`client_ip_header`) the
+/// proxy's entry names the client; without that setting the header is ignored.
+#[tokio::test]
+async fn the_public_page_is_rate_limited_per_client() {
+    let env =
+        [("PAYD_RATE_LIMITS", "checkout=3,checkout_forms=2"), ("PAYD_CLIENT_IP_HEADER", "X-Forwarded-For")];
+    let Some(app) = spawn_app_with(payd_store::Backend::Sqlite, &env).await else { return };
+    let (_, key) = app.merchant_with_key().await;
+    let url = native(&app, &key).await["checkout_url"].as_str().unwrap().to_owned();
+    let view =
+        |from: &'static str| app.client.get(&url).header("X-Forwarded-For", format!("6.6.6.6, {from}"));
+    let mut token = String::new();
+    for _ in 0..3 {
+        let res = view("203.0.113.7").send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        token = form_token(&res.text().await.unwrap());
+    }
+    let res = view("203.0.113.7").header("Accept-Language", "zh-CN").send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    let wait: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(res.text().await.unwrap().contains("请求过多"));
+    // The stream counts as a view too.
+    let res = app
+        .client
+        .get(format!("{url}/events"))
+        .header("X-Forwarded-For", "203.0.113.7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 429);
+    // Another client (the forged first entry does not matter) still gets the page.
+    assert_eq!(view("198.51.100.1").send().await.unwrap().status(), 200);
+
+    // Forms: two posts a minute, then 429, while the page's views are counted apart.
+    let post = || {
+        app.client
+            .post(format!("{url}/simulate?lang=en"))
+            .header("Origin", &app.address)
+            .header("X-Forwarded-For", "192.0.2.5")
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!("token={token}&how=nonsense"))
+    };
+    for _ in 0..2 {
+        assert_eq!(post().send().await.unwrap().status(), 400);
+    }
+    let res = post().send().await.unwrap();
+    assert_eq!(res.status(), 429);
+    assert!(res.text().await.unwrap().contains("Too many requests"));
+}
+
+/// Without `client_ip_header`, a client cannot pick its own bucket by sending the header.
+#[tokio::test]
+async fn the_forwarded_header_is_ignored_unless_configured() {
+    let Some(app) = spawn_app_with(payd_store::Backend::Sqlite, &[("PAYD_RATE_LIMITS", "checkout=2")]).await
+    else {
+        return;
+    };
+    let (_, key) = app.merchant_with_key().await;
+    let url = native(&app, &key).await["checkout_url"].as_str().unwrap().to_owned();
+    let statuses: Vec<u16> = futures::future::join_all(
+        (0..3).map(|i| app.client.get(&url).header("X-Forwarded-For", format!("203.0.113.{i}")).send()),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.unwrap().status().as_u16())
+    .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1, "{statuses:?}");
+}
+
 async fn live_app() -> TestApp {
     spawn_app_with(payd_store::Backend::Sqlite, &[("PAYD_DEVNET_BLOCK_MS", "200")]).await.unwrap()
 }
@@ -593,6 +686,8 @@ async fn a_customer_chooses_the_token_in_the_browser() {
         json!({
             "url": pg["paymentUrl"], "asset": "USDC:base",
             "uriPrefix": format!("ethereum:{BASE_USDC}@8453/transfer?address="), "uriSuffix": "&uint256=10500000",
+            // Paygentic's 30 days to pay.
+            "countdown": "^29 d 23 h$",
         }),
     );
     let p = payment(&app, pg["id"].as_str().unwrap()).await;

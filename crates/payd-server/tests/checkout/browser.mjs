@@ -178,6 +178,12 @@ const scenarios = {
     const qr = await decodeQr(page, "chosen");
     expect(qr === `${p.uriPrefix}${address}${p.uriSuffix}`, `QR holds ${qr}`);
     expect((await page.locator("details.switch").count()) === 1, "no way to switch");
+    if (p.countdown) {
+      // The script's tick keeps the server's rule (days and hours past a day).
+      await page.waitForTimeout(1200);
+      const shown = (await page.locator("#countdown").textContent()).trim();
+      expect(new RegExp(p.countdown).test(shown), `countdown reads ${shown}`);
+    }
     await axe(page, "chosen");
     expect(page.errors.length === 0, `console errors: ${page.errors.join(" | ")}`);
     return {};

@@ -38,6 +38,11 @@
     var el = document.getElementById("countdown");
     if (!el) return;
     var s = Math.max(0, Math.floor(Number(el.getAttribute("data-expires")) - Date.now() / 1000));
+    // page::clock's rule: days and hours while a day or more remains.
+    if (s >= 86400) {
+      el.textContent = el.getAttribute("data-days").replace("{0}", Math.floor(s / 86400)).replace("{1}", Math.floor((s % 86400) / 3600));
+      return;
+    }
     var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
     el.textContent = (h > 0 ? h + ":" + pad(m) : String(m)) + ":" + pad(s % 60);
   }

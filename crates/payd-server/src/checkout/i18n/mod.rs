@@ -144,6 +144,8 @@ pub struct Texts {
     pub enter_amount: &'static str,
     /// "Time left" before expiry.
     pub time_left: &'static str,
+    /// The time left when a day or more remains: "{days} d {hours} h".
+    pub days_hours: &'static str,
     /// Waiting for money.
     pub waiting: &'static str,
     /// Money seen: "{n} of {m} confirmations".
@@ -202,6 +204,10 @@ pub struct Texts {
     pub refused_title: &'static str,
     /// A refused form (forged, stale or not allowed).
     pub refused: &'static str,
+    /// Heading of the page for a client over the checkout's rate limit.
+    pub too_many_title: &'static str,
+    /// Body of that page.
+    pub too_many: &'static str,
     /// Link back to the payment page.
     pub back_to_payment: &'static str,
     /// Receipt heading.
