@@ -130,9 +130,21 @@ impl Store {
         dispatch!(self, watched_payments(scope, expiring_from))
     }
 
+    /// How many payments [`Store::watched_payments`] would return (the operator's gauge),
+    /// counted on the same index without reading them.
+    pub async fn count_watched_payments(
+        &self,
+        scope: &WatchScope,
+        expiring_from: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, count_watched_payments(scope, expiring_from))
+    }
+
     /// For each of `addresses` (as stored) that is a deposit address of a payment in `scope`'s
-    /// mode, on any network, its newest such payment and that payment's network: why money to
-    /// an address outside the watched set is still payd's business.
+    /// mode: its newest payment on the scope's network (a live scope), else its newest on any
+    /// network, with that payment's network. The watcher's step asks this for the recipients
+    /// of the transfers it read: a cost bounded by the step, never by the payments open or
+    /// ever created.
     pub async fn payments_at_addresses(
         &self,
         scope: &WatchScope,

@@ -192,6 +192,31 @@ pub(crate) async fn watched_payments(
     rows.into_iter().map(|(id, address, token, expires_at)| watched(id, address, token, expires_at)).collect()
 }
 
+pub(crate) async fn count_watched_payments(
+    pool: &Pool<Db>,
+    scope: &WatchScope,
+    expiring_from: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    // The same conditions as `watched_payments`, so the same partial indexes serve it.
+    let select = "SELECT COUNT(*) FROM payments WHERE deposit_address IS NOT NULL AND token IS NOT NULL";
+    let (n,): (i64,) = match scope {
+        WatchScope::Test => {
+            sqlx::query_as(&format!("{select} AND mode = 'test' AND expires_at >= $1"))
+                .bind(ms(expiring_from))
+                .fetch_one(pool)
+                .await?
+        }
+        WatchScope::Live(network) => {
+            sqlx::query_as(&format!("{select} AND mode = 'live' AND network = $1 AND expires_at >= $2"))
+                .bind(network)
+                .bind(ms(expiring_from))
+                .fetch_one(pool)
+                .await?
+        }
+    };
+    Ok(n)
+}
+
 fn watched(id: String, address: String, token: String, expires_at: i64) -> Result<WatchedPayment, StoreError> {
     Ok(WatchedPayment {
         payment_id: id.parse().map_err(|_| crate::rows::corrupt("payment id", &id))?,
@@ -210,7 +235,13 @@ pub(crate) async fn payments_at_addresses(
         WatchScope::Test => "test",
         WatchScope::Live(_) => "live",
     };
-    // Keyed by address: the newest payment of each wins (rows come oldest first).
+    // Keyed by address, rows oldest first: the newest payment on the scope's network wins,
+    // else the newest on any network (a reused client address may hold both).
+    let this_network = match scope {
+        WatchScope::Live(network) => Some(network.as_str()),
+        WatchScope::Test => None,
+    };
+    let ours = |network: &str| this_network.is_none_or(|n| n == network);
     let mut out: std::collections::HashMap<String, (WatchedPayment, String)> = std::collections::HashMap::new();
     // Chunks keep each statement well under SQLite's limit on bound parameters.
     for chunk in addresses.chunks(500) {
@@ -225,6 +256,9 @@ pub(crate) async fn payments_at_addresses(
         list.push_unseparated(") ORDER BY created_at, id");
         let rows: Vec<(String, String, String, i64, String)> = q.build_query_as().fetch_all(pool).await?;
         for (id, address, token, expires_at, network) in rows {
+            if out.get(&address).is_some_and(|(_, kept)| ours(kept) && !ours(&network)) {
+                continue;
+            }
             out.insert(address.clone(), (watched(id, address, token, expires_at)?, network));
         }
     }

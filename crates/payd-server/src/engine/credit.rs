@@ -1,7 +1,7 @@
 //! Crediting: the watcher step and its address index. One call of [`scan_once`] reads a
 //! [`ChainSource`] (any family, or devnet) and checks it for a reorg (stored block hashes
 //! against the canonical ones), or scans the next bounded block range, matches recipients
-//! against an in-memory index of watched addresses ([`WatchIndex`]), drops the transfers of
+//! against the payments of the step's recipients ([`WatchIndex`]), drops the transfers of
 //! transactions the source reports failed, and commits transfers, confirmations (by depth,
 //! and under a finality policy also against the chain's finalized block), payment
 //! transitions, events and the cursor in one store transaction. The chain worker calls it on
@@ -126,8 +126,6 @@ pub struct ScanReport {
     pub raced: bool,
     /// When the block at the cursor was made (the chain time the watcher has reached).
     pub cursor_time: Option<DateTime<Utc>>,
-    /// How many payments the step could credit (`None`: it loaded none).
-    pub watched: Option<usize>,
 }
 
 /// A step failed; nothing was committed.
@@ -144,64 +142,66 @@ pub enum WatchError {
     Unstable(u64),
 }
 
-/// The watched addresses, for O(1) matching of each transfer's recipient.
+/// The payments the recipients of one step's transfers belong to, for O(1) matching of each
+/// transfer's recipient.
+///
+/// Built per step from the database, for those recipients only: one indexed lookup of the
+/// addresses the step read (chunked), whatever the number of payments open or ever created.
+/// No watched set is kept between steps, so none can go stale: a payment created on another
+/// node a moment ago, or whose asset the customer just switched, is found by the next step
+/// that sees money sent to it, and a lease taken over needs no reload.
 #[derive(Debug, Default)]
 pub struct WatchIndex {
     by_address: HashMap<String, WatchedPayment>,
-    /// Those of the step's other recipients that are deposit addresses of payments in the
-    /// scope's mode, with why they credit nothing (recorded unattributed).
+    /// Those of the step's recipients that are deposit addresses of payments in the scope's
+    /// mode on another network, with why they credit nothing (recorded unattributed).
     elsewhere: HashMap<String, &'static str>,
 }
 
 impl WatchIndex {
-    /// Loads the payments of `scope` a transfer in blocks timestamped from `chain_time` on can
-    /// still credit (expiring no earlier than `chain_time - window`: one query whose cost is
-    /// the live payments, not the history). Those of `recipients` that no watched payment
-    /// claims are looked up, in one more query over only this step's recipients, among the
-    /// addresses of every payment: money sent to one is payd's business even when it credits
-    /// nothing (a wrong-network payment, or one after the monitoring window). A reused client
-    /// address maps to its newest payment.
+    /// Looks `recipients` up (as each family stores its addresses; devnet backs test payments
+    /// of every family, so both forms are tried): an address's newest payment on this scope's
+    /// network is the one a transfer to it may credit (whether it still can — token, monitoring
+    /// window — is [`Self::attribute`]'s call, on the block's time); an address whose
+    /// payments are all on other networks is recorded unattributed, since money sent to it is
+    /// payd's business even when it credits nothing.
     pub async fn load<'a>(
         store: &Store,
         family: Family,
         scope: &WatchScope,
-        chain_time: DateTime<Utc>,
-        window: Duration,
         recipients: impl IntoIterator<Item = &'a str>,
     ) -> Result<WatchIndex, StoreError> {
-        let from = chain_time.checked_sub_signed(window).unwrap_or(chain_time);
-        let by_address: HashMap<String, WatchedPayment> = store
-            .watched_payments(scope, from)
-            .await?
+        let asked: HashSet<String> = recipients
             .into_iter()
-            .map(|w| (match_key(&w.address), w))
-            .collect();
-        // Looked up as stored: each family writes its derived addresses one way (devnet backs
-        // test payments of every family, so both forms are tried).
-        let others: HashSet<String> = recipients
-            .into_iter()
-            .filter(|a| !by_address.contains_key(&match_key(a)))
             .filter_map(|a| match family {
                 Family::Devnet => stored_form(Family::Evm, a).or_else(|| stored_form(Family::Tron, a)),
                 f => stored_form(f, a),
             })
             .collect();
-        let others: Vec<String> = others.into_iter().collect();
-        let elsewhere = store
-            .payments_at_addresses(scope, &others)
-            .await?
-            .into_iter()
-            .map(|(w, network)| {
-                let why = match scope {
-                    WatchScope::Live(this) if *this != network => {
-                        "sent to a payd address of a payment on another network"
-                    }
-                    _ => "after the payment's monitoring window",
-                };
-                (match_key(&w.address), why)
-            })
-            .collect();
-        Ok(WatchIndex { by_address, elsewhere })
+        let asked: Vec<String> = asked.into_iter().collect();
+        let mut index = WatchIndex::default();
+        for (w, network) in store.payments_at_addresses(scope, &asked).await? {
+            match scope {
+                WatchScope::Live(this) if *this != network => {
+                    index.elsewhere.insert(
+                        match_key(&w.address),
+                        "sent to a payd address of a payment on another network",
+                    );
+                }
+                _ => {
+                    index.by_address.insert(match_key(&w.address), w);
+                }
+            }
+        }
+        Ok(index)
+    }
+
+    /// An index of the given payments (benchmarks and tests of matching).
+    pub fn of(payments: impl IntoIterator<Item = WatchedPayment>) -> WatchIndex {
+        WatchIndex {
+            by_address: payments.into_iter().map(|w| (match_key(&w.address), w)).collect(),
+            elsewhere: HashMap::new(),
+        }
     }
 
     /// How many addresses are watched.
@@ -286,15 +286,11 @@ pub async fn scan_once<S: ChainSource>(
     let cursor = store.chain_cursor(&cfg.network).await?;
     let mut report = ScanReport { head, cursor: cursor.as_ref().map(|c| c.number), ..ScanReport::default() };
 
-    // The chain's time where this step starts: no block it reads is older, so no payment
-    // whose monitoring window closed before it can be credited by this step.
-    let mut chain_time = now;
+    // The cursor's block must still be canonical, else the step undoes what lies above the
+    // fork first.
     if let Some(cursor) = &cursor {
         match source.block(cursor.number).await? {
-            Some(b) if b.hash == cursor.hash => {
-                chain_time = b.time;
-                report.cursor_time = Some(b.time);
-            }
+            Some(b) if b.hash == cursor.hash => report.cursor_time = Some(b.time),
             _ => return rollback(store, source, cfg, cursor, (head, finalized), now, report).await,
         }
     }
@@ -304,9 +300,6 @@ pub async fn scan_once<S: ChainSource>(
     };
     if from > head {
         return Ok(report);
-    }
-    if cursor.is_none() {
-        chain_time = source.block(from).await?.ok_or(WatchError::Unstable(from))?.time;
     }
     let to = head.min(from.saturating_add(cfg.max_range.max(1)) - 1);
 
@@ -323,15 +316,7 @@ pub async fn scan_once<S: ChainSource>(
 
     let observed = source.transfers(from, to).await?;
     let accepted = observed.iter().filter(|t| cfg.tokens.contains_key(&match_key(&t.token_contract)));
-    let index = WatchIndex::load(
-        store,
-        cfg.family,
-        &cfg.scope,
-        chain_time,
-        cfg.monitoring_window,
-        accepted.map(|t| t.to.as_str()),
-    )
-    .await?;
+    let index = WatchIndex::load(store, cfg.family, &cfg.scope, accepted.map(|t| t.to.as_str())).await?;
     let mut transfers = Vec::new();
     for t in observed {
         if let Some(b) = blocks.iter().find(|b| b.number == t.block_number) {
@@ -398,7 +383,6 @@ pub async fn scan_once<S: ChainSource>(
         Ok(change) => {
             report.cursor = Some(to);
             report.cursor_time = Some(tip_time);
-            report.watched = Some(index.len());
             report.recorded = change.recorded;
             report.events = change.events.len();
             Ok(report)

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use payd_chain::source::{ChainSource, SourceError};
+use payd_store::chain::WatchScope;
 use payd_store::{Store, StoreError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -62,6 +63,7 @@ pub enum StepError {
 /// Watches one chain until cancelled, then gives its lease up.
 pub async fn watch<S: ChainSource>(store: Store, source: S, w: ChainWatch, cancel: CancellationToken) {
     let holding = AtomicBool::new(false);
+    let counted = std::sync::Mutex::new(None);
     let name = format!("{} watcher", w.cfg.network);
     let scan = every(&name, w.interval, w.wake.as_deref(), &cancel, || async {
         if let Some(lease) = &w.lease {
@@ -70,6 +72,7 @@ pub async fn watch<S: ChainSource>(store: Store, source: S, w: ChainWatch, cance
             }
         }
         scan_to_head(&store, &source, &w.cfg, &w.metrics).await?;
+        count_watched(&store, &w.cfg, &w.metrics, &counted).await?;
         Ok::<_, StepError>(Pace::Wait)
     });
     let Some(lease) = &w.lease else {
@@ -111,6 +114,37 @@ async fn take_lease(
     Ok(held)
 }
 
+/// How often the gauge of payments a watcher can credit is counted. The step itself reads
+/// only the payments of the recipients it sees; this count, on the same partial index as
+/// `watched_payments`, is the operator's view of the live set, so it need not run per step.
+const COUNT_EVERY: Duration = Duration::from_secs(5);
+
+/// Sets the `watched_payments` gauge, at most every [`COUNT_EVERY`]: the payments of the
+/// watcher's scope that a transfer at the chain time it has reached can still credit.
+async fn count_watched(
+    store: &Store,
+    cfg: &NetworkConfig,
+    metrics: &Metrics,
+    counted: &std::sync::Mutex<Option<std::time::Instant>>,
+) -> Result<(), StepError> {
+    {
+        let mut last = counted.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|t| t.elapsed() < COUNT_EVERY) {
+            return Ok(());
+        }
+        *last = Some(std::time::Instant::now());
+    }
+    let reached = match &cfg.scope {
+        WatchScope::Live(network) => store.chain_cursor_time(network).await?,
+        WatchScope::Test => None,
+    };
+    let at = reached.unwrap_or_else(payd_store::now);
+    let from = at.checked_sub_signed(cfg.monitoring_window).unwrap_or(at);
+    let n = store.count_watched_payments(&cfg.scope, from).await?;
+    metrics.watched.get_or_create(&NetworkLabels { network: cfg.network.clone() }).set(n);
+    Ok(())
+}
+
 /// Scan steps up to the head: catches up in one poll after a pause, each step a bounded
 /// range and its own commit.
 async fn scan_to_head<S: ChainSource>(
@@ -130,9 +164,6 @@ async fn scan_to_head<S: ChainSource>(
         };
         metrics.watcher(&cfg.network, report.head, report.cursor, report.cursor_time.map(|t| now - t));
         metrics.transfers.get_or_create(&labels).inc_by(u64::try_from(report.recorded).unwrap_or(0));
-        if let Some(n) = report.watched {
-            metrics.watched.get_or_create(&labels).set(i64::try_from(n).unwrap_or(i64::MAX));
-        }
         if report.events > 0 || report.recorded > 0 || report.reorg_to.is_some() {
             tracing::info!(network = %cfg.network, ?report, "chain scan");
         }

@@ -89,10 +89,26 @@ async fn the_watched_set_is_the_payments_still_inside_their_window(store: Store)
         "0x00000000000000000000000000000000000000a0".to_owned(),
         "0x00000000000000000000000000000000000000ff".to_owned(),
     ];
-    let found = store.payments_at_addresses(&base, &asked).await.expect("found");
+    // Asked on polygon: its newest payment there. Asked on base: the base payment (the one a
+    // transfer on base may credit), though a newer one on polygon shares the address.
+    let polygon = WatchScope::Live("polygon".into());
+    let found = store.payments_at_addresses(&polygon, &asked).await.expect("found");
     assert_eq!(found.len(), 1);
     assert_eq!((&found[0].0.payment_id, found[0].1.as_str()), (&newest, "polygon"));
+    let found = store.payments_at_addresses(&base, &asked).await.expect("found");
+    assert_eq!(found.len(), 1);
+    assert_eq!((&found[0].0.payment_id, found[0].1.as_str()), (&ids[0], "base"));
+    // An address with payments on other networks only: its newest, for the record.
+    let asked_b = ["0x00000000000000000000000000000000000000a1".to_owned()];
+    let found = store.payments_at_addresses(&polygon, &asked_b).await.expect("found");
+    assert_eq!((&found[0].0.payment_id, found[0].1.as_str()), (&ids[1], "base"));
     assert!(store.payments_at_addresses(&WatchScope::Test, &asked).await.expect("found").is_empty());
+    // The gauge counts what watched_payments returns, without reading it.
+    for hours in [-5, -2, 2] {
+        let from = t0 + Duration::hours(hours);
+        let n = store.count_watched_payments(&base, from).await.expect("count");
+        assert_eq!(usize::try_from(n).unwrap(), watched(from).await.len(), "{hours}");
+    }
 }
 
 async fn a_merchant_has_one_xpub_per_family(store: Store) {
