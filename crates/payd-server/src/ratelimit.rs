@@ -12,6 +12,19 @@ use payd_core::ids::ApiKeyId;
 
 type Keyed = RateLimiter<ApiKeyId, DefaultKeyedStateStore<ApiKeyId>, DefaultClock>;
 
+/// Dashboard login attempts are counted per client address and email.
+type LoginKey = (std::net::IpAddr, String);
+type LoginKeyed = RateLimiter<LoginKey, DefaultKeyedStateStore<LoginKey>, DefaultClock>;
+
+/// Dashboard login attempts per client address and email per minute. Wrong passwords also
+/// lock the user out after a few (`engine::users::MAX_FAILURES`); this bounds guesses at
+/// emails that do not exist, and the hashing work any one client can cause.
+pub const LOGIN_PER_MINUTE: u32 = 10;
+
+/// Past this many remembered (address, email) pairs, the ones whose quota has refilled are
+/// forgotten, so a client cycling emails cannot grow the table without bound.
+const LOGIN_KEYS_KEPT: usize = 10_000;
+
 /// Which API surface a request came through (each has its own quota).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
@@ -35,6 +48,7 @@ pub struct RateLimits {
     mutopay: Keyed,
     paygentic: Keyed,
     alppay: Keyed,
+    login: LoginKeyed,
 }
 
 fn per_minute(n: u32) -> Keyed {
@@ -50,6 +64,9 @@ impl RateLimits {
             mutopay: per_minute(mutopay),
             paygentic: per_minute(paygentic),
             alppay: per_minute(alppay),
+            login: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(LOGIN_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+            )),
         }
     }
 
@@ -63,6 +80,18 @@ impl RateLimits {
             Surface::Alppay => &self.alppay,
         };
         limiter.check_key(key).map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}
+
+impl RateLimits {
+    /// Counts a dashboard login attempt from `ip` for `email`; `Err(wait)` when over quota.
+    pub fn check_login(&self, ip: std::net::IpAddr, email: &str) -> Result<(), Duration> {
+        if self.login.len() > LOGIN_KEYS_KEPT {
+            self.login.retain_recent();
+        }
+        self.login
+            .check_key(&(ip, email.to_owned()))
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 }
 

@@ -4,10 +4,10 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::assets;
 use super::i18n::{fill, Lang, Texts};
 use super::qr;
 use super::view::{PayView, Stage, View};
+use crate::web::assets;
 
 /// What the templates need besides the view: where the page lives and its form token.
 #[derive(Debug, Clone)]

@@ -1,0 +1,366 @@
+//! The dashboard's HTML (maud templates, escaped by construction): the layout with its
+//! always-visible test/live switch, the login page, the payment list with its filters, one
+//! payment, and the notice page. Layout only: what to show was read in the handlers.
+
+use chrono::{DateTime, Utc};
+use maud::{html, Markup, DOCTYPE};
+use payd_core::apikey::Mode;
+use payd_core::payment::{Payment, PaymentStatus};
+use payd_core::token::format_base_units_trimmed;
+use payd_core::user::User;
+
+use super::query::ListQuery;
+use crate::engine::dashboard::Detail;
+use crate::web::assets;
+
+/// What the layout needs: who is logged in, the mode shown, the session's form token.
+#[derive(Debug)]
+pub struct Frame<'a> {
+    /// The user.
+    pub user: &'a User,
+    /// Test or live.
+    pub mode: Mode,
+    /// The token every form of this session carries.
+    pub csrf: &'a str,
+    /// The current path with its query, minus `mode` (the switch links keep the rest).
+    pub here: String,
+}
+
+fn head(title: &str) -> Markup {
+    html! {
+        meta charset="utf-8";
+        meta name="viewport" content="width=device-width, initial-scale=1";
+        meta name="robots" content="noindex, nofollow";
+        title { (title) " · payd" }
+        link rel="icon" type="image/svg+xml" href=(assets::ICON.path());
+        link rel="stylesheet" href=(assets::DASHBOARD_CSS.path());
+    }
+}
+
+fn with_mode(here: &str, mode: Mode) -> String {
+    let sep = if here.contains('?') { '&' } else { '?' };
+    format!("{here}{sep}mode={}", mode.as_str())
+}
+
+/// A page of a logged-in user.
+pub fn layout(title: &str, frame: &Frame<'_>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { (head(title)) }
+            body {
+                header.top {
+                    a.brand href={ "/dashboard/payments?mode=" (frame.mode.as_str()) } { "payd" }
+                    nav aria-label="Mode" {
+                        span.modes {
+                            @for m in [Mode::Test, Mode::Live] {
+                                a href=(with_mode(&frame.here, m)) aria-current=[(m == frame.mode).then_some("page")] {
+                                    @if m == Mode::Test { "Test" } @else { "Live" }
+                                }
+                            }
+                        }
+                    }
+                    span { (frame.user.email) " (" (frame.user.role.as_str()) ")" }
+                    form method="post" action="/dashboard/logout" {
+                        input type="hidden" name="csrf" value=(frame.csrf);
+                        button type="submit" { "Log out" }
+                    }
+                    form method="post" action="/dashboard/logout-everywhere" {
+                        input type="hidden" name="csrf" value=(frame.csrf);
+                        button type="submit" { "Log out everywhere" }
+                    }
+                }
+                main {
+                    @if frame.mode == Mode::Test { p.banner role="note" { "Test mode: test payments on devnet, no real money." } }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// The login page (`error`: why the last attempt was refused).
+pub fn login(csrf: &str, email: &str, error: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { (head("Log in")) }
+            body {
+                main.login {
+                    div.card {
+                        h1 { "Log in to payd" }
+                        @if let Some(e) = error { p.error role="alert" { (e) } }
+                        form method="post" action="/dashboard/login" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            div.field {
+                                label for="email" { "Email" }
+                                input #email type="email" name="email" value=(email) autocomplete="username" required;
+                            }
+                            div.field {
+                                label for="password" { "Password" }
+                                input #password type="password" name="password" autocomplete="current-password" required;
+                            }
+                            button type="submit" { "Log in" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A page that only says something (a refusal, a missing page).
+pub fn notice(title: &str, text: &str, back: Option<&str>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { (head(title)) }
+            body {
+                main.login {
+                    div.card {
+                        h1 { (title) }
+                        p { (text) }
+                        @if let Some(b) = back { p { a href=(b) { "Back" } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn time(t: DateTime<Utc>) -> Markup {
+    html! { time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M:%S")) } }
+}
+
+fn status_tags(p: &Payment) -> Markup {
+    html! {
+        span.tag.(p.status.as_str()) { (p.status.as_str()) }
+        @for (on, name) in [(p.underpaid, "underpaid"), (p.overpaid, "overpaid"), (p.paid_late, "paid late")] {
+            @if on { " " span.tag.flag { (name) } }
+        }
+    }
+}
+
+/// `12.5 USDC` for a token amount in base units.
+pub fn token_amount(p: &Payment, units: u128) -> String {
+    match &p.asset {
+        Some(a) => format!("{} {}", format_base_units_trimmed(units, a.decimals), a.token),
+        None => "–".to_owned(),
+    }
+}
+
+fn price(p: &Payment) -> String {
+    format!("{} {}", p.price.amount, p.price.currency)
+}
+
+/// The payment list with its filters.
+pub fn list(frame: &Frame<'_>, q: &ListQuery, page: &[Payment], total: i64, networks: &[String]) -> Markup {
+    let first = u64::from(q.offset()) + 1;
+    let last = u64::from(q.offset()) + page.len() as u64;
+    html! {
+        h1 { "Payments" }
+        section.card aria-labelledby="filters-title" {
+            h2 #filters-title { "Find and filter" }
+            form.filters method="get" action="/dashboard/payments" {
+                input type="hidden" name="mode" value=(frame.mode.as_str());
+                div.wide {
+                    label for="q" { "Search" }
+                    input #q type="search" name="q" value=(q.q.as_deref().unwrap_or_default())
+                        placeholder="payment id (any API), reference, order id, invoice, email, address, tx hash";
+                }
+                div {
+                    label for="status" { "Status" }
+                    select #status name="status" {
+                        option value="" { "any" }
+                        @for s in PaymentStatus::ALL {
+                            option value=(s.as_str()) selected[q.status == Some(s)] { (s.as_str()) }
+                        }
+                    }
+                }
+                div {
+                    label for="network" { "Network" }
+                    select #network name="network" {
+                        option value="" { "any" }
+                        @for n in networks {
+                            option value=(n) selected[q.network.as_deref() == Some(n.as_str())] { (n) }
+                        }
+                    }
+                }
+                div {
+                    label for="token" { "Token" }
+                    input #token name="token" value=(q.token.as_deref().unwrap_or_default()) placeholder="USDC";
+                }
+                div {
+                    label for="from" { "Created from" }
+                    input #from type="date" name="from" value=(q.from.map(|d| d.to_string()).unwrap_or_default());
+                }
+                div {
+                    label for="to" { "Created to (inclusive)" }
+                    input #to type="date" name="to" value=(q.to.map(|d| d.to_string()).unwrap_or_default());
+                }
+                fieldset.wide {
+                    legend { "Flags" }
+                    div.actions {
+                        label.check { input type="checkbox" name="underpaid" value="1" checked[q.underpaid]; "underpaid" }
+                        label.check { input type="checkbox" name="overpaid" value="1" checked[q.overpaid]; "overpaid" }
+                        label.check { input type="checkbox" name="paid_late" value="1" checked[q.paid_late]; "paid late" }
+                    }
+                }
+                div.actions.wide {
+                    button type="submit" { "Apply" }
+                    a.button.secondary href={ "/dashboard/payments?mode=" (frame.mode.as_str()) } { "Clear" }
+                    a.button.secondary href=(q.to_link("/dashboard/payments.csv", Some(frame.mode), None)) download { "Export CSV" }
+                }
+            }
+        }
+        section.card aria-labelledby="results-title" {
+            h2 #results-title {
+                @if total == 0 { "No payments match" } @else { "Payments " (first) "–" (last) " of " (total) }
+            }
+            @if !page.is_empty() {
+                div.scroll {
+                    table {
+                        thead { tr {
+                            th scope="col" { "Created (UTC)" }
+                            th scope="col" { "Payment" }
+                            th scope="col" { "Status" }
+                            th scope="col" { "Price" }
+                            th scope="col" { "Due" }
+                            th scope="col" { "Received" }
+                            th scope="col" { "Network" }
+                            th scope="col" { "Reference" }
+                            th scope="col" { "Customer" }
+                        } }
+                        tbody {
+                            @for p in page {
+                                tr {
+                                    td.num { (time(p.created_at)) }
+                                    td.mono { a href={ "/dashboard/payments/" (p.id) } { (p.id) } }
+                                    td { (status_tags(p)) }
+                                    td.num { (price(p)) }
+                                    td.num { (p.asset.as_ref().map(|a| token_amount(p, a.amount_due)).unwrap_or_else(|| "–".into())) }
+                                    td.num { (token_amount(p, p.funds.confirmed.saturating_add(p.funds.pending))) }
+                                    td { (p.asset.as_ref().map(|a| a.network.as_str()).unwrap_or("–")) }
+                                    td { (p.reference.as_deref().or(p.external_id.as_deref()).or(p.invoice.as_deref()).unwrap_or("")) }
+                                    td { (p.customer.email.as_deref().unwrap_or("")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            nav.pager aria-label="Pages" {
+                @if q.page > 1 {
+                    a href=(q.to_link("/dashboard/payments", Some(frame.mode), Some(q.page - 1))) rel="prev" { "← Newer" }
+                } @else { span {} }
+                @if (last as i64) < total {
+                    a href=(q.to_link("/dashboard/payments", Some(frame.mode), Some(q.page + 1))) rel="next" { "Older →" }
+                }
+            }
+        }
+    }
+}
+
+/// One payment.
+pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool) -> Markup {
+    let p = &d.payment;
+    html! {
+        p { a href={ "/dashboard/payments?mode=" (p.mode.as_str()) } { "← Payments" } }
+        h1 { "Payment " span.mono { (p.id) } }
+        section.card aria-labelledby="summary-title" {
+            h2 #summary-title { "Summary" }
+            dl.facts {
+                dt { "Status" } dd { (status_tags(p)) }
+                dt { "Merchant" } dd { (d.merchant.name) " " span.mono { "(" (d.merchant.id) ")" } }
+                dt { "Mode" } dd { (p.mode.as_str()) }
+                dt { "Created via" } dd { (p.dialect.as_str()) }
+                dt { "Price" } dd.num { (price(p)) }
+                @if let Some(a) = &p.asset {
+                    dt { "Token / network" } dd { (a.token) " on " (a.network) }
+                    dt { "Amount due" } dd.num { (token_amount(p, a.amount_due)) }
+                    dt { "Received, confirmed" } dd.num { (token_amount(p, p.funds.confirmed)) }
+                    dt { "Received, confirming" } dd.num { (token_amount(p, p.funds.pending)) }
+                    dt { "Confirmations needed" } dd.num { (a.confirmations) }
+                    @if let Some(addr) = &a.address { dt { "Deposit address" } dd.mono { (addr) } }
+                }
+                @if let Some(r) = &p.reference { dt { "Reference" } dd { (r) } }
+                @if let Some(r) = &p.external_id { dt { "Order id" } dd { (r) } }
+                @if let Some(r) = &p.invoice { dt { "Invoice" } dd { (r) } }
+                @if let Some(e) = &p.customer.email { dt { "Customer email" } dd { (e) } }
+                dt { "Created" } dd { (time(p.created_at)) }
+                dt { "Expires" } dd { (time(p.expires_at)) }
+                @if let Some(t) = p.completed_at { dt { "Completed" } dd { (time(t)) } }
+                dt { "Checkout page" } dd { a href={ "/checkout/" (p.slug) } { "/checkout/" (p.slug) } }
+            }
+            @if can_change && cancellable {
+                form.actions method="post" action={ "/dashboard/payments/" (p.id) "/cancel" } {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    button.danger type="submit" { "Cancel payment" }
+                }
+            }
+        }
+        section.card aria-labelledby="timeline-title" {
+            h2 #timeline-title { "Timeline" }
+            ol {
+                @for e in &d.events {
+                    li { (time(e.created_at)) " — " span.mono { (e.kind.as_str()) } }
+                }
+            }
+        }
+        section.card aria-labelledby="transfers-title" {
+            h2 #transfers-title { "Transfers" }
+            @if d.transfers.is_empty() { p { "No transfer seen yet." } } @else {
+                div.scroll { table {
+                    thead { tr {
+                        th scope="col" { "Transaction" }
+                        th scope="col" { "Amount" }
+                        th scope="col" { "Block" }
+                        th scope="col" { "Confirmations" }
+                        th scope="col" { "State" }
+                    } }
+                    tbody {
+                        @for t in &d.transfers {
+                            tr {
+                                td.mono { (t.transfer.transfer.tx_hash) }
+                                td.num { (token_amount(p, t.transfer.transfer.amount)) }
+                                td.num { (t.transfer.transfer.block.number) }
+                                td.num { (t.confirmations) }
+                                td { (t.transfer.status.as_str()) }
+                            }
+                        }
+                    }
+                } }
+            }
+        }
+        section.card aria-labelledby="webhooks-title" {
+            h2 #webhooks-title { "Webhook deliveries" }
+            @if d.deliveries.is_empty() { p { "No webhook endpoint received this payment's events." } } @else {
+                @for dv in &d.deliveries {
+                    div.card {
+                        p {
+                            span.mono { (dv.delivery.event_name) } " to " span.mono { (dv.delivery.endpoint_id) } ": "
+                            span.tag { (dv.delivery.status.as_str()) } " · " (dv.attempts.len()) " attempt(s)"
+                        }
+                        @if !dv.attempts.is_empty() {
+                            div.scroll { table {
+                                thead { tr { th scope="col" { "Sent" } th scope="col" { "Answer" } th scope="col" { "Time" } th scope="col" { "Error" } } }
+                                tbody { @for a in &dv.attempts { tr {
+                                    td.num { (time(a.at)) }
+                                    td.num { (a.status_code.map(|c| c.to_string()).unwrap_or_else(|| "none".into())) }
+                                    td.num { (a.latency_ms) " ms" }
+                                    td { (a.error.as_deref().unwrap_or("")) }
+                                } } }
+                            } }
+                        }
+                        @if can_change {
+                            form method="post" action={ "/dashboard/payments/" (p.id) "/deliveries/" (dv.delivery.id) "/redeliver" } {
+                                input type="hidden" name="csrf" value=(frame.csrf);
+                                button.secondary type="submit" { "Redeliver" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

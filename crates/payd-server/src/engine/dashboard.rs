@@ -1,0 +1,184 @@
+//! What the merchant dashboard reads and does, bounded by the user's reach (their account's
+//! merchants, or every merchant for an operator): the payment list and its search, one
+//! payment with its timeline, transfers and webhook deliveries, the CSV export, and the
+//! changes (cancel, redeliver), each followed by its audit line.
+
+use chrono::{DateTime, Utc};
+use payd_core::chain::StoredTransfer;
+use payd_core::event::Event;
+use payd_core::ids::{AccountId, DeliveryId};
+use payd_core::merchant::Merchant;
+use payd_core::payment::Payment;
+use payd_core::user::User;
+use payd_core::webhook::{Attempt, Delivery};
+use payd_store::users::DashboardFilter;
+use payd_store::webhooks::DeliveryFilter;
+use payd_store::{Store, StoreError};
+
+use super::payments::{self, CancelError, PaymentRef};
+use super::users::{audit, Actor};
+use super::webhooks::log::{self, ReplayError};
+
+/// Rows a CSV export holds at most (the rest are named in its last line).
+pub const CSV_MAX_ROWS: u32 = 10_000;
+
+/// The texts a search term may be stored as: as typed, lowercased (hashes), the payment it
+/// names through any API's kind of reference (payd's id, the UUID in it, the short id), and
+/// an address in the form payd stores for each chain family.
+pub async fn search_terms(store: &Store, term: &str) -> Result<Vec<String>, StoreError> {
+    let term = term.trim();
+    if term.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = vec![term.to_owned(), term.to_lowercase()];
+    if let Some(p) = payments::resolve(store, PaymentRef::Any(term)).await? {
+        out.push(p.id.to_string());
+    }
+    for family in payd_chain::family::WATCHED {
+        out.extend(payd_chain::family::stored_form(*family, term));
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// A page of the list, and how many payments the filter selects in all.
+pub async fn list(store: &Store, filter: &DashboardFilter) -> Result<(Vec<Payment>, i64), StoreError> {
+    let page = store.dashboard_payments(filter).await?;
+    let total = store.count_dashboard_payments(filter).await?;
+    Ok((page, total))
+}
+
+/// Every payment the filter selects (up to [`CSV_MAX_ROWS`]), for the export.
+pub async fn export(store: &Store, filter: &DashboardFilter) -> Result<Vec<Payment>, StoreError> {
+    let mut f = filter.clone();
+    f.limit = 500;
+    f.offset = 0;
+    let mut out = Vec::new();
+    loop {
+        let page = store.dashboard_payments(&f).await?;
+        let n = page.len();
+        out.extend(page);
+        if n < f.limit as usize || out.len() >= CSV_MAX_ROWS as usize {
+            out.truncate(CSV_MAX_ROWS as usize);
+            return Ok(out);
+        }
+        f.offset += f.limit;
+    }
+}
+
+/// The payment `id` names if it belongs to one of `merchants`; `None` otherwise, exactly as
+/// for a payment that does not exist (a guessed id tells nothing).
+pub async fn visible(store: &Store, id: &str, merchants: &[Merchant]) -> Result<Option<Payment>, StoreError> {
+    let Some(p) = payments::resolve(store, PaymentRef::Id(id)).await? else { return Ok(None) };
+    Ok(merchants.iter().any(|m| m.id == p.merchant_id).then_some(p))
+}
+
+/// A transfer with how deep it is.
+#[derive(Debug)]
+pub struct TransferView {
+    /// The transfer.
+    pub transfer: StoredTransfer,
+    /// Blocks on top of its own, its own included (0 for an orphaned one).
+    pub confirmations: u64,
+}
+
+/// A delivery with its attempts.
+#[derive(Debug)]
+pub struct DeliveryView {
+    /// The delivery.
+    pub delivery: Delivery,
+    /// Its attempts, oldest first.
+    pub attempts: Vec<Attempt>,
+}
+
+/// Everything the payment page shows.
+#[derive(Debug)]
+pub struct Detail {
+    /// The payment.
+    pub payment: Payment,
+    /// Its merchant.
+    pub merchant: Merchant,
+    /// Its events, in order.
+    pub events: Vec<Event>,
+    /// Its transfers, in chain order.
+    pub transfers: Vec<TransferView>,
+    /// Its webhook deliveries, newest first.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// Reads what the payment page shows.
+pub async fn detail(store: &Store, payment: Payment, merchant: Merchant) -> Result<Detail, StoreError> {
+    let events = store.list_events(&payment.id).await?;
+    let head = match (&payment.asset, payment.mode) {
+        (_, payd_core::apikey::Mode::Test) => store.devnet_head().await?,
+        (Some(a), payd_core::apikey::Mode::Live) => store.chain_cursor(&a.network).await?,
+        (None, _) => None,
+    };
+    let transfers = payments::transfers(store, &payment.id)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let confirmations = match (&head, t.status) {
+                (_, payd_store::chain::TransferStatus::Orphaned) => 0,
+                (Some(h), _) => h.number.saturating_add(1).saturating_sub(t.transfer.block.number),
+                (None, _) => 1,
+            };
+            TransferView { transfer: t, confirmations }
+        })
+        .collect();
+    let filter = DeliveryFilter {
+        merchant_id: payment.merchant_id.clone(),
+        mode: payment.mode,
+        endpoint_id: None,
+        event_id: None,
+        payment_id: Some(payment.id.clone()),
+        status: None,
+        before: None,
+        limit: 100,
+    };
+    let mut deliveries = Vec::new();
+    for d in log::list(store, &filter).await? {
+        let attempts = log::attempts(store, &d.id).await?;
+        deliveries.push(DeliveryView { delivery: d, attempts });
+    }
+    Ok(Detail { payment, merchant, events, transfers, deliveries })
+}
+
+/// Cancels a payment the user reaches (the engine's rule: pending, nothing received), then
+/// writes the audit line. The store's change and the line are two transactions: the line
+/// follows at once, and a crash between them loses only the line.
+pub async fn cancel(
+    store: &Store,
+    user: &User,
+    payment: &Payment,
+    now: DateTime<Utc>,
+) -> Result<Payment, CancelError> {
+    let done = payments::cancel_payment(store, &payment.id).await?;
+    let account = store.get_merchant(&payment.merchant_id).await?.map(|m| m.account_id);
+    store
+        .record_audit(&audit(&Actor::User(user), "payment.cancel", payment.id.to_string(), account, now))
+        .await?;
+    Ok(done)
+}
+
+/// Queues one of a visible payment's deliveries again, then writes the audit line.
+/// `ReplayError::NotFound` when the delivery is not the payment's.
+pub async fn redeliver(
+    store: &Store,
+    user: &User,
+    payment: &Payment,
+    delivery: &DeliveryId,
+    account: Option<AccountId>,
+    now: DateTime<Utc>,
+) -> Result<Delivery, ReplayError> {
+    let Some(d) = store.get_webhook_delivery(delivery).await? else { return Err(ReplayError::NotFound) };
+    if d.payment_id != payment.id {
+        return Err(ReplayError::NotFound);
+    }
+    let done = log::replay(store, delivery, now).await?;
+    let mut line = audit(&Actor::User(user), "webhook.redeliver", delivery.to_string(), account, now);
+    line.detail = format!("payment {}", payment.id);
+    store.record_audit(&line).await?;
+    Ok(done)
+}
