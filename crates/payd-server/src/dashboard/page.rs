@@ -218,7 +218,8 @@ pub fn list(frame: &Frame<'_>, q: &ListQuery, page: &[Payment], total: i64, netw
                 @if total == 0 { "No payments match" } @else { "Payments " (first) "–" (last) " of " (total) }
             }
             @if !page.is_empty() {
-                div.scroll {
+                // Focusable, so a keyboard can scroll a table wider than a phone.
+                div.scroll tabindex="0" role="region" aria-label="Payments table" {
                     table {
                         thead { tr {
                             th scope="col" { "Created (UTC)" }
@@ -310,7 +311,7 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
         section.card aria-labelledby="transfers-title" {
             h2 #transfers-title { "Transfers" }
             @if d.transfers.is_empty() { p { "No transfer seen yet." } } @else {
-                div.scroll { table {
+                div.scroll tabindex="0" role="region" aria-label="Transfers table" { table {
                     thead { tr {
                         th scope="col" { "Transaction" }
                         th scope="col" { "Amount" }
@@ -342,7 +343,7 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
                             span.tag { (dv.delivery.status.as_str()) } " · " (dv.attempts.len()) " attempt(s)"
                         }
                         @if !dv.attempts.is_empty() {
-                            div.scroll { table {
+                            div.scroll tabindex="0" role="region" aria-label="Attempts table" { table {
                                 thead { tr { th scope="col" { "Sent" } th scope="col" { "Answer" } th scope="col" { "Time" } th scope="col" { "Error" } } }
                                 tbody { @for a in &dv.attempts { tr {
                                     td.num { (time(a.at)) }

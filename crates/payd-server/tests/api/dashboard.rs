@@ -606,3 +606,52 @@ async fn the_cli_creates_users_who_log_in(app: TestApp) {
         assert!(!err.contains(password) || password == "short", "{err}");
     }
 }
+
+// ---- In a real browser (SQLite: the pages do not depend on the backend) ----
+
+/// A merchant logs in, finds a devnet payment, filters, exports, and watches it turn paid,
+/// in headless Chromium (tests/dashboard/browser.mjs), with axe-core on every page and
+/// screenshots at 360 and 1280 px under target/tmp/dashboard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the_browser() {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let chromium = std::env::var("PAYD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let tools =
+        root.join("node_modules/playwright-core").exists() && root.join("node_modules/@axe-core").exists();
+    if !(std::path::PathBuf::from(&chromium).exists() && tools) {
+        assert!(!payd_store::testing::in_ci(), "Chromium and the npm tools are required under CI=true");
+        eprintln!("skipping: Chromium ({chromium}) or node_modules (npm ci) missing");
+        return;
+    }
+    // devnet mines and credits by itself, as in production.
+    let app = spawn_app_with(payd_store::Backend::Sqlite, &[("PAYD_DEVNET_BLOCK_MS", "200")]).await.unwrap();
+    let (m, key) = shop(&app, "Browser Shop").await;
+    user(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    pay_native(&app, &key, json!({"reference": "older"})).await;
+    let p =
+        pay_native(&app, &key, json!({"reference": "ORDER-2041", "customer": {"email": "dee@example.com"}}))
+            .await;
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
+    let params = json!({
+        "url": app.address, "email": "ann@example.com", "password": PASSWORD,
+        "paymentId": p["id"], "reference": "ORDER-2041", "shots": shots.to_string_lossy(),
+    });
+    let out = std::process::Command::new("node")
+        .arg(root.join("crates/payd-server/tests/dashboard/browser.mjs"))
+        .arg(params.to_string())
+        .env("PAYD_CHROMIUM", &chromium)
+        .output()
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "the dashboard's browser scenario failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(status_of(&app, p["id"].as_str().unwrap()).await, "completed");
+    for name in ["login", "list", "filtered", "payment", "paid"] {
+        for width in [360, 1280] {
+            assert!(shots.join(format!("{name}-{width}.png")).exists(), "{name}-{width}.png");
+        }
+    }
+}
