@@ -3,13 +3,14 @@
 // postgres.rs, which supply `Db`, `BEGIN` and the payment columns).
 
 use chrono::{DateTime, Utc};
+use payd_core::apikey::{ApiKey, Mode};
 use payd_core::ids::{AccountId, UserId};
 use payd_core::merchant::Merchant;
 use payd_core::payment::Payment;
 use payd_core::user::User;
 use sqlx::{Pool, QueryBuilder};
 
-use crate::rows::{ms, MerchantRow, PaymentRow};
+use crate::rows::{ms, ApiKeyRow, MerchantRow, PaymentRow};
 use crate::users::{AuditEntry, AuditRow, DashboardFilter, UserRow};
 use crate::StoreError;
 
@@ -303,4 +304,24 @@ pub(crate) async fn count_dashboard_payments(pool: &Pool<Db>, f: &DashboardFilte
     push_dashboard_filter(&mut q, f);
     let (n,): (i64,) = q.build_query_as().fetch_one(pool).await?;
     Ok(n)
+}
+
+pub(crate) async fn dashboard_api_keys(
+    pool: &Pool<Db>,
+    accounts: Option<&[AccountId]>,
+    mode: Mode,
+) -> Result<Vec<ApiKey>, StoreError> {
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE mode = "));
+    q.push_bind(mode.as_str());
+    if let Some(accounts) = accounts {
+        q.push(" AND account_id IN (");
+        let mut sep = q.separated(", ");
+        for a in accounts {
+            sep.push_bind(a.to_string());
+        }
+        q.push(")");
+    }
+    q.push(" ORDER BY created_at DESC, id DESC");
+    let rows: Vec<ApiKeyRow> = q.build_query_as().fetch_all(pool).await?;
+    rows.into_iter().map(ApiKey::try_from).collect()
 }

@@ -37,7 +37,7 @@ pub(crate) mod evm {
 
 /// The merchant dashboard: users, sessions, the audit log, the payment search.
 pub(crate) mod users {
-    use super::{Db, BEGIN, MERCHANT_COLUMNS, PAYMENT_COLUMNS};
+    use super::{Db, BEGIN, KEY_COLUMNS, MERCHANT_COLUMNS, PAYMENT_COLUMNS};
 
     include!("ops_users.rs");
 }

@@ -3,7 +3,7 @@
 //! the payment search the dashboard's list runs (every field a person may paste in).
 
 use chrono::{DateTime, Utc};
-use payd_core::apikey::Mode;
+use payd_core::apikey::{ApiKey, Mode};
 use payd_core::ids::{AccountId, MerchantId, UserId};
 use payd_core::merchant::Merchant;
 use payd_core::payment::{Payment, PaymentStatus};
@@ -186,6 +186,19 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The API keys in `mode` of these accounts (`None`: of every account), newest first,
+    /// revoked ones included.
+    pub async fn dashboard_api_keys(
+        &self,
+        accounts: Option<&[AccountId]>,
+        mode: Mode,
+    ) -> Result<Vec<ApiKey>, StoreError> {
+        if accounts.is_some_and(<[AccountId]>::is_empty) {
+            return Ok(Vec::new());
+        }
+        dispatch!(self, users::dashboard_api_keys(accounts, mode))
     }
 
     /// Every merchant of the instance (an operator's reach).

@@ -10,6 +10,7 @@
 //! login form: over a nonce in its own cookie) and must come from payd's own origin.
 
 mod auth;
+mod keys;
 pub mod page;
 mod payments;
 pub mod query;
@@ -40,6 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/payments/{id}", get(payments::show))
         .route("/dashboard/payments/{id}/cancel", post(payments::cancel))
         .route("/dashboard/payments/{id}/deliveries/{delivery}/redeliver", post(payments::redeliver))
+        .route("/dashboard/keys", get(keys::list).post(keys::create))
+        .route("/dashboard/keys/{id}/revoke", post(keys::revoke))
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

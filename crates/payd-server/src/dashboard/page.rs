@@ -4,13 +4,15 @@
 
 use chrono::{DateTime, Utc};
 use maud::{html, Markup, DOCTYPE};
-use payd_core::apikey::Mode;
+use payd_core::apikey::{ApiKey, Mode, Scope};
+use payd_core::merchant::Merchant;
 use payd_core::payment::{Payment, PaymentStatus};
 use payd_core::token::format_base_units_trimmed;
 use payd_core::user::User;
 
 use super::query::ListQuery;
 use crate::engine::dashboard::Detail;
+use crate::keys::IssuedKey;
 use crate::web::assets;
 
 /// What the layout needs: who is logged in, the mode shown, the session's form token.
@@ -51,6 +53,11 @@ pub fn layout(title: &str, frame: &Frame<'_>, body: Markup) -> Markup {
             body {
                 header.top {
                     a.brand href={ "/dashboard/payments?mode=" (frame.mode.as_str()) } { "payd" }
+                    nav aria-label="Sections" {
+                        a href={ "/dashboard/payments?mode=" (frame.mode.as_str()) } { "Payments" }
+                        " · "
+                        a href={ "/dashboard/keys?mode=" (frame.mode.as_str()) } { "API keys" }
+                    }
                     nav aria-label="Mode" {
                         span.modes {
                             @for m in [Mode::Test, Mode::Live] {
@@ -362,6 +369,105 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
                     }
                 }
             }
+        }
+    }
+}
+
+/// The API keys page.
+pub fn keys(frame: &Frame<'_>, keys: &[ApiKey], merchants: &[Merchant], can_change: bool) -> Markup {
+    let mut accounts: Vec<&payd_core::ids::AccountId> = merchants.iter().map(|m| &m.account_id).collect();
+    accounts.sort();
+    accounts.dedup();
+    let name = |id: &payd_core::ids::MerchantId| {
+        merchants.iter().find(|m| &m.id == id).map_or_else(|| id.to_string(), |m| m.name.clone())
+    };
+    html! {
+        h1 { "API keys" }
+        section.card aria-labelledby="keys-title" {
+            h2 #keys-title { (keys.len()) " " (frame.mode.as_str()) " key(s)" }
+            @if !keys.is_empty() {
+                div.scroll tabindex="0" role="region" aria-label="Keys table" { table {
+                    thead { tr {
+                        th scope="col" { "Key" }
+                        th scope="col" { "Starts with" }
+                        th scope="col" { "For" }
+                        th scope="col" { "Scopes" }
+                        th scope="col" { "Created" }
+                        th scope="col" { "State" }
+                    } }
+                    tbody { @for k in keys { tr {
+                        td.mono { (k.id) }
+                        td.mono { (k.prefix) "…" }
+                        td { @match &k.merchant_id {
+                            Some(m) => { (name(m)) },
+                            None => { "every merchant of " span.mono { (k.account_id) } },
+                        } }
+                        td { @for s in &k.scopes { span.tag { (s.as_str()) } " " } }
+                        td.num { (time(k.created_at)) }
+                        td {
+                            @if let Some(t) = k.revoked_at { "revoked " (time(t)) }
+                            @else if can_change {
+                                form method="post" action={ "/dashboard/keys/" (k.id) "/revoke" } {
+                                    input type="hidden" name="csrf" value=(frame.csrf);
+                                    button.danger type="submit" aria-label={ "Revoke " (k.id) } { "Revoke" }
+                                }
+                            } @else { "active" }
+                        }
+                    } } }
+                } }
+            }
+        }
+        @if can_change {
+            section.card aria-labelledby="new-key-title" {
+                h2 #new-key-title { "New key" }
+                form.filters method="post" action="/dashboard/keys" {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    div {
+                        label for="owner" { "For" }
+                        select #owner name="owner" {
+                            @for m in merchants { option value=(m.id) { (m.name) " (" (m.id) ")" } }
+                            @for a in &accounts { option value=(a) { "every merchant of " (a) } }
+                        }
+                    }
+                    div {
+                        label for="key-mode" { "Mode" }
+                        select #key-mode name="mode" {
+                            @for m in [Mode::Test, Mode::Live] {
+                                option value=(m.as_str()) selected[m == frame.mode] { (m.as_str()) }
+                            }
+                        }
+                    }
+                    fieldset.wide {
+                        legend { "Scopes" }
+                        div.actions {
+                            @for sc in Scope::ALL {
+                                label.check { input type="checkbox" name="scope" value=(sc.as_str()) checked; (sc.as_str()) }
+                            }
+                        }
+                    }
+                    div.actions.wide { button type="submit" { "Create key" } }
+                }
+            }
+        }
+    }
+}
+
+/// The answer to creating a key: its secrets, shown this once.
+pub fn key_created(frame: &Frame<'_>, issued: &IssuedKey) -> Markup {
+    let k = &issued.key;
+    html! {
+        h1 { "New API key" }
+        section.card aria-labelledby="secret-title" {
+            h2 #secret-title { "Copy these now" }
+            p.banner role="note" { "payd shows the key and its signing secret only now: it keeps the key hashed and the signing secret encrypted." }
+            dl.facts {
+                dt { "Key id" } dd.mono { (k.id) }
+                dt { "Mode" } dd { (k.mode.as_str()) }
+                dt { "Key" } dd.mono #key-secret { (issued.secret.expose()) }
+                dt { "Signing secret" } dd.mono #signing-secret { (issued.signing_secret.expose()) }
+                dt { "Scopes" } dd { @for s in &k.scopes { span.tag { (s.as_str()) } " " } }
+            }
+            p { a href={ "/dashboard/keys?mode=" (frame.mode.as_str()) } { "Back to the keys" } }
         }
     }
 }

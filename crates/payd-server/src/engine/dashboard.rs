@@ -1,12 +1,14 @@
 //! What the merchant dashboard reads and does, bounded by the user's reach (their account's
 //! merchants, or every merchant for an operator): the payment list and its search, one
-//! payment with its timeline, transfers and webhook deliveries, the CSV export, and the
-//! changes (cancel, redeliver), each followed by its audit line.
+//! payment with its timeline, transfers and webhook deliveries, the CSV export, the API
+//! keys, and the changes (cancel, redeliver, create and revoke a key), each followed by its
+//! audit line.
 
 use chrono::{DateTime, Utc};
+use payd_core::apikey::{ApiKey, Mode, Scope};
 use payd_core::chain::StoredTransfer;
 use payd_core::event::Event;
-use payd_core::ids::{AccountId, DeliveryId};
+use payd_core::ids::{AccountId, ApiKeyId, DeliveryId};
 use payd_core::merchant::Merchant;
 use payd_core::payment::Payment;
 use payd_core::user::User;
@@ -18,6 +20,7 @@ use payd_store::{Store, StoreError};
 use super::payments::{self, CancelError, PaymentRef};
 use super::users::{audit, Actor};
 use super::webhooks::log::{self, ReplayError};
+use crate::keys::{IssuedKey, KeyOwner};
 
 /// Rows a CSV export holds at most (the rest are named in its last line).
 pub const CSV_MAX_ROWS: u32 = 10_000;
@@ -111,8 +114,8 @@ pub struct Detail {
 pub async fn detail(store: &Store, payment: Payment, merchant: Merchant) -> Result<Detail, StoreError> {
     let events = store.list_events(&payment.id).await?;
     let head = match (&payment.asset, payment.mode) {
-        (_, payd_core::apikey::Mode::Test) => store.devnet_head().await?,
-        (Some(a), payd_core::apikey::Mode::Live) => store.chain_cursor(&a.network).await?,
+        (_, Mode::Test) => store.devnet_head().await?,
+        (Some(a), Mode::Live) => store.chain_cursor(&a.network).await?,
         (None, _) => None,
     };
     let transfers = payments::transfers(store, &payment.id)
@@ -181,4 +184,116 @@ pub async fn redeliver(
     line.detail = format!("payment {}", payment.id);
     store.record_audit(&line).await?;
     Ok(done)
+}
+
+/// The accounts whose keys a user manages: their merchants' accounts (`None`: every
+/// account, for an operator).
+fn key_accounts(user: &User, merchants: &[Merchant]) -> Option<Vec<AccountId>> {
+    if matches!(user.reach(), payd_core::user::Reach::Everything) {
+        return None;
+    }
+    let mut accounts: Vec<AccountId> = merchants.iter().map(|m| m.account_id.clone()).collect();
+    accounts.sort();
+    accounts.dedup();
+    Some(accounts)
+}
+
+/// The API keys in `mode` a user reaches, newest first (revoked ones included).
+pub async fn keys(
+    store: &Store,
+    user: &User,
+    merchants: &[Merchant],
+    mode: Mode,
+) -> Result<Vec<ApiKey>, StoreError> {
+    store.dashboard_api_keys(key_accounts(user, merchants).as_deref(), mode).await
+}
+
+/// Why a key was not created or revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRefusal {
+    /// The owner or the key is not within the user's reach (or does not exist).
+    #[error("no such merchant, account or key")]
+    NotFound,
+    /// No scope was chosen.
+    #[error("choose at least one scope")]
+    NoScope,
+    /// Issuing failed.
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A key to create, as the dashboard's form gives it.
+#[derive(Debug)]
+pub struct NewKeyIn<'a> {
+    /// A merchant (`mer_…`) or an account (`acct_…`: every merchant of it).
+    pub owner: &'a str,
+    /// Test or live.
+    pub mode: Mode,
+    /// Its scopes (at least one).
+    pub scopes: Vec<Scope>,
+}
+
+/// Issues a key for a merchant or an account within the user's reach, then writes the audit
+/// line. The secrets are in the result, once.
+pub async fn create_key(
+    store: &Store,
+    master: &payd_core::crypto::MasterKey,
+    user: &User,
+    merchants: &[Merchant],
+    input: NewKeyIn<'_>,
+    now: DateTime<Utc>,
+) -> Result<IssuedKey, KeyRefusal> {
+    let NewKeyIn { owner, mode, scopes } = input;
+    if scopes.is_empty() {
+        return Err(KeyRefusal::NoScope);
+    }
+    let (owner, account) = if let Ok(id) = owner.parse::<payd_core::ids::MerchantId>() {
+        let m = merchants.iter().find(|m| m.id == id).ok_or(KeyRefusal::NotFound)?;
+        (KeyOwner::Merchant(id), m.account_id.clone())
+    } else if let Ok(id) = owner.parse::<AccountId>() {
+        if !merchants.iter().any(|m| m.account_id == id) {
+            return Err(KeyRefusal::NotFound);
+        }
+        (KeyOwner::Account(id.clone()), id)
+    } else {
+        return Err(KeyRefusal::NotFound);
+    };
+    let issued = crate::keys::issue_key(store, master, owner, mode, scopes).await?;
+    let mut line = audit(&Actor::User(user), "api_key.create", issued.key.id.to_string(), Some(account), now);
+    line.detail = format!(
+        "{} key, scopes {}",
+        mode.as_str(),
+        issued.key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    );
+    store.record_audit(&line).await?;
+    Ok(issued)
+}
+
+/// Revokes a key within the user's reach at once (the next request with it gets 401), then
+/// writes the audit line. Returns the key's mode, and `false` when it was already revoked.
+pub async fn revoke_key(
+    store: &Store,
+    user: &User,
+    merchants: &[Merchant],
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(Mode, bool), KeyRefusal> {
+    let id: ApiKeyId = key.parse().map_err(|_| KeyRefusal::NotFound)?;
+    let found = store.get_api_key(&id).await?.ok_or(KeyRefusal::NotFound)?;
+    let reached = match key_accounts(user, merchants) {
+        None => true,
+        Some(accounts) => accounts.contains(&found.account_id),
+    };
+    if !reached {
+        return Err(KeyRefusal::NotFound);
+    }
+    let revoked = store.revoke_api_key(&id, now).await?;
+    if revoked {
+        let line = audit(&Actor::User(user), "api_key.revoke", id.to_string(), Some(found.account_id), now);
+        store.record_audit(&line).await?;
+    }
+    Ok((found.mode, revoked))
 }

@@ -30,6 +30,7 @@ backend_tests!(
     filters_and_the_csv_export_hold_exactly_the_selected_payments,
     the_pages_carry_a_strict_policy_and_unknown_paths_get_html,
     the_cli_creates_users_who_log_in,
+    api_keys_are_shown_once_and_a_revoked_key_is_refused_at_once,
 );
 
 // No dispatcher: the delivery waits, so a redeliver never meets it in flight.
@@ -609,8 +610,8 @@ async fn the_cli_creates_users_who_log_in(app: TestApp) {
 
 // ---- In a real browser (SQLite: the pages do not depend on the backend) ----
 
-/// A merchant logs in, finds a devnet payment, filters, exports, and watches it turn paid,
-/// in headless Chromium (tests/dashboard/browser.mjs), with axe-core on every page and
+/// A merchant logs in, finds a devnet payment, filters, exports, watches it turn paid, and
+/// creates and revokes an API key, in headless Chromium (tests/dashboard/browser.mjs), with axe-core on every page and
 /// screenshots at 360 and 1280 px under target/tmp/dashboard.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the_browser() {
@@ -649,9 +650,94 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
         String::from_utf8_lossy(&out.stdout)
     );
     assert_eq!(status_of(&app, p["id"].as_str().unwrap()).await, "completed");
-    for name in ["login", "list", "filtered", "payment", "paid"] {
+    // The key the browser created and revoked is refused by the API.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
+    assert_eq!(app.get("/v1/payments", result["key"].as_str().unwrap()).await.0, 401);
+    for name in ["login", "list", "filtered", "payment", "paid", "key-created", "keys"] {
         for width in [360, 1280] {
             assert!(shots.join(format!("{name}-{width}.png")).exists(), "{name}-{width}.png");
         }
     }
+}
+
+async fn api_keys_are_shown_once_and_a_revoked_key_is_refused_at_once(app: TestApp) {
+    let (m, _) = shop(&app, "Shop").await;
+    let (theirs, their_key) = shop(&app, "Theirs").await;
+    user(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    let b = login(&app, "ann@example.com").await;
+    let (status, html) = get(&app, &b, "/dashboard/keys?mode=test").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains(&theirs.id.to_string()), "another account's merchant is not offered");
+    // Create a key with one scope: its secrets are on the answer, once.
+    let res = app
+        .client
+        .post(app.url("/dashboard/keys"))
+        .header("cookie", &b.cookie)
+        .form(&[
+            ("csrf", b.csrf.as_str()),
+            ("owner", &m.id.to_string()),
+            ("mode", "test"),
+            ("scope", "payments:read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    let secret = html.split("id=\"key-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(secret.starts_with("pk_test_"), "{secret}");
+    assert!(html.contains("id=\"signing-secret\">ss_"), "{html}");
+    // It works, with its one scope.
+    let (s, _) = app.get("/v1/payments", &secret).await;
+    assert_eq!(s, 200);
+    let (s, _) = app
+        .create_payment(
+            &secret,
+            &json!({"amount": "5.00", "currency": "USD", "token": "USDC", "network": "base"}),
+        )
+        .await;
+    assert_eq!(s, 403, "payments:create was not granted");
+    // The list shows it, but never the secret again.
+    let (_, html) = get(&app, &b, "/dashboard/keys?mode=test").await;
+    assert!(!html.contains(&secret));
+    let keys =
+        app.store.dashboard_api_keys(Some(std::slice::from_ref(&m.account_id)), Mode::Test).await.unwrap();
+    assert_eq!(keys.len(), 2, "the shop's own key and the new one");
+    // Newest first.
+    assert!(secret.starts_with(&keys[0].prefix));
+    assert_eq!(keys[0].scopes, vec![payd_core::apikey::Scope::PaymentsRead]);
+    let key_id = keys[0].id.to_string();
+    assert!(html.contains(&key_id));
+    // No scope, or a merchant of another account: refused, nothing created.
+    let refused = |owner: String, scope: Option<&'static str>| {
+        let mut form = vec![("csrf", b.csrf.clone()), ("owner", owner), ("mode", "test".to_owned())];
+        if let Some(sc) = scope {
+            form.push(("scope", sc.to_owned()));
+        }
+        app.client.post(app.url("/dashboard/keys")).header("cookie", &b.cookie).form(&form).send()
+    };
+    assert_eq!(refused(m.id.to_string(), None).await.unwrap().status(), 400);
+    assert_eq!(refused(theirs.id.to_string(), Some("payments:read")).await.unwrap().status(), 404);
+    assert_eq!(refused(theirs.account_id.to_string(), Some("payments:read")).await.unwrap().status(), 404);
+    assert_eq!(app.store.dashboard_api_keys(None, Mode::Test).await.unwrap().len(), 3);
+    // Another account's key cannot be revoked from here.
+    let theirs_id = app
+        .store
+        .dashboard_api_keys(Some(std::slice::from_ref(&theirs.account_id)), Mode::Test)
+        .await
+        .unwrap()[0]
+        .id
+        .to_string();
+    assert_eq!(post(&app, &b, &format!("/dashboard/keys/{theirs_id}/revoke"), Some(&b.csrf)).await, 404);
+    assert_eq!(app.get("/v1/payments", &their_key).await.0, 200);
+    // Revoked: the very next request with it is refused.
+    assert_eq!(post(&app, &b, &format!("/dashboard/keys/{key_id}/revoke"), Some(&b.csrf)).await, 303);
+    assert_eq!(app.get("/v1/payments", &secret).await.0, 401);
+    let (_, html) = get(&app, &b, "/dashboard/keys?mode=test").await;
+    assert!(html.contains("revoked"));
+    let log = app.store.audit_log(Some(&m.account_id), 50).await.unwrap();
+    assert!(log.iter().any(|l| l.action == "api_key.create" && l.target == key_id));
+    assert!(log.iter().any(|l| l.action == "api_key.revoke" && l.target == key_id));
 }

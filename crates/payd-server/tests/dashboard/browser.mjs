@@ -3,7 +3,7 @@
 // self-mining devnet, creates the user and a test payment. The script logs in (a wrong
 // password first), switches to test mode, finds the payment by its reference, filters, exports
 // the CSV and checks it, opens the payment, pays it on its checkout page (devnet simulation)
-// and watches the dashboard turn it paid. axe-core finds no serious or critical violation on
+// and watches the dashboard turn it paid; then creates an API key and revokes it. axe-core finds no serious or critical violation on
 // any page; screenshots at 1280 and 360 px go under `shots`. Exits 1 with the reason on the
 // first thing that is not as expected; prints one JSON line on success.
 import { chromium } from "playwright-core";
@@ -128,8 +128,26 @@ try {
   expect((await page.getByRole("button", { name: "Cancel payment" }).count()) === 0, "a paid payment offers no cancel");
   await axe(page, "paid");
   await screenshots(page, "paid");
+
+  // API keys: create one (its secret shown once), then revoke it.
+  await page.getByRole("link", { name: "API keys" }).click();
+  await page.waitForURL(/\/dashboard\/keys/);
+  await axe(page, "keys");
+  await page.getByRole("button", { name: "Create key" }).click();
+  const secret = (await page.locator("#key-secret").innerText()).trim();
+  expect(secret.startsWith("pk_test_"), `new key: ${secret}`);
+  await axe(page, "key created");
+  await screenshots(page, "key-created");
+  await page.getByRole("link", { name: "Back to the keys" }).click();
+  expect(!(await page.content()).includes(secret), "the secret is shown again");
+  const before = await page.locator("td", { hasText: /^revoked/ }).count();
+  await page.locator("form[action$='/revoke'] button").first().click();
+  await page.waitForURL(/\/dashboard\/keys/);
+  expect((await page.locator("td", { hasText: /^revoked/ }).count()) === before + 1, "the key is shown revoked");
+  await screenshots(page, "keys");
+
   expect(errors.length === 0, `console errors: ${errors.join(" | ")}`);
-  console.log(JSON.stringify({ csv_rows: csv.length - 1 }));
+  console.log(JSON.stringify({ csv_rows: csv.length - 1, key: secret }));
   await browser.close();
 } catch (e) {
   console.error(e && e.stack ? e.stack : String(e));
