@@ -9,6 +9,7 @@
 //! state-changing form carries a token MAC'd under the master key over the session (the
 //! login form: over a nonce in its own cookie) and must come from payd's own origin.
 
+mod audit;
 mod auth;
 mod keys;
 pub mod page;
@@ -43,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/payments/{id}/deliveries/{delivery}/redeliver", post(payments::redeliver))
         .route("/dashboard/keys", get(keys::list).post(keys::create))
         .route("/dashboard/keys/{id}/revoke", post(keys::revoke))
+        .route("/dashboard/audit", get(audit::show))
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

@@ -9,6 +9,7 @@ use payd_core::merchant::Merchant;
 use payd_core::payment::{Payment, PaymentStatus};
 use payd_core::token::format_base_units_trimmed;
 use payd_core::user::User;
+use payd_store::users::AuditEntry;
 
 use super::query::ListQuery;
 use crate::engine::dashboard::Detail;
@@ -57,6 +58,8 @@ pub fn layout(title: &str, frame: &Frame<'_>, body: Markup) -> Markup {
                         a href={ "/dashboard/payments?mode=" (frame.mode.as_str()) } { "Payments" }
                         " · "
                         a href={ "/dashboard/keys?mode=" (frame.mode.as_str()) } { "API keys" }
+                        " · "
+                        a href="/dashboard/audit" { "Audit log" }
                     }
                     nav aria-label="Mode" {
                         span.modes {
@@ -468,6 +471,39 @@ pub fn key_created(frame: &Frame<'_>, issued: &IssuedKey) -> Markup {
                 dt { "Scopes" } dd { @for s in &k.scopes { span.tag { (s.as_str()) } " " } }
             }
             p { a href={ "/dashboard/keys?mode=" (frame.mode.as_str()) } { "Back to the keys" } }
+        }
+    }
+}
+
+/// The audit log page (`everyone`: the lines of every account, for an operator).
+pub fn audit(lines: &[AuditEntry], everyone: bool) -> Markup {
+    html! {
+        h1 { "Audit log" }
+        section.card aria-labelledby="audit-title" {
+            h2 #audit-title {
+                @if everyone { "Every account: " } @else { "Your account: " }
+                "the newest " (lines.len()) " line(s)"
+            }
+            @if !lines.is_empty() {
+                div.scroll tabindex="0" role="region" aria-label="Audit log table" { table {
+                    thead { tr {
+                        th scope="col" { "When (UTC)" }
+                        th scope="col" { "Who" }
+                        th scope="col" { "What" }
+                        th scope="col" { "Target" }
+                        th scope="col" { "Detail" }
+                        @if everyone { th scope="col" { "Account" } }
+                    } }
+                    tbody { @for l in lines { tr {
+                        td.num { (time(l.at)) }
+                        td { (l.actor) }
+                        td.mono { (l.action) }
+                        td.mono { (l.target) }
+                        td { (l.detail) }
+                        @if everyone { td.mono { (l.account_id.as_ref().map(ToString::to_string).unwrap_or_default()) } }
+                    } } }
+                } }
+            }
         }
     }
 }

@@ -654,7 +654,7 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
     let stdout = String::from_utf8_lossy(&out.stdout);
     let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(app.get("/v1/payments", result["key"].as_str().unwrap()).await.0, 401);
-    for name in ["login", "list", "filtered", "payment", "paid", "key-created", "keys"] {
+    for name in ["login", "list", "filtered", "payment", "paid", "key-created", "keys", "audit"] {
         for width in [360, 1280] {
             assert!(shots.join(format!("{name}-{width}.png")).exists(), "{name}-{width}.png");
         }
@@ -740,4 +740,14 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused_at_once(app: TestA
     let log = app.store.audit_log(Some(&m.account_id), 50).await.unwrap();
     assert!(log.iter().any(|l| l.action == "api_key.create" && l.target == key_id));
     assert!(log.iter().any(|l| l.action == "api_key.revoke" && l.target == key_id));
+    // The audit log page shows the account's lines, and only them.
+    let (status, html) = get(&app, &b, "/dashboard/audit").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("api_key.revoke") && html.contains(&key_id) && html.contains("ann@example.com"));
+    user(&app, "tom@example.com", Role::Viewer, Some(&theirs.account_id)).await;
+    let tom = login(&app, "tom@example.com").await;
+    let (status, html) = get(&app, &tom, "/dashboard/audit").await;
+    assert_eq!(status, 200);
+    assert!(!html.contains(&key_id) && !html.contains("ann@example.com"), "another account's log");
+    assert!(html.contains("tom@example.com"));
 }

@@ -146,6 +146,16 @@ try {
   expect((await page.locator("td", { hasText: /^revoked/ }).count()) === before + 1, "the key is shown revoked");
   await screenshots(page, "keys");
 
+  // The audit log names what was just done.
+  await page.getByRole("link", { name: "Audit log" }).click();
+  await page.waitForURL(/\/dashboard\/audit/);
+  const log = await page.locator("main").innerText();
+  for (const action of ["session.login", "login.failed", "api_key.create", "api_key.revoke"]) {
+    expect(log.includes(action), `the audit log lacks ${action}`);
+  }
+  await axe(page, "audit");
+  await screenshots(page, "audit");
+
   expect(errors.length === 0, `console errors: ${errors.join(" | ")}`);
   console.log(JSON.stringify({ csv_rows: csv.length - 1, key: secret }));
   await browser.close();
