@@ -18,7 +18,7 @@ use crate::engine::users::merchants_in_reach;
 use crate::state::AppState;
 
 /// The `mode` of a query (live when absent); `None` when it is neither.
-fn mode_of(raw: Option<&str>) -> Option<Mode> {
+pub(super) fn mode_of(raw: Option<&str>) -> Option<Mode> {
     let asked = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "mode")
         .map(|(_, v)| v.into_owned());

@@ -15,6 +15,7 @@ mod keys;
 pub mod page;
 mod payments;
 pub mod query;
+mod webhooks;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -45,6 +46,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/keys", get(keys::list).post(keys::create))
         .route("/dashboard/keys/{id}/revoke", post(keys::revoke))
         .route("/dashboard/audit", get(audit::show))
+        .route("/dashboard/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/dashboard/webhooks/{id}/{action}", post(webhooks::change))
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

@@ -5,10 +5,12 @@
 use chrono::{DateTime, Utc};
 use maud::{html, Markup, DOCTYPE};
 use payd_core::apikey::{ApiKey, Mode, Scope};
+use payd_core::event::EventKind;
 use payd_core::merchant::Merchant;
 use payd_core::payment::{Payment, PaymentStatus};
 use payd_core::token::format_base_units_trimmed;
 use payd_core::user::User;
+use payd_core::webhook::{WebhookEndpoint, WebhookFormat};
 use payd_store::users::AuditEntry;
 
 use super::query::ListQuery;
@@ -58,6 +60,8 @@ pub fn layout(title: &str, frame: &Frame<'_>, body: Markup) -> Markup {
                         a href={ "/dashboard/payments?mode=" (frame.mode.as_str()) } { "Payments" }
                         " · "
                         a href={ "/dashboard/keys?mode=" (frame.mode.as_str()) } { "API keys" }
+                        " · "
+                        a href={ "/dashboard/webhooks?mode=" (frame.mode.as_str()) } { "Webhooks" }
                         " · "
                         a href="/dashboard/audit" { "Audit log" }
                     }
@@ -504,6 +508,116 @@ pub fn audit(lines: &[AuditEntry], everyone: bool) -> Markup {
                     } } }
                 } }
             }
+        }
+    }
+}
+
+/// The webhook endpoints page.
+pub fn endpoints(
+    frame: &Frame<'_>,
+    endpoints: &[WebhookEndpoint],
+    merchants: &[Merchant],
+    can_change: bool,
+) -> Markup {
+    let name = |id: &payd_core::ids::MerchantId| {
+        merchants.iter().find(|m| &m.id == id).map_or_else(|| id.to_string(), |m| m.name.clone())
+    };
+    let action = |e: &WebhookEndpoint, verb: &str, label: &str, class: &str| {
+        html! {
+            form method="post" action={ "/dashboard/webhooks/" (e.id) "/" (verb) } {
+                input type="hidden" name="csrf" value=(frame.csrf);
+                button.(class) type="submit" aria-label={ (label) " " (e.id) } { (label) }
+            }
+        }
+    };
+    html! {
+        h1 { "Webhook endpoints" }
+        section.card aria-labelledby="hooks-title" {
+            h2 #hooks-title { (endpoints.len()) " " (frame.mode.as_str()) " endpoint(s)" }
+            @for e in endpoints {
+                div.card {
+                    dl.facts {
+                        dt { "Endpoint" } dd.mono { (e.id) }
+                        dt { "Merchant" } dd { (name(&e.merchant_id)) }
+                        dt { "URL" } dd.mono { (e.url) }
+                        dt { "Format" } dd { (e.format.as_str()) }
+                        dt { "Events" } dd {
+                            @if e.events.is_empty() { "all" }
+                            @for k in &e.events { span.tag { (k.as_str()) } " " }
+                        }
+                        @if let Some(d) = &e.description { dt { "Description" } dd { (d) } }
+                        dt { "State" } dd {
+                            @if e.enabled { "enabled" } @else {
+                                "disabled" @if let Some(r) = &e.disabled_reason { " (" (r) ")" }
+                            }
+                            @if let Some(t) = e.failing_since { "; failing since " (time(t)) }
+                        }
+                    }
+                    @if can_change {
+                        div.actions {
+                            @if e.enabled { (action(e, "disable", "Disable", "secondary")) }
+                            @else { (action(e, "enable", "Enable", "secondary")) }
+                            (action(e, "rotate", "Rotate secret", "secondary"))
+                            (action(e, "delete", "Delete", "danger"))
+                        }
+                    }
+                }
+            }
+        }
+        @if can_change && !merchants.is_empty() {
+            section.card aria-labelledby="new-hook-title" {
+                h2 #new-hook-title { "New endpoint" }
+                form.filters method="post" action="/dashboard/webhooks" {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    input type="hidden" name="mode" value=(frame.mode.as_str());
+                    div.wide {
+                        label for="hook-url" { "URL" }
+                        input #hook-url type="url" name="url" required placeholder="https://shop.example/payd-webhooks";
+                    }
+                    div {
+                        label for="hook-merchant" { "Merchant" }
+                        select #hook-merchant name="merchant" {
+                            @for m in merchants { option value=(m.id) { (m.name) } }
+                        }
+                    }
+                    div {
+                        label for="hook-format" { "Format" }
+                        select #hook-format name="format" {
+                            @for f in WebhookFormat::ALL { option value=(f.as_str()) { (f.as_str()) } }
+                        }
+                    }
+                    div {
+                        label for="hook-description" { "Description" }
+                        input #hook-description name="description";
+                    }
+                    fieldset.wide {
+                        legend { "Events (none checked: all)" }
+                        div.actions {
+                            @for k in EventKind::ALL {
+                                label.check { input type="checkbox" name="event" value=(k.as_str()); (k.as_str()) }
+                            }
+                        }
+                    }
+                    div.actions.wide { button type="submit" { "Register endpoint" } }
+                }
+            }
+        }
+    }
+}
+
+/// An endpoint's signing secret, shown this once (on creation or rotation).
+pub fn endpoint_secret(frame: &Frame<'_>, e: &WebhookEndpoint, secret: &str, title: &str) -> Markup {
+    html! {
+        h1 { (title) }
+        section.card aria-labelledby="hook-secret-title" {
+            h2 #hook-secret-title { "Copy the signing secret now" }
+            p.banner role="note" { "payd shows this secret only now: it keeps it encrypted." }
+            dl.facts {
+                dt { "Endpoint" } dd.mono { (e.id) }
+                dt { "URL" } dd.mono { (e.url) }
+                dt { "Signing secret" } dd.mono #hook-secret { (secret) }
+            }
+            p { a href={ "/dashboard/webhooks?mode=" (frame.mode.as_str()) } { "Back to the endpoints" } }
         }
     }
 }

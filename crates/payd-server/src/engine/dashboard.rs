@@ -1,24 +1,25 @@
 //! What the merchant dashboard reads and does, bounded by the user's reach (their account's
 //! merchants, or every merchant for an operator): the payment list and its search, one
 //! payment with its timeline, transfers and webhook deliveries, the CSV export, the API
-//! keys, and the changes (cancel, redeliver, create and revoke a key), each followed by its
-//! audit line.
+//! keys and webhook endpoints, and the changes (cancel, redeliver, create and revoke a key,
+//! create, enable, disable, rotate and delete an endpoint), each followed by its audit line.
 
 use chrono::{DateTime, Utc};
 use payd_core::apikey::{ApiKey, Mode, Scope};
 use payd_core::chain::StoredTransfer;
 use payd_core::event::Event;
-use payd_core::ids::{AccountId, ApiKeyId, DeliveryId};
+use payd_core::ids::{AccountId, ApiKeyId, DeliveryId, WebhookEndpointId};
 use payd_core::merchant::Merchant;
 use payd_core::payment::Payment;
 use payd_core::user::User;
-use payd_core::webhook::{Attempt, Delivery};
+use payd_core::webhook::{Attempt, Delivery, WebhookEndpoint};
 use payd_store::users::DashboardFilter;
-use payd_store::webhooks::DeliveryFilter;
+use payd_store::webhooks::{DeliveryFilter, EndpointFilter};
 use payd_store::{Store, StoreError};
 
 use super::payments::{self, CancelError, PaymentRef};
 use super::users::{audit, Actor};
+use super::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
 use super::webhooks::log::{self, ReplayError};
 use crate::keys::{IssuedKey, KeyOwner};
 
@@ -296,4 +297,117 @@ pub async fn revoke_key(
         store.record_audit(&line).await?;
     }
     Ok((found.mode, revoked))
+}
+
+/// The webhook endpoints in `mode` of the user's merchants, each merchant's oldest first.
+pub async fn endpoints(
+    store: &Store,
+    merchants: &[Merchant],
+    mode: Mode,
+) -> Result<Vec<WebhookEndpoint>, EndpointError> {
+    let mut out = Vec::new();
+    for m in merchants {
+        let filter = EndpointFilter {
+            merchant_id: m.id.clone(),
+            mode,
+            format: None,
+            after: None,
+            offset: 0,
+            // The per-merchant cap (`webhooks.max_endpoints`) is at most 1000.
+            limit: 1000,
+        };
+        out.extend(endpoints::page(store, &filter).await?.endpoints);
+    }
+    Ok(out)
+}
+
+/// The endpoint `id` names if it belongs to one of `merchants` (either mode), with its
+/// merchant's account; `None` otherwise, like one that does not exist.
+pub async fn visible_endpoint(
+    store: &Store,
+    id: &str,
+    merchants: &[Merchant],
+) -> Result<Option<(WebhookEndpoint, AccountId)>, StoreError> {
+    let Ok(id) = id.parse::<WebhookEndpointId>() else { return Ok(None) };
+    let Some(e) = store.get_webhook_endpoint(&id).await? else { return Ok(None) };
+    Ok(merchants.iter().find(|m| m.id == e.merchant_id).map(|m| (e, m.account_id.clone())))
+}
+
+/// Registers an endpoint for one of the user's merchants (the engine's cap and URL policy
+/// apply), then writes the audit line. The secret is in the result, once.
+pub async fn create_endpoint(
+    store: &Store,
+    master: &payd_core::crypto::MasterKey,
+    user: &User,
+    new: NewEndpoint,
+    account: AccountId,
+    max_endpoints: u32,
+    now: DateTime<Utc>,
+) -> Result<(WebhookEndpoint, payd_core::secret::Secret), EndpointError> {
+    let created = endpoints::create(store, master, new, max_endpoints, now).await?;
+    let mut line =
+        audit(&Actor::User(user), "webhook_endpoint.create", created.0.id.to_string(), Some(account), now);
+    line.detail = created.0.url.clone();
+    store.record_audit(&line).await?;
+    Ok(created)
+}
+
+/// What the endpoints page changes on one endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointAction {
+    /// Deliveries start again (a failure run and its reason are forgotten).
+    Enable,
+    /// Deliveries stop until enabled.
+    Disable,
+    /// A new secret (the old one stops signing at once).
+    Rotate,
+    /// Gone: nothing more is sent to it.
+    Delete,
+}
+
+impl EndpointAction {
+    /// The audit log's name for it.
+    fn action(self) -> &'static str {
+        match self {
+            EndpointAction::Enable => "webhook_endpoint.enable",
+            EndpointAction::Disable => "webhook_endpoint.disable",
+            EndpointAction::Rotate => "webhook_endpoint.rotate_secret",
+            EndpointAction::Delete => "webhook_endpoint.delete",
+        }
+    }
+}
+
+/// Applies `action` to an endpoint the user reaches, then writes the audit line. A rotation
+/// returns the new secret, once.
+pub async fn change_endpoint(
+    store: &Store,
+    master: &payd_core::crypto::MasterKey,
+    user: &User,
+    endpoint: WebhookEndpoint,
+    account: AccountId,
+    action: EndpointAction,
+    now: DateTime<Utc>,
+) -> Result<Option<payd_core::secret::Secret>, EndpointError> {
+    let id = endpoint.id.clone();
+    let secret = match action {
+        EndpointAction::Enable | EndpointAction::Disable => {
+            let change = EndpointChange {
+                enabled: Some(action == EndpointAction::Enable),
+                ..EndpointChange::default()
+            };
+            endpoints::update(store, endpoint, change, now).await?;
+            None
+        }
+        EndpointAction::Rotate => {
+            Some(endpoints::rotate_secret(store, master, &endpoint, std::time::Duration::ZERO, now).await?.1)
+        }
+        EndpointAction::Delete => {
+            endpoints::delete(store, &id, now).await?;
+            None
+        }
+    };
+    store
+        .record_audit(&audit(&Actor::User(user), action.action(), id.to_string(), Some(account), now))
+        .await?;
+    Ok(secret)
 }

@@ -31,6 +31,7 @@ backend_tests!(
     the_pages_carry_a_strict_policy_and_unknown_paths_get_html,
     the_cli_creates_users_who_log_in,
     api_keys_are_shown_once_and_a_revoked_key_is_refused_at_once,
+    webhook_endpoints_are_registered_changed_and_deleted_within_reach,
 );
 
 // No dispatcher: the delivery waits, so a redeliver never meets it in flight.
@@ -654,7 +655,7 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
     let stdout = String::from_utf8_lossy(&out.stdout);
     let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(app.get("/v1/payments", result["key"].as_str().unwrap()).await.0, 401);
-    for name in ["login", "list", "filtered", "payment", "paid", "key-created", "keys", "audit"] {
+    for name in ["login", "list", "filtered", "payment", "paid", "key-created", "keys", "webhooks", "audit"] {
         for width in [360, 1280] {
             assert!(shots.join(format!("{name}-{width}.png")).exists(), "{name}-{width}.png");
         }
@@ -750,4 +751,94 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused_at_once(app: TestA
     assert_eq!(status, 200);
     assert!(!html.contains(&key_id) && !html.contains("ann@example.com"), "another account's log");
     assert!(html.contains("tom@example.com"));
+}
+
+async fn webhook_endpoints_are_registered_changed_and_deleted_within_reach(app: TestApp) {
+    let (m, _) = shop(&app, "Shop").await;
+    let (theirs, their_key) = shop(&app, "Theirs").await;
+    user(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    user(&app, "val@example.com", Role::Viewer, Some(&m.account_id)).await;
+    let b = login(&app, "ann@example.com").await;
+    let form = |url: &str| {
+        vec![
+            ("csrf", b.csrf.clone()),
+            ("merchant", m.id.to_string()),
+            ("mode", "test".to_owned()),
+            ("url", url.to_owned()),
+            ("format", "native".to_owned()),
+            ("event", "payment.completed".to_owned()),
+            ("description", "orders".to_owned()),
+        ]
+    };
+    let send = |form: Vec<(&'static str, String)>| {
+        app.client.post(app.url("/dashboard/webhooks")).header("cookie", &b.cookie).form(&form).send()
+    };
+    // A private address and a malformed URL are refused by the engine's policy.
+    assert_eq!(send(form("http://127.0.0.1:9/hook")).await.unwrap().status(), 400);
+    assert_eq!(send(form("not a url")).await.unwrap().status(), 400);
+    let res = send(form("https://hooks.example/payd")).await.unwrap();
+    assert_eq!(res.status(), 201);
+    let html = res.text().await.unwrap();
+    let secret = html.split("id=\"hook-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(secret.len() > 20, "{secret}");
+    let (_, list) = get(&app, &b, "/dashboard/webhooks?mode=test").await;
+    assert!(list.contains("https://hooks.example/payd") && list.contains("payment.completed"));
+    assert!(!list.contains(&secret), "the secret is shown once");
+    let id = list.split("/dashboard/webhooks/hook_").nth(1).unwrap().split('/').next().unwrap();
+    let id = format!("hook_{id}");
+    let stored = || async { app.store.get_webhook_endpoint(&id.parse().unwrap()).await.unwrap() };
+    let e = stored().await.unwrap();
+    assert_eq!(e.events, vec![payd_core::event::EventKind::parse("payment.completed").unwrap()]);
+    assert_eq!(e.description.as_deref(), Some("orders"));
+    // Disable, enable, rotate (a new secret, shown once), delete.
+    assert_eq!(post(&app, &b, &format!("/dashboard/webhooks/{id}/disable"), Some(&b.csrf)).await, 303);
+    assert!(!stored().await.unwrap().enabled);
+    assert_eq!(post(&app, &b, &format!("/dashboard/webhooks/{id}/enable"), Some(&b.csrf)).await, 303);
+    assert!(stored().await.unwrap().enabled);
+    let res = app
+        .client
+        .post(app.url(&format!("/dashboard/webhooks/{id}/rotate")))
+        .header("cookie", &b.cookie)
+        .form(&[("csrf", b.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let rotated = html.split("id=\"hook-secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert_ne!(rotated, secret);
+    // A viewer is refused every change; another account's endpoint is not found.
+    let val = login(&app, "val@example.com").await;
+    for verb in ["disable", "rotate", "delete"] {
+        assert_eq!(post(&app, &val, &format!("/dashboard/webhooks/{id}/{verb}"), Some(&val.csrf)).await, 403);
+    }
+    let (_, their_hook) = json_of(
+        app.post_raw(
+            "/v1/webhook_endpoints",
+            &their_key,
+            &json!({"url": "https://theirs.example/h"}).to_string(),
+            None,
+        )
+        .await,
+    )
+    .await;
+    let their_id = their_hook["id"].as_str().unwrap();
+    for verb in ["disable", "rotate", "delete"] {
+        assert_eq!(
+            post(&app, &b, &format!("/dashboard/webhooks/{their_id}/{verb}"), Some(&b.csrf)).await,
+            404
+        );
+    }
+    let (_, list) = get(&app, &b, "/dashboard/webhooks?mode=test").await;
+    assert!(!list.contains(their_id) && !list.contains("theirs.example"));
+    assert!(app.store.get_webhook_endpoint(&their_id.parse().unwrap()).await.unwrap().unwrap().enabled);
+    assert_eq!(post(&app, &b, &format!("/dashboard/webhooks/{id}/delete"), Some(&b.csrf)).await, 303);
+    let (_, list) = get(&app, &b, "/dashboard/webhooks?mode=test").await;
+    assert!(!list.contains(&id));
+    let log = app.store.audit_log(Some(&m.account_id), 50).await.unwrap();
+    for action in ["create", "disable", "enable", "rotate_secret", "delete"] {
+        let action = format!("webhook_endpoint.{action}");
+        assert!(log.iter().any(|l| l.action == action && l.target == id), "{action}");
+    }
+    assert!(theirs.account_id != m.account_id);
 }

@@ -3,7 +3,8 @@
 // self-mining devnet, creates the user and a test payment. The script logs in (a wrong
 // password first), switches to test mode, finds the payment by its reference, filters, exports
 // the CSV and checks it, opens the payment, pays it on its checkout page (devnet simulation)
-// and watches the dashboard turn it paid; then creates an API key and revokes it. axe-core finds no serious or critical violation on
+// and watches the dashboard turn it paid; then creates an API key and revokes it, registers a
+// webhook endpoint and reads the audit log. axe-core finds no serious or critical violation on
 // any page; screenshots at 1280 and 360 px go under `shots`. Exits 1 with the reason on the
 // first thing that is not as expected; prints one JSON line on success.
 import { chromium } from "playwright-core";
@@ -146,11 +147,23 @@ try {
   expect((await page.locator("td", { hasText: /^revoked/ }).count()) === before + 1, "the key is shown revoked");
   await screenshots(page, "keys");
 
+  // Webhook endpoints: register one (its secret shown once), see it listed.
+  await page.getByRole("link", { name: "Webhooks" }).click();
+  await page.waitForURL(/\/dashboard\/webhooks/);
+  await page.getByLabel("URL").fill("https://hooks.example/payd");
+  await page.getByRole("button", { name: "Register endpoint" }).click();
+  expect((await page.locator("#hook-secret").innerText()).trim().length > 20, "the endpoint's secret");
+  await axe(page, "endpoint created");
+  await page.getByRole("link", { name: "Back to the endpoints" }).click();
+  expect((await page.locator("dd", { hasText: "https://hooks.example/payd" }).count()) === 1, "the endpoint is listed");
+  await axe(page, "webhooks");
+  await screenshots(page, "webhooks");
+
   // The audit log names what was just done.
   await page.getByRole("link", { name: "Audit log" }).click();
   await page.waitForURL(/\/dashboard\/audit/);
   const log = await page.locator("main").innerText();
-  for (const action of ["session.login", "login.failed", "api_key.create", "api_key.revoke"]) {
+  for (const action of ["session.login", "login.failed", "api_key.create", "api_key.revoke", "webhook_endpoint.create"]) {
     expect(log.includes(action), `the audit log lacks ${action}`);
   }
   await axe(page, "audit");
