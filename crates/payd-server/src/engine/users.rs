@@ -148,13 +148,8 @@ pub async fn create_user(
         (Role::Operator, Some(_)) => {
             return Err(UserError::Invalid("an operator sees every account: give no account".into()))
         }
-        (Role::Admin | Role::Viewer, None) => {
-            return Err(UserError::Invalid(format!(
-                "a{} {} needs an account",
-                if input.role == Role::Admin { "n" } else { "" },
-                input.role.as_str()
-            )))
-        }
+        (Role::Admin, None) => return Err(UserError::Invalid("an admin needs an account".into())),
+        (Role::Viewer, None) => return Err(UserError::Invalid("a viewer needs an account".into())),
         (_, Some(a)) if !store.account_exists(a).await? => return Err(UserError::NoAccount(a.clone())),
         _ => {}
     }
