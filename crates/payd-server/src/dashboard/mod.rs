@@ -15,6 +15,7 @@ mod keys;
 pub mod page;
 mod payments;
 pub mod query;
+mod settings;
 mod webhooks;
 
 use axum::http::StatusCode;
@@ -48,6 +49,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/audit", get(audit::show))
         .route("/dashboard/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/dashboard/webhooks/{id}/{action}", post(webhooks::change))
+        .route("/dashboard/settings", get(settings::show))
+        .route("/dashboard/settings/{merchant}", post(settings::save))
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

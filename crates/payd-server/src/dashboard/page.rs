@@ -14,7 +14,7 @@ use payd_core::webhook::{WebhookEndpoint, WebhookFormat};
 use payd_store::users::AuditEntry;
 
 use super::query::ListQuery;
-use crate::engine::dashboard::Detail;
+use crate::engine::dashboard::{Detail, Preview};
 use crate::keys::IssuedKey;
 use crate::web::assets;
 
@@ -64,6 +64,8 @@ pub fn layout(title: &str, frame: &Frame<'_>, body: Markup) -> Markup {
                         a href={ "/dashboard/webhooks?mode=" (frame.mode.as_str()) } { "Webhooks" }
                         " · "
                         a href="/dashboard/audit" { "Audit log" }
+                        " · "
+                        a href="/dashboard/settings" { "Settings" }
                     }
                     nav aria-label="Mode" {
                         span.modes {
@@ -618,6 +620,82 @@ pub fn endpoint_secret(frame: &Frame<'_>, e: &WebhookEndpoint, secret: &str, tit
                 dt { "Signing secret" } dd.mono #hook-secret { (secret) }
             }
             p { a href={ "/dashboard/webhooks?mode=" (frame.mode.as_str()) } { "Back to the endpoints" } }
+        }
+    }
+}
+
+/// The settings form's values, as text (blank: not set).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsForm {
+    /// Smallest payment, USD.
+    pub min_amount: String,
+    /// `TOKEN/NETWORK`.
+    pub settlement: String,
+    /// Percent.
+    pub tolerance: String,
+    /// EVM xpub.
+    pub xpub_evm: String,
+    /// Tron xpub.
+    pub xpub_tron: String,
+}
+
+/// The settings page of one merchant, with the xpub preview when there is one.
+pub fn settings(
+    frame: &Frame<'_>,
+    merchants: &[Merchant],
+    current: &Merchant,
+    form: &SettingsForm,
+    preview: Option<&Preview>,
+    message: Option<&str>,
+    can_change: bool,
+) -> Markup {
+    let field = |id: &str, label: &str, value: &str, hint: &str, wide: bool| {
+        html! {
+            div class=[wide.then_some("wide")] {
+                label for=(id) { (label) }
+                input id=(id) name=(id) value=(value) disabled[!can_change] aria-describedby={ (id) "-hint" };
+                small.note id={ (id) "-hint" } { (hint) }
+            }
+        }
+    };
+    html! {
+        h1 { "Settings" }
+        @if merchants.len() > 1 {
+            nav.card aria-label="Merchants" {
+                @for m in merchants {
+                    a href={ "/dashboard/settings?merchant=" (m.id) } aria-current=[(m.id == current.id).then_some("page")] { (m.name) }
+                    " "
+                }
+            }
+        }
+        section.card aria-labelledby="settings-title" {
+            h2 #settings-title { (current.name) " " span.mono { "(" (current.id) ")" } }
+            @if let Some(m) = message { p.banner role="status" { (m) } }
+            @if let Some(p) = preview {
+                @for (name, list) in [("EVM", &p.evm), ("Tron", &p.tron)] {
+                    @if !list.is_empty() {
+                        h3 { "First " (name) " addresses of this key" }
+                        ol start="0" { @for a in list { li.mono { (a) } } }
+                    }
+                }
+            }
+            form.filters method="post" action={ "/dashboard/settings/" (current.id) } {
+                input type="hidden" name="csrf" value=(frame.csrf);
+                (field("min_amount", "Smallest payment (USD)", &form.min_amount, "blank: no minimum", false))
+                (field("settlement", "Settlement asset", &form.settlement, "TOKEN/NETWORK, e.g. USDC/base; blank: none", false))
+                (field("tolerance", "Underpayment tolerance (%)", &form.tolerance, "0 to 10", false))
+                (field("xpub_evm", "EVM extended public key", &form.xpub_evm, "m/44'/60'/0'/0; blank: none", true))
+                (field("xpub_tron", "Tron extended public key", &form.xpub_tron, "m/44'/195'/0'/0; blank: none", true))
+                @if can_change {
+                    @if preview.is_some() {
+                        label.check.wide { input type="checkbox" name="checked" value="1"; "I found these addresses in my wallet" }
+                    }
+                    div.actions.wide {
+                        button.secondary type="submit" name="step" value="preview" { "Preview addresses" }
+                        button type="submit" name="step" value="save" { "Save" }
+                    }
+                }
+            }
         }
     }
 }

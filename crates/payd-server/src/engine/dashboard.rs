@@ -2,7 +2,8 @@
 //! merchants, or every merchant for an operator): the payment list and its search, one
 //! payment with its timeline, transfers and webhook deliveries, the CSV export, the API
 //! keys and webhook endpoints, and the changes (cancel, redeliver, create and revoke a key,
-//! create, enable, disable, rotate and delete an endpoint), each followed by its audit line.
+//! create, enable, disable, rotate and delete an endpoint, a merchant's settings with the
+//! preview of an xpub's first addresses), each followed by its audit line.
 
 use chrono::{DateTime, Utc};
 use payd_core::apikey::{ApiKey, Mode, Scope};
@@ -17,6 +18,7 @@ use payd_store::users::DashboardFilter;
 use payd_store::webhooks::{DeliveryFilter, EndpointFilter};
 use payd_store::{Store, StoreError};
 
+use super::merchants::{self, MerchantError, MerchantSettings, Setting, SettingsIn};
 use super::payments::{self, CancelError, PaymentRef};
 use super::users::{audit, Actor};
 use super::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
@@ -410,4 +412,66 @@ pub async fn change_endpoint(
         .record_audit(&audit(&Actor::User(user), action.action(), id.to_string(), Some(account), now))
         .await?;
     Ok(secret)
+}
+
+/// The first addresses each given xpub derives (blank: none), for the merchant to find in
+/// their own wallet before saving it: a wrong xpub sends money where nobody can spend it.
+#[derive(Debug, Clone, Default)]
+pub struct Preview {
+    /// The EVM xpub's addresses `0x…`, indexes 0 up.
+    pub evm: Vec<String>,
+    /// The Tron xpub's addresses `T…`, indexes 0 up.
+    pub tron: Vec<String>,
+}
+
+/// Derives the first `n` addresses of each xpub given, checked by the engine's own rules
+/// (`merchants::parse_xpub_*`); a bad xpub is refused naming its setting.
+pub fn xpub_preview(evm: &str, tron: &str, n: u64) -> Result<Preview, MerchantError> {
+    use payd_chain::address::{AccountKey, AddressFormat};
+    let derive =
+        |text: &str, format: AddressFormat, setting: Setting| -> Result<Vec<String>, MerchantError> {
+            if text.trim().is_empty() {
+                return Ok(Vec::new());
+            }
+            let checked = match format {
+                AddressFormat::Evm => merchants::parse_xpub_evm(text)?,
+                AddressFormat::Tron => merchants::parse_xpub_tron(text)?,
+            };
+            let Some(xpub) = checked else { return Ok(Vec::new()) };
+            let key: AccountKey =
+                xpub.parse().map_err(|e| MerchantError::Invalid { setting, reason: format!("{e}") })?;
+            (0..n)
+                .map(|i| {
+                    key.address(i, format)
+                        .map_err(|e| MerchantError::Invalid { setting, reason: format!("{e}") })
+                })
+                .collect()
+        };
+    Ok(Preview {
+        evm: derive(evm, AddressFormat::Evm, Setting::XpubEvm)?,
+        tron: derive(tron, AddressFormat::Tron, Setting::XpubTron)?,
+    })
+}
+
+/// Changes a merchant's settings through the engine's rules (every value checked before any
+/// is written), then writes the audit line naming what changed.
+pub async fn configure(
+    store: &Store,
+    user: &User,
+    merchant: &Merchant,
+    input: SettingsIn,
+    changed: &[&str],
+    now: DateTime<Utc>,
+) -> Result<MerchantSettings, MerchantError> {
+    let done = merchants::configure(store, &merchant.id, input, now).await?;
+    let mut line = audit(
+        &Actor::User(user),
+        "merchant.configure",
+        merchant.id.to_string(),
+        Some(merchant.account_id.clone()),
+        now,
+    );
+    line.detail = if changed.is_empty() { "nothing changed".to_owned() } else { changed.join(", ") };
+    store.record_audit(&line).await?;
+    Ok(done)
 }

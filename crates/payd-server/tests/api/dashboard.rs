@@ -32,6 +32,7 @@ backend_tests!(
     the_cli_creates_users_who_log_in,
     api_keys_are_shown_once_and_a_revoked_key_is_refused_at_once,
     webhook_endpoints_are_registered_changed_and_deleted_within_reach,
+    settings_show_an_xpubs_addresses_before_saving_it,
 );
 
 // No dispatcher: the delivery waits, so a redeliver never meets it in flight.
@@ -637,6 +638,12 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
     let params = json!({
         "url": app.address, "email": "ann@example.com", "password": PASSWORD,
         "paymentId": p["id"], "reference": "ORDER-2041", "shots": shots.to_string_lossy(),
+        "xpub": payd_chain::address::DEVNET_XPUB,
+        "firstAddress": payd_chain::address::DEVNET_XPUB
+            .parse::<payd_chain::address::AccountKey>()
+            .unwrap()
+            .address(0, payd_chain::address::AddressFormat::Evm)
+            .unwrap(),
     });
     let out = std::process::Command::new("node")
         .arg(root.join("crates/payd-server/tests/dashboard/browser.mjs"))
@@ -655,7 +662,18 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
     let stdout = String::from_utf8_lossy(&out.stdout);
     let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(app.get("/v1/payments", result["key"].as_str().unwrap()).await.0, 401);
-    for name in ["login", "list", "filtered", "payment", "paid", "key-created", "keys", "webhooks", "audit"] {
+    for name in [
+        "login",
+        "list",
+        "filtered",
+        "payment",
+        "paid",
+        "key-created",
+        "keys",
+        "webhooks",
+        "settings-preview",
+        "audit",
+    ] {
         for width in [360, 1280] {
             assert!(shots.join(format!("{name}-{width}.png")).exists(), "{name}-{width}.png");
         }
@@ -841,4 +859,71 @@ async fn webhook_endpoints_are_registered_changed_and_deleted_within_reach(app: 
         assert!(log.iter().any(|l| l.action == action && l.target == id), "{action}");
     }
     assert!(theirs.account_id != m.account_id);
+}
+
+async fn settings_show_an_xpubs_addresses_before_saving_it(app: TestApp) {
+    use payd_chain::address::{AccountKey, AddressFormat, DEVNET_XPUB};
+    let (m, _) = shop(&app, "Shop").await;
+    let (theirs, _) = shop(&app, "Theirs").await;
+    user(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    user(&app, "val@example.com", Role::Viewer, Some(&m.account_id)).await;
+    let b = login(&app, "ann@example.com").await;
+    let (status, html) = get(&app, &b, "/dashboard/settings").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("Shop") && html.contains(&m.id.to_string()));
+    assert_eq!(get(&app, &b, &format!("/dashboard/settings?merchant={}", theirs.id)).await.0, 404);
+    let path = format!("/dashboard/settings/{}", m.id);
+    let send = |b: &Browser, extra: Vec<(&'static str, &'static str)>| {
+        let mut form = vec![
+            ("csrf", b.csrf.clone()),
+            ("min_amount", "2.50".to_owned()),
+            ("settlement", "USDC/base".to_owned()),
+            ("tolerance", "0.5".to_owned()),
+            ("xpub_evm", DEVNET_XPUB.to_owned()),
+            ("xpub_tron", String::new()),
+        ];
+        for (k, v) in extra {
+            form.retain(|(name, _)| *name != k);
+            form.push((k, v.to_owned()));
+        }
+        app.client.post(app.url(&path)).header("cookie", &b.cookie).form(&form).send()
+    };
+    // A new xpub is not saved before its addresses were shown.
+    let res = send(&b, vec![("step", "save")]).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let html = res.text().await.unwrap();
+    let key: AccountKey = DEVNET_XPUB.parse().unwrap();
+    for i in 0..5 {
+        assert!(html.contains(&key.address(i, AddressFormat::Evm).unwrap()), "address {i} in {html}");
+    }
+    assert!(app.store.merchant_xpub(&m.id, payd_core::registry::Family::Evm).await.unwrap().is_none());
+    // A bad xpub or tolerance is refused, naming the setting.
+    let res = send(&b, vec![("xpub_evm", "xpub-nonsense"), ("step", "preview")]).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("xpub_evm"));
+    let res = send(&b, vec![("tolerance", "11"), ("step", "save"), ("checked", "1")]).await.unwrap();
+    assert_eq!(res.status(), 400);
+    assert!(res.text().await.unwrap().contains("underpayment_tolerance"));
+    assert!(app.store.merchant_xpub(&m.id, payd_core::registry::Family::Evm).await.unwrap().is_none());
+    // Checked and saved.
+    let res = send(&b, vec![("step", "save"), ("checked", "1")]).await.unwrap();
+    assert_eq!(res.status(), 303);
+    let s = payd_server::engine::merchants::settings(&app.store, &m.id).await.unwrap();
+    assert_eq!(s.xpub_evm.as_deref(), Some(DEVNET_XPUB));
+    assert_eq!(s.min_amount_usd.map(|d| d.to_string()).as_deref(), Some("2.50"));
+    assert_eq!(s.underpayment_tolerance_bp, 50);
+    assert_eq!(s.merchant.settlement_asset, Some(("USDC".to_owned(), "base".to_owned())));
+    let log = app.store.audit_log(Some(&m.account_id), 50).await.unwrap();
+    let line = log.iter().find(|l| l.action == "merchant.configure").expect("a configure line");
+    assert!(line.detail.contains("xpub_evm") && line.detail.contains("min_amount"), "{}", line.detail);
+    // Saving the same xpub again needs no preview; clearing it neither.
+    assert_eq!(send(&b, vec![("step", "save")]).await.unwrap().status(), 303);
+    // A viewer reads, and is refused every post; another account's merchant is not found.
+    let val = login(&app, "val@example.com").await;
+    let (status, html) = get(&app, &val, "/dashboard/settings").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(DEVNET_XPUB) && !html.contains(">Save<"));
+    assert_eq!(send(&val, vec![("step", "save"), ("xpub_evm", "")]).await.unwrap().status(), 403);
+    assert_eq!(post(&app, &b, &format!("/dashboard/settings/{}", theirs.id), Some(&b.csrf)).await, 404);
+    assert!(app.store.merchant_xpub(&m.id, payd_core::registry::Family::Evm).await.unwrap().is_some());
 }

@@ -4,9 +4,10 @@
 // password first), switches to test mode, finds the payment by its reference, filters, exports
 // the CSV and checks it, opens the payment, pays it on its checkout page (devnet simulation)
 // and watches the dashboard turn it paid; then creates an API key and revokes it, registers a
-// webhook endpoint and reads the audit log. axe-core finds no serious or critical violation on
-// any page; screenshots at 1280 and 360 px go under `shots`. Exits 1 with the reason on the
-// first thing that is not as expected; prints one JSON line on success.
+// webhook endpoint, previews and saves an xpub, and reads the audit log. axe-core finds no
+// serious or critical violation on any page; screenshots at 1280 and 360 px go under `shots`.
+// Exits 1 with the reason on the first thing that is not as expected; prints one JSON line on
+// success.
 import { chromium } from "playwright-core";
 import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -159,11 +160,26 @@ try {
   await axe(page, "webhooks");
   await screenshots(page, "webhooks");
 
+  // Settings: a new xpub shows its first addresses before it can be saved.
+  await page.getByRole("link", { name: "Settings" }).click();
+  await page.waitForURL(/\/dashboard\/settings/);
+  await axe(page, "settings");
+  await page.getByLabel("EVM extended public key").fill(p.xpub);
+  await page.getByRole("button", { name: "Preview addresses" }).click();
+  const shown = await page.locator("ol li").allInnerTexts();
+  expect(shown.length === 5 && shown[0] === p.firstAddress, `preview: ${shown.join(" ")}`);
+  await axe(page, "settings preview");
+  await screenshots(page, "settings-preview");
+  await page.getByLabel("I found these addresses in my wallet").check();
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.waitForURL(/\/dashboard\/settings\?merchant=/);
+  expect((await page.getByLabel("EVM extended public key").inputValue()) === p.xpub, "the xpub is saved");
+
   // The audit log names what was just done.
   await page.getByRole("link", { name: "Audit log" }).click();
   await page.waitForURL(/\/dashboard\/audit/);
   const log = await page.locator("main").innerText();
-  for (const action of ["session.login", "login.failed", "api_key.create", "api_key.revoke", "webhook_endpoint.create"]) {
+  for (const action of ["session.login", "login.failed", "api_key.create", "api_key.revoke", "webhook_endpoint.create", "merchant.configure"]) {
     expect(log.includes(action), `the audit log lacks ${action}`);
   }
   await axe(page, "audit");
