@@ -125,6 +125,10 @@ typed_id!(
     /// A merchant's customer record (Paygentic `customerId`).
     CustomerId, "cus_", "customer"
 );
+typed_id!(
+    /// A dashboard user (a person who logs in; never an API caller).
+    UserId, "usr_", "user"
+);
 
 #[cfg(test)]
 mod tests {

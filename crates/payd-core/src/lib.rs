@@ -19,6 +19,7 @@ pub mod payment;
 pub mod registry;
 pub mod secret;
 pub mod token;
+pub mod user;
 pub mod webhook;
 pub mod webhook_sign;
 

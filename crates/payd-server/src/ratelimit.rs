@@ -17,6 +17,19 @@ use payd_core::ids::ApiKeyId;
 
 type Keyed = RateLimiter<ApiKeyId, DefaultKeyedStateStore<ApiKeyId>, DefaultClock>;
 
+/// Dashboard login attempts are counted per client address and email.
+type LoginKey = (std::net::IpAddr, String);
+type LoginKeyed = RateLimiter<LoginKey, DefaultKeyedStateStore<LoginKey>, DefaultClock>;
+
+/// Dashboard login attempts per client address and email per minute. Wrong passwords also
+/// lock the user out after a few (`engine::users::MAX_FAILURES`); this bounds guesses at
+/// emails that do not exist, and the hashing work any one client can cause.
+pub const LOGIN_PER_MINUTE: u32 = 10;
+
+/// Past this many remembered (address, email) pairs, the ones whose quota has refilled are
+/// forgotten, so a client cycling emails cannot grow the table without bound.
+const LOGIN_KEYS_KEPT: usize = 10_000;
+
 /// Which API surface a request came through (each has its own quota).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
@@ -42,6 +55,7 @@ pub struct RateLimits {
     alppay: Keyed,
     /// The checkout page's, per client address.
     pub clients: ClientLimits,
+    login: LoginKeyed,
 }
 
 fn per_minute(n: u32) -> Keyed {
@@ -58,6 +72,9 @@ impl RateLimits {
             paygentic: per_minute(paygentic),
             alppay: per_minute(alppay),
             clients: ClientLimits::new(DEFAULT_CHECKOUT, DEFAULT_CHECKOUT_FORMS, DEFAULT_STREAMS),
+            login: RateLimiter::keyed(Quota::per_minute(
+                NonZeroU32::new(LOGIN_PER_MINUTE).unwrap_or(NonZeroU32::MIN),
+            )),
         }
     }
 
@@ -197,6 +214,18 @@ impl ClientLimits {
                 limiter.shrink_to_fit();
             }
         }
+    }
+}
+
+impl RateLimits {
+    /// Counts a dashboard login attempt from `ip` for `email`; `Err(wait)` when over quota.
+    pub fn check_login(&self, ip: std::net::IpAddr, email: &str) -> Result<(), Duration> {
+        if self.login.len() > LOGIN_KEYS_KEPT {
+            self.login.retain_recent();
+        }
+        self.login
+            .check_key(&(ip, email.to_owned()))
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
     }
 }
 

@@ -25,6 +25,7 @@ mod rows;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod users;
 pub mod webhooks;
 
 use std::str::FromStr;

@@ -34,3 +34,10 @@ pub(crate) mod evm {
 
     include!("ops_evm.rs");
 }
+
+/// The merchant dashboard: users, sessions, the audit log, the payment search.
+pub(crate) mod users {
+    use super::{Db, BEGIN, KEY_COLUMNS, MERCHANT_COLUMNS, PAYMENT_COLUMNS};
+
+    include!("ops_users.rs");
+}

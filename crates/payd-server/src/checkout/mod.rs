@@ -8,7 +8,6 @@
 //! are guarded against cross-site posting (Origin / `Sec-Fetch-Site`, a per-payment token
 //! MAC'd under the master key, and the CSP's `form-action`).
 
-pub mod assets;
 pub mod i18n;
 pub mod page;
 pub mod qr;
@@ -49,9 +48,15 @@ const POLL: Duration = Duration::from_millis(1500);
 /// A stream ends after this long; the browser reconnects by itself (bounds a forgotten tab).
 const STREAM_LIFETIME: Duration = Duration::from_secs(600);
 
+/// `GET /assets/{file}`: the current version of a page's file (the checkout's or the
+/// dashboard's), or the HTML 404 page.
+async fn asset(Path(file): Path<String>) -> Response {
+    crate::web::assets::serve(&file).unwrap_or_else(|| not_found(Lang::En))
+}
+
 /// The checkout's routes.
 pub fn routes() -> Router<AppState> {
-    let mut router = Router::new().route("/assets/{file}", get(assets::serve));
+    let mut router = Router::new().route("/assets/{file}", get(asset));
     for prefix in PREFIXES {
         router = router
             .route(&format!("{prefix}/{{reference}}"), get(show))
@@ -117,19 +122,7 @@ fn csp(view: Option<&View>) -> String {
 }
 
 fn html(status: StatusCode, markup: Markup, view: Option<&View>) -> Response {
-    let mut res = (status, markup.into_string()).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&csp(view)) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    // The page changes with the payment, and its link is the customer's only credential: it
-    // is not cached and not sent to other sites as a referrer (`same-origin`, not
-    // `no-referrer`, under which Chromium sends the page's own form posts `Origin: null`).
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    res
+    crate::web::html(status, markup, &csp(view))
 }
 
 /// The plain HTML 404 page.
@@ -309,18 +302,9 @@ async fn events(
     res
 }
 
-/// Whether a form post comes from payd's own page: a browser names the page's origin in
-/// `Origin` (and `Sec-Fetch-Site: same-origin`); a post from another site is refused.
+/// Whether a form post comes from payd's own page (see [`crate::web::same_origin`]).
 fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if header("sec-fetch-site").is_some_and(|s| s != "same-origin" && s != "none") {
-        return false;
-    }
-    let Some(origin) = header("origin") else { return true };
-    let host = header("host").unwrap_or_default();
-    view::origin(&state.config.public_url).as_deref() == Some(origin)
-        || origin == format!("http://{host}")
-        || origin == format!("https://{host}")
+    crate::web::same_origin(&state.config.public_url, headers)
 }
 
 /// The checks every form post passes: the payment exists, the post comes from its page and

@@ -4,10 +4,10 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use super::assets;
 use super::i18n::{fill, Lang, Texts};
 use super::qr;
 use super::view::{PayView, Stage, View};
+use crate::web::assets;
 
 /// Seconds in a day (the countdown switches to days and hours past one).
 const DAY: i64 = 86_400;

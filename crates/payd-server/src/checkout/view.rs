@@ -382,11 +382,7 @@ pub fn can_choose(p: &Payment, now: DateTime<Utc>) -> bool {
     p.asset_choosable(now).is_ok()
 }
 
-/// `scheme://host[:port]` of an http(s) URL.
-pub fn origin(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    matches!(u.scheme(), "http" | "https").then(|| u.origin().ascii_serialization())
-}
+pub use crate::web::origin;
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 //! stderr with a non-zero exit.
 
 pub mod devnet;
+pub mod user;
 pub mod webhook;
 
 use std::path::PathBuf;
@@ -58,6 +59,9 @@ enum Command {
     /// Manage webhook endpoints and replay deliveries.
     #[command(subcommand)]
     Webhook(crate::cli::webhook::WebhookCommand),
+    /// Manage dashboard users.
+    #[command(subcommand)]
+    User(crate::cli::user::UserCommand),
     /// Check the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -227,6 +231,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::cli::devnet::run(&store, cmd).await.map_err(|e| in_database(&config, e))
         }
         Command::Webhook(cmd) => crate::cli::webhook::run(config, cmd).await,
+        Command::User(cmd) => crate::cli::user::run(config, cmd).await,
         Command::Config(_) => Ok(()),
     }
 }

@@ -12,6 +12,7 @@ pub mod asset;
 pub mod checkout;
 pub mod credit;
 pub mod customers;
+pub mod dashboard;
 pub mod devnet;
 pub mod fields;
 pub mod merchants;
@@ -19,6 +20,7 @@ pub mod payments;
 pub mod products;
 pub mod quote;
 pub mod terms;
+pub mod users;
 pub mod webhooks;
 
 pub use payments::{

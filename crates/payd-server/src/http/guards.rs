@@ -16,6 +16,9 @@ pub async fn method_not_allowed(uri: Uri, headers: HeaderMap) -> Response {
     if crate::checkout::owns(uri.path()) {
         return crate::checkout::method_not_allowed(crate::checkout::request_lang(uri.query(), &headers));
     }
+    if crate::dashboard::owns(uri.path()) {
+        return crate::dashboard::method_not_allowed();
+    }
     let e = ApiError::new(Code::MethodNotAllowed, "method not allowed on this route");
     registry::error_for_path(uri.path(), e)
 }

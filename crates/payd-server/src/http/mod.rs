@@ -1,5 +1,6 @@
 //! The HTTP layer, transport only: the APIs in [`registry`] (the native one and each dialect,
-//! which translate and call the engine), the checkout page's routes ([`crate::checkout`]),
+//! which translate and call the engine), the checkout page's routes ([`crate::checkout`]) and
+//! the merchant dashboard's ([`crate::dashboard`]),
 //! health checks, OpenAPI documents, and the
 //! middleware every route shares (body limit, deadline, tracing, JSON 404/405).
 
@@ -34,6 +35,8 @@ async fn fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum:
     use axum::response::IntoResponse;
     if crate::checkout::owns(uri.path()) {
         crate::checkout::not_found(crate::checkout::request_lang(uri.query(), &headers))
+    } else if crate::dashboard::owns(uri.path()) {
+        crate::dashboard::not_found()
     } else {
         ApiError::not_found("route").into_response()
     }
@@ -49,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::routes())
         .merge(metrics::routes(&state))
         .merge(crate::checkout::routes())
+        .merge(crate::dashboard::routes())
         .fallback(fallback)
         // In the format of the API the path belongs to (a dialect answers 400 in its own).
         .method_not_allowed_fallback(guards::method_not_allowed)

@@ -12,6 +12,7 @@ mod auth;
 mod checkout;
 mod choose_asset;
 mod cli;
+mod dashboard;
 mod devnet;
 mod docs_agree;
 mod durability;

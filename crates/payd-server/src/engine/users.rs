@@ -1,0 +1,291 @@
+//! Dashboard users and their sessions: creating a user (email, role, account, a password
+//! hashed with Argon2id), logging in (with the lockout after repeated wrong passwords),
+//! sessions kept server-side under the SHA-256 of their token, logging out (one session or
+//! every one), whose merchants a user reaches, and the audit line each change writes.
+
+use std::sync::LazyLock;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{DateTime, Duration, Utc};
+use payd_core::ids::{AccountId, UserId};
+use payd_core::merchant::Merchant;
+use payd_core::secret::Secret;
+use payd_core::user::{Reach, Role, User};
+use payd_store::users::{AuditEntry, Session};
+use payd_store::{Store, StoreError};
+use sha2::{Digest, Sha256};
+
+use super::fields::{self, FieldError};
+
+/// Wrong passwords in a row before a user is locked out.
+pub const MAX_FAILURES: u32 = 5;
+/// How long a lockout lasts.
+pub const LOCK_FOR: Duration = Duration::minutes(15);
+/// How long a session lasts from login, used or not.
+pub const SESSION_TTL: Duration = Duration::hours(12);
+/// Shortest password accepted (NIST SP 800-63B asks for at least 8; payd asks a little more).
+pub const MIN_PASSWORD: usize = 10;
+/// Longest password accepted (bounds the hashing work one request can cause).
+pub const MAX_PASSWORD: usize = 256;
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    /// A bad email.
+    #[error(transparent)]
+    Field(#[from] FieldError),
+    /// A bad password, role or account combination.
+    #[error("{0}")]
+    Invalid(String),
+    /// Someone has that email already.
+    #[error("a user with that email exists")]
+    EmailTaken,
+    /// The account does not exist.
+    #[error("no account {0}")]
+    NoAccount(AccountId),
+    /// Hashing failed (no randomness for the salt).
+    #[error("could not hash the password: {0}")]
+    Hash(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A new user as a surface (the CLI, later the dashboard's invitations) hands it in.
+#[derive(Debug)]
+pub struct NewUserIn {
+    /// Login email.
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// The account (admins and viewers need one; operators have none).
+    pub account: Option<AccountId>,
+    /// The password, in clear, never logged.
+    pub password: Secret,
+}
+
+/// Who is acting, for the audit log.
+#[derive(Debug, Clone)]
+pub enum Actor<'a> {
+    /// The `payd` command.
+    Cli,
+    /// A dashboard user.
+    User(&'a User),
+}
+
+/// An audit line for `action` on `target` (in `account`) by `actor` at `now`.
+pub fn audit(
+    actor: &Actor<'_>,
+    action: &str,
+    target: impl Into<String>,
+    account: Option<AccountId>,
+    now: DateTime<Utc>,
+) -> AuditEntry {
+    let (user_id, name) = match actor {
+        Actor::Cli => (None, "cli".to_owned()),
+        Actor::User(u) => (Some(u.id.clone()), u.email.clone()),
+    };
+    AuditEntry {
+        user_id,
+        actor: name,
+        account_id: account,
+        action: action.to_owned(),
+        target: target.into(),
+        detail: String::new(),
+        at: now,
+    }
+}
+
+/// Emails are compared as written by the user, lowercased and trimmed.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+fn argon2() -> Argon2<'static> {
+    // Argon2id with the crate's defaults (19 MiB, two passes, one lane): OWASP's recommended
+    // minimum for Argon2id.
+    Argon2::default()
+}
+
+/// Hashes a password with Argon2id into a PHC string (blocking: call off the async threads).
+pub fn hash_password(password: &str) -> Result<String, UserError> {
+    let mut salt = [0u8; 16];
+    getrandom::getrandom(&mut salt).map_err(|e| UserError::Hash(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| UserError::Hash(e.to_string()))?;
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| UserError::Hash(e.to_string()))
+}
+
+/// Whether `password` matches the PHC string `hash` (the comparison is constant-time).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash no password matches by chance, checked against when the email is unknown, so a
+/// login takes as long whether or not the email exists.
+static DECOY: LazyLock<String> = LazyLock::new(|| hash_password("payd decoy password").unwrap_or_default());
+
+/// Creates a user, with its audit line.
+pub async fn create_user(
+    store: &Store,
+    input: NewUserIn,
+    actor: &Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<User, UserError> {
+    let email = fields::email("email", Some(normalize_email(&input.email)))?
+        .ok_or_else(|| UserError::Invalid("an email is required".into()))?;
+    let chars = input.password.expose().chars().count();
+    if chars < MIN_PASSWORD {
+        return Err(UserError::Invalid(format!("the password must have at least {MIN_PASSWORD} characters")));
+    }
+    if chars > MAX_PASSWORD {
+        return Err(UserError::Invalid(format!("the password must have at most {MAX_PASSWORD} characters")));
+    }
+    match (input.role, &input.account) {
+        (Role::Operator, Some(_)) => {
+            return Err(UserError::Invalid("an operator sees every account: give no account".into()))
+        }
+        (Role::Admin, None) => return Err(UserError::Invalid("an admin needs an account".into())),
+        (Role::Viewer, None) => return Err(UserError::Invalid("a viewer needs an account".into())),
+        (_, Some(a)) if !store.account_exists(a).await? => return Err(UserError::NoAccount(a.clone())),
+        _ => {}
+    }
+    let password = input.password;
+    let hash = tokio::task::spawn_blocking(move || hash_password(password.expose()))
+        .await
+        .map_err(|e| UserError::Hash(e.to_string()))??;
+    let user = User {
+        id: UserId::new(),
+        account_id: input.account,
+        email,
+        role: input.role,
+        failed_logins: 0,
+        locked_until: None,
+        created_at: now,
+    };
+    let line = audit(actor, "user.create", user.id.to_string(), user.account_id.clone(), now);
+    match store.create_user(&user, &hash, &line).await {
+        Ok(()) => Ok(user),
+        Err(StoreError::Conflict("users_email_key")) => Err(UserError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Why a login was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown email, wrong password, or a locked user: one answer for all three, so a
+    /// login form tells nobody which emails exist.
+    #[error("wrong email or password, or too many attempts")]
+    Refused,
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A session's token, as the browser holds it (its cookie); the store keeps its digest.
+#[derive(Debug)]
+pub struct SessionToken(pub Secret);
+
+/// The digest a session is stored under.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Checks an email and password; on success opens a session and returns its user and token.
+/// A wrong password counts towards the lockout; a locked user is refused even with the right
+/// password.
+pub async fn login(
+    store: &Store,
+    email: &str,
+    password: Secret,
+    now: DateTime<Utc>,
+) -> Result<(User, SessionToken), LoginError> {
+    let email = normalize_email(email);
+    if password.expose().chars().count() > MAX_PASSWORD {
+        return Err(LoginError::Refused);
+    }
+    let found = store.user_by_email(&email).await?;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, DECOY.clone()),
+    };
+    let matches =
+        tokio::task::spawn_blocking(move || verify_password(password.expose(), &hash)).await.unwrap_or(false);
+    let Some(user) = user else { return Err(LoginError::Refused) };
+    if user.locked_at(now) {
+        let line = audit(
+            &Actor::User(&user),
+            "login.refused_locked",
+            user.id.to_string(),
+            user.account_id.clone(),
+            now,
+        );
+        store.record_audit(&line).await?;
+        return Err(LoginError::Refused);
+    }
+    if !matches {
+        let line =
+            audit(&Actor::User(&user), "login.failed", user.id.to_string(), user.account_id.clone(), now);
+        let after = store.record_failed_login(&user.id, MAX_FAILURES, now + LOCK_FOR, &line).await?;
+        if after.locked_at(now) {
+            tracing::warn!(user = %user.id, "dashboard user locked out after repeated wrong passwords");
+        }
+        return Err(LoginError::Refused);
+    }
+    let token =
+        payd_core::apikey::random_hex(32).map_err(|e| StoreError::Corrupt(format!("random source: {e}")))?;
+    let line = audit(&Actor::User(&user), "session.login", user.id.to_string(), user.account_id.clone(), now);
+    store.open_session(&user.id, &token_hash(&token), now, now + SESSION_TTL, &line).await?;
+    Ok((user, SessionToken(Secret::new(token))))
+}
+
+/// The live session a token opens at `now`, if any.
+pub async fn session(store: &Store, token: &str, now: DateTime<Utc>) -> Result<Option<Session>, StoreError> {
+    store.session(&token_hash(token), now).await
+}
+
+/// Ends one session.
+pub async fn logout(store: &Store, session: &Session, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let u = &session.user;
+    let line = audit(&Actor::User(u), "session.logout", u.id.to_string(), u.account_id.clone(), now);
+    store.close_session(&session.token_hash, &line).await
+}
+
+/// Ends every session of the session's user, this one included.
+pub async fn logout_everywhere(
+    store: &Store,
+    session: &Session,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let u = &session.user;
+    let line =
+        audit(&Actor::User(u), "session.logout_everywhere", u.id.to_string(), u.account_id.clone(), now);
+    store.close_user_sessions(&u.id, &line).await
+}
+
+/// The merchants a user's data comes from: every one for an operator, their account's for
+/// the others. Every dashboard read and change is bounded by this list.
+pub async fn merchants_in_reach(store: &Store, user: &User) -> Result<Vec<Merchant>, StoreError> {
+    match user.reach() {
+        Reach::Everything => store.all_merchants().await,
+        Reach::Account(a) => store.merchants_of_account(&a).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let hash = hash_password("correct horse battery").unwrap_or_default();
+        assert!(hash.starts_with("$argon2id$"), "{hash}");
+        assert!(verify_password("correct horse battery", &hash));
+        assert!(!verify_password("correct horse batterz", &hash));
+        assert!(!verify_password("correct horse battery", "not a phc string"));
+    }
+}
