@@ -41,8 +41,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-pub use batch::Creates;
 use batch::CreateJob;
+pub use batch::Creates;
 
 /// How many times an update that lost a race is retried before giving up.
 pub(crate) const MUTATE_RETRIES: usize = 8;

@@ -107,8 +107,9 @@ pub async fn create_payment(
         let slug = generate_slug().map_err(|e| StoreError::Corrupt(format!("random source: {e}")))?;
         let (payment, events) = Payment::create(new.clone(), slug, now);
         let render = Arc::clone(&render);
-        let outcome =
-            store.create_payment(&payment, &events, idempotency, plan.as_ref(), move |p: &Payment| render(p)).await;
+        let outcome = store
+            .create_payment(&payment, &events, idempotency, plan.as_ref(), move |p: &Payment| render(p))
+            .await;
         match outcome {
             Err(StoreError::Conflict("payments_slug_key")) if attempts < 3 => attempts += 1,
             other => return Ok(other?),

@@ -80,7 +80,13 @@ fn plan(key_id: &str, fail: bool) -> AddressPlan {
     AddressPlan {
         key_id: key_id.into(),
         family: "evm".into(),
-        derive: Arc::new(move |i: u64| if fail { Err("no such child".into()) } else { Ok(format!("0x{:040x}", 0xba_0000 + i)) }),
+        derive: Arc::new(move |i: u64| {
+            if fail {
+                Err("no such child".into())
+            } else {
+                Ok(format!("0x{:040x}", 0xba_0000 + i))
+            }
+        }),
     }
 }
 
@@ -134,7 +140,9 @@ async fn a_batch_answers_each_create_alone(store: Store) {
                     None,
                 ),
                 // A slug that is taken: a conflict for this create alone.
-                1 => spawn_create(&store, new_payment(&m.id, Mode::Test), Some(taken.slug.clone()), None, None),
+                1 => {
+                    spawn_create(&store, new_payment(&m.id, Mode::Test), Some(taken.slug.clone()), None, None)
+                }
                 // An address plan that cannot derive.
                 2 => spawn_create(&store, unaddressed(&m.id), None, None, Some(plan("batch-key", true))),
                 3 => spawn_create(&store, unaddressed(&m.id), None, None, Some(plan("batch-key", false))),
@@ -180,7 +188,10 @@ async fn a_batch_answers_each_create_alone(store: Store) {
     // Every acknowledged payment is stored once, with its event; nothing else is.
     assert_eq!(created.len(), 1 + 10 + 10);
     let listed = store
-        .list_payments(&payd_store::PaymentFilter { limit: 1000, ..payd_store::PaymentFilter::new(vec![m.id.clone()], Mode::Test) })
+        .list_payments(&payd_store::PaymentFilter {
+            limit: 1000,
+            ..payd_store::PaymentFilter::new(vec![m.id.clone()], Mode::Test)
+        })
         .await
         .expect("list");
     assert_eq!(listed.len(), created.len() + 1, "the batch's payments and the one taken before");
@@ -198,7 +209,9 @@ async fn plain_creates_batched_together_get_their_own_addresses_events_and_deliv
     let hook = endpoint(&m.id, Mode::Test, WebhookFormat::Native, Vec::new());
     store.insert_webhook_endpoint(&hook).await.expect("endpoint");
     let (first, results) = in_one_batch(&store, || {
-        (0..30).map(|_| spawn_create(&store, unaddressed(&m.id), None, None, Some(plan("bulk-key", false)))).collect()
+        (0..30)
+            .map(|_| spawn_create(&store, unaddressed(&m.id), None, None, Some(plan("bulk-key", false))))
+            .collect()
     })
     .await;
     assert!(matches!(first, Ok(CreateOutcome::Created { .. })), "{first:?}");
@@ -268,9 +281,15 @@ async fn a_batch_that_does_not_commit_acknowledges_none(store: Store) {
         assert!(!exists(&store, p).await, "not acknowledged, not stored");
     }
     // Nothing of the batch stayed: its keys are free and its address indexes untaken.
-    let (p, again) = spawn_create(&store, unaddressed(&m.id), None, Some(idem(&m.id, Mode::Test, "k0", "fp")), Some(plan("trap-key", false)))
-        .await
-        .expect("task");
+    let (p, again) = spawn_create(
+        &store,
+        unaddressed(&m.id),
+        None,
+        Some(idem(&m.id, Mode::Test, "k0", "fp")),
+        Some(plan("trap-key", false)),
+    )
+    .await
+    .expect("task");
     assert!(matches!(again, Ok(CreateOutcome::Created { .. })), "{again:?}");
     let stored = store.get_payment(&p.id).await.expect("get").expect("stored");
     assert_eq!(stored.asset.and_then(|a| a.address), Some(format!("0x{:040x}", 0xba_0000)));
