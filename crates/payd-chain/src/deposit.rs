@@ -4,9 +4,18 @@
 //! records the address inside the create's transaction (`payd_store::AddressPlan`), so a
 //! replayed request never takes one and two payments never share one.
 
+use std::sync::OnceLock;
+
 use sha2::{Digest, Sha256};
 
 use crate::address::{AccountKey, AddressError, AddressFormat, DEVNET_XPUB};
+
+/// devnet's account key, parsed once: parsing (base58, checksum, point decompression) cost
+/// as much as a derivation, on every test-mode create.
+fn devnet_account() -> Result<AccountKey, AddressError> {
+    static DEVNET: OnceLock<Result<AccountKey, AddressError>> = OnceLock::new();
+    DEVNET.get_or_init(|| DEVNET_XPUB.parse()).clone()
+}
 
 /// A key that derives deposit addresses, with the counter and family they are recorded under.
 #[derive(Debug, Clone)]
@@ -23,7 +32,7 @@ impl DepositKey {
     /// Both formats take their indexes from one counter, so they never share a child key.
     pub fn devnet(format: AddressFormat) -> Result<Self, AddressError> {
         Ok(DepositKey {
-            key: DEVNET_XPUB.parse()?,
+            key: devnet_account()?,
             key_id: crate::devnet::KEY_ID.to_owned(),
             family: match format {
                 AddressFormat::Evm => crate::devnet::NETWORK,

@@ -11,12 +11,13 @@
 macro_rules! dispatch {
     ($self:ident, $($f:ident)::+ ( $($arg:expr),* )) => {
         match $self {
-            Store::Sqlite(p) => sqlite::$($f)::+(p, $($arg),*).await,
-            Store::Postgres(p) => postgres::$($f)::+(p, $($arg),*).await,
+            Store::Sqlite(p, _) => sqlite::$($f)::+(p, $($arg),*).await,
+            Store::Postgres(p, _) => postgres::$($f)::+(p, $($arg),*).await,
         }
     };
 }
 
+mod batch;
 mod catalog;
 pub mod chain;
 mod evm;
@@ -40,6 +41,9 @@ use payd_core::payment::{Dialect, Payment, PaymentStatus};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+
+use batch::CreateJob;
+pub use batch::Creates;
 
 /// How many times an update that lost a race is retried before giving up.
 pub(crate) const MUTATE_RETRIES: usize = 8;
@@ -75,6 +79,10 @@ pub enum StoreError {
     /// Anything else the driver reported.
     #[error("database error: {0}")]
     Database(sqlx::Error),
+    /// The transaction a create was batched into did not commit (or its writer stopped):
+    /// nothing of it was acknowledged.
+    #[error("not committed: {0}")]
+    NotCommitted(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -147,17 +155,26 @@ pub struct IdempotencyRequest {
 
 /// How a payment being created gets its deposit address: inside the create's transaction,
 /// after its idempotency key is claimed, so a replayed request never takes one.
-pub struct AddressPlan<'a> {
+#[derive(Clone)]
+pub struct AddressPlan {
     /// The counter the derivation index comes from (one per extended public key).
     pub key_id: String,
     /// The address family recorded (`evm`, `devnet`, …); an AlpPay client reuses its first
     /// address of the family.
     pub family: String,
     /// Derives the address at an index (the error says why it could not).
-    pub derive: &'a (dyn Fn(u64) -> Result<String, String> + Send + Sync),
+    pub derive: Derive,
 }
 
-impl std::fmt::Debug for AddressPlan<'_> {
+/// Derives a deposit address at an index (the error says why it could not). Owned, because
+/// the create's transaction runs on the store's writer, not in the caller.
+pub type Derive = std::sync::Arc<dyn Fn(u64) -> Result<String, String> + Send + Sync>;
+
+/// Renders the response a create saves for replays, from the payment as written. Owned, for
+/// the same reason as [`Derive`].
+pub type Render = std::sync::Arc<dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync>;
+
+impl std::fmt::Debug for AddressPlan {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AddressPlan").field("key_id", &self.key_id).field("family", &self.family).finish()
     }
@@ -269,13 +286,14 @@ pub fn now() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
 
-/// The store: a connection pool on one of the backends.
+/// The store: a connection pool on one of the backends, and the writer its payment creates
+/// are group-committed by.
 #[derive(Debug, Clone)]
 pub enum Store {
     /// SQLite.
-    Sqlite(SqlitePool),
+    Sqlite(SqlitePool, Creates),
     /// PostgreSQL.
-    Postgres(PgPool),
+    Postgres(PgPool, Creates),
 }
 
 impl Store {
@@ -303,7 +321,7 @@ impl Store {
                 .acquire_timeout(opts.acquire_timeout)
                 .connect_with(options)
                 .await?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::Sqlite(pool, Creates::default()))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -311,7 +329,7 @@ impl Store {
                 .acquire_timeout(opts.acquire_timeout)
                 .connect_with(options)
                 .await?;
-            Ok(Store::Postgres(pool))
+            Ok(Store::Postgres(pool, Creates::default()))
         } else {
             Err(StoreError::UnsupportedUrl)
         }
@@ -320,7 +338,7 @@ impl Store {
     /// Applies the backend's pending migrations.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(p) => {
+            Store::Sqlite(p, _) => {
                 // SQLite cannot drop a constraint, so some migrations rebuild a table, which
                 // its documented procedure does with foreign keys off (the pragma is a no-op
                 // inside the migration's transaction, so it is set on the connection first)
@@ -335,7 +353,7 @@ impl Store {
                     return Err(StoreError::Corrupt("foreign keys broken by a migration".into()));
                 }
             }
-            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+            Store::Postgres(p, _) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
     }
@@ -360,7 +378,7 @@ impl Store {
                 .acquire_timeout(opts.acquire_timeout)
                 .connect_with(options)
                 .await?;
-            Ok(Some(Store::Sqlite(pool)))
+            Ok(Some(Store::Sqlite(pool, Creates::default())))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let options = PgConnectOptions::from_str(url)?.options([("default_transaction_read_only", "on")]);
             let pool = PgPoolOptions::new()
@@ -368,7 +386,7 @@ impl Store {
                 .acquire_timeout(opts.acquire_timeout)
                 .connect_with(options)
                 .await?;
-            Ok(Some(Store::Postgres(pool)))
+            Ok(Some(Store::Postgres(pool, Creates::default())))
         } else {
             Err(StoreError::UnsupportedUrl)
         }
@@ -378,7 +396,7 @@ impl Store {
     /// read without applying anything.
     pub async fn pending_migrations(&self) -> Result<Vec<String>, StoreError> {
         let (migrator, applied): (sqlx::migrate::Migrator, Vec<i64>) = match self {
-            Store::Sqlite(p) => {
+            Store::Sqlite(p, _) => {
                 let exists: Option<(String,)> = sqlx::query_as(
                     "SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
                 )
@@ -394,7 +412,7 @@ impl Store {
                 };
                 (sqlx::migrate!("./migrations/sqlite"), applied)
             }
-            Store::Postgres(p) => {
+            Store::Postgres(p, _) => {
                 let exists: Option<String> =
                     sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text").fetch_one(p).await?;
                 let applied = match exists {
@@ -418,24 +436,24 @@ impl Store {
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         match self {
-            Store::Sqlite(_) => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
+            Store::Sqlite(..) => Backend::Sqlite,
+            Store::Postgres(..) => Backend::Postgres,
         }
     }
 
     /// Closes the pool.
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(p) => p.close().await,
-            Store::Postgres(p) => p.close().await,
+            Store::Sqlite(p, _) => p.close().await,
+            Store::Postgres(p, _) => p.close().await,
         }
     }
 
     /// Connections open in the pool, and of them idle.
     pub fn pool_use(&self) -> (u32, usize) {
         match self {
-            Store::Sqlite(p) => (p.size(), p.num_idle()),
-            Store::Postgres(p) => (p.size(), p.num_idle()),
+            Store::Sqlite(p, _) => (p.size(), p.num_idle()),
+            Store::Postgres(p, _) => (p.size(), p.num_idle()),
         }
     }
 
@@ -509,15 +527,33 @@ impl Store {
     /// create one payment. With an address plan, the payment's deposit address is taken in the
     /// same transaction, after the key is claimed (a replay takes none). `render` produces the
     /// response saved for replays from the payment as written; it runs inside the transaction.
+    ///
+    /// Concurrent creates are group-committed: the store's writer runs those waiting in one
+    /// transaction, each isolated from the others (an error undoes only its own writes), and
+    /// answers each only once that transaction committed; if it does not commit, every create
+    /// in it fails with [`StoreError::NotCommitted`].
     pub async fn create_payment(
         &self,
         payment: &Payment,
         events: &[EventKind],
         idempotency: Option<&IdempotencyRequest>,
-        address: Option<&AddressPlan<'_>>,
-        render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
+        address: Option<&AddressPlan>,
+        render: impl Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync + 'static,
     ) -> Result<CreateOutcome, StoreError> {
-        dispatch!(self, create_payment(payment, events, idempotency, address, render))
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = CreateJob {
+            payment: payment.clone(),
+            events: events.to_vec(),
+            idempotency: idempotency.cloned(),
+            address: address.cloned(),
+            render: std::sync::Arc::new(render),
+            reply,
+        };
+        match self {
+            Store::Sqlite(p, creates) => creates.submit(job, p, sqlite::create_batch),
+            Store::Postgres(p, creates) => creates.submit(job, p, postgres::create_batch),
+        }
+        answer.await.unwrap_or_else(|_| Err(StoreError::NotCommitted("the store's writer stopped".into())))
     }
 
     /// A payment by id.
@@ -558,7 +594,7 @@ impl Store {
     pub async fn choose_payment_asset<E>(
         &self,
         id: &PaymentId,
-        plan: Option<&AddressPlan<'_>>,
+        plan: Option<&AddressPlan>,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
         dispatch!(self, mutate_payment(id, plan, f))

@@ -12,6 +12,7 @@ use payd_core::payment::Payment;
 use sqlx::{Pool, QueryBuilder};
 
 use crate::rows::{ms, scopes_text, ApiKeyRow, EventRow, MerchantRow, PaymentRow};
+use crate::batch::CreateJob;
 use crate::{
     AddressPlan, CreateOutcome, IdempotencyRequest, PaymentFilter, StoreError, StoredResponse, MUTATE_RETRIES,
 };
@@ -179,63 +180,72 @@ pub(crate) async fn revoke_api_key(pool: &Pool<Db>, id: &ApiKeyId, now: DateTime
 
 // ---- payments ----
 
+/// The most bound parameters a multi-row statement gets (SQLite allows 32,766, PostgreSQL
+/// 65,535): rows beyond it go in another statement.
+const MAX_PARAMS: usize = 16_000;
+
 async fn insert_payment(tx: &mut Tx, p: &Payment) -> Result<(), StoreError> {
-    let r = PaymentRow::from_payment(p)?;
-    let sql = format!(
-        "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, \
-         $33, $34, $35, $36, $37, $38, $39, $40, $41, $42, $43, $44, $45, $46, $47)"
-    );
-    sqlx::query(&sql)
-        .bind(r.id)
-        .bind(r.merchant_id)
-        .bind(r.mode)
-        .bind(r.dialect)
-        .bind(r.slug)
-        .bind(r.status)
-        .bind(r.underpaid)
-        .bind(r.overpaid)
-        .bind(r.paid_late)
-        .bind(r.price_amount)
-        .bind(r.price_currency)
-        .bind(r.fx_rate)
-        .bind(r.fx_source)
-        .bind(r.fx_quote_currency)
-        .bind(r.fx_quote_amount)
-        .bind(r.token)
-        .bind(r.network)
-        .bind(r.token_decimals)
-        .bind(r.amount_due)
-        .bind(r.confirmations)
-        .bind(r.deposit_address)
-        .bind(r.received_confirmed)
-        .bind(r.received_pending)
-        .bind(r.customer_external_id)
-        .bind(r.customer_email)
-        .bind(r.customer_name)
-        .bind(r.reference)
-        .bind(r.external_id)
-        .bind(r.invoice)
-        .bind(r.description)
-        .bind(r.line_items)
-        .bind(r.metadata)
-        .bind(r.success_url)
-        .bind(r.cancel_url)
-        .bind(r.failure_url)
-        .bind(r.back_url)
-        .bind(r.idempotency_key)
-        .bind(r.client_id)
-        .bind(r.product_id)
-        .bind(r.expires_at)
-        .bind(r.created_at)
-        .bind(r.updated_at)
-        .bind(r.completed_at)
-        .bind(r.version)
-        .bind(r.partial_seen)
-        .bind(r.paid_in_time)
-        .bind(r.received_late)
-        .execute(&mut **tx)
-        .await?;
+    insert_payments(tx, std::slice::from_ref(p)).await
+}
+
+/// Inserts payments, as many per statement as [`MAX_PARAMS`] allows.
+async fn insert_payments(tx: &mut Tx, payments: &[Payment]) -> Result<(), StoreError> {
+    for chunk in payments.chunks(MAX_PARAMS / 47) {
+        let rows = chunk.iter().map(PaymentRow::from_payment).collect::<Result<Vec<_>, _>>()?;
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(format!("INSERT INTO payments ({PAYMENT_COLUMNS}) "));
+        q.push_values(rows, |mut b, r| {
+            b.push_bind(r.id)
+                .push_bind(r.merchant_id)
+                .push_bind(r.mode)
+                .push_bind(r.dialect)
+                .push_bind(r.slug)
+                .push_bind(r.status)
+                .push_bind(r.underpaid)
+                .push_bind(r.overpaid)
+                .push_bind(r.paid_late)
+                .push_bind(r.price_amount)
+                .push_bind(r.price_currency)
+                .push_bind(r.fx_rate)
+                .push_bind(r.fx_source)
+                .push_bind(r.fx_quote_currency)
+                .push_bind(r.fx_quote_amount)
+                .push_bind(r.token)
+                .push_bind(r.network)
+                .push_bind(r.token_decimals)
+                .push_bind(r.amount_due)
+                .push_bind(r.confirmations)
+                .push_bind(r.deposit_address)
+                .push_bind(r.received_confirmed)
+                .push_bind(r.received_pending)
+                .push_bind(r.customer_external_id)
+                .push_bind(r.customer_email)
+                .push_bind(r.customer_name)
+                .push_bind(r.reference)
+                .push_bind(r.external_id)
+                .push_bind(r.invoice)
+                .push_bind(r.description)
+                .push_bind(r.line_items)
+                .push_bind(r.metadata)
+                .push_bind(r.success_url)
+                .push_bind(r.cancel_url)
+                .push_bind(r.failure_url)
+                .push_bind(r.back_url)
+                .push_bind(r.idempotency_key)
+                .push_bind(r.client_id)
+                .push_bind(r.product_id)
+                .push_bind(r.expires_at)
+                .push_bind(r.created_at)
+                .push_bind(r.updated_at)
+                .push_bind(r.completed_at)
+                .push_bind(r.version)
+                .push_bind(r.partial_seen)
+                .push_bind(r.paid_in_time)
+                .push_bind(r.received_late);
+        });
+        // A statement per row count would crowd the prepared-statement cache; one row is the
+        // common case and stays cached.
+        q.build().persistent(chunk.len() == 1).execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -289,11 +299,21 @@ async fn insert_events(
     p: &Payment,
     kinds: &[EventKind],
 ) -> Result<Vec<Event>, StoreError> {
+    let (text, out) = build_events(p, kinds)?;
+    insert_event_rows(tx, &[(text.as_str(), out.as_slice())]).await?;
+    // The deliveries of these events commit or roll back with them: none is lost, none is
+    // sent for a change that did not happen.
+    webhooks::fan_out(tx, before, p, &out).await?;
+    Ok(out)
+}
+
+/// The events of one change of `p`, and the payload text they share (the payment as it is now).
+fn build_events(p: &Payment, kinds: &[EventKind]) -> Result<(String, Vec<Event>), StoreError> {
     let payload = serde_json::to_value(p).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let text = payload.to_string();
-    let mut out = Vec::with_capacity(kinds.len());
-    for kind in kinds {
-        let event = Event {
+    let events = kinds
+        .iter()
+        .map(|kind| Event {
             id: EventId::new(),
             kind: *kind,
             payment_id: p.id.clone(),
@@ -302,27 +322,33 @@ async fn insert_events(
             sequence: p.version,
             payload: payload.clone(),
             created_at: p.updated_at,
-        };
-        sqlx::query(
-            "INSERT INTO payment_events (id, payment_id, merchant_id, mode, kind, sequence, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(event.id.to_string())
-        .bind(event.payment_id.to_string())
-        .bind(event.merchant_id.to_string())
-        .bind(event.mode.as_str())
-        .bind(event.kind.as_str())
-        .bind(event.sequence)
-        .bind(&text)
-        .bind(ms(event.created_at))
-        .execute(&mut **tx)
-        .await?;
-        out.push(event);
+        })
+        .collect();
+    Ok((text, events))
+}
+
+/// Inserts events (each group with its payload text), as many per statement as
+/// [`MAX_PARAMS`] allows.
+async fn insert_event_rows(tx: &mut Tx, groups: &[(&str, &[Event])]) -> Result<(), StoreError> {
+    let rows: Vec<(&str, &Event)> =
+        groups.iter().flat_map(|(text, events)| events.iter().map(move |e| (*text, e))).collect();
+    for chunk in rows.chunks(MAX_PARAMS / 8) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO payment_events (id, payment_id, merchant_id, mode, kind, sequence, payload, created_at) ",
+        );
+        q.push_values(chunk, |mut b, (text, event)| {
+            b.push_bind(event.id.to_string())
+                .push_bind(event.payment_id.to_string())
+                .push_bind(event.merchant_id.to_string())
+                .push_bind(event.mode.as_str())
+                .push_bind(event.kind.as_str())
+                .push_bind(event.sequence)
+                .push_bind(*text)
+                .push_bind(ms(event.created_at));
+        });
+        q.build().persistent(chunk.len() == 1).execute(&mut **tx).await?;
     }
-    // The deliveries of these events commit or roll back with them: none is lost, none is
-    // sent for a change that did not happen.
-    webhooks::fan_out(tx, before, p, &out).await?;
-    Ok(out)
+    Ok(())
 }
 
 async fn find_idempotency(
@@ -355,23 +381,16 @@ fn replay(req: &IdempotencyRequest, found: (String, StoredResponse, Option<Strin
     }
 }
 
-pub(crate) async fn create_payment(
-    pool: &Pool<Db>,
-    payment: &Payment,
-    events: &[EventKind],
-    idempotency: Option<&IdempotencyRequest>,
-    address: Option<&AddressPlan<'_>>,
-    render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
-) -> Result<CreateOutcome, StoreError> {
-    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+/// One create inside a transaction the caller owns (the writer's batch, within a savepoint):
+/// the idempotency key claimed first, then the address, the payment, its events, and the
+/// response saved for the key.
+async fn create_in(tx: &mut Tx, job: &CreateJob) -> Result<CreateOutcome, StoreError> {
+    let idempotency = job.idempotency.as_ref();
     if let Some(req) = idempotency {
-        if let Some(found) = find_idempotency(&mut tx, req).await? {
-            tx.commit().await?;
-            return Ok(replay(req, found));
-        }
-        // Claim the key. A concurrent request holding the same key makes this wait for it
+        // Claim the key; a key already claimed inserts nothing and its saved response is
+        // read instead. A concurrent request holding the same key makes this wait for it
         // (PostgreSQL) or is serialised by BEGIN IMMEDIATE (SQLite); either way, if it
-        // committed, the claim inserts nothing and its saved response is now visible.
+        // committed, its saved response is now visible.
         let claimed = sqlx::query(
             "INSERT INTO idempotency_keys (merchant_id, mode, api, key, fingerprint, payment_id, response_status, \
              response_body, created_at) VALUES ($1, $2, $3, $4, $5, NULL, 0, '', $6) ON CONFLICT DO NOTHING",
@@ -381,30 +400,29 @@ pub(crate) async fn create_payment(
         .bind(req.api.as_str())
         .bind(&req.key)
         .bind(&req.fingerprint)
-        .bind(ms(payment.created_at))
-        .execute(&mut *tx)
+        .bind(ms(job.payment.created_at))
+        .execute(&mut **tx)
         .await?
         .rows_affected();
         if claimed == 0 {
-            let found = find_idempotency(&mut tx, req).await?.ok_or(StoreError::Conflict("idempotency_key"))?;
-            tx.commit().await?;
+            let found = find_idempotency(tx, req).await?.ok_or(StoreError::Conflict("idempotency_key"))?;
             return Ok(replay(req, found));
         }
     }
     // Only now, with the key claimed, is an address taken: a replay never allocates one.
-    let mut payment = payment.clone();
-    if let Some(plan) = address {
-        let addr = assign_address(&mut tx, plan, &payment).await?;
+    let mut payment = job.payment.clone();
+    if let Some(plan) = &job.address {
+        let addr = assign_address(tx, plan, &payment).await?;
         if let Some(asset) = payment.asset.as_mut() {
             asset.address = Some(addr);
         }
     }
-    insert_payment(&mut tx, &payment).await?;
-    let mut events = insert_events(&mut tx, None, &payment, events).await?;
+    insert_payment(tx, &payment).await?;
+    let mut events = insert_events(tx, None, &payment, &job.events).await?;
     if let Some(client) = &payment.client_id {
-        events.extend(supersede_client_payments(&mut tx, &payment, client).await?);
+        events.extend(supersede_client_payments(tx, &payment, client).await?);
     }
-    let response = render(&payment)?;
+    let response = (job.render)(&payment)?;
     if let Some(req) = idempotency {
         sqlx::query(
             "UPDATE idempotency_keys SET payment_id = $4, response_status = $5, response_body = $6 \
@@ -417,10 +435,9 @@ pub(crate) async fn create_payment(
         .bind(i64::from(response.status))
         .bind(&response.body)
         .bind(req.api.as_str())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    tx.commit().await?;
     Ok(CreateOutcome::Created { response, events })
 }
 
@@ -583,7 +600,7 @@ pub(crate) async fn count_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result
 pub(crate) async fn mutate_payment<E>(
     pool: &Pool<Db>,
     id: &PaymentId,
-    plan: Option<&AddressPlan<'_>>,
+    plan: Option<&AddressPlan>,
     f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
 ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");

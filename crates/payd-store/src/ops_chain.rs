@@ -17,7 +17,7 @@ const TRANSFER_COLUMNS: &str = "network, tx_hash, log_index, token, from_address
 /// client's first address when it has one in this family, else the next index of the plan's
 /// key, derived and recorded (`UNIQUE (address)` and `UNIQUE (key_id, derivation_index)`
 /// keep two payments from ever sharing one).
-async fn assign_address(tx: &mut Tx, plan: &AddressPlan<'_>, payment: &Payment) -> Result<String, StoreError> {
+async fn assign_address(tx: &mut Tx, plan: &AddressPlan, payment: &Payment) -> Result<String, StoreError> {
     if let Some(client) = &payment.client_id {
         if let Some(address) = first_client_address(&mut **tx, &payment.merchant_id, &plan.family, client).await? {
             return Ok(address);
@@ -43,7 +43,7 @@ async fn assign_address(tx: &mut Tx, plan: &AddressPlan<'_>, payment: &Payment) 
 /// next. An old address stays recorded against the payment, so nothing derived is reused.
 async fn chosen_asset_address(
     tx: &mut Tx,
-    plan: &AddressPlan<'_>,
+    plan: &AddressPlan,
     before: &Payment,
     payment: &Payment,
 ) -> Result<String, StoreError> {
@@ -69,14 +69,51 @@ async fn address_family<'e, E: sqlx::Executor<'e, Database = Db>>(
 /// Takes the next derivation index of `key_id`: one statement, so the bump is atomic on both
 /// engines, in or out of a transaction.
 async fn next_address_index<'e, E: sqlx::Executor<'e, Database = Db>>(e: E, key_id: &str) -> Result<u64, StoreError> {
+    take_address_indexes(e, key_id, 1).await
+}
+
+/// Takes the next `n` derivation indexes of `key_id` in one statement; the first is returned.
+async fn take_address_indexes<'e, E: sqlx::Executor<'e, Database = Db>>(
+    e: E,
+    key_id: &str,
+    n: i64,
+) -> Result<u64, StoreError> {
     let (next,): (i64,) = sqlx::query_as(
-        "INSERT INTO address_counters (key_id, next_index) VALUES ($1, 1) ON CONFLICT (key_id) \
-         DO UPDATE SET next_index = address_counters.next_index + 1 RETURNING next_index",
+        "INSERT INTO address_counters (key_id, next_index) VALUES ($1, $2) ON CONFLICT (key_id) \
+         DO UPDATE SET next_index = address_counters.next_index + $2 RETURNING next_index",
     )
     .bind(key_id)
+    .bind(n)
     .fetch_one(e)
     .await?;
-    from_db("address index", next - 1)
+    from_db("address index", next - n)
+}
+
+/// Records many derived addresses (each with its time) in as few statements as
+/// `MAX_PARAMS` allows.
+async fn record_deposit_addresses(tx: &mut Tx, records: &[(NewDepositAddress, i64)]) -> Result<(), StoreError> {
+    for chunk in records.chunks(MAX_PARAMS / 8) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO deposit_addresses (address, family, key_id, derivation_index, merchant_id, payment_id, \
+             client_id, created_at) ",
+        );
+        let rows = chunk
+            .iter()
+            .map(|(a, at)| Ok((a, to_db("address index", a.index)?, *at)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        q.push_values(rows, |mut b, (a, index, at)| {
+            b.push_bind(a.address.clone())
+                .push_bind(a.family.clone())
+                .push_bind(a.key_id.clone())
+                .push_bind(index)
+                .push_bind(a.merchant_id.to_string())
+                .push_bind(a.payment_id.as_ref().map(ToString::to_string))
+                .push_bind(a.client_id.clone())
+                .push_bind(at);
+        });
+        q.build().persistent(chunk.len() == 1).execute(&mut **tx).await?;
+    }
+    Ok(())
 }
 
 async fn record_deposit_address<'e, E: sqlx::Executor<'e, Database = Db>>(

@@ -271,35 +271,67 @@ pub(crate) async fn fan_out(
     p: &Payment,
     events: &[Event],
 ) -> Result<(), StoreError> {
-    if events.is_empty() {
-        return Ok(());
-    }
+    fan_out_many(tx, &[(before, p, events)]).await
+}
+
+/// [`fan_out`] for many changes at once (a batch of creates): each merchant's endpoints read
+/// once, every delivery written in as few statements as the parameter limit allows.
+pub(crate) async fn fan_out_many(
+    tx: &mut Tx,
+    changes: &[(Option<&Payment>, &Payment, &[Event])],
+) -> Result<(), StoreError> {
+    // Due at once, by the clock rather than the event's time, which a caller may set ahead
+    // (expiring payments "as of" a later moment).
+    let now = ms(crate::now());
     let sql = format!(
         "SELECT {ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE merchant_id = $1 AND mode = $2 \
          AND enabled = TRUE AND deleted = FALSE"
     );
-    let rows: Vec<EndpointRow> =
-        sqlx::query_as(&sql).bind(p.merchant_id.to_string()).bind(p.mode.as_str()).fetch_all(&mut **tx).await?;
-    // Due at once, by the clock rather than the event's time, which a caller may set ahead
-    // (expiring payments "as of" a later moment).
-    let now = ms(crate::now());
-    let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
-    for row in rows {
-        let ep = endpoint(row)?;
-        for (i, name) in ep.deliveries(before, p, &kinds) {
-            let Some(event) = events.get(i) else { continue };
-            sqlx::query(
-                "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, event_name, status, attempts, \
-                 next_attempt_at, created_at, updated_at) VALUES ($1, $2, $3, $4, 'pending', 0, $5, $5, $5)",
-            )
-            .bind(DeliveryId::new().to_string())
-            .bind(event.id.to_string())
-            .bind(ep.id.to_string())
-            .bind(name)
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
+    let mut endpoints: Vec<((&MerchantId, Mode), Vec<WebhookEndpoint>)> = Vec::new();
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+    for (before, p, events) in changes {
+        if events.is_empty() {
+            continue;
         }
+        let scope = (&p.merchant_id, p.mode);
+        let at = match endpoints.iter().position(|(s, _)| *s == scope) {
+            Some(at) => at,
+            None => {
+                let found: Vec<EndpointRow> = sqlx::query_as(&sql)
+                    .bind(p.merchant_id.to_string())
+                    .bind(p.mode.as_str())
+                    .fetch_all(&mut **tx)
+                    .await?;
+                endpoints.push((scope, found.into_iter().map(endpoint).collect::<Result<_, _>>()?));
+                endpoints.len() - 1
+            }
+        };
+        let Some((_, eps)) = endpoints.get(at) else { continue };
+        let kinds: Vec<EventKind> = events.iter().map(|e| e.kind).collect();
+        for ep in eps {
+            for (i, name) in ep.deliveries(*before, p, &kinds) {
+                let Some(event) = events.get(i) else { continue };
+                rows.push((DeliveryId::new().to_string(), event.id.to_string(), ep.id.to_string(), name));
+            }
+        }
+    }
+    for chunk in rows.chunks(16_000 / 5) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, event_name, status, attempts, \
+             next_attempt_at, created_at, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, (id, event, ep, name)| {
+            b.push_bind(id.as_str())
+                .push_bind(event.as_str())
+                .push_bind(ep.as_str())
+                .push_bind(name.as_str())
+                .push("'pending'")
+                .push("0")
+                .push_bind(now)
+                .push_bind(now)
+                .push_bind(now);
+        });
+        q.build().persistent(chunk.len() == 1).execute(&mut **tx).await?;
     }
     Ok(())
 }

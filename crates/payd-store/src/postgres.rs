@@ -12,6 +12,7 @@ const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
 include!("ops.rs");
 include!("ops_chain.rs");
+include!("ops_batch.rs");
 
 /// Products, customers and merchant settings.
 pub(crate) mod catalog {

@@ -13,6 +13,7 @@ const SKIP_LOCKED: &str = "";
 
 include!("ops.rs");
 include!("ops_chain.rs");
+include!("ops_batch.rs");
 
 /// Products, customers and merchant settings.
 pub(crate) mod catalog {

@@ -74,3 +74,6 @@ mod webhook_endpoints;
 
 #[path = "conformance/choose_asset.rs"]
 mod choose_asset;
+
+#[path = "conformance/batch.rs"]
+mod batch;

@@ -138,9 +138,11 @@ pub async fn choose_asset(
     payment.asset_choosable(now)?;
     let (asset, fx_quote) = quote_with_fx(fx, networks, &pair.token, &pair.network, &payment.price).await?;
     let key = key_for(store, networks, &payment.merchant_id, payment.mode, &pair.network).await?;
-    let derive = |index: u64| key.derive(index);
-    let plan =
-        AddressPlan { key_id: key.key_id().to_owned(), family: key.family().to_owned(), derive: &derive };
+    let plan = AddressPlan {
+        key_id: key.key_id().to_owned(),
+        family: key.family().to_owned(),
+        derive: std::sync::Arc::new(move |index: u64| key.derive(index)),
+    };
     let chosen = store
         .choose_payment_asset(id, Some(&plan), &mut |p: &mut Payment| {
             p.choose_asset(asset.clone(), fx_quote.clone(), now)

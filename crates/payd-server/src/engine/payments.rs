@@ -2,6 +2,8 @@
 //! reference, as one caller sees it), cancel, expire, and what the dialects read back (the
 //! first credited transaction).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use payd_core::apikey::Mode;
 use payd_core::chain::StoredTransfer;
@@ -90,20 +92,25 @@ pub async fn create_payment(
     new: NewPayment,
     idempotency: Option<&IdempotencyRequest>,
     now: DateTime<Utc>,
-    render: &(dyn Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync),
+    render: impl Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync + 'static,
 ) -> Result<CreateOutcome, CreateError> {
     let key = deposit_key(store, networks, &new).await?;
-    let derive = |index: u64| key.as_ref().map_or_else(|| Err("no key".to_owned()), |k| k.derive(index));
-    let plan = key.as_ref().map(|k| AddressPlan {
+    let plan = key.map(|k| AddressPlan {
         key_id: k.key_id().to_owned(),
         family: k.family().to_owned(),
-        derive: &derive,
+        derive: Arc::new(move |index: u64| k.derive(index)),
     });
+    // Shared by the attempts below (each hands the store a render of its own).
+    let render = Arc::new(render);
     let mut attempts = 0;
     loop {
         let slug = generate_slug().map_err(|e| StoreError::Corrupt(format!("random source: {e}")))?;
         let (payment, events) = Payment::create(new.clone(), slug, now);
-        match store.create_payment(&payment, &events, idempotency, plan.as_ref(), render).await {
+        let render = Arc::clone(&render);
+        let outcome = store
+            .create_payment(&payment, &events, idempotency, plan.as_ref(), move |p: &Payment| render(p))
+            .await;
+        match outcome {
             Err(StoreError::Conflict("payments_slug_key")) if attempts < 3 => attempts += 1,
             other => return Ok(other?),
         }

@@ -13,7 +13,7 @@ async fn every_sqlite_connection_of_the_server_syncs_each_commit() {
     let (_, key) = app.merchant_with_key().await;
     let (s, _) = app.create_payment(&key, &serde_json::json!({"amount": "10.00", "currency": "USD"})).await;
     assert_eq!(s, 201);
-    let Store::Sqlite(pool) = &app.store else { panic!("SQLite expected") };
+    let Store::Sqlite(pool, _) = &app.store else { panic!("SQLite expected") };
     // Hold every connection the pool will open, so each one is asked.
     let mut held = Vec::new();
     for _ in 0..10 {

@@ -268,7 +268,7 @@ async fn post(
 
 /// Each undelivered delivery's status, attempts and last error, for a failure message.
 async fn delivery_summary(store: &Store) -> String {
-    let Store::Postgres(pool) = store else { return String::new() };
+    let Store::Postgres(pool, _) = store else { return String::new() };
     type Row = (String, String, i64, Option<i64>, Option<String>);
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT d.event_name, d.status, d.attempts, d.next_attempt_at, (SELECT a.error FROM webhook_attempts a \
@@ -285,7 +285,7 @@ async fn delivery_summary(store: &Store) -> String {
 
 async fn lease_holder(store: &Store) -> String {
     match store {
-        Store::Postgres(pool) => sqlx::query_scalar::<_, String>(
+        Store::Postgres(pool, _) => sqlx::query_scalar::<_, String>(
             "SELECT holder FROM chain_leases WHERE network = $1 AND expires_at > $2",
         )
         .bind(NETWORK)
@@ -294,6 +294,6 @@ async fn lease_holder(store: &Store) -> String {
         .await
         .unwrap()
         .unwrap_or_default(),
-        Store::Sqlite(_) => unreachable!("PostgreSQL only"),
+        Store::Sqlite(..) => unreachable!("PostgreSQL only"),
     }
 }

@@ -37,12 +37,12 @@ fn derive_tron(i: u64) -> Result<String, String> {
     Ok(format!("T{:033}", i))
 }
 
-fn evm_plan() -> AddressPlan<'static> {
-    AddressPlan { key_id: "evm-key".into(), family: "evm".into(), derive: &derive_evm }
+fn evm_plan() -> AddressPlan {
+    AddressPlan { key_id: "evm-key".into(), family: "evm".into(), derive: std::sync::Arc::new(derive_evm) }
 }
 
-fn tron_plan() -> AddressPlan<'static> {
-    AddressPlan { key_id: "tron-key".into(), family: "tron".into(), derive: &derive_tron }
+fn tron_plan() -> AddressPlan {
+    AddressPlan { key_id: "tron-key".into(), family: "tron".into(), derive: std::sync::Arc::new(derive_tron) }
 }
 
 async fn unpriced(store: &Store) -> payd_core::payment::Payment {
@@ -87,7 +87,7 @@ async fn choosing_an_asset_writes_it_with_a_derived_address(store: Store) {
 async fn switching_within_a_family_keeps_the_address_and_across_families_takes_a_new_one(store: Store) {
     let p = unpriced(&store).await;
     let at = p.created_at + Duration::seconds(5);
-    let choose = |plan: AddressPlan<'static>, token: &'static str, network: &'static str| {
+    let choose = |plan: AddressPlan, token: &'static str, network: &'static str| {
         let store = store.clone();
         let id = p.id.clone();
         async move {

@@ -38,7 +38,7 @@ async fn fifty_concurrent_creates_with_one_key_create_one_payment(store: Store) 
         tasks.push(tokio::spawn(async move {
             let (p, kinds) = build(new, now());
             barrier.wait().await;
-            let outcome = store.create_payment(&p, &kinds, Some(&req), None, &render).await.expect("create");
+            let outcome = store.create_payment(&p, &kinds, Some(&req), None, render).await.expect("create");
             (p, outcome)
         }));
     }
@@ -77,7 +77,7 @@ async fn fifty_concurrent_creates_without_a_key_all_succeed(store: Store) {
         tasks.push(tokio::spawn(async move {
             let (p, kinds) = build(new, now());
             barrier.wait().await;
-            let outcome = store.create_payment(&p, &kinds, None, None, &render).await.expect("create");
+            let outcome = store.create_payment(&p, &kinds, None, None, render).await.expect("create");
             assert!(matches!(outcome, CreateOutcome::Created { .. }), "{outcome:?}");
             p
         }));

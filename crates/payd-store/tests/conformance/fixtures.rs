@@ -64,7 +64,7 @@ pub fn render(p: &Payment) -> Result<StoredResponse, StoreError> {
 
 /// Writes a payment without an idempotency key and checks it was created.
 pub async fn insert(store: &Store, payment: &Payment, events: &[EventKind]) {
-    match store.create_payment(payment, events, None, None, &render).await.expect("create payment") {
+    match store.create_payment(payment, events, None, None, render).await.expect("create payment") {
         CreateOutcome::Created { .. } => {}
         other => panic!("expected Created, got {other:?}"),
     }

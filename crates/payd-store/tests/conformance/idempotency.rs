@@ -20,7 +20,7 @@ fn keyed(merchant: &MerchantId, mode: Mode, key: &str) -> NewPayment {
 /// Creates with `req` and expects `Created`; returns the payment and its saved response.
 async fn create_keyed(store: &Store, new: NewPayment, req: &IdempotencyRequest) -> (Payment, StoredResponse) {
     let (p, kinds) = build(new, now());
-    match store.create_payment(&p, &kinds, Some(req), None, &render).await.expect("create") {
+    match store.create_payment(&p, &kinds, Some(req), None, render).await.expect("create") {
         CreateOutcome::Created { response, events } => {
             assert_eq!(response, render(&p).expect("render"));
             assert_eq!(events.len(), 1);
@@ -38,7 +38,7 @@ async fn replay(
     req: &IdempotencyRequest,
 ) -> (Payment, bool, StoredResponse, Option<payd_core::ids::PaymentId>) {
     let (p, kinds) = build(new, now());
-    match store.create_payment(&p, &kinds, Some(req), None, &render).await.expect("create") {
+    match store.create_payment(&p, &kinds, Some(req), None, render).await.expect("create") {
         CreateOutcome::Replayed { same_request, response, payment_id } => {
             (p, same_request, response, payment_id)
         }

@@ -132,7 +132,7 @@ async fn creating_a_payment_writes_its_created_event(store: Store) {
     let m = merchant(&store, "Shop").await;
     let (p, kinds) = build(rich_payment(&m.id), now());
     assert_eq!(kinds, vec![EventKind::Created]);
-    let outcome = store.create_payment(&p, &kinds, None, None, &render).await.expect("create");
+    let outcome = store.create_payment(&p, &kinds, None, None, render).await.expect("create");
     let CreateOutcome::Created { response, events: written } = outcome else {
         panic!("expected Created, got {outcome:?}");
     };
@@ -158,7 +158,7 @@ async fn a_duplicate_slug_conflicts_and_writes_nothing(store: Store) {
 
     let (mut second, kinds) = build(new_payment(&m.id, Mode::Test), now());
     second.slug = first.slug.clone();
-    let err = store.create_payment(&second, &kinds, None, None, &render).await;
+    let err = store.create_payment(&second, &kinds, None, None, render).await;
     assert!(matches!(err, Err(StoreError::Conflict("payments_slug_key"))), "{err:?}");
 
     assert_eq!(store.get_payment(&second.id).await.expect("get"), None);
@@ -174,7 +174,7 @@ async fn a_duplicate_idempotency_key_column_conflicts(store: Store) {
 
     // Written without an IdempotencyRequest, the schema's constraint still holds.
     let (second, kinds) = build(new.clone(), now());
-    let err = store.create_payment(&second, &kinds, None, None, &render).await;
+    let err = store.create_payment(&second, &kinds, None, None, render).await;
     assert!(matches!(err, Err(StoreError::Conflict("payments_idempotency_key"))), "{err:?}");
     assert_eq!(store.get_payment(&second.id).await.expect("get"), None);
     assert_eq!(store.get_payment(&first.id).await.expect("get"), Some(first));

@@ -159,8 +159,8 @@ async fn the_upgrade_gives_alppay_endpoints_the_secret_that_signed_them(store: S
         store.insert_webhook_endpoint(e).await.unwrap();
     }
     match &store {
-        Store::Sqlite(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
-        Store::Postgres(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
+        Store::Sqlite(p, _) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
+        Store::Postgres(p, _) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
     }
     .unwrap();
     let get = |id: WebhookEndpointId| {

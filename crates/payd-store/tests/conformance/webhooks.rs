@@ -23,7 +23,7 @@ conformance!(
     webhooks_a_locked_endpoint_row_does_not_hide_its_deliveries,
 );
 
-fn endpoint(
+pub(crate) fn endpoint(
     merchant: &MerchantId,
     mode: Mode,
     format: WebhookFormat,
@@ -49,7 +49,7 @@ fn endpoint(
     }
 }
 
-fn filter(merchant: &MerchantId, mode: Mode) -> DeliveryFilter {
+pub(crate) fn filter(merchant: &MerchantId, mode: Mode) -> DeliveryFilter {
     DeliveryFilter {
         merchant_id: merchant.clone(),
         mode,
@@ -328,7 +328,7 @@ async fn webhooks_concurrent_dispatchers_claim_each_delivery_once(store: Store) 
 /// `failing_since`; an operator edits it) must not hide that endpoint's due deliveries from a
 /// dispatcher. SQLite has one writer at a time, so the scenario is PostgreSQL's.
 async fn webhooks_a_locked_endpoint_row_does_not_hide_its_deliveries(store: Store) {
-    let Store::Postgres(pool) = &store else { return };
+    let Store::Postgres(pool, _) = &store else { return };
     let m = merchant(&store, "Shop").await;
     let e = endpoint(&m.id, Mode::Test, WebhookFormat::Native, Vec::new());
     store.insert_webhook_endpoint(&e).await.unwrap();

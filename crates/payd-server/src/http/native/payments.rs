@@ -55,7 +55,7 @@ pub async fn create_payment(
         new,
         idempotency.as_ref(),
         now,
-        &renderer,
+        renderer,
     )
     .await?;
     idempotency::respond(outcome, || {

@@ -156,7 +156,7 @@ pub async fn create_payment(
     let render = move |p: &Payment| -> Result<StoredResponse, StoreError> {
         Ok(StoredResponse { status: 200, body: payment_json(p, &m, &[], &public_url, false).to_string() })
     };
-    match engine::create_payment(&state.store, &state.config.networks, new, None, now, &render)
+    match engine::create_payment(&state.store, &state.config.networks, new, None, now, render)
         .await
         .map_err(crate::http::error::ApiError::from)?
     {

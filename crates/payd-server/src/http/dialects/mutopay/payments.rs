@@ -162,7 +162,7 @@ pub async fn create_payment(
         Ok(StoredResponse { status: 201, body })
     };
     let outcome =
-        engine::create_payment(&state.store, &state.config.networks, new, idem.as_ref(), now, &render)
+        engine::create_payment(&state.store, &state.config.networks, new, idem.as_ref(), now, render)
             .await
             .map_err(crate::http::error::ApiError::from)?;
     Ok(idempotency::respond(outcome, || {

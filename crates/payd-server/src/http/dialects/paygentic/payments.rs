@@ -324,7 +324,7 @@ pub async fn create_payment(
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(StoredResponse { status: 201, body })
     };
-    match engine::create_payment(&state.store, &state.config.networks, new, idem.as_ref(), now, &render)
+    match engine::create_payment(&state.store, &state.config.networks, new, idem.as_ref(), now, render)
         .await
         .map_err(crate::http::error::ApiError::from)?
     {
