@@ -197,10 +197,10 @@ async fn sessions_expire_and_log_out_everywhere_ends_them_all(app: TestApp) {
     assert_eq!(get(&app, &later, "/dashboard/payments").await.0, 200);
     let past = payd_store::now().timestamp_millis() - 1;
     match &app.store {
-        payd_store::Store::Sqlite(p) => {
+        payd_store::Store::Sqlite(p, _) => {
             sqlx::query("UPDATE sessions SET expires_at = $1").bind(past).execute(p).await.unwrap();
         }
-        payd_store::Store::Postgres(p) => {
+        payd_store::Store::Postgres(p, _) => {
             sqlx::query("UPDATE sessions SET expires_at = $1").bind(past).execute(p).await.unwrap();
         }
     }
