@@ -170,12 +170,7 @@ impl WatchIndex {
         recipients: impl IntoIterator<Item = &'a str>,
     ) -> Result<WatchIndex, StoreError> {
         let from = chain_time.checked_sub_signed(window).unwrap_or(chain_time);
-        let by_address: HashMap<String, WatchedPayment> = store
-            .watched_payments(scope, from)
-            .await?
-            .into_iter()
-            .map(|w| (match_key(&w.address), w))
-            .collect();
+        let WatchIndex { by_address, .. } = WatchIndex::of(store.watched_payments(scope, from).await?);
         // Looked up as stored: each family writes its derived addresses one way (devnet backs
         // test payments of every family, so both forms are tried).
         let others: HashSet<String> = recipients
@@ -204,6 +199,13 @@ impl WatchIndex {
         Ok(WatchIndex { by_address, elsewhere })
     }
 
+    /// The index of `watched` alone, keyed for matching (no lookups of other recipients):
+    /// what [`WatchIndex::load`] builds from the store, and what bench/matching measures.
+    pub fn of(watched: impl IntoIterator<Item = WatchedPayment>) -> WatchIndex {
+        let by_address = watched.into_iter().map(|w| (match_key(&w.address), w)).collect();
+        WatchIndex { by_address, elsewhere: HashMap::new() }
+    }
+
     /// How many addresses are watched.
     pub fn len(&self) -> usize {
         self.by_address.len()
@@ -218,7 +220,7 @@ impl WatchIndex {
     /// `block_time`: credit a payment, record it unattributed with the reason, or ignore it
     /// (not payd's address). The monitoring window is measured on the chain's clock, so a
     /// watcher catching up after downtime credits what was on time.
-    fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
+    pub fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
         let to = match_key(to);
         let Some(w) = self.by_address.get(&to) else {
             return match self.elsewhere.get(&to) {
@@ -238,7 +240,7 @@ impl WatchIndex {
 
 /// What a watcher does with one observed transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Attribution {
+pub enum Attribution {
     /// It pays this payment.
     Credit(PaymentId),
     /// It is payd's business but credits nothing: recorded for the operator, with why.
