@@ -291,7 +291,7 @@ if part detection; then
     BENCH_PAYMENTS="$detect_payments" BENCH_WS="$ws" bash bench/confirmation-latency/run.sh >"$work/detect.out" 2>&1 ||
       { echo "error: bench/confirmation-latency/run.sh failed:" >&2; cat "$work/detect.out" >&2; exit 1; }
     grep -A6 '^detection latency' "$work/detect.out" >&2
-    mp() { sed -n "s/.*$1 *median \([-0-9]*\) ms *p95 \([-0-9]*\) ms.*/\1 \/ \2 ms/p" "$work/detect.out"; }
+    mp() { sed -n "s/.*$1 *median \([-0-9.]*\) ms *p95 \([-0-9.]*\) ms.*/\1 \/ \2 ms/p" "$work/detect.out"; }
     how="poll 250 ms"; [ "$ws" = 1 ] && how="newHeads over WebSocket"
     fl="$(mp 'floor, one eth_getLogs:')"
     rows+=("| detection ($how), confirming block → completed in the DB, median / p95 | sqlite | $(mp 'completed in the database:') | $fl | — | — | — | — |")

@@ -108,7 +108,8 @@ fn main() {
 
     // Recipients as logs carry them: some watched, some not (another salt).
     let probes = 4096u64;
-    let hits: Vec<String> = (0..probes).map(|k| log_form(&address_bytes(k * (n / probes).max(1) % n, 0))).collect();
+    let hits: Vec<String> =
+        (0..probes).map(|k| log_form(&address_bytes(k * (n / probes).max(1) % n, 0))).collect();
     let misses: Vec<String> = (0..probes).map(|k| log_form(&address_bytes(k, 7))).collect();
     for h in &hits {
         assert!(matches!(index.attribute(h, "USDC", block_time, window), Attribution::Credit(_)));

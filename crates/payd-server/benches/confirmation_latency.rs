@@ -136,7 +136,7 @@ async fn receiver(arrived: Arc<Mutex<HashMap<String, Instant>>>) -> String {
 fn summary(ms: &mut [f64]) -> String {
     ms.sort_by(f64::total_cmp);
     format!(
-        "median {:.0} ms   p95 {:.0} ms   min {:.0} ms   max {:.0} ms",
+        "median {:.1} ms   p95 {:.1} ms   min {:.1} ms   max {:.1} ms",
         percentile(ms, 50),
         percentile(ms, 95),
         ms[0],
@@ -293,13 +293,17 @@ async fn main() {
         tokio::spawn(async move {
             while !stop.is_cancelled() {
                 let rows: Vec<(String,)> =
-                    sqlx::query_as("SELECT id FROM payments WHERE status = 'completed'").fetch_all(&pool).await.unwrap();
+                    sqlx::query_as("SELECT id FROM payments WHERE status = 'completed'")
+                        .fetch_all(&pool)
+                        .await
+                        .unwrap();
                 let at = Instant::now();
-                let mut done = completed.lock().unwrap();
-                for (id,) in rows {
-                    done.entry(id).or_insert(at);
+                {
+                    let mut done = completed.lock().unwrap();
+                    for (id,) in rows {
+                        done.entry(id).or_insert(at);
+                    }
                 }
-                drop(done);
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
         })
@@ -354,7 +358,10 @@ async fn main() {
     }
     floors.retain(|f| !f.is_nan());
     println!();
-    println!("detection latency (confirming block is the head → …), {} payments, {per_block} per block", ids.len());
+    println!(
+        "detection latency (confirming block is the head → …), {} payments, {per_block} per block",
+        ids.len()
+    );
     let heads = if ws { ", newHeads over WebSocket" } else { "" };
     println!(
         "  anvil --block-time {block_time}, confirmations {confirmations}, watcher poll {poll_ms} ms{heads}, webhook dispatcher defaults"

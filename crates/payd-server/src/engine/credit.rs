@@ -220,7 +220,13 @@ impl WatchIndex {
     /// `block_time`: credit a payment, record it unattributed with the reason, or ignore it
     /// (not payd's address). The monitoring window is measured on the chain's clock, so a
     /// watcher catching up after downtime credits what was on time.
-    pub fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
+    pub fn attribute(
+        &self,
+        to: &str,
+        ticker: &str,
+        block_time: DateTime<Utc>,
+        window: Duration,
+    ) -> Attribution {
         let to = match_key(to);
         let Some(w) = self.by_address.get(&to) else {
             return match self.elsewhere.get(&to) {
