@@ -151,6 +151,12 @@ for backend in $backends; do
   [ "$backend" = postgres ] && sql "$url" "ANALYZE" >/dev/null
   t0="$(now_ms)"
   start "$url" "$dir" "$networks"
+  # PERF_DIR=dir: a perf profile of payd during the scan (perf record, cpu-clock, call graphs).
+  perf_pid=""
+  if [ -n "${PERF_DIR:-}" ]; then
+    perf record -q -e cpu-clock -F 499 --call-graph dwarf,16384 -o "$PERF_DIR/catchup-$backend.data" -p "$server" 2>/dev/null &
+    perf_pid=$!
+  fi
   done_ms=""
   while [ $(( $(now_ms) - t0 )) -lt $(( timeout_s * 1000 )) ]; do
     state="$(sql "$url" "SELECT (SELECT COUNT(*) FROM payments WHERE network = 'anvil' AND status = 'completed') || ' ' || \
@@ -160,6 +166,7 @@ COALESCE((SELECT block_number FROM chain_cursors WHERE network = 'anvil'), -1)" 
     kill -0 "$server" 2>/dev/null || { echo "error: payd serve exited:" >&2; cat "$dir/serve.err" >&2; exit 1; }
     sleep 0.1
   done
+  if [ -n "$perf_pid" ]; then kill -INT "$perf_pid" 2>/dev/null || true; wait "$perf_pid" 2>/dev/null || true; fi
   stop
   [ -n "$done_ms" ] || { echo "error: after ${timeout_s} s on $backend: $completed of $PAID completed, cursor $cursor of $head_block" >&2; tail -n 20 "$dir/serve.err" >&2; exit 1; }
   # Exactly the paid ones, each once: nothing else completed, one transfer per payment.
