@@ -2,7 +2,7 @@
 //! 127.0.0.1 answering 200), then the dispatcher started and timed until the receiver has
 //! them all and the store marks every delivery delivered. Once on SQLite, once on
 //! PostgreSQL (at PAYD_TEST_POSTGRES_URL). The floor: the same number of POSTs of a
-//! payment-sized JSON body to the same kind of receiver, at the same concurrency, from a plain
+//! 1.5 KB JSON body to the same kind of receiver, at the same concurrency, from a plain
 //! reqwest client (no database, no signing). Run through `bash bench/webhooks/run.sh`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -154,8 +154,7 @@ async fn run(backend: Backend, events: usize, concurrency: usize) -> Option<(u12
     Some((ms, count.load(Ordering::SeqCst)))
 }
 
-/// The floor: `events` POSTs of a body the size of a native `payment.created` event to a
-/// fresh receiver, `concurrency` in flight. `(milliseconds, received)`.
+/// The floor: `events` POSTs of a 1.5 KB JSON body to a fresh receiver, `concurrency` in flight. `(milliseconds, received)`.
 async fn floor(events: usize, concurrency: usize) -> (u128, usize) {
     let (url, count) = receiver().await;
     let client = reqwest::Client::new();
