@@ -7,16 +7,29 @@
 #     one insert of a payment-shaped row per request) and the ratio payd/floor;
 #   - the HTTP ceiling (the same stack echoing JSON, no database);
 #   - idle CPU, RSS and devnet pay → completed with 0 / 100,000 / 1,000,000 payments in the
-#     database (bench/idle/run.sh), beside its N = 0 row.
+#     database (bench/idle/run.sh), beside its N = 0 row;
+#   - catch-up scan of an anvil chain from block 0 (bench/catchup/run.sh), beside plain
+#     eth_getLogs over the same ranges;
+#   - matching against the watched-address index with 1,000,000 addresses, ns per log and
+#     bytes per address (bench/matching, criterion), beside a HashMap<[u8; 20], u32>;
+#   - detection latency, confirming block → `completed` in the database and → webhook
+#     received (bench/confirmation-latency), beside one eth_getLogs round trip;
+#   - webhook deliveries/s on both backends (bench/webhooks, release build), beside plain
+#     POSTs to the same receiver.
 # Every request that is not a 2xx is counted and printed; a row with failures says so.
 #
-#   bash bench/run.sh                                     # everything, ~8 min on 2 cores (builds cached)
+#   bash bench/run.sh                                     # everything, ~15 min on 2 cores (builds cached)
 #   BACKENDS=sqlite IDLE_SIZES="0 100000" bash bench/run.sh
+#   PARTS="catchup matching" bash bench/run.sh            # only some parts
 #   PAYD_BIN=/path/to/payd bash bench/run.sh              # an already built payd
-# Settings (defaults): BACKENDS="sqlite postgres" CONNS=64 SAT_SECS=15 RATE=1000 RATE_SECS=15
+# Settings (defaults): PARTS="create idle catchup matching detection webhooks"
+#   BACKENDS="sqlite postgres" CONNS=64 SAT_SECS=15 RATE=1000 RATE_SECS=15
 #   RATE_CONNS=64 ECHO_SECS=10 IDLE_BACKENDS="sqlite postgres" IDLE_SIZES="0 100000 1000000"
-#   IDLE_SECS=10 PAYD_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
-# Needs wrk (Debian: apt-get install -y wrk), curl, sqlite3, psql.
+#   IDLE_SECS=10 CATCHUP_BACKENDS="sqlite postgres" CATCHUP_BLOCKS=20000 CATCHUP_TRANSFERS=50000
+#   CATCHUP_PAID=5000 CATCHUP_WATCHED=100000 MATCHING_ADDRESSES=1000000 MATCHING_SECS=3
+#   DETECT_PAYMENTS=100 DETECT_WS="0 1" WEBHOOK_EVENTS=2000 WEBHOOK_CONCURRENCY=16
+#   PAYD_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres
+# Needs wrk (Debian: apt-get install -y wrk), curl, sqlite3, psql, node (and npm ci for anvil).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -31,6 +44,19 @@ idle_backends="${IDLE_BACKENDS:-sqlite postgres}"
 idle_sizes="${IDLE_SIZES:-0 100000 1000000}"
 idle_secs="${IDLE_SECS:-10}"
 pg_server="${PAYD_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+parts="${PARTS:-create idle catchup matching detection webhooks}"
+catchup_backends="${CATCHUP_BACKENDS:-sqlite postgres}"
+catchup_blocks="${CATCHUP_BLOCKS:-20000}"
+catchup_transfers="${CATCHUP_TRANSFERS:-50000}"
+catchup_paid="${CATCHUP_PAID:-5000}"
+catchup_watched="${CATCHUP_WATCHED:-100000}"
+matching_addresses="${MATCHING_ADDRESSES:-1000000}"
+matching_secs="${MATCHING_SECS:-3}"
+detect_payments="${DETECT_PAYMENTS:-100}"
+detect_ws="${DETECT_WS:-0 1}"
+webhook_events="${WEBHOOK_EVENTS:-2000}"
+webhook_concurrency="${WEBHOOK_CONCURRENCY:-16}"
+part() { [[ " $parts " == *" $1 "* ]]; }
 for tool in wrk curl sqlite3 psql; do
   command -v "$tool" >/dev/null || { echo "error: $tool is not installed (Debian: apt-get install -y $tool)" >&2; exit 1; }
 done
@@ -167,6 +193,7 @@ astrapay_body='{"amount":10.00,"token":"USDC","network":"BASE"}'
 native_path=/v1/payments
 astrapay_path=/v1/api/payments
 
+part create || backends=""
 for backend in $backends; do
   # The floor: one insert per request, a fresh table.
   fresh_db "floor_$backend" "$backend"
@@ -204,12 +231,15 @@ for backend in $backends; do
 done
 
 # The ceiling: the same stack answering JSON without a database.
-start_floor none "$work/echo"
-saturate "http://127.0.0.1:$port" /echo "" "$native_body" "$echo_secs"
-stop
-rows+=("| bare HTTP (JSON echo, same stack) | — | — | $(fmt "$sat_rps")/s (p99 $sat_p99) | — | — | — | $(errs "$sat_bad") / — |")
+if part create; then
+  start_floor none "$work/echo"
+  saturate "http://127.0.0.1:$port" /echo "" "$native_body" "$echo_secs"
+  stop
+  rows+=("| bare HTTP (JSON echo, same stack) | — | — | $(fmt "$sat_rps")/s (p99 $sat_p99) | — | — | — | $(errs "$sat_bad") / — |")
+fi
 
 # Idle cost over history, from bench/idle/run.sh; its N = 0 row is the floor of the others.
+part idle || idle_backends=""
 for backend in $idle_backends; do
   BACKEND="$backend" SIZES="$idle_sizes" SECS="$idle_secs" PAYD_BIN="$payd" bash bench/idle/run.sh >"$work/idle.out" 2>&1 ||
     { echo "error: bench/idle/run.sh failed:" >&2; cat "$work/idle.out" >&2; exit 1; }
@@ -223,10 +253,72 @@ for backend in $idle_backends; do
   done <"$work/idle.out"
 done
 
+# Catch-up scan, from bench/catchup/run.sh (one chain, each backend a fresh database).
+if part catchup && [ -n "$catchup_backends" ]; then
+  BACKENDS="$catchup_backends" BLOCKS="$catchup_blocks" TRANSFERS="$catchup_transfers" PAID="$catchup_paid" \
+    WATCHED="$catchup_watched" PAYD_BIN="$payd" bash bench/catchup/run.sh >"$work/catchup.out" 2>&1 ||
+    { echo "error: bench/catchup/run.sh failed:" >&2; cat "$work/catchup.out" >&2; exit 1; }
+  cat "$work/catchup.out" >&2
+  label="catch-up scan from block 0: $(fmt "$catchup_blocks") blocks, $(fmt "$catchup_transfers") transfers, $(fmt "$catchup_paid") paid of $(fmt "$catchup_watched") watched"
+  while IFS='|' read -r _ b payd_fig floor_fig r _; do
+    b="$(echo $b)"
+    case "$b" in sqlite | postgres) ;; *) continue ;; esac
+    rows+=("| $label | $b | $(echo $payd_fig) | $(echo $floor_fig) | $(echo $r) | — | — | — |")
+  done <"$work/catchup.out"
+fi
+
+# Matching, from bench/matching (criterion): the estimate criterion prints for each function.
+if part matching; then
+  MATCHING_ADDRESSES="$matching_addresses" MEASURE_SECS="$matching_secs" bash bench/matching/run.sh >"$work/matching.out" 2>&1 ||
+    { echo "error: bench/matching/run.sh failed:" >&2; cat "$work/matching.out" >&2; exit 1; }
+  cat "$work/matching.out" >&2
+  # criterion: the name line, then "time:   [low estimate high]"; the estimate is kept.
+  ns() { awk -v name="$1" 'index($0, name) { found = 1 } found && /time:/ { sub(/.*time: */, ""); gsub(/\[|\]/, ""); print $3, $4; exit }' "$work/matching.out" |
+    awk '{ v = $1; if ($2 == "ps") v /= 1000; if ($2 == "µs" || $2 == "us") v *= 1000; printf "%.1f", v }'; }
+  for who in "watched" "not watched"; do
+    p="$(ns "payd WatchIndex::attribute, $who")"; f="$(ns "floor HashMap<[u8; 20], u32>, $who")"
+    rows+=("| matching, $(fmt "$matching_addresses") watched addresses: recipient $who | — | $p ns/log | $f ns/log | $(ratio "$p" "$f") | — | — | — |")
+  done
+  pb="$(sed -n 's/^  payd WatchIndex: \([0-9]*\) B\/address.*/\1/p' "$work/matching.out")"
+  fb="$(sed -n 's/^  floor HashMap<\[u8; 20\], u32>: \([0-9]*\) B\/address.*/\1/p' "$work/matching.out")"
+  rows+=("| matching: heap bytes per watched address | — | $pb B | $fb B | $(ratio "$pb" "$fb") | — | — | — |")
+fi
+
+# Detection latency, from bench/confirmation-latency (SQLite, anvil with 1 s blocks), polling
+# and with newHeads over WebSocket.
+if part detection; then
+  for ws in $detect_ws; do
+    BENCH_PAYMENTS="$detect_payments" BENCH_WS="$ws" bash bench/confirmation-latency/run.sh >"$work/detect.out" 2>&1 ||
+      { echo "error: bench/confirmation-latency/run.sh failed:" >&2; cat "$work/detect.out" >&2; exit 1; }
+    grep -A6 '^detection latency' "$work/detect.out" >&2
+    mp() { sed -n "s/.*$1 *median \([-0-9.]*\) ms *p95 \([-0-9.]*\) ms.*/\1 \/ \2 ms/p" "$work/detect.out"; }
+    how="poll 250 ms"; [ "$ws" = 1 ] && how="newHeads over WebSocket"
+    fl="$(mp 'floor, one eth_getLogs:')"
+    rows+=("| detection ($how), confirming block → completed in the DB, median / p95 | sqlite | $(mp 'completed in the database:') | $fl | — | — | — | — |")
+    rows+=("| detection ($how), confirming block → webhook received, median / p95 | sqlite | $(mp 'webhook received:') | $fl | — | — | — | — |")
+  done
+fi
+
+# Webhook deliveries/s, from bench/webhooks (release build), both backends.
+if part webhooks; then
+  PROFILE=release bash bench/webhooks/run.sh "$webhook_events" "$webhook_concurrency" >"$work/webhooks.out" 2>&1 ||
+    { echo "error: bench/webhooks/run.sh failed:" >&2; cat "$work/webhooks.out" >&2; exit 1; }
+  cat "$work/webhooks.out" >&2
+  wf="$(sed -n 's/^floor: .* = \([0-9]*\) requests\/s$/\1/p' "$work/webhooks.out")"
+  for b in Sqlite Postgres; do
+    w="$(sed -n "s/^$b: .* = \([0-9]*\) deliveries\/s\$/\1/p" "$work/webhooks.out")"
+    [ -n "$w" ] || continue
+    rows+=("| webhook deliveries ($(fmt "$webhook_events") events, $webhook_concurrency in flight) | ${b,,} | $(fmt "$w")/s | $(fmt "$wf")/s | $(ratio "$w" "$wf") | — | — | — |")
+  done
+fi
+
 echo
 echo "payd benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo "| measurement | backend | payd (saturation: wrk $conns conns, ${sat_secs} s) | floor, same run | payd / floor | p50 / p99 at $rate/s (achieved) | floor p50 / p99 at $rate/s | failed (saturation / fixed rate) |"
 echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo "Idle rows: CPU is a share of one core over $idle_secs s; the floor is the N = 0 row (cost must not grow with history)."
-echo "Reproduce: BACKENDS=\"$backends\" CONNS=$conns SAT_SECS=$sat_secs RATE=$rate RATE_SECS=$rate_secs RATE_CONNS=$rate_conns ECHO_SECS=$echo_secs IDLE_BACKENDS=\"$idle_backends\" IDLE_SIZES=\"$idle_sizes\" IDLE_SECS=$idle_secs bash bench/run.sh"
+echo "payd / floor is the ratio of the two figures as printed (rates: below 1 is slower; ns and bytes: above 1 is more)."
+echo "Reproduce: PARTS=\"$parts\" BACKENDS=\"${BACKENDS:-sqlite postgres}\" CONNS=$conns SAT_SECS=$sat_secs RATE=$rate RATE_SECS=$rate_secs RATE_CONNS=$rate_conns ECHO_SECS=$echo_secs IDLE_BACKENDS=\"${IDLE_BACKENDS:-sqlite postgres}\" IDLE_SIZES=\"$idle_sizes\" IDLE_SECS=$idle_secs \\"
+echo "  CATCHUP_BACKENDS=\"$catchup_backends\" CATCHUP_BLOCKS=$catchup_blocks CATCHUP_TRANSFERS=$catchup_transfers CATCHUP_PAID=$catchup_paid CATCHUP_WATCHED=$catchup_watched MATCHING_ADDRESSES=$matching_addresses MATCHING_SECS=$matching_secs \\"
+echo "  DETECT_PAYMENTS=$detect_payments DETECT_WS=\"$detect_ws\" WEBHOOK_EVENTS=$webhook_events WEBHOOK_CONCURRENCY=$webhook_concurrency bash bench/run.sh"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Time from the confirming block to `completed`: 20 real ERC-20 payments on anvil
-# (--block-time 1), watched by the real `payd serve`. Prints median and p90.
-# Settings (environment): BENCH_PAYMENTS=20 BENCH_CONFIRMATIONS=3 BENCH_POLL_MS=250 BENCH_BLOCK_TIME=1
+# Detection latency: confirming block → `completed` in the database and → webhook received,
+# 100 real ERC-20 payments on anvil
+# (--block-time 1), watched by the real `payd serve`. Prints median and p95.
+# Settings (environment): BENCH_PAYMENTS=100 BENCH_PER_BLOCK=10 BENCH_CONFIRMATIONS=3 BENCH_POLL_MS=250 BENCH_BLOCK_TIME=1
 # BENCH_WS=1 (also subscribe to newHeads over WebSocket)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,17 +1,24 @@
-//! Confirmation latency: the time from the block that gives a payment its last required
-//! confirmation to the payment showing `completed` in the API, over real ERC-20 transfers
-//! on anvil mining a block every second. It drives the real `payd` binary and CLI.
+//! Detection latency: the time from the block that gives a payment its last required
+//! confirmation (the moment it is the head) to the payment reading `completed` in the
+//! database, and to its `payment.completed` webhook arriving at a local receiver (a native
+//! endpoint, 127.0.0.1), over real ERC-20 transfers on anvil mining a block every second. It
+//! drives the real `payd` binary and CLI. The floor: one plain `eth_getLogs` call for that
+//! block, made by the bench the moment it sees the block (what any watcher must at least wait
+//! for once the block exists).
 //!
 //! Run: `bash bench/confirmation-latency/run.sh` (or `cargo bench -p payd-server --bench
-//! confirmation_latency`). Settings: BENCH_PAYMENTS (20), BENCH_CONFIRMATIONS (3),
-//! BENCH_POLL_MS (the watcher's poll interval, 250), BENCH_BLOCK_TIME (1), BENCH_WS (1: also
-//! subscribe to `newHeads` over WebSocket; 0 by default, polling only).
+//! confirmation_latency`). Settings: BENCH_PAYMENTS (100), BENCH_PER_BLOCK (transfers sent
+//! per block, 10), BENCH_CONFIRMATIONS (3), BENCH_POLL_MS (the watcher's poll interval, 250),
+//! BENCH_BLOCK_TIME (1), BENCH_WS (1: also subscribe to `newHeads` over WebSocket; 0 by
+//! default, polling only). The webhook dispatcher runs with payd's defaults.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::float_arithmetic)]
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use alloy::primitives::{Address, U256};
@@ -58,11 +65,19 @@ impl Rpc {
     }
 
     async fn send_and_wait(&self, from: &str, to: Option<&str>, data: Vec<u8>) -> Value {
+        let hash = self.send(from, to, data).await;
+        self.receipt(&hash).await
+    }
+
+    async fn send(&self, from: &str, to: Option<&str>, data: Vec<u8>) -> Value {
         let mut tx = json!({"from": from, "data": format!("0x{}", hex::encode(data)), "gas": "0x4c4b40"});
         if let Some(to) = to {
             tx["to"] = json!(to);
         }
-        let hash = self.call("eth_sendTransaction", json!([tx])).await;
+        self.call("eth_sendTransaction", json!([tx])).await
+    }
+
+    async fn receipt(&self, hash: &Value) -> Value {
         loop {
             let r = self.call("eth_getTransactionReceipt", json!([hash])).await;
             if !r.is_null() {
@@ -91,9 +106,48 @@ fn percentile(sorted: &[f64], p: usize) -> f64 {
     sorted[rank.min(sorted.len()) - 1]
 }
 
+fn hex_u64(v: &Value) -> u64 {
+    u64::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// A receiver for the native endpoint: when each payment's `payment.completed` arrived.
+async fn receiver(arrived: Arc<Mutex<HashMap<String, Instant>>>) -> String {
+    let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
+        let arrived = Arc::clone(&arrived);
+        async move {
+            let at = Instant::now();
+            if let Ok(event) = serde_json::from_slice::<Value>(&body) {
+                if event["type"] == "payment.completed" {
+                    if let Some(id) = event["data"]["id"].as_str() {
+                        arrived.lock().unwrap().entry(id.to_owned()).or_insert(at);
+                    }
+                }
+            }
+            "ok"
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://127.0.0.1:{}/hooks", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// Median, p95, min and max of `ms`, sorted in place.
+fn summary(ms: &mut [f64]) -> String {
+    ms.sort_by(f64::total_cmp);
+    format!(
+        "median {:.1} ms   p95 {:.1} ms   min {:.1} ms   max {:.1} ms",
+        percentile(ms, 50),
+        percentile(ms, 95),
+        ms[0],
+        ms[ms.len() - 1]
+    )
+}
+
 #[tokio::main]
 async fn main() {
-    let payments = setting("BENCH_PAYMENTS", 20);
+    let payments = setting("BENCH_PAYMENTS", 100);
+    let per_block = setting("BENCH_PER_BLOCK", 10).max(1);
     let confirmations = setting("BENCH_CONFIRMATIONS", 3);
     let poll_ms = setting("BENCH_POLL_MS", 250);
     let block_time = setting("BENCH_BLOCK_TIME", 1);
@@ -137,7 +191,8 @@ async fn main() {
 
     let dir = std::env::temp_dir().join(format!("payd-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let db = format!("sqlite:{}?mode=rwc", dir.join("payd.db").display());
+    let db_path = dir.join("payd.db");
+    let db = format!("sqlite:{}?mode=rwc", db_path.display());
     let merchant = payd_cli(&db, &["merchant", "create", "--name", "Bench"]);
     let mid = merchant["id"].as_str().unwrap();
     payd_cli(&db, &["merchant", "configure", mid, "--xpub-evm", XPUB]);
@@ -146,12 +201,11 @@ async fn main() {
         .unwrap()
         .to_owned();
 
-    let networks = json!([{
+    let mut networks = json!([{
         "name": "anvil", "chain_id": 31337, "rpc_url": rpc.url, "confirmations": confirmations,
         "block_range": 100, "poll_interval_ms": poll_ms,
         "tokens": [{"symbol": "USDC", "contract": token, "decimals": 6}]
     }]);
-    let mut networks = networks;
     if ws {
         networks[0]["ws_url"] = json!(format!("ws://127.0.0.1:{port}"));
     }
@@ -163,6 +217,7 @@ async fn main() {
         .env("PAYD_DEVNET_BLOCK_MS", "0")
         .env("PAYD_LISTEN", "127.0.0.1:0")
         .env("PAYD_NETWORKS", networks.to_string())
+        .env("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true")
         .env("PAYD_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -171,13 +226,25 @@ async fn main() {
     let _payd = Killed(payd);
     let api_port: u16 =
         line.split("port ").nth(1).and_then(|r| r.split_whitespace().next()).unwrap().parse().unwrap();
-    let api = format!("http://127.0.0.1:{api_port}/v1/payments");
+    let base = format!("http://127.0.0.1:{api_port}");
     let client = reqwest::Client::new();
 
-    let mut latencies = Vec::new();
-    for i in 0..payments {
+    let hooks: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let hook_url = receiver(Arc::clone(&hooks)).await;
+    let endpoint = client
+        .post(format!("{base}/v1/webhook_endpoints"))
+        .bearer_auth(&key)
+        .json(&json!({"url": hook_url, "events": ["payment.completed"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(endpoint.status(), 201, "{}", endpoint.text().await.unwrap());
+
+    let mut ids = Vec::new();
+    let mut targets = Vec::new();
+    for _ in 0..payments {
         let p: Value = client
-            .post(&api)
+            .post(format!("{base}/v1/payments"))
             .bearer_auth(&key)
             .json(&json!({"amount": "1.00", "currency": "USD", "token": "USDC", "network": "anvil"}))
             .send()
@@ -186,54 +253,124 @@ async fn main() {
             .json()
             .await
             .unwrap();
-        let id = p["id"].as_str().unwrap_or_else(|| panic!("{p}")).to_owned();
-        let to: Address = p["asset"]["address"].as_str().unwrap().parse().unwrap();
-        let data = transferCall { to, value: U256::from(1_000_000u64) }.abi_encode();
-        let receipt = rpc.send_and_wait(&account, Some(&token), data).await;
-        let mined =
-            u64::from_str_radix(receipt["blockNumber"].as_str().unwrap().trim_start_matches("0x"), 16)
-                .unwrap();
-        let confirming = mined + confirmations - 1;
-        while rpc.head().await < confirming {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        let seen = Instant::now();
-        loop {
-            let p: Value = client
-                .get(format!("{api}/{id}"))
-                .bearer_auth(&key)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if p["status"] == "completed" {
-                break;
-            }
-            assert!(seen.elapsed() < Duration::from_secs(60), "payment {id} did not complete: {p}");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        let ms = seen.elapsed().as_secs_f64() * 1000.0;
-        eprintln!("payment {:>2}: block {confirming} → completed in {ms:.0} ms", i + 1);
-        latencies.push(ms);
+        ids.push(p["id"].as_str().unwrap_or_else(|| panic!("{p}")).to_owned());
+        targets.push(p["asset"]["address"].as_str().unwrap().parse::<Address>().unwrap());
     }
-    latencies.sort_by(f64::total_cmp);
-    let median = percentile(&latencies, 50);
-    let p90 = percentile(&latencies, 90);
+
+    // When each block was first the head (polled every 2 ms), and the floor: one eth_getLogs
+    // for that block, asked the moment it is seen.
+    let seen: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
+    let floor: Arc<Mutex<HashMap<u64, f64>>> = Arc::default();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let heads = {
+        let (seen, floor, stop) = (Arc::clone(&seen), Arc::clone(&floor), stop.clone());
+        let rpc = Rpc { url: rpc.url.clone(), client: reqwest::Client::new() };
+        let token = token.clone();
+        tokio::spawn(async move {
+            let mut last = rpc.head().await;
+            while !stop.is_cancelled() {
+                let head = rpc.head().await;
+                if head > last {
+                    let at = Instant::now();
+                    for n in last + 1..=head {
+                        seen.lock().unwrap().insert(n, at);
+                    }
+                    let range = json!([{"fromBlock": format!("0x{head:x}"), "toBlock": format!("0x{head:x}"), "address": token}]);
+                    rpc.call("eth_getLogs", range).await;
+                    floor.lock().unwrap().insert(head, at.elapsed().as_secs_f64() * 1000.0);
+                    last = head;
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+    // When each payment first read `completed` in the database (polled every 2 ms).
+    let completed: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let poller = {
+        let (completed, stop) = (Arc::clone(&completed), stop.clone());
+        let opts = sqlx::sqlite::SqliteConnectOptions::new().filename(&db_path).read_only(true);
+        let pool = sqlx::SqlitePool::connect_with(opts).await.unwrap();
+        tokio::spawn(async move {
+            while !stop.is_cancelled() {
+                let rows: Vec<(String,)> =
+                    sqlx::query_as("SELECT id FROM payments WHERE status = 'completed'")
+                        .fetch_all(&pool)
+                        .await
+                        .unwrap();
+                let at = Instant::now();
+                {
+                    let mut done = completed.lock().unwrap();
+                    for (id,) in rows {
+                        done.entry(id).or_insert(at);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+    };
+
+    // The transfers, BENCH_PER_BLOCK at a time: each group is sent together and mined in the
+    // next block.
+    let mut mined = Vec::new();
+    for group in targets.chunks(usize::try_from(per_block).unwrap()) {
+        let mut hashes = Vec::new();
+        for to in group {
+            let data = transferCall { to: *to, value: U256::from(1_000_000u64) }.abi_encode();
+            hashes.push(rpc.send(&account, Some(&token), data).await);
+        }
+        for h in &hashes {
+            mined.push(hex_u64(&rpc.receipt(h).await["blockNumber"]));
+        }
+    }
+    let bound = Instant::now() + Duration::from_secs(120 + payments * 2);
+    loop {
+        let (db_done, hooks_done) = (completed.lock().unwrap().len(), hooks.lock().unwrap().len());
+        if db_done >= ids.len() && hooks_done >= ids.len() {
+            break;
+        }
+        assert!(
+            Instant::now() < bound,
+            "not finished: {db_done} of {} completed, {hooks_done} webhooks received",
+            ids.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.cancel();
+    heads.await.unwrap();
+    poller.await.unwrap();
+
+    let (seen, completed, hooks, floor) =
+        (seen.lock().unwrap(), completed.lock().unwrap(), hooks.lock().unwrap(), floor.lock().unwrap());
+    let signed_ms = |from: Instant, to: Instant| {
+        if to >= from {
+            (to - from).as_secs_f64() * 1000.0
+        } else {
+            -((from - to).as_secs_f64() * 1000.0)
+        }
+    };
+    let (mut to_db, mut to_hook, mut floors) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, block) in ids.iter().zip(&mined) {
+        let confirming = block + confirmations - 1;
+        let at = *seen.get(&confirming).unwrap_or_else(|| panic!("block {confirming} not seen"));
+        to_db.push(signed_ms(at, completed[id]));
+        to_hook.push(signed_ms(at, hooks[id]));
+        floors.push(*floor.get(&confirming).unwrap_or(&f64::NAN));
+    }
+    floors.retain(|f| !f.is_nan());
     println!();
-    println!("confirmation latency (confirming block → completed), {} payments", latencies.len());
+    println!(
+        "detection latency (confirming block is the head → …), {} payments, {per_block} per block",
+        ids.len()
+    );
     let heads = if ws { ", newHeads over WebSocket" } else { "" };
     println!(
-        "  anvil --block-time {block_time}, confirmations {confirmations}, watcher poll {poll_ms} ms{heads}"
+        "  anvil --block-time {block_time}, confirmations {confirmations}, watcher poll {poll_ms} ms{heads}, webhook dispatcher defaults"
     );
+    println!("  → completed in the database:  {}", summary(&mut to_db));
+    println!("  → webhook received:           {}", summary(&mut to_hook));
+    println!("  floor, one eth_getLogs:       {}", summary(&mut floors));
     println!(
-        "  median {median:.0} ms   p90 {p90:.0} ms   min {:.0} ms   max {:.0} ms",
-        latencies[0],
-        latencies[latencies.len() - 1]
-    );
-    println!(
-        "reproduce: BENCH_PAYMENTS={payments} BENCH_CONFIRMATIONS={confirmations} BENCH_POLL_MS={poll_ms} \\\n           BENCH_BLOCK_TIME={block_time} BENCH_WS={} bash bench/confirmation-latency/run.sh",
+        "reproduce: BENCH_PAYMENTS={payments} BENCH_PER_BLOCK={per_block} BENCH_CONFIRMATIONS={confirmations} BENCH_POLL_MS={poll_ms} \\\n           BENCH_BLOCK_TIME={block_time} BENCH_WS={} bash bench/confirmation-latency/run.sh",
         u8::from(ws)
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,7 +1,9 @@
 //! Webhook delivery throughput: N events queued for one endpoint (a local receiver on
 //! 127.0.0.1 answering 200), then the dispatcher started and timed until the receiver has
 //! them all and the store marks every delivery delivered. Once on SQLite, once on
-//! PostgreSQL (at PAYD_TEST_POSTGRES_URL). Run through `bash bench/webhooks/run.sh`.
+//! PostgreSQL (at PAYD_TEST_POSTGRES_URL). The floor: the same number of POSTs of a
+//! 1.5 KB JSON body to the same kind of receiver, at the same concurrency, from a plain
+//! reqwest client (no database, no signing). Run through `bash bench/webhooks/run.sh`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -152,6 +154,23 @@ async fn run(backend: Backend, events: usize, concurrency: usize) -> Option<(u12
     Some((ms, count.load(Ordering::SeqCst)))
 }
 
+/// The floor: `events` POSTs of a 1.5 KB JSON body to a fresh receiver, `concurrency` in flight. `(milliseconds, received)`.
+async fn floor(events: usize, concurrency: usize) -> (u128, usize) {
+    let (url, count) = receiver().await;
+    let client = reqwest::Client::new();
+    let body = format!(r#"{{"type":"payment.created","data":"{}"}}"#, "x".repeat(1500));
+    let started = Instant::now();
+    futures::stream::iter(0..events)
+        .map(|_| {
+            let req = client.post(&url).header("Content-Type", "application/json").body(body.clone()).send();
+            async move { assert!(req.await.unwrap().status().is_success()) }
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect::<Vec<()>>()
+        .await;
+    (started.elapsed().as_millis(), count.load(Ordering::SeqCst))
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let mut args = std::env::args().skip(1);
@@ -171,5 +190,8 @@ async fn main() {
             None => println!("{backend:?}: skipped (PostgreSQL not reachable)"),
         }
     }
+    let (ms, received) = floor(events, concurrency).await;
+    let per_sec = u128::try_from(received).unwrap_or(0) * 1000 / ms.max(1);
+    println!("floor: {received} plain POSTs in {ms} ms = {per_sec} requests/s");
     println!("reproduce: bash bench/webhooks/run.sh {events} {concurrency}");
 }

@@ -218,7 +218,13 @@ impl WatchIndex {
     /// `block_time`: credit a payment, record it unattributed with the reason, or ignore it
     /// (not payd's address). The monitoring window is measured on the chain's clock, so a
     /// watcher catching up after downtime credits what was on time.
-    fn attribute(&self, to: &str, ticker: &str, block_time: DateTime<Utc>, window: Duration) -> Attribution {
+    pub fn attribute(
+        &self,
+        to: &str,
+        ticker: &str,
+        block_time: DateTime<Utc>,
+        window: Duration,
+    ) -> Attribution {
         let to = match_key(to);
         let Some(w) = self.by_address.get(&to) else {
             return match self.elsewhere.get(&to) {
@@ -238,7 +244,7 @@ impl WatchIndex {
 
 /// What a watcher does with one observed transfer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Attribution {
+pub enum Attribution {
     /// It pays this payment.
     Credit(PaymentId),
     /// It is payd's business but credits nothing: recorded for the operator, with why.

@@ -1,0 +1,1 @@
+//! Nothing here: the benchmark is `benches/matching.rs` (a package needs a library or binary).
