@@ -117,6 +117,20 @@ pub async fn form_session(
     Ok((authed, fields))
 }
 
+/// [`form_session`] for a form that changes something: also refuses (403) a role that may only
+/// look, so the viewer rule is checked in one place for every change.
+pub async fn change_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Authed, Vec<(String, String)>), Response> {
+    let (authed, fields) = form_session(state, headers, body).await?;
+    if !authed.user().role.can_change() {
+        return Err(forbidden("Your role can look, not change anything."));
+    }
+    Ok((authed, fields))
+}
+
 fn login_form(
     state: &AppState,
     nonce: &str,

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use payd_core::apikey::{Mode, Scope};
 
-use super::auth::{form_session, page_session};
+use super::auth::{change_session, page_session};
 use super::page::{self, Frame};
-use super::{forbidden, html, internal, not_found, notice};
+use super::{html, internal, not_found, notice};
 use crate::engine::dashboard::{self, KeyRefusal, NewKeyIn};
 use crate::engine::users::merchants_in_reach;
 use crate::state::AppState;
@@ -54,13 +54,10 @@ pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery, header
 /// `POST /dashboard/keys` (`owner`, `mode`, `scope`…): creates a key and shows its secrets,
 /// this once.
 pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (authed, fields) = match form_session(&state, &headers, &body).await {
+    let (authed, fields) = match change_session(&state, &headers, &body).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !authed.user().role.can_change() {
-        return forbidden("Your role can look, not change anything.");
-    }
     let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let mode = match get("mode") {
         Some("test") => Mode::Test,
@@ -110,13 +107,10 @@ pub async fn revoke(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (authed, _) = match form_session(&state, &headers, &body).await {
+    let (authed, _) = match change_session(&state, &headers, &body).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !authed.user().role.can_change() {
-        return forbidden("Your role can look, not change anything.");
-    }
     let Ok(Path(id)) = id else { return not_found() };
     let merchants = match merchants_in_reach(&state.store, authed.user()).await {
         Ok(m) => m,

@@ -12,10 +12,10 @@ use payd_core::ids::DeliveryId;
 use payd_core::payment::{Payment, PaymentStatus};
 use payd_core::user::User;
 
-use super::auth::{form_session, page_session, Authed};
+use super::auth::{change_session, page_session, Authed};
 use super::page::{self, Frame};
 use super::query::ListQuery;
-use super::{forbidden, html, internal, not_found, notice};
+use super::{html, internal, not_found, notice};
 use crate::engine::dashboard;
 use crate::engine::users::merchants_in_reach;
 use crate::engine::webhooks::log::ReplayError;
@@ -212,10 +212,7 @@ async fn change(
     body: &Bytes,
     id: Result<Path<String>, PathRejection>,
 ) -> Result<(Authed, Payment, payd_core::merchant::Merchant), Response> {
-    let (authed, _) = form_session(state, headers, body).await?;
-    if !authed.user().role.can_change() {
-        return Err(forbidden("Your role can look, not change anything."));
-    }
+    let (authed, _) = change_session(state, headers, body).await?;
     let Ok(Path(id)) = id else { return Err(not_found()) };
     let (p, m) = visible(state, authed.user(), &id).await?;
     Ok((authed, p, m))

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use payd_core::apikey::Mode;
 use payd_core::merchant::Merchant;
 
-use super::auth::{form_session, page_session, Authed};
+use super::auth::{change_session, page_session, Authed};
 use super::page::{self, Frame, SettingsForm};
-use super::{forbidden, html, internal, not_found, notice};
+use super::{html, internal, not_found, notice};
 use crate::engine::dashboard;
 use crate::engine::merchants::{self, MerchantError, MerchantSettings};
 use crate::engine::users::merchants_in_reach;
@@ -93,13 +93,10 @@ pub async fn save(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (authed, fields) = match form_session(&state, &headers, &body).await {
+    let (authed, fields) = match change_session(&state, &headers, &body).await {
         Ok(v) => v,
         Err(res) => return res,
     };
-    if !authed.user().role.can_change() {
-        return forbidden("Your role can look, not change anything.");
-    }
     let Ok(Path(id)) = id else { return not_found() };
     let merchants = match merchants_in_reach(&state.store, authed.user()).await {
         Ok(m) => m,

@@ -18,7 +18,7 @@ use payd_server::keys::KeyOwner;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{json as read, spawn_app_with, TestApp};
+use crate::helpers::{browser_ready, json as read, run_browser_script, spawn_app_with, TestApp};
 
 backend_tests!(
     every_apis_link_opens_the_page,
@@ -30,10 +30,6 @@ backend_tests!(
 );
 
 const BASE_USDC: &str = "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 /// A native test payment of 49.99 USDC on Base with the shop's URLs on this server.
 async fn native(app: &TestApp, key: &str) -> Value {
@@ -507,38 +503,18 @@ async fn a_payment_without_a_token_is_chosen_and_switched_on_the_page(app: TestA
 /// Runs one scenario of tests/checkout/browser.mjs; `None` (skipped) when Chromium or the
 /// npm tools are missing outside CI.
 fn browser(scenario: &str, params: Value) -> Option<Value> {
-    let chromium = std::env::var("PAYD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let tools =
-        root().join("node_modules/playwright-core").exists() && root().join("node_modules/jsqr").exists();
     let zbar = Command::new("zbarimg").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !(PathBuf::from(&chromium).exists() && tools && zbar) {
-        assert!(
-            !payd_store::testing::in_ci(),
-            "Chromium, zbarimg and the npm tools are required under CI=true"
-        );
-        eprintln!("skipping: Chromium ({chromium}), zbarimg or node_modules (npm ci) missing");
+    if !browser_ready(&["playwright-core", "jsqr"], &[("zbarimg", zbar)]) {
         return None;
     }
     let mut params = params;
     params["shots"] = json!(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("checkout").to_string_lossy());
-    let out = Command::new("node")
-        .arg(root().join("crates/payd-server/tests/checkout/browser.mjs"))
-        .arg(scenario)
-        .arg(params.to_string())
-        .env("PAYD_CHROMIUM", &chromium)
-        .output()
-        .expect("node");
-    assert!(
-        out.status.success(),
-        "browser scenario {scenario} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    Some(serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap_or(Value::Null))
+    Some(run_browser_script(
+        "crates/payd-server/tests/checkout/browser.mjs",
+        &[scenario.to_owned(), params.to_string()],
+    ))
 }
 
-/// A server whose devnet mines and credits by itself, as in production.
 /// The public page counts each client: past `checkout` views a minute a client gets an HTML
 /// 429 in its language with `Retry-After`, past `checkout_forms` its form posts are refused
 /// the same way, and other clients are not affected. Behind a proxy (`client_ip_header`) the
@@ -612,6 +588,7 @@ async fn the_forwarded_header_is_ignored_unless_configured() {
     assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 1, "{statuses:?}");
 }
 
+/// A server whose devnet mines and credits by itself, as in production.
 async fn live_app() -> TestApp {
     spawn_app_with(payd_store::Backend::Sqlite, &[("PAYD_DEVNET_BLOCK_MS", "200")]).await.unwrap()
 }

@@ -17,7 +17,7 @@ use payd_server::keys::KeyOwner;
 use serde_json::{json, Value};
 
 use crate::backend_tests;
-use crate::helpers::{json as json_of, spawn_app_with, TestApp};
+use crate::helpers::{browser_ready, json as json_of, run_browser_script, spawn_app_with, TestApp};
 
 backend_tests!(
     a_wrong_password_is_refused_and_repeated_ones_lock_the_user_out,
@@ -617,13 +617,7 @@ async fn the_cli_creates_users_who_log_in(app: TestApp) {
 /// screenshots at 360 and 1280 px under target/tmp/dashboard.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the_browser() {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let chromium = std::env::var("PAYD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let tools =
-        root.join("node_modules/playwright-core").exists() && root.join("node_modules/@axe-core").exists();
-    if !(std::path::PathBuf::from(&chromium).exists() && tools) {
-        assert!(!payd_store::testing::in_ci(), "Chromium and the npm tools are required under CI=true");
-        eprintln!("skipping: Chromium ({chromium}) or node_modules (npm ci) missing");
+    if !browser_ready(&["playwright-core", "@axe-core"], &[]) {
         return;
     }
     // devnet mines and credits by itself, as in production.
@@ -645,22 +639,9 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
             .address(0, payd_chain::address::AddressFormat::Evm)
             .unwrap(),
     });
-    let out = std::process::Command::new("node")
-        .arg(root.join("crates/payd-server/tests/dashboard/browser.mjs"))
-        .arg(params.to_string())
-        .env("PAYD_CHROMIUM", &chromium)
-        .output()
-        .expect("node");
-    assert!(
-        out.status.success(),
-        "the dashboard's browser scenario failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let result = run_browser_script("crates/payd-server/tests/dashboard/browser.mjs", &[params.to_string()]);
     assert_eq!(status_of(&app, p["id"].as_str().unwrap()).await, "completed");
     // The key the browser created and revoked is refused by the API.
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let result: Value = serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(app.get("/v1/payments", result["key"].as_str().unwrap()).await.0, 401);
     for name in [
         "login",

@@ -217,3 +217,44 @@ pub async fn json(res: reqwest::Response) -> (u16, Value) {
 pub fn code(v: &Value) -> &str {
     v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error code in {v}"))
 }
+
+/// Whether headless Chromium and the npm browser tools (`node_modules/<each of npm>`) are here;
+/// under CI=true their absence fails the test, elsewhere it is skipped with a message.
+pub fn browser_ready(npm: &[&str], other: &[(&str, bool)]) -> bool {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let chromium = std::env::var("PAYD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let missing: Vec<String> = std::iter::once((chromium.as_str(), std::path::Path::new(&chromium).exists()))
+        .chain(npm.iter().map(|p| (*p, root.join("node_modules").join(p).exists())))
+        .chain(other.iter().copied())
+        .filter(|(_, here)| !here)
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(!payd_store::testing::in_ci(), "required under CI=true for the browser tests: {missing:?}");
+    eprintln!("skipping: {missing:?} missing (Chromium from Debian, the rest from npm ci)");
+    false
+}
+
+/// Runs a browser script (a path from the repository root) with `args` under node and
+/// Chromium, and returns the JSON of its last line of output; the script failing fails the test.
+pub fn run_browser_script(script: &str, args: &[String]) -> Value {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let chromium = std::env::var("PAYD_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let out = std::process::Command::new("node")
+        .arg(root.join(script))
+        .args(args)
+        .env("PAYD_CHROMIUM", &chromium)
+        .output()
+        .expect("node");
+    assert!(
+        out.status.success(),
+        "{script} {} failed:\n{}\n{}",
+        args.first().map_or("", String::as_str),
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.lines().last().unwrap_or("{}")).unwrap_or(Value::Null)
+}
