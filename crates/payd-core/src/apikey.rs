@@ -115,12 +115,25 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
     /// When it was revoked; a revoked key authenticates nothing.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it last authenticated a request, to within [`LAST_USED_RESOLUTION_SECS`].
+    pub last_used_at: Option<DateTime<Utc>>,
 }
+
+/// How stale a key's "last used" time may get: a use is written only when the recorded one
+/// is older than this, so a key making thousands of requests a second costs one write a
+/// minute.
+pub const LAST_USED_RESOLUTION_SECS: i64 = 60;
 
 impl ApiKey {
     /// Whether the key carries `scope`.
     pub fn has_scope(&self, scope: Scope) -> bool {
         self.scopes.contains(&scope)
+    }
+
+    /// Whether a use at `now` should be recorded: the key was never used, or its recorded
+    /// use is at least [`LAST_USED_RESOLUTION_SECS`] old.
+    pub fn use_is_news(&self, now: DateTime<Utc>) -> bool {
+        self.last_used_at.is_none_or(|t| now - t >= chrono::Duration::seconds(LAST_USED_RESOLUTION_SECS))
     }
 }
 

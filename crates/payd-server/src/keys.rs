@@ -177,6 +177,7 @@ pub async fn issue_key(
         signing_secret_sealed: master.seal(&signing_secret).map_err(crypto("sealing the signing secret"))?,
         created_at: payd_store::now(),
         revoked_at: None,
+        last_used_at: None,
     };
     store.insert_api_key(&key, &apikey::hash_key_secret(secret.expose())).await?;
     Ok(IssuedKey { key, secret, signing_secret })

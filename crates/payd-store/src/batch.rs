@@ -9,12 +9,14 @@
 //! enforced by the database's constraints and row locks inside each batch's transaction.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use payd_core::event::EventKind;
 use payd_core::payment::Payment;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, Notify};
 
+use crate::keycache::KeyCache;
 use crate::{AddressPlan, CreateOutcome, IdempotencyRequest, Render, StoreError};
 
 /// The most creates one transaction takes: bounds its statements' parameters and how long
@@ -37,15 +39,30 @@ pub(crate) struct CreateJob {
     pub reply: oneshot::Sender<Result<CreateOutcome, StoreError>>,
 }
 
+/// How many times any transaction of this process wrote webhook deliveries (bumped by
+/// `fan_out_many`, before its commit). A store method compares it before and after its
+/// transaction to know whether to wake the dispatcher ([`Creates::woken`]): other stores'
+/// writes in between (tests run several in one process) only cost a spurious wake.
+pub(crate) static DELIVERIES_WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// What a store's clones share: the handle of its create writer, the signal that
+/// deliveries were queued, and the node's API key cache.
+#[derive(Default)]
+struct Shared {
+    writer: OnceLock<mpsc::UnboundedSender<CreateJob>>,
+    queued: Notify,
+    keys: Arc<KeyCache>,
+}
+
 /// The handle of a store's create writer, shared by the store's clones. The writer is started
 /// by the first create (on the runtime that makes it) and stops when the last clone of the
-/// store is dropped.
+/// store is dropped. It also carries the store's "deliveries queued" signal.
 #[derive(Clone, Default)]
-pub struct Creates(Arc<OnceLock<mpsc::UnboundedSender<CreateJob>>>);
+pub struct Creates(Arc<Shared>);
 
 impl std::fmt::Debug for Creates {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Creates").field("started", &self.0.get().is_some()).finish()
+        f.debug_struct("Creates").field("started", &self.0.writer.get().is_some()).finish()
     }
 }
 
@@ -58,12 +75,39 @@ impl Creates {
         F: Fn(P, Vec<CreateJob>) -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let sender = self.0.get_or_init(|| {
+        let sender = self.0.writer.get_or_init(|| {
             let (sender, jobs) = mpsc::unbounded_channel();
             tokio::spawn(writer(jobs, pool.clone(), run));
             sender
         });
         drop(sender.send(job));
+    }
+
+    /// Runs `op` (a transaction that may write deliveries) and, once it is over (committed or
+    /// not), wakes the dispatcher if deliveries were written meanwhile, so that a delivery
+    /// goes out at once instead of at the dispatcher's next poll.
+    pub(crate) async fn woken<T>(&self, op: impl Future<Output = T>) -> T {
+        let before = DELIVERIES_WRITTEN.load(Ordering::Acquire);
+        let out = op.await;
+        if DELIVERIES_WRITTEN.load(Ordering::Acquire) != before {
+            self.wake();
+        }
+        out
+    }
+
+    /// Wakes the dispatcher (a wake with nobody waiting is kept for the next wait).
+    pub(crate) fn wake(&self) {
+        self.0.queued.notify_one();
+    }
+
+    /// The signal [`Creates::wake`] gives.
+    pub(crate) fn queued(&self) -> &Notify {
+        &self.0.queued
+    }
+
+    /// The node's API key cache (used on PostgreSQL only).
+    pub(crate) fn keys(&self) -> &Arc<KeyCache> {
+        &self.0.keys
     }
 }
 

@@ -175,7 +175,7 @@ impl Store {
     /// Records a scan step: transfers, block hashes, payment transitions and their events, and
     /// the cursor, in one transaction.
     pub async fn commit_scan(&self, c: &ScanCommit) -> Result<ChainChange, StoreError> {
-        dispatch!(self, commit_scan(c))
+        self.waking(async { dispatch!(self, commit_scan(c)) }).await
     }
 
     /// Undoes a reorg: the cursor goes back to `fork` (made at `fork_time`), transfers above
@@ -193,7 +193,10 @@ impl Store {
         finalized: Option<u64>,
         now: DateTime<Utc>,
     ) -> Result<ChainChange, StoreError> {
-        dispatch!(self, rollback_chain(network, expected, fork, fork_time, head, finalized, now))
+        self.waking(async {
+            dispatch!(self, rollback_chain(network, expected, fork, fork_time, head, finalized, now))
+        })
+        .await
     }
 
     /// A payment's transfers, in chain order.

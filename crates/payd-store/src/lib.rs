@@ -21,6 +21,7 @@ mod batch;
 mod catalog;
 pub mod chain;
 mod evm;
+mod keycache;
 mod postgres;
 mod rows;
 mod sqlite;
@@ -83,6 +84,20 @@ pub enum StoreError {
     /// nothing of it was acknowledged.
     #[error("not committed: {0}")]
     NotCommitted(String),
+}
+
+impl StoreError {
+    /// Whether the database gave up on the transaction for a reason that running it again
+    /// may not meet: a deadlock (40P01) or a serialization failure (40001), which PostgreSQL
+    /// reports when payd nodes sharing it lock the same rows in different orders.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(db)) => {
+                matches!(db.code().as_deref(), Some("40P01" | "40001"))
+            }
+            _ => false,
+        }
+    }
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -463,6 +478,30 @@ impl Store {
         dispatch!(self, webhooks::webhook_queue_depth())
     }
 
+    /// Signalled when this store committed webhook deliveries (through any of its clones):
+    /// the dispatcher waits on it besides its poll interval.
+    pub fn deliveries_queued(&self) -> &tokio::sync::Notify {
+        self.creates().queued()
+    }
+
+    fn creates(&self) -> &Creates {
+        match self {
+            Store::Sqlite(_, c) | Store::Postgres(_, c) => c,
+        }
+    }
+
+    /// Runs `op`, a store transaction that may queue webhook deliveries, and wakes the
+    /// dispatcher after it if it did.
+    pub(crate) async fn waking<T>(&self, op: impl std::future::Future<Output = T>) -> T {
+        self.creates().woken(op).await
+    }
+
+    /// Wakes the dispatcher: deliveries were queued (or made due again) by a change that does
+    /// not go through `fan_out`.
+    pub(crate) fn wake_dispatcher(&self) {
+        self.creates().wake();
+    }
+
     /// Round-trips a trivial query (readiness).
     pub async fn ping(&self) -> Result<(), StoreError> {
         dispatch!(self, ping())
@@ -508,8 +547,41 @@ impl Store {
     }
 
     /// Finds a key by the hash of its secret (revoked keys included; the caller checks).
+    ///
+    /// On PostgreSQL the answer may come from the node's cache, which every change of a key's
+    /// authenticating columns, on any node, empties (`keycache.rs`).
     pub async fn find_api_key_by_hash(&self, hash: &str) -> Result<Option<ApiKey>, StoreError> {
-        dispatch!(self, find_api_key_by_hash(hash))
+        match self {
+            Store::Sqlite(p, _) => sqlite::find_api_key_by_hash(p, hash).await,
+            Store::Postgres(p, c) => {
+                let cache = c.keys();
+                cache.start(p);
+                if let Some(key) = cache.get(hash) {
+                    return Ok(Some(key));
+                }
+                let epoch = cache.epoch();
+                let found = postgres::find_api_key_by_hash(p, hash).await?;
+                if let Some(key) = &found {
+                    cache.put(hash, key.clone(), epoch);
+                }
+                Ok(found)
+            }
+        }
+    }
+
+    /// Records that a key authenticated a request at `at` (the dashboard's "last used"); an
+    /// earlier time than the one recorded changes nothing.
+    pub async fn note_api_key_use(&self, id: &ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
+        dispatch!(self, note_api_key_use(id, at))?;
+        self.creates().keys().note_use(id, at);
+        Ok(())
+    }
+
+    /// Empties this node's API key cache at once (other nodes empty theirs when the
+    /// database's notification reaches them): after a change of a key made on this node, so
+    /// that this node's next request already sees it.
+    pub(crate) fn forget_api_keys(&self) {
+        self.creates().keys().invalidate();
     }
 
     /// A key by id.
@@ -519,7 +591,9 @@ impl Store {
 
     /// Revokes a key; `false` when it was already revoked or does not exist.
     pub async fn revoke_api_key(&self, id: &ApiKeyId, now: DateTime<Utc>) -> Result<bool, StoreError> {
-        dispatch!(self, revoke_api_key(id, now))
+        let revoked = dispatch!(self, revoke_api_key(id, now));
+        self.forget_api_keys();
+        revoked
     }
 
     /// Writes a new payment and its events in one transaction. With an idempotency key, a key
@@ -553,7 +627,9 @@ impl Store {
             Store::Sqlite(p, creates) => creates.submit(job, p, sqlite::create_batch),
             Store::Postgres(p, creates) => creates.submit(job, p, postgres::create_batch),
         }
-        answer.await.unwrap_or_else(|_| Err(StoreError::NotCommitted("the store's writer stopped".into())))
+        self.waking(answer)
+            .await
+            .unwrap_or_else(|_| Err(StoreError::NotCommitted("the store's writer stopped".into())))
     }
 
     /// A payment by id.
@@ -585,7 +661,7 @@ impl Store {
         id: &PaymentId,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-        dispatch!(self, mutate_payment(id, None, f))
+        self.waking(async { dispatch!(self, mutate_payment(id, None, f)) }).await
     }
 
     /// Like [`Store::mutate_payment`] for a transition that fixes the payment's asset
@@ -597,7 +673,7 @@ impl Store {
         plan: Option<&AddressPlan>,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-        dispatch!(self, mutate_payment(id, plan, f))
+        self.waking(async { dispatch!(self, mutate_payment(id, plan, f)) }).await
     }
 
     /// Open payments whose expiry has passed, oldest first.

@@ -31,7 +31,8 @@ const PAYMENT_COLUMNS: &str = "id, merchant_id, mode, dialect, slug, status, und
      partial_seen, paid_in_time, received_late";
 
 const KEY_COLUMNS: &str =
-    "id, account_id, merchant_id, mode, scopes, prefix, signing_secret_sealed, created_at, revoked_at";
+    "id, account_id, merchant_id, mode, scopes, prefix, signing_secret_sealed, created_at, revoked_at, \
+     last_used_at";
 
 pub(crate) async fn ping(pool: &Pool<Db>) -> Result<(), StoreError> {
     sqlx::query("SELECT 1").execute(pool).await?;
@@ -176,6 +177,17 @@ pub(crate) async fn revoke_api_key(pool: &Pool<Db>, id: &ApiKeyId, now: DateTime
         .await?
         .rows_affected();
     Ok(n > 0)
+}
+
+/// Records that `id` authenticated a request at `at`; a recorded time never moves back (two
+/// nodes noting uses out of order keep the later).
+pub(crate) async fn note_api_key_use(pool: &Pool<Db>, id: &ApiKeyId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)")
+        .bind(id.to_string())
+        .bind(ms(at))
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 // ---- payments ----

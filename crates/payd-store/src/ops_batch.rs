@@ -3,21 +3,42 @@
 // after `ops.rs` and `ops_chain.rs`, whose helpers it uses.
 // (No inner doc comment here: this file is `include!`d.)
 
+/// How many times a batch (or a create in it) the database gave up on as a deadlock or a
+/// serialization failure is run again before its creates are told it failed.
+const TRANSIENT_TRIES: u32 = 3;
+
 /// Runs `jobs` in one transaction and answers each of them once it committed; if it did not,
-/// every one of them is told so (none was written).
-pub(crate) async fn create_batch(pool: Pool<Db>, jobs: Vec<CreateJob>) {
-    match run_batch(&pool, &jobs).await {
-        Ok(outcomes) => {
-            for (job, outcome) in jobs.into_iter().zip(outcomes) {
-                // A caller that went away (its client hung up) is not waiting: nothing to do.
-                drop(job.reply.send(outcome));
+/// every one of them is told so (none was written). A batch, or a create in it, that failed
+/// for a transient reason (a deadlock with another node's batch) is run again first: nothing
+/// of it was written, so running it again is safe.
+pub(crate) async fn create_batch(pool: Pool<Db>, mut jobs: Vec<CreateJob>) {
+    for attempt in 1..=TRANSIENT_TRIES {
+        let last = attempt == TRANSIENT_TRIES;
+        match run_batch(&pool, &jobs).await {
+            Ok(outcomes) => {
+                let mut again = Vec::new();
+                for (job, outcome) in jobs.into_iter().zip(outcomes) {
+                    match outcome {
+                        Err(e) if e.is_transient() && !last => again.push(job),
+                        // A caller that went away (its client hung up) is not waiting.
+                        outcome => drop(job.reply.send(outcome)),
+                    }
+                }
+                if again.is_empty() {
+                    return;
+                }
+                jobs = again;
             }
-        }
-        Err(e) => {
-            tracing::warn!(creates = jobs.len(), error = %e, "a batch of payment creates did not commit");
-            let reason = e.to_string();
-            for job in jobs {
-                drop(job.reply.send(Err(StoreError::NotCommitted(reason.clone()))));
+            Err(e) if e.is_transient() && !last => {
+                tracing::info!(creates = jobs.len(), attempt, error = %e, "a batch of payment creates met a deadlock; running it again");
+            }
+            Err(e) => {
+                tracing::warn!(creates = jobs.len(), error = %e, "a batch of payment creates did not commit");
+                let reason = e.to_string();
+                for job in jobs {
+                    drop(job.reply.send(Err(StoreError::NotCommitted(reason.clone()))));
+                }
+                return;
             }
         }
     }
@@ -121,6 +142,9 @@ async fn create_bulk(tx: &mut Tx, jobs: &[&CreateJob]) -> Result<Vec<CreateOutco
             }
         }
     }
+    // Counters locked in one order by every batch (on every node): two batches never wait on
+    // each other's counters in a cycle.
+    by_key.sort_by(|a, b| a.0.cmp(b.0));
     let mut records = Vec::new();
     for (key_id, members) in &by_key {
         let n = i64::try_from(members.len()).map_err(|_| StoreError::Corrupt("batch size".into()))?;

@@ -315,6 +315,9 @@ pub(crate) async fn fan_out_many(
             }
         }
     }
+    if !rows.is_empty() {
+        crate::batch::DELIVERIES_WRITTEN.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
     for chunk in rows.chunks(16_000 / 5) {
         let mut q: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, event_name, status, attempts, \

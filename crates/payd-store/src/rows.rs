@@ -79,6 +79,7 @@ pub(crate) struct ApiKeyRow {
     pub signing_secret_sealed: String,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
 }
 
 impl TryFrom<ApiKeyRow> for ApiKey {
@@ -98,6 +99,7 @@ impl TryFrom<ApiKeyRow> for ApiKey {
             signing_secret_sealed: r.signing_secret_sealed,
             created_at: from_ms(r.created_at)?,
             revoked_at: opt_from_ms(r.revoked_at)?,
+            last_used_at: opt_from_ms(r.last_used_at)?,
         })
     }
 }

@@ -173,7 +173,11 @@ impl Store {
         id: &DeliveryId,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, webhooks::replay_delivery(id, now))
+        let replayed = dispatch!(self, webhooks::replay_delivery(id, now))?;
+        if replayed {
+            self.wake_dispatcher();
+        }
+        Ok(replayed)
     }
 
     /// Sends every failed or dead delivery of an endpoint again now; how many.
@@ -182,6 +186,10 @@ impl Store {
         endpoint: &WebhookEndpointId,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        dispatch!(self, webhooks::replay_failed(endpoint, now))
+        let replayed = dispatch!(self, webhooks::replay_failed(endpoint, now))?;
+        if replayed > 0 {
+            self.wake_dispatcher();
+        }
+        Ok(replayed)
     }
 }

@@ -402,6 +402,7 @@ pub fn keys(frame: &Frame<'_>, keys: &[ApiKey], merchants: &[Merchant], can_chan
                         th scope="col" { "For" }
                         th scope="col" { "Scopes" }
                         th scope="col" { "Created" }
+                        th scope="col" { "Last used" }
                         th scope="col" { "State" }
                     } }
                     tbody { @for k in keys { tr {
@@ -413,6 +414,7 @@ pub fn keys(frame: &Frame<'_>, keys: &[ApiKey], merchants: &[Merchant], can_chan
                         } }
                         td { @for s in &k.scopes { span.tag { (s.as_str()) } " " } }
                         td.num { (time(k.created_at)) }
+                        td.num { @match k.last_used_at { Some(t) => (time(t)), None => "never" } }
                         td {
                             @if let Some(t) = k.revoked_at { "revoked " (time(t)) }
                             @else if can_change {

@@ -90,6 +90,13 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
     if key.revoked_at.is_some() {
         return Err(invalid());
     }
+    let now = payd_store::now();
+    if key.use_is_news(now) {
+        // Bookkeeping for the dashboard: a failed write must not fail the merchant's request.
+        if let Err(e) = state.store.note_api_key_use(&key.id, now).await {
+            tracing::warn!(key = %key.id, error = %e, "could not record the API key's use");
+        }
+    }
     let merchants = match &key.merchant_id {
         Some(id) => state.store.get_merchant(id).await?.into_iter().collect::<Vec<_>>(),
         None => state.store.merchants_of_account(&key.account_id).await?,

@@ -101,7 +101,10 @@ impl Dispatcher {
         let concurrency = self.config.concurrency.max(1);
         let permits = Arc::new(Semaphore::new(concurrency));
         let tasks = Mutex::new(JoinSet::new());
-        every("webhook dispatcher", self.config.poll, None, &cancel, || async {
+        // Woken by this node's own commits that queue deliveries; the poll finds the rest
+        // (other nodes' writes, retries coming due).
+        let queued = self.store.deliveries_queued();
+        every("webhook dispatcher", self.config.poll, Some(queued), &cancel, || async {
             let mut tasks = tasks.lock().await;
             while tasks.try_join_next().is_some() {}
             if tasks.len() > concurrency {

@@ -710,6 +710,21 @@ async fn api_keys_are_shown_once_and_a_revoked_key_is_refused_at_once(app: TestA
     assert_eq!(keys[0].scopes, vec![payd_core::apikey::Scope::PaymentsRead]);
     let key_id = keys[0].id.to_string();
     assert!(html.contains(&key_id));
+    // Its use was recorded (it made two requests above) and shows on the page; the shop's
+    // own key, never used, says so.
+    let used = keys[0].last_used_at.expect("the new key's use is recorded");
+    assert!(used >= keys[0].created_at && used <= payd_store::now());
+    assert_eq!(keys[1].last_used_at, None);
+    let row = html.split(key_id.as_str()).nth(1).unwrap().split("</tr>").next().unwrap();
+    assert!(row.contains(&used.format("%Y-%m-%d %H:%M").to_string()), "{row}");
+    assert!(html
+        .split(keys[1].id.to_string().as_str())
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap()
+        .contains("never"));
     // No scope, or a merchant of another account: refused, nothing created.
     let refused = |owner: String, scope: Option<&'static str>| {
         let mut form = vec![("csrf", b.csrf.clone()), ("owner", owner), ("mode", "test".to_owned())];

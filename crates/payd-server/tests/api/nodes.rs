@@ -247,6 +247,24 @@ async fn three_nodes_on_one_database_survive_losing_the_watcher() {
         "deliveries in flight twice at once: {:?}",
         hooks.overlaps.lock().unwrap()
     );
+
+    // Every surviving node has the key cached by now (it authenticated creates above). A key
+    // revoked elsewhere (here: by another process on the database) is refused by each of them
+    // soon after, without a restart: the database's notification empties their caches.
+    let key_id =
+        store.find_api_key_by_hash(&payd_core::apikey::hash_key_secret(&key)).await.unwrap().unwrap().id;
+    for node in &nodes {
+        let res = client.get(format!("{}/v1/payments", node.url)).bearer_auth(&key).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{}", node.name);
+    }
+    assert!(store.revoke_api_key(&key_id, payd_store::now()).await.unwrap());
+    for node in &nodes {
+        eventually(&format!("{} refuses the revoked key", node.name), || async {
+            let res = client.get(format!("{}/v1/payments", node.url)).bearer_auth(&key).send().await.unwrap();
+            res.status() == 401
+        })
+        .await;
+    }
     drop(nodes);
 }
 

@@ -79,6 +79,11 @@ webhook_tests!(&[("PAYD_WEBHOOKS_POLL_MS", "20")];
     private_targets_are_refused_unless_allowed,
 );
 
+// A poll far longer than the test may take: only the wake on commit can deliver in time.
+webhook_tests!(&[("PAYD_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true"), ("PAYD_WEBHOOKS_POLL_MS", "60000")];
+    a_queued_delivery_goes_out_without_waiting_for_the_poll,
+);
+
 /// Registers an endpoint through the API: `(id, secret)`.
 pub async fn add_endpoint(app: &TestApp, key: &str, body: Value) -> (String, String) {
     let (s, e) = json(app.post_raw("/v1/webhook_endpoints", key, &body.to_string(), None).await).await;
@@ -269,6 +274,27 @@ async fn every_event_of_payments_driven_through_devnet_is_delivered_once(app: Te
     let completed = got.iter().find(|r| r.json()["type"] == "payment.completed").unwrap().json();
     assert_eq!(completed["data"]["status"], "completed");
     assert!(completed["data"]["metadata"].is_object());
+}
+
+async fn a_queued_delivery_goes_out_without_waiting_for_the_poll(app: TestApp) {
+    let rx = Receiver::start().await;
+    let (_, key) = app.merchant_with_key().await;
+    add_endpoint(&app, &key, json!({"url": rx.url()})).await;
+    // Let the dispatcher's first step (at start) pass, so that it is asleep in its poll.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (created, _) = create(&app, &key, usdc("10", "avalanche")).await;
+    let got = tokio::time::timeout(std::time::Duration::from_secs(20), rx.wait_for(1))
+        .await
+        .expect("payment.created arrived while the dispatcher's poll was still minutes away");
+    assert_eq!(got[0].json()["type"], "payment.created");
+    assert_eq!(got[0].json()["data"]["id"].as_str(), Some(created.to_string().as_str()));
+    // A transition (the payment seen on chain) wakes it too.
+    test_pay(&app, &key, &created, "").await;
+    advance(&app, 1).await;
+    let got = tokio::time::timeout(std::time::Duration::from_secs(20), rx.wait_for(2))
+        .await
+        .expect("payment.processing arrived while the dispatcher's poll was still minutes away");
+    assert_eq!(got[1].json()["type"], "payment.processing");
 }
 
 async fn a_failed_delivery_is_retried_with_the_same_id(app: TestApp) {

@@ -11,6 +11,7 @@ conformance!(
     an_api_key_is_found_by_hash_and_by_id,
     a_key_is_revoked_once,
     a_second_key_with_the_same_hash_conflicts,
+    a_keys_last_use_only_moves_forward,
 );
 
 /// A key and the hash of its freshly generated secret.
@@ -26,6 +27,7 @@ fn key(account: &AccountId, merchant: Option<&MerchantId>, mode: Mode, scopes: &
         signing_secret_sealed: "v1.bm9uY2U.c2VhbGVkLXNpZ25pbmctc2VjcmV0".into(),
         created_at: now(),
         revoked_at: None,
+        last_used_at: None,
     };
     (key, hash_key_secret(secret.expose()))
 }
@@ -84,4 +86,24 @@ async fn a_second_key_with_the_same_hash_conflicts(store: Store) {
     assert!(matches!(err, Err(StoreError::Conflict("api_keys_key_hash_key"))), "{err:?}");
     assert_eq!(store.get_api_key(&second.id).await.expect("get"), None);
     assert_eq!(store.find_api_key_by_hash(&hash).await.expect("find"), Some(first));
+}
+
+async fn a_keys_last_use_only_moves_forward(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let (k, hash) = key(&m.account_id, Some(&m.id), Mode::Test, &Scope::ALL);
+    store.insert_api_key(&k, &hash).await.expect("insert key");
+    assert_eq!(store.get_api_key(&k.id).await.expect("get").and_then(|k| k.last_used_at), None);
+
+    let later = k.created_at + Duration::minutes(5);
+    store.note_api_key_use(&k.id, later).await.expect("note use");
+    let found = store.find_api_key_by_hash(&hash).await.expect("find").expect("key");
+    assert_eq!(found.last_used_at, Some(later));
+    assert!(!found.use_is_news(later + Duration::seconds(59)), "a use within the minute is not written");
+    assert!(found.use_is_news(later + Duration::seconds(60)));
+
+    // Another node noting an older use does not move the time back.
+    store.note_api_key_use(&k.id, k.created_at + Duration::minutes(1)).await.expect("note older use");
+    assert_eq!(store.get_api_key(&k.id).await.expect("get").and_then(|k| k.last_used_at), Some(later));
+    // An unknown key is no error: it was deleted meanwhile, nothing to record.
+    store.note_api_key_use(&ApiKeyId::new(), later).await.expect("note unknown");
 }

@@ -120,6 +120,7 @@ fn key(m: &payd_core::merchant::Merchant, mode: Mode, sealed: &str, age_secs: i6
         signing_secret_sealed: sealed.into(),
         created_at: now() - Duration::seconds(age_secs),
         revoked_at: None,
+        last_used_at: None,
     }
 }
 
