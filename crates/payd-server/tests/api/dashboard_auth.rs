@@ -248,14 +248,18 @@ async fn totp_is_switched_on_after_a_right_code_and_then_asked_at_every_login(ap
     for _ in 0..3 {
         assert_eq!(send_code(&app, &c3, &wrong_code(&t)).await.status(), 401);
     }
+    // The ended login sends the browser back to the password, even with the right code.
     let res = send_code(&app, &c3, &t.generate(unix_now())).await;
-    assert_eq!(res.status(), 401);
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/dashboard/login");
     assert!(set_cookie(&res, "payd_session").is_none(), "the ended login opens nothing");
     // One more wrong code makes the fifth in a row since the last login: locked, and the
     // right password is refused.
     let c4 = challenge(&app, "ann@example.com").await;
     assert_eq!(send_code(&app, &c4, &wrong_code(&t)).await.status(), 401);
-    assert_eq!(send_code(&app, &c4, &t.generate(unix_now())).await.status(), 401, "the lock ends the login");
+    let res = send_code(&app, &c4, &t.generate(unix_now())).await;
+    assert_eq!(res.status(), 303, "the lock ends the login");
+    assert!(set_cookie(&res, "payd_session").is_none());
     assert_eq!(password_step(&app, "ann@example.com", PASSWORD).await.status(), 401, "locked");
     let log = actions(&app).await;
     let second = log.iter().filter(|(a, d)| a == "login.failed" && d == "second factor").count();

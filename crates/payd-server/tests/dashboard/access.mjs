@@ -134,8 +134,9 @@ try {
   await screenshots(page, "invitation");
   await page.getByRole("link", { name: "Back to the users" }).click();
   await page.waitForURL(/\/dashboard\/users/);
-  expect(await page.getByRole("cell", { name: p.invitee }).isVisible(), "the invitation is listed");
-  const twoFactor = await page.locator("tr", { hasText: p.email }).locator("td").nth(2).innerText();
+  expect(await page.getByRole("cell", { name: p.invitee, exact: true }).isVisible(), "the invitation is listed");
+  const row = page.getByRole("region", { name: "Users table" }).locator("tr", { hasText: p.email });
+  const twoFactor = await row.locator("td").nth(2).innerText();
   expect(twoFactor.trim() === "on", `the admin's two-factor shows: ${twoFactor}`);
   await screenshots(page, "users");
 
