@@ -17,6 +17,7 @@ macro_rules! dispatch {
     };
 }
 
+pub mod auth;
 mod batch;
 mod catalog;
 pub mod chain;

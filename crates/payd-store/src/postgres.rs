@@ -41,3 +41,11 @@ pub(crate) mod users {
 
     include!("ops_users.rs");
 }
+
+/// The dashboard's account security and user management: TOTP, recovery codes, login
+/// challenges, invitations, removing and unlocking users.
+pub(crate) mod auth {
+    use super::{Db, BEGIN, LOCK_ROW};
+
+    include!("ops_auth.rs");
+}

@@ -247,7 +247,7 @@ pub(crate) struct AuditRow {
     pub detail: String,
 }
 
-fn user_from_row(r: UserRow) -> Result<User, StoreError> {
+pub(crate) fn user_from_row(r: UserRow) -> Result<User, StoreError> {
     Ok(User {
         id: r.id.parse().map_err(|_| corrupt("user id", &r.id))?,
         account_id: r.account_id.map(|a| a.parse().map_err(|_| corrupt("account id", &a))).transpose()?,

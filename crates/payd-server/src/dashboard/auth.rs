@@ -14,14 +14,14 @@ use payd_store::users::Session;
 use subtle::ConstantTimeEq;
 
 use super::{forbidden, html, internal, page, to_login};
-use crate::engine::users::{self, LoginError};
+use crate::engine::users::{self, Login, LoginError};
 use crate::ratelimit::retry_after_secs;
 use crate::state::AppState;
 
 /// The session cookie.
-const SESSION_COOKIE: &str = "payd_session";
+pub(super) const SESSION_COOKIE: &str = "payd_session";
 /// The login form's nonce cookie.
-const LOGIN_COOKIE: &str = "payd_login";
+pub(super) const LOGIN_COOKIE: &str = "payd_login";
 
 /// A logged-in request: its session, and the token its forms carry.
 #[derive(Debug)]
@@ -39,7 +39,7 @@ impl Authed {
     }
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -53,7 +53,12 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Strict`, scoped to the dashboard, `Secure`
 /// when payd is reached over https (its public URL says so; a browser then never sends the
 /// cookie over plain http).
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> Option<HeaderValue> {
+pub(super) fn set_cookie(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age_secs: i64,
+) -> Option<HeaderValue> {
     let secure = if state.config.public_url.starts_with("https://") { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
@@ -61,7 +66,7 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age_secs: i64) -> O
     .ok()
 }
 
-fn mac_hex(state: &AppState, purpose: &str, message: &str) -> String {
+pub(super) fn mac_hex(state: &AppState, purpose: &str, message: &str) -> String {
     hex::encode(state.master_key.mac(purpose, message.as_bytes()))
 }
 
@@ -70,7 +75,7 @@ fn session_csrf(state: &AppState, session: &Session) -> String {
     mac_hex(state, "dashboard-form", &session.token_hash)
 }
 
-fn equal(a: &str, b: &str) -> bool {
+pub(super) fn equal(a: &str, b: &str) -> bool {
     a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
@@ -205,7 +210,7 @@ pub async fn login(
         return res;
     }
     match users::login(&state.store, &email, password, payd_store::now()).await {
-        Ok((_user, token)) => {
+        Ok(Login::Session(_user, token)) => {
             let mut res = Redirect::to("/dashboard/payments").into_response();
             let h = res.headers_mut();
             if let Some(c) =
@@ -218,6 +223,7 @@ pub async fn login(
             }
             res
         }
+        Ok(Login::SecondFactor(challenge)) => super::access::ask_code(&state, &challenge),
         Err(LoginError::Refused) => login_form(
             &state,
             &nonce,

@@ -9,6 +9,8 @@
 //! state-changing form carries a token MAC'd under the master key over the session (the
 //! login form: over a nonce in its own cookie) and must come from payd's own origin.
 
+mod access;
+mod access_page;
 mod audit;
 mod auth;
 mod keys;
@@ -51,6 +53,17 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/webhooks/{id}/{action}", post(webhooks::change))
         .route("/dashboard/settings", get(settings::show))
         .route("/dashboard/settings/{merchant}", post(settings::save))
+        .route("/dashboard/login/code", get(access::code_page).post(access::submit_code))
+        .route("/dashboard/account", get(access::account))
+        .route("/dashboard/account/totp/setup", post(access::totp_setup))
+        .route("/dashboard/account/totp/enable", post(access::totp_enable))
+        .route("/dashboard/account/totp/disable", post(access::totp_disable))
+        .route("/dashboard/account/password", post(access::change_password))
+        .route("/dashboard/users", get(access::users))
+        .route("/dashboard/users/{id}/{action}", post(access::change_user))
+        .route("/dashboard/invitations", post(access::invite))
+        .route("/dashboard/invitations/{id}/revoke", post(access::revoke))
+        .route("/dashboard/invite/{token}", get(access::invitation).post(access::accept))
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

@@ -66,6 +66,10 @@ pub fn layout(title: &str, frame: &Frame<'_>, body: Markup) -> Markup {
                         a href="/dashboard/audit" { "Audit log" }
                         " · "
                         a href="/dashboard/settings" { "Settings" }
+                        " · "
+                        a href="/dashboard/users" { "Users" }
+                        " · "
+                        a href="/dashboard/account" { "Account" }
                     }
                     nav aria-label="Mode" {
                         span.modes {

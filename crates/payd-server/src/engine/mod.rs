@@ -7,6 +7,7 @@
 //! operation is one store transaction, and the lifecycle rules themselves are payd-core's
 //! state machine.
 
+pub mod access;
 pub mod addresses;
 pub mod asset;
 pub mod checkout;

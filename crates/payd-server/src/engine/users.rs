@@ -195,15 +195,24 @@ pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Checks an email and password; on success opens a session and returns its user and token.
-/// A wrong password counts towards the lockout; a locked user is refused even with the right
-/// password.
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum Login {
+    /// A session: its user and token.
+    Session(User, SessionToken),
+    /// The user has a second factor: the login waits for it (see [`super::access`]).
+    SecondFactor(super::access::ChallengeToken),
+}
+
+/// Checks an email and password; on success opens a session and returns its user and token,
+/// or, for a user with a second factor, the challenge waiting for it. A wrong password counts
+/// towards the lockout; a locked user is refused even with the right password.
 pub async fn login(
     store: &Store,
     email: &str,
     password: Secret,
     now: DateTime<Utc>,
-) -> Result<(User, SessionToken), LoginError> {
+) -> Result<Login, LoginError> {
     let email = normalize_email(email);
     if password.expose().chars().count() > MAX_PASSWORD {
         return Err(LoginError::Refused);
@@ -236,11 +245,14 @@ pub async fn login(
         }
         return Err(LoginError::Refused);
     }
+    if let Some(challenge) = super::access::second_factor_challenge(store, &user, now).await? {
+        return Ok(Login::SecondFactor(challenge));
+    }
     let token =
         payd_core::apikey::random_hex(32).map_err(|e| StoreError::Corrupt(format!("random source: {e}")))?;
     let line = audit(&Actor::User(&user), "session.login", user.id.to_string(), user.account_id.clone(), now);
     store.open_session(&user.id, &token_hash(&token), now, now + SESSION_TTL, &line).await?;
-    Ok((user, SessionToken(Secret::new(token))))
+    Ok(Login::Session(user, SessionToken(Secret::new(token))))
 }
 
 /// The live session a token opens at `now`, if any.
