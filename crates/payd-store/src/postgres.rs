@@ -41,3 +41,10 @@ pub(crate) mod users {
 
     include!("ops_users.rs");
 }
+
+/// The dashboard's views: payments per day, money received, unattributed transfers, health.
+pub(crate) mod views {
+    use super::Db;
+
+    include!("ops_views.rs");
+}

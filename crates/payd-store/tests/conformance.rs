@@ -77,3 +77,6 @@ mod choose_asset;
 
 #[path = "conformance/batch.rs"]
 mod batch;
+
+#[path = "conformance/views.rs"]
+mod views;

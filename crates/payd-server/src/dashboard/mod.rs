@@ -11,7 +11,12 @@
 
 mod audit;
 mod auth;
+mod chart;
+mod explorer;
+mod health;
 mod keys;
+mod live;
+mod money;
 pub mod page;
 mod payments;
 pub mod query;
@@ -42,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/payments", get(payments::list))
         .route("/dashboard/payments.csv", get(payments::export))
         .route("/dashboard/payments/{id}", get(payments::show))
+        .route("/dashboard/payments/{id}/live", get(live::show))
         .route("/dashboard/payments/{id}/cancel", post(payments::cancel))
         .route("/dashboard/payments/{id}/deliveries/{delivery}/redeliver", post(payments::redeliver))
         .route("/dashboard/keys", get(keys::list).post(keys::create))
@@ -51,6 +57,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/webhooks/{id}/{action}", post(webhooks::change))
         .route("/dashboard/settings", get(settings::show))
         .route("/dashboard/settings/{merchant}", post(settings::save))
+        .route("/dashboard/money", get(money::show))
+        .route("/dashboard/health", get(health::show))
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's
