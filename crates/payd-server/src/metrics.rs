@@ -157,7 +157,12 @@ impl Metrics {
     }
 
     /// Records a watcher step's failure (kept until the next one: the last error).
-    pub fn watcher_failed(&self, network: &str, error: &dyn std::fmt::Display, at: chrono::DateTime<chrono::Utc>) {
+    pub fn watcher_failed(
+        &self,
+        network: &str,
+        error: &dyn std::fmt::Display,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
         let mut map = self.last_errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         map.insert(network.to_owned(), (at, error.to_string()));
     }

@@ -182,7 +182,8 @@ impl Store {
         limit: u32,
         offset: u32,
     ) -> Result<UnattributedPage, StoreError> {
-        let (rows, total) = dispatch!(self, views::unattributed_transfers(mode, limit.min(MAX_PAGE), offset))?;
+        let (rows, total) =
+            dispatch!(self, views::unattributed_transfers(mode, limit.min(MAX_PAGE), offset))?;
         Ok(UnattributedPage {
             transfers: rows.into_iter().map(StoredTransfer::try_from).collect::<Result<_, _>>()?,
             total: u64::try_from(total).map_err(|_| corrupt("count", total))?,

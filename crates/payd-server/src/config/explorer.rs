@@ -32,9 +32,8 @@ const DEFAULTS: &[(&str, &str, &str)] = &[
 
 /// payd's explorer for a well-known network (none for devnet or an unknown name).
 pub fn default_for(network: &str) -> Explorer {
-    DEFAULTS.iter().find(|(n, _, _)| *n == network).map_or_else(Explorer::default, |(_, tx, address)| Explorer {
-        tx: Some((*tx).to_owned()),
-        address: Some((*address).to_owned()),
+    DEFAULTS.iter().find(|(n, _, _)| *n == network).map_or_else(Explorer::default, |(_, tx, address)| {
+        Explorer { tx: Some((*tx).to_owned()), address: Some((*address).to_owned()) }
     })
 }
 
@@ -80,7 +79,10 @@ mod tests {
         for (n, tx, address) in DEFAULTS {
             assert!(check(tx, HASH).is_ok() && check(address, ADDRESS).is_ok(), "{n}");
         }
-        assert_eq!(fill("https://x.example/tx/{hash}", HASH, "0xab").as_deref(), Some("https://x.example/tx/0xab"));
+        assert_eq!(
+            fill("https://x.example/tx/{hash}", HASH, "0xab").as_deref(),
+            Some("https://x.example/tx/0xab")
+        );
         assert_eq!(fill("https://x.example/tx/{hash}", HASH, "a/b"), None);
     }
 }

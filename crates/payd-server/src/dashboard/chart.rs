@@ -25,7 +25,14 @@ fn height(v: Decimal, max: Decimal) -> u64 {
     (v * Decimal::from(PLOT) / max).round().to_u64().unwrap_or(PLOT).clamp(1, PLOT)
 }
 
-fn plot(days: &[DayTotal], top: u64, label: &str, max_label: &str, fill: &str, value: impl Fn(&DayTotal) -> Decimal) -> Markup {
+fn plot(
+    days: &[DayTotal],
+    top: u64,
+    label: &str,
+    max_label: &str,
+    fill: &str,
+    value: impl Fn(&DayTotal) -> Decimal,
+) -> Markup {
     let max = days.iter().map(&value).max().unwrap_or(Decimal::ZERO);
     let n = days.len().max(1) as u64;
     let step = (WIDTH - LEFT) / n;
@@ -64,10 +71,8 @@ pub fn section(days: &[DayTotal], window: Window) -> Markup {
     let max_count = days.iter().map(|d| d.payments).max().unwrap_or(0);
     let max_usd = days.iter().map(|d| d.usd).max().unwrap_or(Decimal::ZERO);
     let total_height = 2 * (PLOT + GAP);
-    let summary = format!(
-        "{payments} payment(s) worth {usd} USD from {} to {} (UTC days).",
-        window.first, window.last
-    );
+    let summary =
+        format!("{payments} payment(s) worth {usd} USD from {} to {} (UTC days).", window.first, window.last);
     html! {
         section.card aria-labelledby="chart-title" {
             h2 #chart-title { "Payments per day" }

@@ -51,7 +51,12 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
     names.push(payd_chain::devnet::NETWORK.to_owned());
     for name in names {
         if !positions.iter().any(|p| p.network == name) {
-            positions.push(ChainPosition { network: name, cursor: None, cursor_updated_at: None, lease: None });
+            positions.push(ChainPosition {
+                network: name,
+                cursor: None,
+                cursor_updated_at: None,
+                lease: None,
+            });
         }
     }
     positions.sort_by(|a, b| a.network.cmp(&b.network));
@@ -80,7 +85,8 @@ pub async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response
         Ok(f) => f,
         Err(e) => return internal(&e),
     };
-    let fr = Frame { user: authed.user(), mode: Mode::Live, csrf: &authed.csrf, here: "/dashboard/health".into() };
+    let fr =
+        Frame { user: authed.user(), mode: Mode::Live, csrf: &authed.csrf, here: "/dashboard/health".into() };
     let body = body(&networks, queue, &failing, state.store.backend(), now);
     html(StatusCode::OK, page::layout("Instance health", &fr, body))
 }

@@ -282,7 +282,13 @@ pub fn list(frame: &Frame<'_>, q: &ListQuery, page: &[Payment], total: i64, netw
 }
 
 /// One payment.
-pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool, explorer: &super::explorer::Links) -> Markup {
+pub fn detail(
+    frame: &Frame<'_>,
+    d: &Detail,
+    can_change: bool,
+    cancellable: bool,
+    explorer: &super::explorer::Links,
+) -> Markup {
     let p = &d.payment;
     html! {
         p { a href={ "/dashboard/payments?mode=" (p.mode.as_str()) } { "← Payments" } }

@@ -209,8 +209,13 @@ pub async fn show(
         (Some(a), payd_core::apikey::Mode::Live) => Some(super::explorer::Links::of(&state, &a.network)),
         _ => None,
     };
-    let body =
-        page::detail(&fr, &detail, authed.user().role.can_change(), cancellable, &explorer.unwrap_or_default());
+    let body = page::detail(
+        &fr,
+        &detail,
+        authed.user().role.can_change(),
+        cancellable,
+        &explorer.unwrap_or_default(),
+    );
     let body = maud::html! { (body) (super::live::follow(&id)) };
     super::live::html(StatusCode::OK, page::layout("Payment", &fr, body))
 }

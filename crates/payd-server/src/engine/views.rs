@@ -48,7 +48,11 @@ impl Window {
 
 /// Payments and USD volume for each day of `window` (days without any: zero), for the list's
 /// filter narrowed to the window.
-pub async fn per_day(store: &Store, filter: &DashboardFilter, window: Window) -> Result<Vec<DayTotal>, StoreError> {
+pub async fn per_day(
+    store: &Store,
+    filter: &DashboardFilter,
+    window: Window,
+) -> Result<Vec<DayTotal>, StoreError> {
     let start = |d: NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
     let mut f = filter.clone();
     let gte = start(window.first);
@@ -73,7 +77,11 @@ pub async fn per_day(store: &Store, filter: &DashboardFilter, window: Window) ->
 }
 
 /// Money received by the merchants in reach in `mode`, per network and token.
-pub async fn received(store: &Store, merchants: &[Merchant], mode: Mode) -> Result<Vec<ReceivedTotal>, StoreError> {
+pub async fn received(
+    store: &Store,
+    merchants: &[Merchant],
+    mode: Mode,
+) -> Result<Vec<ReceivedTotal>, StoreError> {
     let ids: Vec<_> = merchants.iter().map(|m| m.id.clone()).collect();
     store.received_totals(&ids, mode).await
 }

@@ -23,6 +23,7 @@ backend_tests!(
     money_received_is_exact_and_unattributed_transfers_are_the_operators_only,
     the_health_page_shows_each_watcher_to_the_operator_only,
     explorer_links_follow_the_payments_network,
+    the_live_status_follows_a_payment_within_reach_only,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -91,7 +92,8 @@ async fn shop(app: &TestApp, name: &str) -> (Merchant, String) {
 }
 
 async fn pay_native(app: &TestApp, key: &str, amount: &str, token: &str) -> Value {
-    let body = json!({"amount": amount, "currency": "USD", "token": token, "network": "base", "expires_in": 3600});
+    let body =
+        json!({"amount": amount, "currency": "USD", "token": token, "network": "base", "expires_in": 3600});
     let (s, p) = app.create_payment(key, &body).await;
     assert_eq!(s, 201, "{p}");
     p
@@ -186,9 +188,18 @@ async fn money_received_is_exact_and_unattributed_transfers_are_the_operators_on
     let usdc = "data-network=\"devnet\" data-token=\"USDC\"";
     let usdt = "data-network=\"devnet\" data-token=\"USDT\"";
     assert_eq!(attr_of(&html, usdc, "data-received").as_deref(), Some("25000004"));
-    assert_eq!(attr_of(&html, usdt, "data-received").as_deref(), Some("1234567"), "the stray USDT is not counted");
+    assert_eq!(
+        attr_of(&html, usdt, "data-received").as_deref(),
+        Some("1234567"),
+        "the stray USDT is not counted"
+    );
     assert!(html.contains("25.000004 USDC") && html.contains("1.234567 USDT"), "{html}");
-    // devnet confirms at one block: the scan above reached it.
+    // One block deep: received, not yet confirmed (the payment asks for its network's depth).
+    assert_eq!(attr_of(&html, usdc, "data-confirmed").as_deref(), Some("0"));
+    for _ in 1..pa.asset.as_ref().unwrap().confirmations {
+        mine(&app).await;
+    }
+    let (_, html) = get(&app, &ann, "/dashboard/money?mode=test").await;
     assert_eq!(attr_of(&html, usdc, "data-confirmed").as_deref(), Some("25000004"));
     assert!(!html.contains("unattributed"), "an admin does not see unattributed transfers");
     let (_, html) = get(&app, &ann, "/dashboard/money?mode=live").await;
@@ -205,7 +216,11 @@ async fn money_received_is_exact_and_unattributed_transfers_are_the_operators_on
     assert_eq!(attr_of(&html, usdc, "data-received").as_deref(), Some("25000004"));
     assert!(html.contains("id=\"unattributed\""), "{html}");
     assert!(html.contains(&wrong.tx_hash) && html.contains("0.000777 USDT"), "{html}");
-    assert!(html.contains("a token other than the payment&#39;s") || html.contains("a token other than the payment's"), "{html}");
+    assert!(
+        html.contains("a token other than the payment&#39;s")
+            || html.contains("a token other than the payment's"),
+        "{html}"
+    );
     assert!(html.contains("1 transfer(s)"), "{html}");
     let (_, html) = get(&app, &op, "/dashboard/money?mode=live").await;
     assert!(html.contains("0 transfer(s)") && !html.contains(&wrong.tx_hash), "{html}");
@@ -240,7 +255,8 @@ async fn the_health_page_shows_each_watcher_to_the_operator_only(app: TestApp) {
         Some(cursor.number.to_string()),
         "{html}"
     );
-    assert!(attr_of(&html, "data-network=\"devnet\"", "data-lag-seconds").is_some_and(|s| s.parse::<i64>().is_ok()));
+    assert!(attr_of(&html, "data-network=\"devnet\"", "data-lag-seconds")
+        .is_some_and(|s| s.parse::<i64>().is_ok()));
     assert_eq!(attr_of(&html, "id=\"webhook-queue\"", "data-depth").as_deref(), Some("0"));
     let backend = match app.store.backend() {
         payd_store::Backend::Sqlite => "SQLite",
@@ -251,7 +267,7 @@ async fn the_health_page_shows_each_watcher_to_the_operator_only(app: TestApp) {
 }
 
 async fn explorer_links_follow_the_payments_network(app: TestApp) {
-    let (m, key) = shop(&app, "Shop").await;
+    let (_, key) = shop(&app, "Shop").await;
     user(&app, "op@example.com", Role::Operator, None).await;
     let test = pay_native(&app, &key, "25.00", "USDC").await;
     let op = login(&app, "op@example.com").await;
@@ -303,22 +319,32 @@ async fn explorer_links_follow_the_payments_network(app: TestApp) {
         assert!(html.contains(&format!("href=\"{href}\" rel=\"noopener noreferrer\"")), "{href} in {html}");
     }
     // BSC's USDT has 18 decimals, Tron's 6: each amount in its token's whole units.
-    assert!(html.contains("1.000000000000000001 USDT") && html.contains("1000000000000.000001 USDT"), "{html}");
-    let _ = m;
+    assert!(
+        html.contains("1.000000000000000001 USDT") && html.contains("1000000000000.000001 USDT"),
+        "{html}"
+    );
 
     // A configured network's templates are checked at load; a missing one is payd's default.
     let bad = [
         (r#"{"explorer_tx": "http://scan.example/tx/{hash}"}"#, "explorer_tx must be an https:// URL"),
         (r#"{"explorer_tx": "https://scan.example/tx/"}"#, "explorer_tx must hold {hash} exactly once"),
-        (r#"{"explorer_address": "https://scan.example/{address}/{address}"}"#, "explorer_address must hold {address} exactly once"),
-        (r#"{"explorer_address": "https://scan.example/{hash}/{address}"}"#, "explorer_address may hold no placeholder but {address}"),
+        (
+            r#"{"explorer_address": "https://scan.example/{address}/{address}"}"#,
+            "explorer_address must hold {address} exactly once",
+        ),
+        (
+            r#"{"explorer_address": "https://scan.example/{hash}/{address}"}"#,
+            "explorer_address may hold no placeholder but {address}",
+        ),
     ];
     let network = |extra: &str| {
         let mut v: Value = serde_json::from_str(
             r#"{"name": "base", "chain_id": 8453, "rpc_url": "https://rpc.example", "tokens": [{"symbol": "USDC", "contract": "0x833589fCD6eDb6E08f4c7C32D4f71b54bdA02913", "decimals": 6}]}"#,
         )
         .unwrap();
-        v.as_object_mut().unwrap().extend(serde_json::from_str::<Value>(extra).unwrap().as_object().unwrap().clone());
+        v.as_object_mut()
+            .unwrap()
+            .extend(serde_json::from_str::<Value>(extra).unwrap().as_object().unwrap().clone());
         json!([v]).to_string()
     };
     for (extra, why) in bad {
@@ -336,4 +362,83 @@ async fn explorer_links_follow_the_payments_network(app: TestApp) {
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(nets[0].explorer.tx.as_deref(), Some("https://blockscout.example/tx/{hash}"));
     assert_eq!(nets[0].explorer.address.as_deref(), Some("https://basescan.org/address/{address}"));
+}
+
+async fn the_live_status_follows_a_payment_within_reach_only(app: TestApp) {
+    let (m, key) = shop(&app, "Shop").await;
+    let (other, _) = shop(&app, "Other").await;
+    user(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    user(&app, "olaf@example.com", Role::Admin, Some(&other.account_id)).await;
+    let p = pay_native(&app, &key, "25.00", "USDC").await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let live = format!("/dashboard/payments/{id}/live");
+    let ann = login(&app, "ann@example.com").await;
+
+    // The page runs payd's one script, and only this page allows it.
+    let res = app
+        .client
+        .get(app.url(&format!("/dashboard/payments/{id}")))
+        .header("cookie", &ann)
+        .send()
+        .await
+        .unwrap();
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"), "{csp}");
+    let html = res.text().await.unwrap();
+    assert!(html.contains(&format!("data-live=\"{live}\"")), "{html}");
+    let script = html.split("<script src=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(script.starts_with("/assets/dashboard.") && script.ends_with(".js"), "{script}");
+    let js = app.client.get(app.url(&script)).send().await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    let list = app.client.get(app.url("/dashboard/payments")).header("cookie", &ann).send().await.unwrap();
+    assert!(list.headers()["content-security-policy"].to_str().unwrap().contains("script-src 'none'"));
+
+    let read = |cookie: String| {
+        let app = &app;
+        let live = live.clone();
+        async move {
+            let res = app.client.get(app.url(&live)).header("cookie", cookie).send().await.unwrap();
+            let status = res.status().as_u16();
+            let cache = res.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = res.json().await.unwrap();
+            (status, cache, body)
+        }
+    };
+    let (status, cache, before) = read(ann.clone()).await;
+    assert_eq!((status, cache.as_deref()), (200, Some("no-store")));
+    assert_eq!(before["status"], "pending");
+    assert_eq!(before["transfers"].as_array().unwrap().len(), 0);
+
+    // Paid on devnet and mined deep enough: the same request now says so.
+    let payment = app.store.get_payment(&id.parse().unwrap()).await.unwrap().unwrap();
+    let sent = devnet::pay(&app.store, &payment, None, payd_store::now()).await.unwrap();
+    mine(&app).await;
+    let (_, _, body) = read(ann.clone()).await;
+    assert_eq!(body["received_pending_units"], "25000000", "{body}");
+    assert_eq!(body["transfers"][0]["tx_hash"], sent.tx_hash.as_str());
+    assert_eq!(body["transfers"][0]["confirmations"], 1);
+    for _ in 1..payment.asset.as_ref().unwrap().confirmations {
+        mine(&app).await;
+    }
+    let (_, _, after) = read(ann.clone()).await;
+    assert_eq!(after["status"], "completed", "{after}");
+    assert_eq!(after["received_confirmed_units"], "25000000");
+    assert_eq!(after["received_confirmed"], "25 USDC");
+    assert_eq!(after["transfers"][0]["state"], "confirmed");
+    assert_ne!(before, after);
+
+    // Another account's admin, a guessed id and no session are refused.
+    let olaf = login(&app, "olaf@example.com").await;
+    assert_eq!(read(olaf.clone()).await.0, 404);
+    let res = app
+        .client
+        .get(app.url("/dashboard/payments/pay_nope/live"))
+        .header("cookie", &ann)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let res = app.client.get(app.url(&live)).send().await.unwrap();
+    assert_eq!(res.status(), 401);
 }

@@ -41,7 +41,12 @@ fn block(n: u64) -> BlockRef {
     BlockRef { number: n, hash: format!("0xh{n}") }
 }
 
-fn transfer(network: &str, tx: &str, amount: u128, payment: Option<&payd_core::ids::PaymentId>) -> NewTransfer {
+fn transfer(
+    network: &str,
+    tx: &str,
+    amount: u128,
+    payment: Option<&payd_core::ids::PaymentId>,
+) -> NewTransfer {
     NewTransfer {
         network: network.into(),
         tx_hash: tx.into(),
@@ -78,7 +83,9 @@ async fn payments_per_day_count_and_sum_each_utc_day_of_the_filter(store: Store)
     let other = merchant(&store, "Other").await;
     let day1 = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
     let day2 = Utc.with_ymd_and_hms(2026, 3, 2, 23, 59, 59).unwrap();
-    for (at, price) in [(day1, "10.00"), (day1 + Duration::hours(23), "0.01"), (day2, "999999999.99"), (day2, "5.5")] {
+    for (at, price) in
+        [(day1, "10.00"), (day1 + Duration::hours(23), "0.01"), (day2, "999999999.99"), (day2, "5.5")]
+    {
         let mut p = new_payment(&m.id, Mode::Test);
         p.price = Money::parse(price, Currency::USD).unwrap();
         create(&store, p, at).await;
@@ -92,7 +99,8 @@ async fn payments_per_day_count_and_sum_each_utc_day_of_the_filter(store: Store)
     create(&store, new_payment(&m.id, Mode::Live), day1).await;
 
     let days = store.payments_per_day(&filter(vec![m.id.clone()], Mode::Test)).await.unwrap();
-    let got: Vec<_> = days.iter().map(|d| (d.day.to_string(), d.payments, d.usd.to_string(), d.unpriced)).collect();
+    let got: Vec<_> =
+        days.iter().map(|d| (d.day.to_string(), d.payments, d.usd.to_string(), d.unpriced)).collect();
     assert_eq!(
         got,
         vec![
@@ -131,7 +139,7 @@ async fn money_received_is_summed_exactly_per_network_and_token(store: Store) {
     ];
     store.commit_scan(&commit("devnet", transfers)).await.unwrap();
 
-    let totals = store.received_totals(&[m.id.clone()], Mode::Test).await.unwrap();
+    let totals = store.received_totals(std::slice::from_ref(&m.id), Mode::Test).await.unwrap();
     assert_eq!(totals.len(), 1, "{totals:?}");
     let t = &totals[0];
     assert_eq!((t.network.as_str(), t.token.as_str(), t.transfers), ("devnet", "USDC", 4));
@@ -140,7 +148,7 @@ async fn money_received_is_summed_exactly_per_network_and_token(store: Store) {
     assert_eq!(t.confirmed, 2 * big + 1);
     let both = store.received_totals(&[m.id.clone(), other.id.clone()], Mode::Test).await.unwrap();
     assert_eq!(both[0].received, 2 * big + 1 + 5 + 1_000);
-    assert!(store.received_totals(&[m.id.clone()], Mode::Live).await.unwrap().is_empty());
+    assert!(store.received_totals(std::slice::from_ref(&m.id), Mode::Live).await.unwrap().is_empty());
     assert!(store.received_totals(&[], Mode::Test).await.unwrap().is_empty());
 }
 
@@ -161,7 +169,10 @@ async fn unattributed_transfers_are_paged_per_mode(store: Store) {
         page.transfers.iter().chain(&rest.transfers).map(|t| t.transfer.tx_hash.clone()).collect();
     seen.sort();
     assert_eq!(seen, vec!["0xu0", "0xu1", "0xu2", "0xu3", "0xu4"]);
-    assert!(page.transfers.iter().all(|t| t.transfer.note.as_deref() == Some("an address payd does not watch")));
+    assert!(page
+        .transfers
+        .iter()
+        .all(|t| t.transfer.note.as_deref() == Some("an address payd does not watch")));
     let live = store.unattributed_transfers(Mode::Live, 50, 0).await.unwrap();
     assert_eq!(live.total, 1);
     assert_eq!(live.transfers[0].transfer.network, "base");
