@@ -442,3 +442,36 @@ async fn the_live_status_follows_a_payment_within_reach_only(app: TestApp) {
     let res = app.client.get(app.url(&live)).send().await.unwrap();
     assert_eq!(res.status(), 401);
 }
+
+// ---- In a real browser (SQLite: the pages do not depend on the backend) ----
+
+/// An operator reads the chart, watches a payment's page turn completed without a reload, and
+/// reads the money and health pages, in headless Chromium (tests/dashboard/views.mjs), with
+/// axe-core on every page and screenshots at 360 and 1280 px under target/tmp/dashboard-views.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_views_render_and_a_payment_page_follows_its_payment_in_the_browser() {
+    if !crate::helpers::browser_ready(&["playwright-core", "@axe-core"], &[]) {
+        return;
+    }
+    // devnet mines and credits by itself, as in production.
+    let app = crate::helpers::spawn_app_with(payd_store::Backend::Sqlite, &[("PAYD_DEVNET_BLOCK_MS", "200")])
+        .await
+        .unwrap();
+    let (_, key) = shop(&app, "Browser Shop").await;
+    user(&app, "op@example.com", Role::Operator, None).await;
+    let p = pay_native(&app, &key, "25.00", "USDC").await;
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-views");
+    let params = json!({
+        "url": app.address, "email": "op@example.com", "password": PASSWORD,
+        "paymentId": p["id"], "due": "25 USDC", "dueUnits": "25000000",
+        "shots": shots.to_string_lossy(),
+    });
+    crate::helpers::run_browser_script("crates/payd-server/tests/dashboard/views.mjs", &[params.to_string()]);
+    let paid = app.store.get_payment(&p["id"].as_str().unwrap().parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(paid.status.as_str(), "completed");
+    for name in ["chart", "payment-live", "money", "health"] {
+        for width in [360, 1280] {
+            assert!(shots.join(format!("{name}-{width}.png")).exists(), "{name}-{width}.png");
+        }
+    }
+}
