@@ -1,5 +1,5 @@
 //! The merchant dashboard under `/dashboard/…`: server-rendered pages (maud, one stylesheet,
-//! no script, a strict CSP) over the engine's operations, for the users of an account (admins
+//! no script but the payment page's live status, a strict CSP) over the engine's operations, for the users of an account (admins
 //! change, viewers read) and the instance's operators (every account).
 //!
 //! Transport only: who may see and change what is decided by the user's reach
@@ -31,7 +31,8 @@ use maud::Markup;
 
 use crate::state::AppState;
 
-/// The dashboard's pages' Content-Security-Policy: no script at all, styles and images from
+/// The dashboard's pages' Content-Security-Policy (the payment page's adds its script, see
+/// `live`): no script at all, styles and images from
 /// payd only, forms to payd only, never framed.
 const CSP: &str = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; \
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";

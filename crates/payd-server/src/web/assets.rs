@@ -69,7 +69,7 @@ pub static ICON: Asset = Asset {
     path: LazyLock::new(|| versioned("favicon", "svg", ICON_BODY)),
 };
 
-/// The dashboard's stylesheet (it has no script).
+/// The dashboard's stylesheet.
 pub static DASHBOARD_CSS: Asset = Asset {
     stem: "dashboard",
     ext: "css",
