@@ -113,6 +113,7 @@ pub(crate) async fn chain_positions(
     .await?)
 }
 
+// NULLs sort first on SQLite and last on PostgreSQL: `failing_since IS NULL` orders them alike.
 pub(crate) async fn failing_endpoints(
     pool: &Pool<Db>,
     limit: u32,
@@ -120,7 +121,7 @@ pub(crate) async fn failing_endpoints(
     Ok(sqlx::query_as(
         "SELECT id, merchant_id, mode, url, enabled, disabled_reason, failing_since FROM webhook_endpoints \
          WHERE NOT deleted AND (failing_since IS NOT NULL OR (NOT enabled AND disabled_reason IS NOT NULL)) \
-         ORDER BY failing_since, id LIMIT $1",
+         ORDER BY failing_since IS NULL, failing_since, id LIMIT $1",
     )
     .bind(i64::from(limit))
     .fetch_all(pool)

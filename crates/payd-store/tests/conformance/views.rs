@@ -17,6 +17,7 @@ conformance!(
     money_received_is_summed_exactly_per_network_and_token,
     unattributed_transfers_are_paged_per_mode,
     chain_positions_name_each_cursor_and_lease,
+    failing_endpoints_are_those_failing_or_disabled_for_failing,
 );
 
 fn filter(merchants: Vec<payd_core::ids::MerchantId>, mode: Mode) -> DashboardFilter {
@@ -191,4 +192,33 @@ async fn chain_positions_name_each_cursor_and_lease(store: Store) {
     assert_eq!(positions[1].cursor.map(|c| c.0), Some(1));
     assert!(positions[1].lease.is_none() && positions[1].cursor_updated_at.is_some());
     assert!(store.failing_endpoints(10).await.unwrap().is_empty());
+}
+
+async fn failing_endpoints_are_those_failing_or_disabled_for_failing(store: Store) {
+    use payd_core::webhook::WebhookFormat;
+    let m = merchant(&store, "Shop").await;
+    let make = |failing: Option<chrono::DateTime<Utc>>, enabled: bool, reason: Option<&str>| {
+        let mut e = crate::webhooks::endpoint(&m.id, Mode::Live, WebhookFormat::Native, Vec::new());
+        e.failing_since = failing;
+        e.enabled = enabled;
+        e.disabled_reason = reason.map(str::to_owned);
+        e
+    };
+    let early = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    let healthy = make(None, true, None);
+    let by_hand = make(None, false, None);
+    let failing = make(Some(early + Duration::hours(1)), true, None);
+    let gave_up = make(Some(early), false, Some("failed for 5 days"));
+    let disabled = make(None, false, Some("410 Gone"));
+    for e in [&healthy, &by_hand, &failing, &gave_up, &disabled] {
+        store.insert_webhook_endpoint(e).await.unwrap();
+    }
+    let listed = store.failing_endpoints(10).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|e| e.id.as_str()).collect();
+    let want = [gave_up.id.to_string(), failing.id.to_string(), disabled.id.to_string()];
+    assert_eq!(ids, want.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(listed[0].disabled_reason.as_deref(), Some("failed for 5 days"));
+    assert_eq!(listed[0].failing_since, Some(early));
+    assert!(!listed[0].enabled && listed[1].enabled);
+    assert_eq!(store.failing_endpoints(1).await.unwrap().len(), 1);
 }
