@@ -83,7 +83,7 @@ fn transfer_row(state: &AppState, t: &StoredTransfer) -> Markup {
             td.mono { (explorer.tx(&x.tx_hash)) }
             td.num { (x.block.number) }
             td { (t.status.as_str()) }
-            td { (x.note.as_deref().unwrap_or("an address payd does not watch")) }
+            td { (x.note.as_deref().unwrap_or("no reason recorded")) }
         }
     }
 }

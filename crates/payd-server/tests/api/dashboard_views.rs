@@ -263,6 +263,18 @@ async fn the_health_page_shows_each_watcher_to_the_operator_only(app: TestApp) {
         payd_store::Backend::Postgres => "PostgreSQL",
     };
     assert!(html.contains(&format!("Backend: <strong>{backend}</strong>")), "{html}");
+    assert!(html.contains("none on this node"), "no watcher error yet");
+
+    // What this node's watcher measures and the errors it meets (as the worker reports them).
+    let metrics = &app.state.metrics;
+    metrics.watcher("devnet", cursor.number + 3, Some(cursor.number), Some(chrono::Duration::seconds(7)));
+    metrics.watcher_failed("devnet", &"rpc: connection refused", payd_store::now());
+    let (_, html) = get(&app, &op, "/dashboard/health").await;
+    let row = "data-network=\"devnet\"";
+    assert_eq!(attr_of(&html, row, "data-lag-blocks").as_deref(), Some("3"));
+    assert_eq!(attr_of(&html, row, "data-lag-seconds").as_deref(), Some("7"));
+    assert!(html.contains(&format!("<td class=\"num\">{}</td>", cursor.number + 3)), "the head: {html}");
+    assert!(html.contains("rpc: connection refused"), "{html}");
     assert!(html.contains("href=\"/dashboard/health\""), "the operator's nav links it");
 }
 
