@@ -216,7 +216,7 @@ pub async fn show(
         cancellable,
         &explorer.unwrap_or_default(),
     );
-    let body = maud::html! { (body) (super::live::follow(&id)) };
+    let body = maud::html! { (body) (super::live::follow(&detail.payment.id.to_string())) };
     super::live::html(StatusCode::OK, page::layout("Payment", &fr, body))
 }
 
