@@ -86,6 +86,8 @@ pub struct Metrics {
     webhook_queue: Gauge,
     pool_size: Gauge,
     pool_idle: Gauge,
+    /// Each network's last watcher error on this node, for the health page.
+    last_errors: std::sync::Mutex<std::collections::HashMap<String, (chrono::DateTime<chrono::Utc>, String)>>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -150,7 +152,30 @@ impl Metrics {
             webhook_queue,
             pool_size,
             pool_idle,
+            last_errors: std::sync::Mutex::default(),
         }
+    }
+
+    /// Records a watcher step's failure (kept until the next one: the last error).
+    pub fn watcher_failed(
+        &self,
+        network: &str,
+        error: &dyn std::fmt::Display,
+        at: chrono::DateTime<chrono::Utc>,
+    ) {
+        let mut map = self.last_errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.insert(network.to_owned(), (at, error.to_string()));
+    }
+
+    /// A network's last watcher error on this node, and when.
+    pub fn watcher_error(&self, network: &str) -> Option<(chrono::DateTime<chrono::Utc>, String)> {
+        self.last_errors.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(network).cloned()
+    }
+
+    /// A network's lag as last measured by this node's watcher: blocks and seconds.
+    pub fn watcher_lag(&self, network: &str) -> (Option<i64>, Option<i64>) {
+        let labels = NetworkLabels { network: network.to_owned() };
+        (self.lag_blocks.get(&labels).map(|g| g.get()), self.lag_seconds.get(&labels).map(|g| g.get()))
     }
 
     /// Records one answered request.

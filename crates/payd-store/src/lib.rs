@@ -29,6 +29,7 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod users;
+pub mod views;
 pub mod webhooks;
 
 use std::str::FromStr;

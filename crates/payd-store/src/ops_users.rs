@@ -243,7 +243,7 @@ pub(crate) async fn all_merchants(pool: &Pool<Db>) -> Result<Vec<Merchant>, Stor
     rows.into_iter().map(Merchant::try_from).collect()
 }
 
-fn push_dashboard_filter(q: &mut QueryBuilder<'_, Db>, f: &DashboardFilter) {
+pub(super) fn push_dashboard_filter(q: &mut QueryBuilder<'_, Db>, f: &DashboardFilter) {
     q.push(" WHERE mode = ").push_bind(f.mode.as_str());
     q.push(" AND merchant_id IN (");
     let mut sep = q.separated(", ");

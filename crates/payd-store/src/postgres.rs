@@ -49,3 +49,10 @@ pub(crate) mod auth {
 
     include!("ops_auth.rs");
 }
+
+/// The dashboard's views: payments per day, money received, unattributed transfers, health.
+pub(crate) mod views {
+    use super::Db;
+
+    include!("ops_views.rs");
+}

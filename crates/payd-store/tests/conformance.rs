@@ -80,3 +80,5 @@ mod batch;
 
 #[path = "conformance/dashboard_auth.rs"]
 mod dashboard_auth;
+#[path = "conformance/views.rs"]
+mod views;

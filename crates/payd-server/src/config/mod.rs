@@ -3,6 +3,7 @@
 //! at once, so an operator fixes a file in one pass.
 
 pub mod check;
+pub mod explorer;
 pub mod networks;
 pub mod settings;
 pub mod webhooks;

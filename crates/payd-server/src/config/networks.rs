@@ -72,6 +72,8 @@ pub struct NetworkSection {
     source: Option<String>,
     #[serde(default)]
     tokens: Vec<TokenSection>,
+    explorer_tx: Option<String>,
+    explorer_address: Option<String>,
 }
 
 /// When a transfer counts as confirmed.
@@ -142,6 +144,8 @@ pub struct EvmNetwork {
     pub timeout: Duration,
     /// Accepted tokens (contracts as 20-byte ids on both families).
     pub tokens: Vec<EvmToken>,
+    /// Its block explorer's links (payd's default for a well-known network).
+    pub explorer: crate::config::explorer::Explorer,
 }
 
 impl EvmNetwork {
@@ -381,6 +385,7 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
             };
             tokens.push(EvmToken { symbol, contract, decimals });
         }
+        let explorer = explorer(&name, s.explorer_tx.as_deref(), s.explorer_address.as_deref(), &at, errors);
         if errors.len() == before {
             out.push(EvmNetwork {
                 name,
@@ -397,10 +402,34 @@ pub fn validate(sections: Vec<NetworkSection>, errors: &mut Vec<String>) -> Vec<
                 start_block: s.start_block,
                 timeout: Duration::from_millis(timeout_ms),
                 tokens,
+                explorer,
             });
         }
     }
     out
+}
+
+/// A network's explorer templates: each one given is checked, a missing one is payd's default.
+fn explorer(
+    name: &str,
+    tx: Option<&str>,
+    address: Option<&str>,
+    at: &str,
+    errors: &mut Vec<String>,
+) -> crate::config::explorer::Explorer {
+    use crate::config::explorer::{check, default_for, ADDRESS, HASH};
+    let mut e = default_for(name);
+    for (given, placeholder, key, slot) in
+        [(tx, HASH, "explorer_tx", &mut e.tx), (address, ADDRESS, "explorer_address", &mut e.address)]
+    {
+        if let Some(t) = given {
+            match check(t, placeholder) {
+                Ok(t) => *slot = Some(t),
+                Err(why) => errors.push(format!("{at}: {key} {why}")),
+            }
+        }
+    }
+    e
 }
 
 fn is_url(text: &str, schemes: &[&str]) -> bool {

@@ -1,5 +1,5 @@
 //! The merchant dashboard under `/dashboard/…`: server-rendered pages (maud, one stylesheet,
-//! no script, a strict CSP) over the engine's operations, for the users of an account (admins
+//! no script but the payment page's live status, a strict CSP) over the engine's operations, for the users of an account (admins
 //! change, viewers read) and the instance's operators (every account).
 //!
 //! Transport only: who may see and change what is decided by the user's reach
@@ -13,7 +13,12 @@ mod access;
 mod access_page;
 mod audit;
 mod auth;
+mod chart;
+mod explorer;
+mod health;
 mod keys;
+mod live;
+mod money;
 pub mod page;
 mod payments;
 pub mod query;
@@ -28,7 +33,8 @@ use maud::Markup;
 
 use crate::state::AppState;
 
-/// The dashboard's pages' Content-Security-Policy: no script at all, styles and images from
+/// The dashboard's pages' Content-Security-Policy (the payment page's adds its script, see
+/// `live`): no script at all, styles and images from
 /// payd only, forms to payd only, never framed.
 const CSP: &str = "default-src 'none'; script-src 'none'; style-src 'self'; img-src 'self'; \
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -44,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/payments", get(payments::list))
         .route("/dashboard/payments.csv", get(payments::export))
         .route("/dashboard/payments/{id}", get(payments::show))
+        .route("/dashboard/payments/{id}/live", get(live::show))
         .route("/dashboard/payments/{id}/cancel", post(payments::cancel))
         .route("/dashboard/payments/{id}/deliveries/{delivery}/redeliver", post(payments::redeliver))
         .route("/dashboard/keys", get(keys::list).post(keys::create))
@@ -64,6 +71,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/invitations", post(access::invite))
         .route("/dashboard/invitations/{id}/revoke", post(access::revoke))
         .route("/dashboard/invite/{token}", get(access::invitation).post(access::accept))
+        .route("/dashboard/money", get(money::show))
+        .route("/dashboard/health", get(health::show))
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

@@ -70,6 +70,9 @@ pub fn layout(title: &str, frame: &Frame<'_>, body: Markup) -> Markup {
                         a href="/dashboard/users" { "Users" }
                         " · "
                         a href="/dashboard/account" { "Account" }
+                        " · "
+                        a href={ "/dashboard/money?mode=" (frame.mode.as_str()) } { "Money" }
+                        @if matches!(frame.user.role, payd_core::user::Role::Operator) { " · " a href="/dashboard/health" { "Health" } }
                     }
                     nav aria-label="Mode" {
                         span.modes {
@@ -283,7 +286,13 @@ pub fn list(frame: &Frame<'_>, q: &ListQuery, page: &[Payment], total: i64, netw
 }
 
 /// One payment.
-pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool) -> Markup {
+pub fn detail(
+    frame: &Frame<'_>,
+    d: &Detail,
+    can_change: bool,
+    cancellable: bool,
+    explorer: &super::explorer::Links,
+) -> Markup {
     let p = &d.payment;
     html! {
         p { a href={ "/dashboard/payments?mode=" (p.mode.as_str()) } { "← Payments" } }
@@ -291,7 +300,7 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
         section.card aria-labelledby="summary-title" {
             h2 #summary-title { "Summary" }
             dl.facts {
-                dt { "Status" } dd { (status_tags(p)) }
+                dt { "Status" } dd #live-status { (status_tags(p)) }
                 dt { "Merchant" } dd { (d.merchant.name) " " span.mono { "(" (d.merchant.id) ")" } }
                 dt { "Mode" } dd { (p.mode.as_str()) }
                 dt { "Created via" } dd { (p.dialect.as_str()) }
@@ -299,10 +308,10 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
                 @if let Some(a) = &p.asset {
                     dt { "Token / network" } dd { (a.token) " on " (a.network) }
                     dt { "Amount due" } dd.num { (token_amount(p, a.amount_due)) }
-                    dt { "Received, confirmed" } dd.num { (token_amount(p, p.funds.confirmed)) }
-                    dt { "Received, confirming" } dd.num { (token_amount(p, p.funds.pending)) }
+                    dt { "Received, confirmed" } dd.num #live-confirmed { (token_amount(p, p.funds.confirmed)) }
+                    dt { "Received, confirming" } dd.num #live-pending { (token_amount(p, p.funds.pending)) }
                     dt { "Confirmations needed" } dd.num { (a.confirmations) }
-                    @if let Some(addr) = &a.address { dt { "Deposit address" } dd.mono { (addr) } }
+                    @if let Some(addr) = &a.address { dt { "Deposit address" } dd.mono { (explorer.address(addr)) } }
                 }
                 @if let Some(r) = &p.reference { dt { "Reference" } dd { (r) } }
                 @if let Some(r) = &p.external_id { dt { "Order id" } dd { (r) } }
@@ -330,6 +339,7 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
         }
         section.card aria-labelledby="transfers-title" {
             h2 #transfers-title { "Transfers" }
+            div #live-transfers {
             @if d.transfers.is_empty() { p { "No transfer seen yet." } } @else {
                 div.scroll tabindex="0" role="region" aria-label="Transfers table" { table {
                     thead { tr {
@@ -342,7 +352,7 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
                     tbody {
                         @for t in &d.transfers {
                             tr {
-                                td.mono { (t.transfer.transfer.tx_hash) }
+                                td.mono { (explorer.tx(&t.transfer.transfer.tx_hash)) }
                                 td.num { (token_amount(p, t.transfer.transfer.amount)) }
                                 td.num { (t.transfer.transfer.block.number) }
                                 td.num { (t.confirmations) }
@@ -351,6 +361,7 @@ pub fn detail(frame: &Frame<'_>, d: &Detail, can_change: bool, cancellable: bool
                         }
                     }
                 } }
+            }
             }
         }
         section.card aria-labelledby="webhooks-title" {

@@ -67,7 +67,11 @@ pub async fn list(State(state): State<AppState>, RawQuery(raw): RawQuery, header
     };
     // The switch keeps the filters and goes back to the first page.
     let fr = frame(&authed, q.mode(), q.to_link("/dashboard/payments", None, None));
-    let body = page::list(&fr, &q, &rows, total, &networks(&state));
+    let chart = match super::chart::for_list(&state.store, &q, &f).await {
+        Ok(c) => c,
+        Err(e) => return internal(&e),
+    };
+    let body = maud::html! { (page::list(&fr, &q, &rows, total, &networks(&state))) (chart) };
     html(StatusCode::OK, page::layout("Payments", &fr, body))
 }
 
@@ -200,8 +204,20 @@ pub async fn show(
         Err(e) => return internal(&e),
     };
     let fr = frame(&authed, mode, "/dashboard/payments".to_owned());
-    let body = page::detail(&fr, &detail, authed.user().role.can_change(), cancellable);
-    html(StatusCode::OK, page::layout("Payment", &fr, body))
+    // A test payment is paid on devnet, whatever network it names: no explorer has it.
+    let explorer = match (&detail.payment.asset, mode) {
+        (Some(a), payd_core::apikey::Mode::Live) => Some(super::explorer::Links::of(&state, &a.network)),
+        _ => None,
+    };
+    let body = page::detail(
+        &fr,
+        &detail,
+        authed.user().role.can_change(),
+        cancellable,
+        &explorer.unwrap_or_default(),
+    );
+    let body = maud::html! { (body) (super::live::follow(&detail.payment.id.to_string())) };
+    super::live::html(StatusCode::OK, page::layout("Payment", &fr, body))
 }
 
 /// The checks of a change: a live session, the form token and origin, a role that may

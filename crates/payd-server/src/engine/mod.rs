@@ -22,6 +22,7 @@ pub mod products;
 pub mod quote;
 pub mod terms;
 pub mod users;
+pub mod views;
 pub mod webhooks;
 
 pub use payments::{

@@ -40,6 +40,7 @@ const CSS_BODY: &str = include_str!("../checkout/assets/checkout.css");
 const JS_BODY: &str = include_str!("../checkout/assets/checkout.js");
 const ICON_BODY: &str = include_str!("../checkout/assets/favicon.svg");
 const DASHBOARD_CSS_BODY: &str = include_str!("../dashboard/assets/dashboard.css");
+const DASHBOARD_JS_BODY: &str = include_str!("../dashboard/assets/live.js");
 
 /// The checkout's stylesheet.
 pub static CSS: Asset = Asset {
@@ -68,7 +69,7 @@ pub static ICON: Asset = Asset {
     path: LazyLock::new(|| versioned("favicon", "svg", ICON_BODY)),
 };
 
-/// The dashboard's stylesheet (it has no script).
+/// The dashboard's stylesheet.
 pub static DASHBOARD_CSS: Asset = Asset {
     stem: "dashboard",
     ext: "css",
@@ -77,10 +78,19 @@ pub static DASHBOARD_CSS: Asset = Asset {
     path: LazyLock::new(|| versioned("dashboard", "css", DASHBOARD_CSS_BODY)),
 };
 
+/// The dashboard's one script: the payment page's live status (no other page runs it).
+pub static DASHBOARD_JS: Asset = Asset {
+    stem: "dashboard",
+    ext: "js",
+    content_type: "text/javascript; charset=utf-8",
+    body: DASHBOARD_JS_BODY,
+    path: LazyLock::new(|| versioned("dashboard", "js", DASHBOARD_JS_BODY)),
+};
+
 /// The current version of a file by its name under `/assets/`, as a response; `None` for
 /// any other name (an old digest included), which the caller answers with its 404.
 pub fn serve(file: &str) -> Option<Response> {
-    for asset in [&CSS, &JS, &ICON, &DASHBOARD_CSS] {
+    for asset in [&CSS, &JS, &ICON, &DASHBOARD_CSS, &DASHBOARD_JS] {
         if asset.path().strip_prefix("/assets/") == Some(file) {
             debug_assert!(file.starts_with(asset.stem) && file.ends_with(asset.ext));
             return Some(

@@ -71,8 +71,16 @@ pub async fn watch<S: ChainSource>(store: Store, source: S, w: ChainWatch, cance
                 return Ok(Pace::Wait);
             }
         }
-        scan_to_head(&store, &source, &w.cfg, &w.metrics).await?;
-        count_watched(&store, &w.cfg, &w.metrics, &counted).await?;
+        let step = async {
+            scan_to_head(&store, &source, &w.cfg, &w.metrics).await?;
+            count_watched(&store, &w.cfg, &w.metrics, &counted).await
+        }
+        .await;
+        // The health page shows each network's last error.
+        if let Err(e) = &step {
+            w.metrics.watcher_failed(&w.cfg.network, e, payd_store::now());
+        }
+        step?;
         Ok::<_, StepError>(Pace::Wait)
     });
     let Some(lease) = &w.lease else {

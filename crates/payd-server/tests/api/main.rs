@@ -14,6 +14,7 @@ mod choose_asset;
 mod cli;
 mod dashboard;
 mod dashboard_auth;
+mod dashboard_views;
 mod devnet;
 mod docs_agree;
 mod durability;
