@@ -21,6 +21,7 @@ mod batch;
 mod catalog;
 pub mod chain;
 mod evm;
+pub mod manage;
 mod postgres;
 mod rows;
 mod sqlite;

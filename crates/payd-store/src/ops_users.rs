@@ -21,7 +21,7 @@ const USER_COLUMNS: &str = "id, account_id, email, role, failed_logins, locked_u
 /// Sessions are marked seen at most this often (ms): a page view is not a write.
 const SEEN_EVERY_MS: i64 = 60_000;
 
-async fn insert_audit(tx: &mut Tx, a: &AuditEntry) -> Result<(), StoreError> {
+pub(crate) async fn insert_audit(tx: &mut Tx, a: &AuditEntry) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_log (at, user_id, actor, account_id, action, target, detail) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -42,3 +42,10 @@ pub(crate) mod users {
 
     include!("ops_users.rs");
 }
+
+/// The dashboard's management pages: changes written with their audit line, test events.
+pub(crate) mod manage {
+    use super::{Db, BEGIN};
+
+    include!("ops_manage.rs");
+}

@@ -77,3 +77,6 @@ mod choose_asset;
 
 #[path = "conformance/batch.rs"]
 mod batch;
+
+#[path = "conformance/manage.rs"]
+mod manage;

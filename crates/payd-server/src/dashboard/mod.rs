@@ -12,6 +12,8 @@
 mod audit;
 mod auth;
 mod keys;
+mod manage;
+mod manage_page;
 pub mod page;
 mod payments;
 pub mod query;
@@ -49,6 +51,12 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/audit", get(audit::show))
         .route("/dashboard/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/dashboard/webhooks/{id}/{action}", post(webhooks::change))
+        .route("/dashboard/webhooks/{id}", get(manage::show))
+        .route("/dashboard/webhooks/{id}/edit", post(manage::edit))
+        .route("/dashboard/webhooks/{id}/state", post(manage::set_state))
+        .route("/dashboard/webhooks/{id}/rotate", post(manage::rotate))
+        .route("/dashboard/webhooks/{id}/test", post(manage::send_test))
+        .route("/dashboard/webhooks/{id}/deliveries/{delivery}/redeliver", post(manage::redeliver))
         .route("/dashboard/settings", get(settings::show))
         .route("/dashboard/settings/{merchant}", post(settings::save))
 }

@@ -15,6 +15,7 @@ pub mod customers;
 pub mod dashboard;
 pub mod devnet;
 pub mod fields;
+pub mod manage;
 pub mod merchants;
 pub mod payments;
 pub mod products;

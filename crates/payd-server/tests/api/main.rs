@@ -13,6 +13,7 @@ mod checkout;
 mod choose_asset;
 mod cli;
 mod dashboard;
+mod dashboard_manage;
 mod devnet;
 mod docs_agree;
 mod durability;
