@@ -5,13 +5,14 @@
 
 use chrono::{DateTime, Utc};
 use payd_core::event::Event;
-use payd_core::ids::{DeliveryId, WebhookEndpointId};
+use payd_core::ids::{DeliveryId, MerchantId, WebhookEndpointId};
 use payd_core::webhook::WebhookEndpoint;
 use sqlx::Pool;
 
 use super::users::insert_audit;
 use super::webhooks;
 use super::Tx;
+use crate::manage::{BrandChange, Branding, LogoChange, LogoRef};
 use crate::rows::ms;
 use crate::users::AuditEntry;
 use crate::StoreError;
@@ -113,4 +114,77 @@ pub(crate) async fn send_test_event(
     insert_audit(&mut tx, audit).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+// ---- checkout branding ----
+
+/// `(display_name, accent, logo_digest, logo_type)`.
+type BrandRow = (Option<String>, Option<String>, Option<String>, Option<String>);
+
+pub(crate) async fn branding(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+) -> Result<Option<Branding>, StoreError> {
+    let row: Option<BrandRow> = sqlx::query_as(
+        "SELECT display_name, accent, logo_digest, logo_type FROM merchant_branding WHERE merchant_id = $1",
+    )
+    .bind(merchant.to_string())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(display_name, accent, digest, content_type)| Branding {
+        display_name,
+        accent,
+        logo: digest.zip(content_type).map(|(digest, content_type)| LogoRef { digest, content_type }),
+    }))
+}
+
+pub(crate) async fn set_branding(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+    brand: &BrandChange,
+    audit: &AuditEntry,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    sqlx::query(
+        "INSERT INTO merchant_branding (merchant_id, display_name, accent, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (merchant_id) DO UPDATE SET display_name = excluded.display_name, accent = excluded.accent, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(merchant.to_string())
+    .bind(&brand.display_name)
+    .bind(&brand.accent)
+    .bind(ms(now))
+    .execute(&mut *tx)
+    .await?;
+    let logo: Option<(&[u8], &str, &str)> = match &brand.logo {
+        LogoChange::Keep => None,
+        LogoChange::Remove => Some((&[], "", "")),
+        LogoChange::Set { bytes, content_type, digest } => Some((bytes, content_type, digest)),
+    };
+    if let Some((bytes, content_type, digest)) = logo {
+        // Removing writes NULLs: the three columns are whole or absent (a CHECK says so).
+        let set = !digest.is_empty();
+        sqlx::query("UPDATE merchant_branding SET logo = $2, logo_type = $3, logo_digest = $4 WHERE merchant_id = $1")
+            .bind(merchant.to_string())
+            .bind(set.then_some(bytes))
+            .bind(set.then_some(content_type))
+            .bind(set.then_some(digest))
+            .execute(&mut *tx)
+            .await?;
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn brand_logo(pool: &Pool<Db>, digest: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
+    // Two merchants may upload the same file: either row serves it.
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT logo_type, logo FROM merchant_branding WHERE logo_digest = $1 AND logo IS NOT NULL LIMIT 1",
+    )
+    .bind(digest)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row)
 }

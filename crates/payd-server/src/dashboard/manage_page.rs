@@ -177,3 +177,59 @@ pub fn endpoint(frame: &Frame<'_>, e: &WebhookEndpoint, v: &EndpointView<'_>) ->
         }
     }
 }
+
+/// A merchant's checkout settings page: its branding form (display name, accent colour,
+/// logo upload) and what the checkout shows now.
+pub fn checkout_settings(
+    frame: &Frame<'_>,
+    merchant: &Merchant,
+    brand: &payd_store::manage::Branding,
+    message: Option<&str>,
+    can_change: bool,
+) -> Markup {
+    use crate::engine::brand;
+    let action = format!("/dashboard/settings/{}/brand", merchant.id);
+    html! {
+        p { a href={ "/dashboard/settings?merchant=" (merchant.id) } { "← Settings" } }
+        h1 { "Checkout branding" }
+        section.card aria-labelledby="brand-title" {
+            h2 #brand-title { (merchant.name) " " span.mono { "(" (merchant.id) ")" } }
+            @if let Some(m) = message { p.banner role="status" { (m) } }
+            dl.facts {
+                dt { "Name on the checkout" } dd { (brand.display_name.as_deref().unwrap_or(&merchant.name)) }
+                dt { "Accent colour" } dd.mono { (brand.accent.as_deref().unwrap_or("none (payd's blue)")) }
+                dt { "Logo" } dd {
+                    @if let Some(l) = &brand.logo {
+                        img.logo src=(brand::logo_path(&l.digest, &l.content_type)) alt="The current logo" width="48" height="48";
+                    } @else { "none" }
+                }
+            }
+            @if can_change {
+                form.filters method="post" action=(action) enctype="multipart/form-data" {
+                    input type="hidden" name="csrf" value=(frame.csrf);
+                    div {
+                        label for="display_name" { "Display name" }
+                        input #display_name name="display_name" maxlength="80"
+                            value=(brand.display_name.as_deref().unwrap_or("")) aria-describedby="display_name-hint";
+                        small.note #display_name-hint { "blank: the merchant's name" }
+                    }
+                    div {
+                        label for="accent" { "Accent colour" }
+                        input #accent name="accent" value=(brand.accent.as_deref().unwrap_or(""))
+                            placeholder="#1d4ed8" aria-describedby="accent-hint";
+                        small.note #accent-hint { "#rrggbb; white or dark text on it must reach a 4.5:1 contrast; blank: none" }
+                    }
+                    div.wide {
+                        label for="logo" { "Logo" }
+                        input #logo type="file" name="logo" accept="image/png,image/jpeg,image/webp" aria-describedby="logo-hint";
+                        small.note #logo-hint { "PNG, JPEG or WebP, at most 64 KiB; none chosen: the current one stays" }
+                    }
+                    @if brand.logo.is_some() {
+                        label.check.wide { input type="checkbox" name="remove_logo" value="1"; "Remove the logo" }
+                    }
+                    div.actions.wide { button type="submit" { "Save branding" } }
+                }
+            }
+        }
+    }
+}

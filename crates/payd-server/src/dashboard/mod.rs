@@ -11,6 +11,7 @@
 
 mod audit;
 mod auth;
+mod brand;
 mod keys;
 mod manage;
 mod manage_page;
@@ -59,6 +60,11 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/webhooks/{id}/deliveries/{delivery}/redeliver", post(manage::redeliver))
         .route("/dashboard/settings", get(settings::show))
         .route("/dashboard/settings/{merchant}", post(settings::save))
+        .route("/dashboard/settings/{merchant}/checkout", get(brand::show))
+        .route(
+            "/dashboard/settings/{merchant}/brand",
+            post(brand::save).layer(axum::extract::DefaultBodyLimit::max(brand::MAX_BRAND_BODY)),
+        )
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

@@ -9,6 +9,7 @@
 
 pub mod addresses;
 pub mod asset;
+pub mod brand;
 pub mod checkout;
 pub mod credit;
 pub mod customers;

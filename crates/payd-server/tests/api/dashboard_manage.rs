@@ -2,7 +2,8 @@
 //! (the URL policy refusing what it refuses), rotation with an overlap (a receiver sees both
 //! signatures, each verifiable), a test event in every format received signed and listed in
 //! the endpoint's delivery log with its attempt, redelivery from the log, a viewer refused
-//! and another account's endpoint not found, and the audit lines of these changes.
+//! and another account's endpoint not found, and the audit lines of these changes; checkout
+//! branding (display name, accent colour, logo) checked, saved and shown on the checkout page.
 
 use payd_core::ids::{DeliveryId, WebhookEndpointId};
 use payd_core::user::Role;
@@ -18,7 +19,10 @@ use crate::webhook_formats::verify_all;
 use crate::webhook_tests;
 use crate::webhooks::add_endpoint;
 
-backend_tests!(an_endpoint_is_edited_through_the_url_policy_within_reach,);
+backend_tests!(
+    an_endpoint_is_edited_through_the_url_policy_within_reach,
+    checkout_branding_is_checked_saved_and_shown_on_the_checkout_page,
+);
 
 webhook_tests!(crate::webhooks::HOOK_ENV;
     a_rotation_with_an_overlap_signs_with_both_secrets,
@@ -279,4 +283,171 @@ async fn a_test_event_reaches_every_format_signed_and_shows_in_the_log(app: Test
     let log = app.store.audit_log(Some(&m.account_id), 50).await.unwrap();
     assert_eq!(log.iter().filter(|l| l.action == "webhook_endpoint.test").count(), 5, "{log:?}");
     assert_eq!(log.iter().filter(|l| l.action == "webhook.redeliver").count(), 5, "{log:?}");
+}
+
+/// A minimal real PNG (1×1, one white pixel).
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00,
+    0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x90, 0x77, 0x53, 0xde, 0x00,
+    0x00, 0x00, 0x0c, 0x49, 0x44, 0x41, 0x54, 0x08, 0xd7, 0x63, 0xf8, 0xff, 0xff, 0x3f, 0x00, 0x05, 0xfe,
+    0x02, 0xfe, 0xdc, 0xcc, 0x59, 0xe7, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60,
+    0x82,
+];
+
+/// Posts the branding form as a browser does (multipart), the logo as a file part.
+async fn brand(
+    app: &TestApp,
+    b: &Browser,
+    merchant: &str,
+    fields: &[(&str, &str)],
+    logo: Option<&[u8]>,
+) -> (u16, String) {
+    let boundary = "----paydtestboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    let mut part = |head: String, content: &[u8]| {
+        body.extend_from_slice(format!("--{boundary}\r\n{head}\r\n\r\n").as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    part("Content-Disposition: form-data; name=\"csrf\"".into(), b.csrf.as_bytes());
+    for (k, v) in fields {
+        part(format!("Content-Disposition: form-data; name=\"{k}\""), v.as_bytes());
+    }
+    if let Some(bytes) = logo {
+        // The declared type says PNG whatever the bytes are: payd looks at the bytes.
+        part(
+            "Content-Disposition: form-data; name=\"logo\"; filename=\"logo.png\"\r\nContent-Type: image/png"
+                .into(),
+            bytes,
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let res = app
+        .client
+        .post(app.url(&format!("/dashboard/settings/{merchant}/brand")))
+        .header("cookie", &b.cookie)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    let said = match res.headers().get("location") {
+        Some(l) => l.to_str().unwrap().to_owned(),
+        None => res.text().await.unwrap(),
+    };
+    (status, said)
+}
+
+async fn checkout_branding_is_checked_saved_and_shown_on_the_checkout_page(app: TestApp) {
+    let (m, key) = shop(&app, "Shop").await;
+    let (theirs, _) = shop(&app, "Theirs").await;
+    user(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    user(&app, "val@example.com", Role::Viewer, Some(&m.account_id)).await;
+    let b = login(&app, "ann@example.com").await;
+    let mid = m.id.to_string();
+    let (status, html) = get(&app, &b, "/dashboard/settings").await;
+    assert_eq!(status, 200);
+    assert!(html.contains(&format!("/dashboard/settings/{mid}/checkout")), "linked from the settings");
+    let (status, html) = get(&app, &b, &format!("/dashboard/settings/{mid}/checkout")).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("enctype=\"multipart/form-data\""), "{html}");
+
+    // Refused, each naming the field and why; nothing is saved.
+    let (status, html) = brand(&app, &b, &mid, &[("accent", "blue")], None).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("accent colour: `blue` is not a colour"), "{html}");
+    let (status, html) = brand(&app, &b, &mid, &[("accent", "#777777")], None).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("4.5:1") && html.contains("#777777"), "{html}");
+    let mut big = PNG.to_vec();
+    big.resize(64 * 1024 + 1, 0);
+    let (status, html) = brand(&app, &b, &mid, &[], Some(&big)).await;
+    assert_eq!(status, 413, "{html}");
+    assert!(html.contains("64 KiB"), "{html}");
+    let svg = b"<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(1)\"/>";
+    let (status, html) = brand(&app, &b, &mid, &[], Some(svg)).await;
+    assert_eq!(status, 400);
+    assert!(html.contains("not a PNG, JPEG or WebP image"), "{html}");
+    let long = "n".repeat(81);
+    assert_eq!(brand(&app, &b, &mid, &[("display_name", &long)], None).await.0, 400);
+    assert_eq!(app.store.merchant_branding(&m.id).await.unwrap(), None);
+
+    // A viewer is refused; another account's merchant is not found.
+    let val = login(&app, "val@example.com").await;
+    assert_eq!(brand(&app, &val, &mid, &[("accent", "#1d4ed8")], None).await.0, 403);
+    let their = theirs.id.to_string();
+    assert_eq!(brand(&app, &b, &their, &[("accent", "#1d4ed8")], None).await.0, 404);
+    assert_eq!(get(&app, &b, &format!("/dashboard/settings/{their}/checkout")).await.0, 404);
+    // Without the form's token: refused like any other change.
+    let stranger = Browser { cookie: b.cookie.clone(), csrf: "0".repeat(64) };
+    assert_eq!(brand(&app, &stranger, &mid, &[("accent", "#1d4ed8")], None).await.0, 403);
+
+    let (status, location) =
+        brand(&app, &b, &mid, &[("display_name", " Acme Books "), ("accent", "#1D4ED8")], Some(PNG)).await;
+    assert_eq!(status, 303, "{location}");
+    let (_, html) = get(&app, &b, &location).await;
+    assert!(
+        html.contains("Branding saved.") && html.contains("Acme Books") && html.contains("#1d4ed8"),
+        "{html}"
+    );
+    let saved = app.store.merchant_branding(&m.id).await.unwrap().unwrap();
+    assert_eq!(
+        (saved.display_name.as_deref(), saved.accent.as_deref()),
+        (Some("Acme Books"), Some("#1d4ed8"))
+    );
+    let logo = saved.logo.clone().unwrap();
+    assert_eq!(logo.content_type, "image/png");
+
+    // The checkout page shows them: its name, the logo from payd, the accent's stylesheet.
+    let (s, p) = app
+        .create_payment(
+            &key,
+            &json!({"amount": "5.00", "currency": "USD", "token": "USDC", "network": "base"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let checkout = p["checkout_url"].as_str().unwrap();
+    let path = &checkout[checkout.find("/checkout/").unwrap()..];
+    let res = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let csp = res.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("img-src 'self';") && csp.contains("style-src 'self';"), "{csp}");
+    let page = res.text().await.unwrap();
+    let logo_url = format!("/assets/brand/{}.png", logo.digest);
+    assert!(page.contains("Acme Books") && !page.contains(">Shop<"), "{page}");
+    assert!(page.contains(&logo_url), "{page}");
+    assert!(page.contains("/assets/brand/accent-1d4ed8.css"), "{page}");
+    assert!(!page.contains("style=\""), "no inline style");
+
+    let res = app.client.get(app.url(&logo_url)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    assert!(res.headers()["cache-control"].to_str().unwrap().contains("max-age=31536000"));
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
+    assert_eq!(
+        app.client.get(app.url(&logo_url.replace(".png", ".jpg"))).send().await.unwrap().status(),
+        404
+    );
+    let res = app.client.get(app.url("/assets/brand/accent-1d4ed8.css")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
+    assert!(res.text().await.unwrap().contains("background:#1d4ed8;border-color:#1d4ed8;color:#ffffff"));
+    for bad in ["accent-777777.css", "accent-1D4ED8.css", "accent-zzzzzz.css", "nope.png", "../x"] {
+        let status = app.client.get(app.url(&format!("/assets/brand/{bad}"))).send().await.unwrap().status();
+        assert_eq!(status, 404, "{bad}");
+    }
+
+    // Removing the logo takes it off the page and off payd; the name and colour may be cleared.
+    let (status, _) = brand(&app, &b, &mid, &[("remove_logo", "1")], None).await;
+    assert_eq!(status, 303);
+    assert_eq!(app.client.get(app.url(&logo_url)).send().await.unwrap().status(), 404);
+    let page = app.client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("/assets/brand/") && page.contains("Shop"), "{page}");
+
+    let log = app.store.audit_log(Some(&m.account_id), 50).await.unwrap();
+    let lines: Vec<_> = log.iter().filter(|l| l.action == "merchant.branding").collect();
+    assert_eq!(lines.len(), 2, "{log:?}");
+    assert!(lines.iter().any(|l| l.detail == "name set, accent #1d4ed8, new logo"), "{lines:?}");
 }

@@ -19,3 +19,19 @@ ALTER TABLE webhook_deliveries ADD COLUMN test_event_id TEXT REFERENCES webhook_
 ALTER TABLE webhook_deliveries ADD CONSTRAINT webhook_deliveries_one_event
     CHECK ((event_id IS NULL) <> (test_event_id IS NULL));
 CREATE INDEX webhook_deliveries_test_event ON webhook_deliveries (test_event_id) WHERE test_event_id IS NOT NULL;
+
+-- A merchant's checkout branding: the name shown instead of its own, an accent colour
+-- (`#rrggbb`, contrast-checked by the engine), and a logo kept here (PNG, JPEG or WebP, at
+-- most 64 KiB) so the checkout serves it from payd under its SHA-256 (no third-party image).
+CREATE TABLE merchant_branding (
+    merchant_id  TEXT PRIMARY KEY REFERENCES merchants (id),
+    display_name TEXT,
+    accent       TEXT,
+    logo         BYTEA,
+    logo_type    TEXT,
+    logo_digest  TEXT,
+    updated_at   BIGINT NOT NULL,
+    CONSTRAINT merchant_branding_logo_whole
+        CHECK ((logo IS NULL) = (logo_digest IS NULL) AND (logo IS NULL) = (logo_type IS NULL))
+);
+CREATE INDEX merchant_branding_logo ON merchant_branding (logo_digest) WHERE logo_digest IS NOT NULL;

@@ -42,3 +42,19 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
     WHERE status IN ('pending', 'failed', 'delivering');
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
 CREATE INDEX webhook_deliveries_test_event ON webhook_deliveries (test_event_id) WHERE test_event_id IS NOT NULL;
+
+-- A merchant's checkout branding: the name shown instead of its own, an accent colour
+-- (`#rrggbb`, contrast-checked by the engine), and a logo kept here (PNG, JPEG or WebP, at
+-- most 64 KiB) so the checkout serves it from payd under its SHA-256 (no third-party image).
+CREATE TABLE merchant_branding (
+    merchant_id  TEXT PRIMARY KEY REFERENCES merchants (id),
+    display_name TEXT,
+    accent       TEXT,
+    logo         BLOB,
+    logo_type    TEXT,
+    logo_digest  TEXT,
+    updated_at   BIGINT NOT NULL,
+    CONSTRAINT merchant_branding_logo_whole
+        CHECK ((logo IS NULL) = (logo_digest IS NULL) AND (logo IS NULL) = (logo_type IS NULL))
+);
+CREATE INDEX merchant_branding_logo ON merchant_branding (logo_digest) WHERE logo_digest IS NOT NULL;
