@@ -168,7 +168,8 @@ pub async fn cancel(
     Ok(done)
 }
 
-/// Queues one of a visible payment's deliveries again, then writes the audit line.
+/// Queues one of a visible payment's deliveries again, with its audit line in the same
+/// transaction.
 /// `ReplayError::NotFound` when the delivery is not the payment's.
 pub async fn redeliver(
     store: &Store,
@@ -182,11 +183,13 @@ pub async fn redeliver(
     if d.payment_id != payment.id {
         return Err(ReplayError::NotFound);
     }
-    let done = log::replay(store, delivery, now).await?;
     let mut line = audit(&Actor::User(user), "webhook.redeliver", delivery.to_string(), account, now);
     line.detail = format!("payment {}", payment.id);
-    store.record_audit(&line).await?;
-    Ok(done)
+    // The replay and its line in one transaction.
+    if !store.replay_webhook_delivery_audited(delivery, now, &line).await? {
+        return Err(ReplayError::InFlight);
+    }
+    store.get_webhook_delivery(delivery).await?.ok_or(ReplayError::NotFound)
 }
 
 /// The accounts whose keys a user manages: their merchants' accounts (`None`: every
