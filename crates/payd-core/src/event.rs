@@ -39,6 +39,10 @@ pub enum EventKind {
     /// A reorg took a credit away and the payment moved back.
     #[serde(rename = "payment.reverted")]
     Reverted,
+    /// A test event a merchant asked for, about a sample payment: never emitted by a payment,
+    /// never subscribable (not in [`EventKind::ALL`]), sent to one endpoint whatever its filter.
+    #[serde(rename = "webhook.test")]
+    Test,
 }
 
 impl EventKind {
@@ -67,12 +71,21 @@ impl EventKind {
             EventKind::Expired => "payment.expired",
             EventKind::Cancelled => "payment.cancelled",
             EventKind::Reverted => "payment.reverted",
+            EventKind::Test => "webhook.test",
         }
     }
 
-    /// Parses the wire name.
+    /// Parses the wire name of a kind a payment emits (what an endpoint may subscribe to).
     pub fn parse(s: &str) -> Option<Self> {
         EventKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Parses a stored name: a payment's kinds and [`EventKind::Test`].
+    pub fn parse_stored(s: &str) -> Option<Self> {
+        if s == EventKind::Test.as_str() {
+            return Some(EventKind::Test);
+        }
+        EventKind::parse(s)
     }
 }
 

@@ -59,6 +59,17 @@ impl WebhookFormat {
         WebhookFormat::ALL.into_iter().find(|f| f.as_str() == s)
     }
 
+    /// The name a test event goes by in this format: payd's `webhook.test`, which the
+    /// formats that carry a name show in their body (and AstraPay in `x-astrapay-event`);
+    /// Paygentic's names end in `.v0`. AlpPay's body has no name: its sample payment says it
+    /// is a test in its invoice (and, where shown, its description and metadata).
+    pub fn test_event_name(self) -> String {
+        match self {
+            WebhookFormat::Paygentic => format!("{}.v0", EventKind::Test.as_str()),
+            _ => EventKind::Test.as_str().to_owned(),
+        }
+    }
+
     /// The deliveries one change of a payment sends in this format, as `(event, filter kind,
     /// name)`: the index in `kinds` of the event it rides on (every event of one change
     /// carries the same snapshot), the kind an endpoint's event filter is matched against,

@@ -23,6 +23,7 @@ mod catalog;
 pub mod chain;
 mod evm;
 mod keycache;
+pub mod manage;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -20,8 +20,14 @@ const ENDPOINT_COLUMNS: &str = "id, merchant_id, mode, url, description, events,
      disabled_reason, secret_sealed, previous_secret_sealed, previous_secret_expires_at, failing_since, \
      created_at, updated_at";
 
-const DELIVERY_COLUMNS: &str = "d.id, d.event_id, d.endpoint_id, e.kind, e.payment_id, d.event_name, \
+// A delivery is of a payment's event or of a test event (exactly one; migration 0013): both
+// are read through outer joins, a test event's kind being `webhook.test`.
+const DELIVERY_COLUMNS: &str = "d.id, COALESCE(d.event_id, d.test_event_id) AS event_id, d.endpoint_id, \
+     COALESCE(e.kind, 'webhook.test') AS kind, COALESCE(e.payment_id, t.payment_id) AS payment_id, d.event_name, \
      d.status, d.attempts, d.next_attempt_at, d.created_at, d.updated_at";
+
+const DELIVERY_FROM: &str = "webhook_deliveries d LEFT JOIN payment_events e ON e.id = d.event_id \
+     LEFT JOIN webhook_test_events t ON t.id = d.test_event_id";
 
 #[derive(Debug, sqlx::FromRow)]
 struct EndpointRow {
@@ -92,7 +98,7 @@ fn delivery(r: DeliveryRow) -> Result<Delivery, StoreError> {
         id: r.id.parse().map_err(|_| corrupt("delivery id", &r.id))?,
         event_id: r.event_id.parse().map_err(|_| corrupt("event id", &r.event_id))?,
         endpoint_id: r.endpoint_id.parse().map_err(|_| corrupt("endpoint id", &r.endpoint_id))?,
-        kind: EventKind::parse(&r.kind).ok_or_else(|| corrupt("event kind", &r.kind))?,
+        kind: EventKind::parse_stored(&r.kind).ok_or_else(|| corrupt("event kind", &r.kind))?,
         payment_id: r.payment_id.parse().map_err(|_| corrupt("payment id", &r.payment_id))?,
         event_name: r.event_name,
         status: DeliveryStatus::parse(&r.status).ok_or_else(|| corrupt("delivery status", &r.status))?,
@@ -218,7 +224,10 @@ pub(crate) async fn page_endpoints(
     Ok((rows.into_iter().map(endpoint).collect::<Result<_, _>>()?, total))
 }
 
-pub(crate) async fn update_endpoint(pool: &Pool<Db>, e: &WebhookEndpoint) -> Result<bool, StoreError> {
+pub(crate) async fn update_endpoint<'e, E>(exec: E, e: &WebhookEndpoint) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
     let n = sqlx::query(
         "UPDATE webhook_endpoints SET url = $2, description = $3, events = $4, format = $5, enabled = $6, \
          disabled_reason = $7, secret_sealed = $8, previous_secret_sealed = $9, \
@@ -237,17 +246,20 @@ pub(crate) async fn update_endpoint(pool: &Pool<Db>, e: &WebhookEndpoint) -> Res
     .bind(e.previous_secret_expires_at.map(ms))
     .bind(e.failing_since.map(ms))
     .bind(ms(e.updated_at))
-    .execute(pool)
+    .execute(exec)
     .await?
     .rows_affected();
     Ok(n == 1)
 }
 
-pub(crate) async fn delete_endpoint(
-    pool: &Pool<Db>,
+pub(crate) async fn delete_endpoint<'e, E>(
+    exec: E,
     id: &WebhookEndpointId,
     now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
     // Soft: the delivery log keeps pointing at it. Nothing more is sent.
     let n = sqlx::query(
         "UPDATE webhook_endpoints SET deleted = TRUE, enabled = FALSE, updated_at = $2 \
@@ -255,7 +267,7 @@ pub(crate) async fn delete_endpoint(
     )
     .bind(id.to_string())
     .bind(ms(now))
-    .execute(pool)
+    .execute(exec)
     .await?
     .rows_affected();
     Ok(n == 1)
@@ -376,15 +388,16 @@ pub(crate) async fn claim(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN payment_events e ON e.id = d.event_id \
-         WHERE d.lease_token = $1 ORDER BY d.next_attempt_at, d.id"
+        "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.lease_token = $1 ORDER BY d.next_attempt_at, d.id"
     );
     let rows: Vec<DeliveryRow> = sqlx::query_as(&sql).bind(&token).fetch_all(&mut *tx).await?;
     // The batch's events and endpoints in one query each, not one per delivery: a claim costs
     // four statements whatever its size.
     let events: Vec<EventRow> = sqlx::query_as(
         "SELECT id, payment_id, merchant_id, mode, kind, sequence, payload, created_at FROM payment_events \
-         WHERE id IN (SELECT event_id FROM webhook_deliveries WHERE lease_token = $1)",
+         WHERE id IN (SELECT event_id FROM webhook_deliveries WHERE lease_token = $1) \
+         UNION ALL SELECT id, payment_id, merchant_id, mode, 'webhook.test', 0, payload, created_at \
+         FROM webhook_test_events WHERE id IN (SELECT test_event_id FROM webhook_deliveries WHERE lease_token = $1)",
     )
     .bind(&token)
     .fetch_all(&mut *tx)
@@ -505,7 +518,7 @@ pub(crate) async fn finish(
 
 pub(crate) async fn list_deliveries(pool: &Pool<Db>, f: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
     let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
-        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN payment_events e ON e.id = d.event_id \
+        "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} \
          JOIN webhook_endpoints w ON w.id = d.endpoint_id WHERE w.merchant_id = "
     ));
     q.push_bind(f.merchant_id.to_string()).push(" AND w.mode = ").push_bind(f.mode.as_str());
@@ -513,7 +526,7 @@ pub(crate) async fn list_deliveries(pool: &Pool<Db>, f: &DeliveryFilter) -> Resu
         q.push(" AND d.endpoint_id = ").push_bind(ep.to_string());
     }
     if let Some(ev) = &f.event_id {
-        q.push(" AND d.event_id = ").push_bind(ev.to_string());
+        q.push(" AND COALESCE(d.event_id, d.test_event_id) = ").push_bind(ev.to_string());
     }
     if let Some(p) = &f.payment_id {
         q.push(" AND e.payment_id = ").push_bind(p.to_string());
@@ -531,8 +544,7 @@ pub(crate) async fn list_deliveries(pool: &Pool<Db>, f: &DeliveryFilter) -> Resu
 
 pub(crate) async fn get_delivery(pool: &Pool<Db>, id: &DeliveryId) -> Result<Option<Delivery>, StoreError> {
     let sql = format!(
-        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries d JOIN payment_events e ON e.id = d.event_id \
-         WHERE d.id = $1"
+        "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_FROM} WHERE d.id = $1"
     );
     let row: Option<DeliveryRow> = sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(pool).await?;
     row.map(delivery).transpose()
@@ -559,7 +571,10 @@ pub(crate) async fn list_attempts(pool: &Pool<Db>, id: &DeliveryId) -> Result<Ve
         .collect()
 }
 
-pub(crate) async fn replay_delivery(pool: &Pool<Db>, id: &DeliveryId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub(crate) async fn replay_delivery<'e, E>(exec: E, id: &DeliveryId, now: DateTime<Utc>) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
     // A delivery being sent right now is left to finish; any other goes out again with a
     // fresh schedule. Its attempt log stays.
     let n = sqlx::query(
@@ -568,7 +583,7 @@ pub(crate) async fn replay_delivery(pool: &Pool<Db>, id: &DeliveryId, now: DateT
     )
     .bind(id.to_string())
     .bind(ms(now))
-    .execute(pool)
+    .execute(exec)
     .await?
     .rows_affected();
     Ok(n == 1)

@@ -56,3 +56,10 @@ pub(crate) mod views {
 
     include!("ops_views.rs");
 }
+
+/// The dashboard's management pages: changes written with their audit line, test events.
+pub(crate) mod manage {
+    use super::{Db, BEGIN};
+
+    include!("ops_manage.rs");
+}

@@ -314,7 +314,7 @@ impl TryFrom<EventRow> for Event {
     fn try_from(r: EventRow) -> Result<Self, StoreError> {
         Ok(Event {
             id: parse("event id", &r.id)?,
-            kind: EventKind::parse(&r.kind).ok_or_else(|| corrupt("event kind", &r.kind))?,
+            kind: EventKind::parse_stored(&r.kind).ok_or_else(|| corrupt("event kind", &r.kind))?,
             payment_id: parse("payment id", &r.payment_id)?,
             merchant_id: parse("merchant id", &r.merchant_id)?,
             mode: Mode::parse(&r.mode).ok_or_else(|| corrupt("mode", &r.mode))?,

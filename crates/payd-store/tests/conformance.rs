@@ -82,3 +82,5 @@ mod batch;
 mod dashboard_auth;
 #[path = "conformance/views.rs"]
 mod views;
+#[path = "conformance/manage.rs"]
+mod manage;

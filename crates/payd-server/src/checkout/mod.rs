@@ -8,6 +8,7 @@
 //! are guarded against cross-site posting (Origin / `Sec-Fetch-Site`, a per-payment token
 //! MAC'd under the master key, and the CSP's `form-action`).
 
+mod brand;
 pub mod i18n;
 pub mod page;
 pub mod qr;
@@ -56,7 +57,8 @@ async fn asset(Path(file): Path<String>) -> Response {
 
 /// The checkout's routes.
 pub fn routes() -> Router<AppState> {
-    let mut router = Router::new().route("/assets/{file}", get(asset));
+    let mut router =
+        Router::new().route("/assets/{file}", get(asset)).route("/assets/brand/{file}", get(brand::asset));
     for prefix in PREFIXES {
         router = router
             .route(&format!("{prefix}/{{reference}}"), get(show))

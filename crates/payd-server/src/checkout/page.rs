@@ -63,6 +63,7 @@ pub fn page(view: &View, ctx: &Ctx<'_>) -> Markup {
         html lang=(ctx.lang.tag()) {
             head {
                 (head(&fill(t.title, &[&view.merchant]), html! {
+                    @if let Some(css) = &view.accent_css { link rel="stylesheet" href=(css); }
                     @if let Some(r) = &refresh { noscript { meta http-equiv="refresh" content=(r); } }
                 }))
             }

@@ -147,8 +147,10 @@ pub struct View {
     pub test_mode: bool,
     /// The merchant's name.
     pub merchant: String,
-    /// The merchant's logo, when it is an http(s) URL.
+    /// The merchant's logo: the one uploaded to payd (its path), else an http(s) URL.
     pub logo: Option<String>,
+    /// The stylesheet of the merchant's accent colour, when it chose one.
+    pub accent_css: Option<String>,
     /// What is paid for.
     pub description: Option<String>,
     /// The merchant's reference for the order (order id, invoice number).
@@ -303,8 +305,12 @@ impl View {
         let currency = p.price.currency.code();
         View {
             test_mode: p.mode == Mode::Test,
-            merchant: m.name.clone(),
-            logo: web_url(m.logo_url.as_ref()),
+            merchant: checkout.brand.display_name.clone().unwrap_or_else(|| m.name.clone()),
+            logo: match &checkout.brand.logo {
+                Some(l) => Some(crate::engine::brand::logo_path(&l.digest, &l.content_type)),
+                None => web_url(m.logo_url.as_ref()),
+            },
+            accent_css: checkout.brand.accent.as_deref().map(crate::engine::brand::accent_path),
             description: p.description.clone(),
             reference,
             items: p

@@ -13,11 +13,14 @@ mod access;
 mod access_page;
 mod audit;
 mod auth;
+mod brand;
 mod chart;
 mod explorer;
 mod health;
 mod keys;
 mod live;
+mod manage;
+mod manage_page;
 mod money;
 pub mod page;
 mod payments;
@@ -58,6 +61,12 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/audit", get(audit::show))
         .route("/dashboard/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/dashboard/webhooks/{id}/{action}", post(webhooks::change))
+        .route("/dashboard/webhooks/{id}", get(manage::show))
+        .route("/dashboard/webhooks/{id}/edit", post(manage::edit))
+        .route("/dashboard/webhooks/{id}/state", post(manage::set_state))
+        .route("/dashboard/webhooks/{id}/rotate", post(manage::rotate))
+        .route("/dashboard/webhooks/{id}/test", post(manage::send_test))
+        .route("/dashboard/webhooks/{id}/deliveries/{delivery}/redeliver", post(manage::redeliver))
         .route("/dashboard/settings", get(settings::show))
         .route("/dashboard/settings/{merchant}", post(settings::save))
         .route("/dashboard/login/code", get(access::code_page).post(access::submit_code))
@@ -73,6 +82,11 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/invite/{token}", get(access::invitation).post(access::accept))
         .route("/dashboard/money", get(money::show))
         .route("/dashboard/health", get(health::show))
+        .route("/dashboard/settings/{merchant}/checkout", get(brand::show))
+        .route(
+            "/dashboard/settings/{merchant}/brand",
+            post(brand::save).layer(axum::extract::DefaultBodyLimit::max(brand::MAX_BRAND_BODY)),
+        )
 }
 
 /// Whether `path` is the dashboard's: an unknown path there gets an HTML page, not an API's

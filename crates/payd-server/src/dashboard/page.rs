@@ -687,6 +687,7 @@ pub fn settings(
         }
         section.card aria-labelledby="settings-title" {
             h2 #settings-title { (current.name) " " span.mono { "(" (current.id) ")" } }
+            p { a href={ "/dashboard/settings/" (current.id) "/checkout" } { "Checkout branding: name, accent colour, logo" } }
             @if let Some(m) = message { p.banner role="status" { (m) } }
             @if let Some(p) = preview {
                 @for (name, list) in [("EVM", &p.evm), ("Tron", &p.tron)] {

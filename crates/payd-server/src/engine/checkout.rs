@@ -30,6 +30,8 @@ pub struct Checkout {
     pub payment: Payment,
     /// Its merchant (name and logo on the page).
     pub merchant: Merchant,
+    /// The merchant's checkout branding (display name, accent colour, logo).
+    pub brand: payd_store::manage::Branding,
 }
 
 /// The longest slug payd accepts in a link (payd makes 10-character ones; AstraPay's short
@@ -53,7 +55,8 @@ pub async fn open(store: &Store, link: LinkRef<'_>) -> Result<Option<Checkout>, 
     };
     let Some(payment) = payment else { return Ok(None) };
     let Some(merchant) = store.get_merchant(&payment.merchant_id).await? else { return Ok(None) };
-    Ok(Some(Checkout { payment, merchant }))
+    let brand = store.merchant_branding(&merchant.id).await?.unwrap_or_default();
+    Ok(Some(Checkout { payment, merchant, brand }))
 }
 
 /// The same payment read again (the live-status stream polls this).

@@ -21,7 +21,7 @@ use payd_store::{Store, StoreError};
 use super::merchants::{self, MerchantError, MerchantSettings, Setting, SettingsIn};
 use super::payments::{self, CancelError, PaymentRef};
 use super::users::{audit, Actor};
-use super::webhooks::endpoints::{self, EndpointChange, EndpointError, NewEndpoint};
+use super::webhooks::endpoints::{self, EndpointError, NewEndpoint};
 use super::webhooks::log::{self, ReplayError};
 use crate::keys::{IssuedKey, KeyOwner};
 
@@ -168,7 +168,8 @@ pub async fn cancel(
     Ok(done)
 }
 
-/// Queues one of a visible payment's deliveries again, then writes the audit line.
+/// Queues one of a visible payment's deliveries again, with its audit line in the same
+/// transaction.
 /// `ReplayError::NotFound` when the delivery is not the payment's.
 pub async fn redeliver(
     store: &Store,
@@ -182,11 +183,13 @@ pub async fn redeliver(
     if d.payment_id != payment.id {
         return Err(ReplayError::NotFound);
     }
-    let done = log::replay(store, delivery, now).await?;
     let mut line = audit(&Actor::User(user), "webhook.redeliver", delivery.to_string(), account, now);
     line.detail = format!("payment {}", payment.id);
-    store.record_audit(&line).await?;
-    Ok(done)
+    // The replay and its line in one transaction.
+    if !store.replay_webhook_delivery_audited(delivery, now, &line).await? {
+        return Err(ReplayError::InFlight);
+    }
+    store.get_webhook_delivery(delivery).await?.ok_or(ReplayError::NotFound)
 }
 
 /// The accounts whose keys a user manages: their merchants' accounts (`None`: every
@@ -361,26 +364,14 @@ pub enum EndpointAction {
     Enable,
     /// Deliveries stop until enabled.
     Disable,
-    /// A new secret (the old one stops signing at once).
+    /// A new secret (the old one stops signing at once; the endpoint page offers an overlap).
     Rotate,
     /// Gone: nothing more is sent to it.
     Delete,
 }
 
-impl EndpointAction {
-    /// The audit log's name for it.
-    fn action(self) -> &'static str {
-        match self {
-            EndpointAction::Enable => "webhook_endpoint.enable",
-            EndpointAction::Disable => "webhook_endpoint.disable",
-            EndpointAction::Rotate => "webhook_endpoint.rotate_secret",
-            EndpointAction::Delete => "webhook_endpoint.delete",
-        }
-    }
-}
-
-/// Applies `action` to an endpoint the user reaches, then writes the audit line. A rotation
-/// returns the new secret, once.
+/// Applies `action` to an endpoint the user reaches, with its audit line in the same
+/// transaction (`engine::manage`). A rotation returns the new secret, once.
 pub async fn change_endpoint(
     store: &Store,
     master: &payd_core::crypto::MasterKey,
@@ -390,28 +381,22 @@ pub async fn change_endpoint(
     action: EndpointAction,
     now: DateTime<Utc>,
 ) -> Result<Option<payd_core::secret::Secret>, EndpointError> {
-    let id = endpoint.id.clone();
-    let secret = match action {
+    use super::manage;
+    Ok(match action {
         EndpointAction::Enable | EndpointAction::Disable => {
-            let change = EndpointChange {
-                enabled: Some(action == EndpointAction::Enable),
-                ..EndpointChange::default()
-            };
-            endpoints::update(store, endpoint, change, now).await?;
+            let enabled = action == EndpointAction::Enable;
+            manage::set_endpoint_enabled(store, user, endpoint, account, enabled, now).await?;
             None
         }
         EndpointAction::Rotate => {
-            Some(endpoints::rotate_secret(store, master, &endpoint, std::time::Duration::ZERO, now).await?.1)
+            let overlap = std::time::Duration::ZERO;
+            Some(manage::rotate_endpoint(store, master, user, &endpoint, account, overlap, now).await?.1)
         }
         EndpointAction::Delete => {
-            endpoints::delete(store, &id, now).await?;
+            manage::delete_endpoint(store, user, &endpoint, account, now).await?;
             None
         }
-    };
-    store
-        .record_audit(&audit(&Actor::User(user), action.action(), id.to_string(), Some(account), now))
-        .await?;
-    Ok(secret)
+    })
 }
 
 /// The first addresses each given xpub derives (blank: none), for the merchant to find in

@@ -10,12 +10,14 @@
 pub mod access;
 pub mod addresses;
 pub mod asset;
+pub mod brand;
 pub mod checkout;
 pub mod credit;
 pub mod customers;
 pub mod dashboard;
 pub mod devnet;
 pub mod fields;
+pub mod manage;
 pub mod merchants;
 pub mod payments;
 pub mod products;

@@ -40,18 +40,18 @@ crate::webhook_tests!(&[("PAYD_WEBHOOKS_CONCURRENCY", "0")];
     an_admin_cancels_and_redelivers_and_the_audit_log_says_so,
 );
 
-const PASSWORD: &str = "correct horse battery";
+pub(crate) const PASSWORD: &str = "correct horse battery";
 
-async fn user(app: &TestApp, email: &str, role: Role, account: Option<&AccountId>) {
+pub(crate) async fn user(app: &TestApp, email: &str, role: Role, account: Option<&AccountId>) {
     let input =
         NewUserIn { email: email.into(), role, account: account.cloned(), password: Secret::new(PASSWORD) };
     users::create_user(&app.store, input, &Actor::Cli, payd_store::now()).await.unwrap();
 }
 
 /// A logged-in browser: its session cookie and the form token of its pages.
-struct Browser {
-    cookie: String,
-    csrf: String,
+pub(crate) struct Browser {
+    pub(crate) cookie: String,
+    pub(crate) csrf: String,
 }
 
 fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
@@ -63,7 +63,7 @@ fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
         .map(ToOwned::to_owned)
 }
 
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let pat = format!("name=\"{name}\" value=\"");
     let at = html.find(&pat).unwrap_or_else(|| panic!("no {name} in {html}")) + pat.len();
     html[at..].split('"').next().unwrap().to_owned()
@@ -85,7 +85,7 @@ async fn try_login(app: &TestApp, email: &str, password: &str) -> reqwest::Respo
         .unwrap()
 }
 
-async fn login(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn login(app: &TestApp, email: &str) -> Browser {
     let res = try_login(app, email, PASSWORD).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
     let cookie = set_cookie(&res, "payd_session").unwrap();
@@ -98,12 +98,12 @@ async fn login(app: &TestApp, email: &str) -> Browser {
     b
 }
 
-async fn get(app: &TestApp, b: &Browser, path: &str) -> (u16, String) {
+pub(crate) async fn get(app: &TestApp, b: &Browser, path: &str) -> (u16, String) {
     let res = app.client.get(app.url(path)).header("cookie", &b.cookie).send().await.unwrap();
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn post(app: &TestApp, b: &Browser, path: &str, csrf: Option<&str>) -> u16 {
+pub(crate) async fn post(app: &TestApp, b: &Browser, path: &str, csrf: Option<&str>) -> u16 {
     let mut form = vec![];
     if let Some(c) = csrf {
         form.push(("csrf", c.to_owned()));
@@ -112,7 +112,7 @@ async fn post(app: &TestApp, b: &Browser, path: &str, csrf: Option<&str>) -> u16
     res.status().as_u16()
 }
 
-async fn shop(app: &TestApp, name: &str) -> (Merchant, String) {
+pub(crate) async fn shop(app: &TestApp, name: &str) -> (Merchant, String) {
     let m = app
         .store
         .create_merchant(&NewMerchant { name: name.into(), ..Default::default() }, payd_store::now())

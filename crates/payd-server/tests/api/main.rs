@@ -15,6 +15,7 @@ mod cli;
 mod dashboard;
 mod dashboard_auth;
 mod dashboard_views;
+mod dashboard_manage;
 mod devnet;
 mod docs_agree;
 mod durability;

@@ -64,7 +64,7 @@ fn accepts(cmd: &str, script: &str, format: &str, secret: &str, request: &Receiv
 }
 
 /// Every request verifies with each available implementation, and a tampered body with none.
-fn verify_all(format: &str, secret: &str, got: &[Received], python_package: Option<&str>) {
+pub(crate) fn verify_all(format: &str, secret: &str, got: &[Received], python_package: Option<&str>) {
     let py = python();
     let python_ok = match python_package {
         Some(pkg) => have(&py, &["-c", &format!("import {pkg}")], pkg),

@@ -138,10 +138,20 @@ pub async fn find(
 /// Applies `change` to `endpoint` and stores it.
 pub async fn update(
     store: &Store,
-    mut endpoint: WebhookEndpoint,
+    endpoint: WebhookEndpoint,
     change: EndpointChange,
     now: DateTime<Utc>,
 ) -> Result<WebhookEndpoint, EndpointError> {
+    let endpoint = changed(endpoint, change, now);
+    if !store.update_webhook_endpoint(&endpoint).await? {
+        return Err(EndpointError::NotFound);
+    }
+    Ok(endpoint)
+}
+
+/// `endpoint` with `change` applied, not yet stored (for callers that store it with more in
+/// one transaction, such as the dashboard with its audit line).
+pub fn changed(mut endpoint: WebhookEndpoint, change: EndpointChange, now: DateTime<Utc>) -> WebhookEndpoint {
     if let Some(url) = change.url {
         endpoint.url = url.into_string();
     }
@@ -158,10 +168,7 @@ pub async fn update(
         endpoint.set_enabled(enabled);
     }
     endpoint.updated_at = now;
-    if !store.update_webhook_endpoint(&endpoint).await? {
-        return Err(EndpointError::NotFound);
-    }
-    Ok(endpoint)
+    endpoint
 }
 
 /// Deletes an endpoint: nothing more is sent to it, and it no longer counts towards the cap.
@@ -183,6 +190,21 @@ pub async fn rotate_secret(
     overlap: Duration,
     now: DateTime<Utc>,
 ) -> Result<(WebhookEndpoint, Secret), EndpointError> {
+    let (e, secret) = rotated(master_key, endpoint, overlap, now)?;
+    if !store.update_webhook_endpoint(&e).await? {
+        return Err(EndpointError::NotFound);
+    }
+    Ok((e, secret))
+}
+
+/// [`rotate_secret`]'s new endpoint and secret, not yet stored (for callers that store it
+/// with more in one transaction).
+pub fn rotated(
+    master_key: &MasterKey,
+    endpoint: &WebhookEndpoint,
+    overlap: Duration,
+    now: DateTime<Utc>,
+) -> Result<(WebhookEndpoint, Secret), EndpointError> {
     if overlap > MAX_SECRET_OVERLAP {
         return Err(EndpointError::OverlapTooLong);
     }
@@ -198,9 +220,6 @@ pub async fn rotate_secret(
         e.previous_secret_expires_at = None;
     }
     e.updated_at = now;
-    if !store.update_webhook_endpoint(&e).await? {
-        return Err(EndpointError::NotFound);
-    }
     Ok((e, secret))
 }
 

@@ -69,6 +69,11 @@ impl Target {
         Ok(Target(url.to_string()))
     }
 
+    /// The normalised URL, borrowed.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
     /// The normalised URL.
     pub fn into_string(self) -> String {
         self.0
