@@ -80,7 +80,7 @@ mod batch;
 
 #[path = "conformance/dashboard_auth.rs"]
 mod dashboard_auth;
-#[path = "conformance/views.rs"]
-mod views;
 #[path = "conformance/manage.rs"]
 mod manage;
+#[path = "conformance/views.rs"]
+mod views;
