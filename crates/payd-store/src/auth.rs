@@ -292,6 +292,25 @@ impl Store {
         dispatch!(self, auth::remove_user(id, audit))
     }
 
+    /// Makes an admin a viewer or a viewer an admin (`role`), with `audit`, in one
+    /// transaction. `actor` must still be an admin of the user's account or an operator when
+    /// it runs (`Conflict("actor_role")` otherwise). `Ok(false)`, and no line: the user has
+    /// that role already. `Conflict("last_admin")`: they are their account's last admin;
+    /// `Conflict("role")`: an operator, or `role` is not admin or viewer; `NotFound("user")`.
+    /// Sessions read their user's row at each request, so the new role applies at once.
+    pub async fn set_user_role(
+        &self,
+        id: &UserId,
+        role: Role,
+        actor: &UserId,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        if role == Role::Operator {
+            return Err(StoreError::Conflict("role"));
+        }
+        dispatch!(self, auth::set_user_role(id, role.as_str(), actor, audit))
+    }
+
     /// Lifts a user's lock and zeroes their failed-login count. `false`: no such user.
     pub async fn unlock_user(&self, id: &UserId, audit: &AuditEntry) -> Result<bool, StoreError> {
         dispatch!(self, auth::unlock_user(id, audit))

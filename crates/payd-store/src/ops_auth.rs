@@ -533,3 +533,67 @@ pub(crate) async fn unlock_user(pool: &Pool<Db>, id: &UserId, audit: &AuditEntry
     tx.commit().await?;
     Ok(true)
 }
+
+pub(crate) async fn set_user_role(
+    pool: &Pool<Db>,
+    id: &UserId,
+    role: &str,
+    actor: &UserId,
+    audit: &AuditEntry,
+) -> Result<bool, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    let found: Option<(Option<String>,)> = sqlx::query_as("SELECT account_id FROM users WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let account = match found {
+        None => return Err(StoreError::NotFound("user")),
+        // Operators belong to no account and are not given roles here.
+        Some((None,)) => return Err(StoreError::Conflict("role")),
+        Some((Some(a),)) => a,
+    };
+    // Every user of the account, locked in one order (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    // holds the write lock): two admins demoting each other at once queue instead of both
+    // seeing another admin, and cannot lock each other out.
+    let peers: Vec<(String, String)> =
+        sqlx::query_as(&format!("SELECT id, role FROM users WHERE account_id = $1 ORDER BY id{LOCK_ROW}"))
+            .bind(&account)
+            .fetch_all(&mut *tx)
+            .await?;
+    let target = id.to_string();
+    let Some((_, current)) = peers.iter().find(|(p, _)| *p == target) else {
+        return Err(StoreError::NotFound("user"));
+    };
+    // The actor's right is checked again under the lock: an admin demoted a moment ago no
+    // longer changes roles.
+    let actor_id = actor.to_string();
+    let allowed = match peers.iter().find(|(p, _)| *p == actor_id) {
+        Some((_, r)) => r == "admin",
+        None => {
+            let r: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+                .bind(&actor_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            r.as_deref() == Some("operator")
+        }
+    };
+    if !allowed {
+        return Err(StoreError::Conflict("actor_role"));
+    }
+    if current == role {
+        return Ok(false);
+    }
+    let admins_left = peers.iter().filter(|(p, r)| *p != target && r == "admin").count();
+    if current == "admin" && admins_left == 0 {
+        return Err(StoreError::Conflict("last_admin"));
+    }
+    sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
+        .bind(&target)
+        .bind(role)
+        .bind(ms(audit.at))
+        .execute(&mut *tx)
+        .await?;
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
