@@ -13,6 +13,7 @@ mod checkout;
 mod choose_asset;
 mod cli;
 mod dashboard;
+mod dashboard_audit;
 mod dashboard_auth;
 mod dashboard_manage;
 mod dashboard_views;
