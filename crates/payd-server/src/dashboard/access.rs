@@ -1,7 +1,7 @@
 //! The dashboard's account and users pages: a user's own second factor (TOTP set-up with its
 //! QR code, recovery codes, switching it off) and password; the login's code step (a
 //! short-lived challenge in its own cookie, rate limited, wrong codes counting towards the
-//! lockout); the users in reach with removing and unlocking; invitations (created, listed,
+//! lockout); the users in reach with removing, unlocking and changing their role; invitations (created, listed,
 //! revoked, and the page their link opens). Transport only: the rules are in
 //! [`crate::engine::access`].
 //!
@@ -374,22 +374,34 @@ pub async fn revoke(
     }
 }
 
-/// `POST /dashboard/users/{id}/{remove|unlock}`.
+/// `POST /dashboard/users/{id}/{remove|unlock|role}` (`role`: `admin` or `viewer`).
 pub async fn change_user(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (authed, _) = match change_session(&state, &headers, &body).await {
+    let (authed, fields) = match change_session(&state, &headers, &body).await {
         Ok(v) => v,
         Err(res) => return res,
     };
     let Ok(Path((id, action))) = path else { return not_found() };
     let now = payd_store::now();
+    let actor = authed.user();
     let done = match action.as_str() {
-        "remove" => access::remove_user(&state.store, authed.user(), &id, now).await,
-        "unlock" => access::unlock_user(&state.store, authed.user(), &id, now).await,
+        "remove" => access::remove_user(&state.store, actor, &id, now).await.map(drop),
+        "unlock" => access::unlock_user(&state.store, actor, &id, now).await.map(drop),
+        "role" => match Role::parse(field(&fields, "role")) {
+            Some(role) => users::change_role(&state.store, actor, &id, role, now).await.map(drop),
+            None => {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    "Not done",
+                    "`role` is admin or viewer.",
+                    "/dashboard/users",
+                )
+            }
+        },
         _ => return not_found(),
     };
     match done {

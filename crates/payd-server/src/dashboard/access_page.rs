@@ -194,6 +194,15 @@ pub fn users(
                                 button.secondary type="submit" aria-label={ "Unlock " (e.user.email) } { "Unlock" }
                             }
                         }
+                        // One's own role is changed by someone else; operators have none to change.
+                        @if e.user.id != me.id && e.user.role != Role::Operator {
+                            @let (to, label) = if e.user.role == Role::Admin { ("viewer", "Make viewer") } else { ("admin", "Make admin") };
+                            form method="post" action={ "/dashboard/users/" (e.user.id) "/role" } {
+                                (csrf(frame.csrf))
+                                input type="hidden" name="role" value=(to);
+                                button.secondary type="submit" aria-label={ (label) ": " (e.user.email) } { (label) }
+                            }
+                        }
                         @if e.user.id != me.id {
                             form method="post" action={ "/dashboard/users/" (e.user.id) "/remove" } {
                                 (csrf(frame.csrf))

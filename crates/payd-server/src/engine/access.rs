@@ -582,7 +582,9 @@ pub async fn users_in_reach(store: &Store, actor: &User) -> Result<Vec<UserEntry
     }
 }
 
-async fn target_in_reach(store: &Store, actor: &User, id: &str) -> Result<User, AccessError> {
+/// The user `id` names if the actor may change them: a viewer is `Forbidden`; another
+/// account's user, an operator to an admin, and a malformed or unknown id are `NotFound`.
+pub(crate) async fn target_in_reach(store: &Store, actor: &User, id: &str) -> Result<User, AccessError> {
     if !actor.role.can_change() {
         return Err(AccessError::Forbidden);
     }

@@ -1,7 +1,8 @@
 //! Dashboard users and their sessions: creating a user (email, role, account, a password
 //! hashed with Argon2id), logging in (with the lockout after repeated wrong passwords),
 //! sessions kept server-side under the SHA-256 of their token, logging out (one session or
-//! every one), whose merchants a user reaches, and the audit line each change writes.
+//! every one), whose merchants a user reaches, changing a user's role (admin or viewer), and
+//! the audit line each change writes.
 
 use std::sync::LazyLock;
 
@@ -16,6 +17,7 @@ use payd_store::users::{AuditEntry, Session};
 use payd_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 
+use super::access::{target_in_reach, AccessError};
 use super::fields::{self, FieldError};
 
 /// Wrong passwords in a row before a user is locked out.
@@ -285,6 +287,42 @@ pub async fn merchants_in_reach(store: &Store, user: &User) -> Result<Vec<Mercha
     match user.reach() {
         Reach::Everything => store.all_merchants().await,
         Reach::Account(a) => store.merchants_of_account(&a).await,
+    }
+}
+
+/// Makes a user the actor reaches an admin or a viewer (`role`), with the audit line
+/// `user.role` in the same transaction. Never one's own role (another admin or an operator
+/// changes it), never an operator's, never the account's last admin to viewer. The user's
+/// sessions read their role at each request, so it applies at once. `Ok(false)`: the user had
+/// that role already (nothing written).
+pub async fn change_role(
+    store: &Store,
+    actor: &User,
+    id: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<bool, AccessError> {
+    let target = target_in_reach(store, actor, id).await?;
+    if target.id == actor.id {
+        return Err(AccessError::Invalid("You cannot change your own role; another admin can.".into()));
+    }
+    if role == Role::Operator || target.role == Role::Operator {
+        return Err(AccessError::Invalid("Roles change between admin and viewer only.".into()));
+    }
+    let mut line =
+        audit(&Actor::User(actor), "user.role", target.id.to_string(), target.account_id.clone(), now);
+    line.detail = format!("{}: {} to {}", target.email, target.role.as_str(), role.as_str());
+    match store.set_user_role(&target.id, role, &actor.id, &line).await {
+        Ok(changed) => Ok(changed),
+        Err(StoreError::Conflict("last_admin")) => Err(AccessError::Invalid(
+            "This is the account's last admin: make another user admin first.".into(),
+        )),
+        Err(StoreError::Conflict("role")) => {
+            Err(AccessError::Invalid("Roles change between admin and viewer only.".into()))
+        }
+        Err(StoreError::Conflict("actor_role")) => Err(AccessError::Forbidden),
+        Err(StoreError::NotFound(_)) => Err(AccessError::NotFound),
+        Err(e) => Err(e.into()),
     }
 }
 

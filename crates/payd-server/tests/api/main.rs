@@ -16,6 +16,7 @@ mod dashboard;
 mod dashboard_audit;
 mod dashboard_auth;
 mod dashboard_manage;
+mod dashboard_roles;
 mod dashboard_views;
 mod devnet;
 mod docs_agree;
