@@ -507,6 +507,7 @@ pub(crate) async fn remove_user(pool: &Pool<Db>, id: &UserId, audit: &AuditEntry
         "DELETE FROM login_challenges WHERE user_id = $1",
         "DELETE FROM user_recovery_codes WHERE user_id = $1",
         "DELETE FROM user_totp WHERE user_id = $1",
+        "DELETE FROM password_resets WHERE user_id = $1",
         // The lines stay, with the user's email as their actor.
         "UPDATE audit_log SET user_id = NULL WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",
@@ -596,4 +597,85 @@ pub(crate) async fn set_user_role(
     insert_audit(&mut tx, audit).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+pub(crate) async fn create_password_reset(
+    pool: &Pool<Db>,
+    user: &UserId,
+    token_hash: &str,
+    created_by: &str,
+    expires_at: DateTime<Utc>,
+    audit: &AuditEntry,
+) -> Result<(), StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    // Only the newest link works: one handed to the wrong person is undone by making another.
+    sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user.to_string())
+    .bind(created_by)
+    .bind(ms(audit.at))
+    .bind(ms(expires_at))
+    .execute(&mut *tx)
+    .await?;
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn password_reset_user(
+    pool: &Pool<Db>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<UserRow>, StoreError> {
+    let sql = format!(
+        "SELECT {AUTH_USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM password_resets \
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)"
+    );
+    Ok(sqlx::query_as(&sql).bind(token_hash).bind(ms(now)).fetch_optional(pool).await?)
+}
+
+pub(crate) async fn use_password_reset(
+    pool: &Pool<Db>,
+    token_hash: &str,
+    user: &UserId,
+    password_hash: &str,
+    audit: &AuditEntry,
+) -> Result<(), StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    // Claimed by the update itself: of two uses racing, the second finds it used.
+    let n = sqlx::query(
+        "UPDATE password_resets SET used_at = $3 WHERE token_hash = $1 AND user_id = $2 \
+         AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(token_hash)
+    .bind(user.to_string())
+    .bind(ms(audit.at))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound("password_reset"));
+    }
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1",
+    )
+    .bind(user.to_string())
+    .bind(password_hash)
+    .bind(ms(audit.at))
+    .execute(&mut *tx)
+    .await?;
+    // Whoever knew the old password is logged out everywhere.
+    for sql in ["DELETE FROM sessions WHERE user_id = $1", "DELETE FROM login_challenges WHERE user_id = $1"] {
+        sqlx::query(sql).bind(user.to_string()).execute(&mut *tx).await?;
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -3,7 +3,8 @@
 //! session has the new role at its next request; nobody changes their own role, the last
 //! admin of an account stays one, a viewer is refused (also posting by hand), another
 //! account's users are not found (listed, guessed or malformed ids); one audit line per
-//! change and none for a refusal.
+//! change and none for a refusal. And the password reset link an admin makes for a user:
+//! shown once, used once, ending the user's sessions and lifting their lockout.
 
 use payd_core::ids::{AccountId, UserId};
 use payd_core::user::Role;
@@ -15,6 +16,7 @@ use crate::helpers::TestApp;
 backend_tests!(
     an_admin_changes_a_users_role_and_their_session_follows_at_once,
     role_changes_are_refused_to_viewers_oneself_and_other_accounts,
+    a_reset_link_sets_a_new_password_once_and_ends_the_users_sessions,
 );
 
 async fn user_id(app: &TestApp, email: &str, role: Role, account: Option<&AccountId>) -> UserId {
@@ -149,4 +151,129 @@ async fn role_changes_are_refused_to_viewers_oneself_and_other_accounts(app: Tes
         assert_eq!(role_of(&app, id).await, role, "{id}");
     }
     assert!(role_lines(&app).await.is_empty(), "no refused change has a line");
+}
+
+async fn try_login(app: &TestApp, email: &str, password: &str) -> u16 {
+    let page = app.client.get(app.url("/dashboard/login")).send().await.unwrap();
+    let nonce = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("payd_login="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = crate::dashboard::field(&page.text().await.unwrap(), "csrf");
+    let res = app
+        .client
+        .post(app.url("/dashboard/login"))
+        .header("cookie", nonce)
+        .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    res.status().as_u16()
+}
+
+/// Posts the reset link's form as its page gives it.
+async fn use_link(app: &TestApp, path: &str, password: &str) -> (u16, String) {
+    let page = app.client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let csrf = crate::dashboard::field(&page.text().await.unwrap(), "csrf");
+    let res = app
+        .client
+        .post(app.url(path))
+        .form(&[("csrf", csrf.as_str()), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn a_reset_link_sets_a_new_password_once_and_ends_the_users_sessions(app: TestApp) {
+    let (m, _) = shop(&app, "Shop").await;
+    let (other, _) = shop(&app, "Other").await;
+    let ann = user_id(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    let val = user_id(&app, "val@example.com", Role::Viewer, Some(&m.account_id)).await;
+    user(&app, "zed@example.com", Role::Admin, Some(&other.account_id)).await;
+    let a = login(&app, "ann@example.com").await;
+    let v = login(&app, "val@example.com").await;
+    // Val forgets her password and locks herself out.
+    for _ in 0..payd_server::engine::users::MAX_FAILURES {
+        assert_eq!(try_login(&app, "val@example.com", "not her password").await, 401);
+    }
+    assert!(app.store.user(&val).await.unwrap().unwrap().locked_until.is_some());
+    // Refused: to a viewer, for oneself, across accounts, without the form token.
+    let reset = |b: &Browser, id: String, csrf: bool| {
+        let mut form = vec![];
+        if csrf {
+            form.push(("csrf", b.csrf.clone()));
+        }
+        app.client
+            .post(app.url(&format!("/dashboard/users/{id}/reset")))
+            .header("cookie", b.cookie.clone())
+            .form(&form)
+            .send()
+    };
+    assert_eq!(reset(&v, ann.to_string(), true).await.unwrap().status(), 403);
+    assert_eq!(reset(&a, ann.to_string(), true).await.unwrap().status(), 400);
+    assert_eq!(reset(&a, val.to_string(), false).await.unwrap().status(), 403);
+    let z = login(&app, "zed@example.com").await;
+    assert_eq!(reset(&z, val.to_string(), true).await.unwrap().status(), 404);
+    assert_eq!(reset(&z, UserId::new().to_string(), true).await.unwrap().status(), 404);
+    // Ann makes a link: shown once, not cached.
+    let res = reset(&a, val.to_string(), true).await.unwrap();
+    assert_eq!(res.status(), 201);
+    assert_eq!(res.headers()["cache-control"], "no-store");
+    let html = res.text().await.unwrap();
+    let link = html.split("id=\"reset-link\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let path = link[link.find("/dashboard/reset/").unwrap()..].to_owned();
+    let token = path.trim_start_matches("/dashboard/reset/").to_owned();
+    let (_, users_page) = get(&app, &a, "/dashboard/users").await;
+    assert!(!users_page.contains(&token), "shown once");
+    let log = app.store.audit_log(None, 500).await.unwrap();
+    assert!(!log.iter().any(|l| l.detail.contains(&token)), "never logged");
+    // A short password is refused and the link still works; a forged form token is refused.
+    let (status, body) = use_link(&app, &path, "short").await;
+    assert_eq!(status, 400, "{body}");
+    let res = app
+        .client
+        .post(app.url(&path))
+        .form(&[("csrf", "0".repeat(64).as_str()), ("password", "a new password 1")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    let (status, body) = use_link(&app, &path, "a new password 1").await;
+    assert_eq!(status, 200, "{body}");
+    // Her old session is gone, the lock is lifted, the new password works and the old not.
+    assert_eq!(get(&app, &v, "/dashboard/payments").await.0, 303);
+    assert!(app.store.user(&val).await.unwrap().unwrap().locked_until.is_none());
+    assert_eq!(try_login(&app, "val@example.com", crate::dashboard::PASSWORD).await, 401);
+    assert_eq!(try_login(&app, "val@example.com", "a new password 1").await, 303);
+    // Used once; malformed and unknown tokens find nothing.
+    assert_eq!(app.client.get(app.url(&path)).send().await.unwrap().status(), 404);
+    assert_eq!(app.client.get(app.url("/dashboard/reset/nope")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.client
+            .get(app.url(&format!("/dashboard/reset/{}", "a".repeat(64))))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let log = app.store.audit_log(Some(&m.account_id), 500).await.unwrap();
+    let made: Vec<_> = log.iter().filter(|l| l.action == "user.password_reset_link").collect();
+    assert_eq!(made.len(), 1, "{log:?}");
+    assert_eq!(
+        (made[0].target.as_str(), made[0].actor.as_str()),
+        (val.to_string().as_str(), "ann@example.com")
+    );
+    let used: Vec<_> = log.iter().filter(|l| l.action == "user.password_reset").collect();
+    assert_eq!(used.len(), 1);
+    assert_eq!(used[0].actor, "val@example.com");
 }

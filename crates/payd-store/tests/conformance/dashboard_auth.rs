@@ -19,6 +19,7 @@ conformance!(
     the_last_admin_and_the_last_operator_are_kept_and_removal_ends_sessions,
     a_password_change_ends_every_other_session,
     a_role_changes_with_its_line_and_the_last_admin_stays_one,
+    a_reset_link_works_once_ends_sessions_and_lifts_the_lock,
 );
 
 fn line(action: &str, account: Option<&AccountId>) -> AuditEntry {
@@ -411,4 +412,77 @@ async fn a_role_changes_with_its_line_and_the_last_admin_stays_one(store: Store)
         Err(StoreError::NotFound("user"))
     ));
     assert_eq!(count().await.iter().filter(|l| *l == "user.role").count(), 2);
+}
+
+async fn a_reset_link_works_once_ends_sessions_and_lifts_the_lock(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let a = Some(&m.account_id);
+    let val = user(&store, "val@example.com", Role::Viewer, a).await;
+    let t0 = now();
+    store
+        .open_session(&val.id, "s1", t0, t0 + Duration::hours(1), &line("session.login", a))
+        .await
+        .expect("s1");
+    store
+        .open_session(&val.id, "s2", t0, t0 + Duration::hours(1), &line("session.login", a))
+        .await
+        .expect("s2");
+    for _ in 0..5 {
+        store
+            .record_failed_login(&val.id, 5, t0 + Duration::minutes(15), &line("login.failed", a))
+            .await
+            .expect("fail");
+    }
+    assert!(store.user(&val.id).await.expect("read").expect("user").locked_at(now()));
+    let expires = t0 + Duration::hours(24);
+    store
+        .create_password_reset(&val.id, "old", "ann@example.com", expires, &line("link", a))
+        .await
+        .expect("old");
+    store
+        .create_password_reset(&val.id, "new", "ann@example.com", expires, &line("link", a))
+        .await
+        .expect("new");
+    // The newer link replaced the older; an expired one opens nothing.
+    assert!(store.password_reset_user("old", now()).await.expect("read").is_none());
+    assert_eq!(store.password_reset_user("new", now()).await.expect("read").expect("pending").id, val.id);
+    assert!(store.password_reset_user("new", expires).await.expect("read").is_none());
+    // A line that cannot be written leaves everything as it was.
+    let refused = AuditEntry { user_id: Some(UserId::new()), ..line("user.password_reset", a) };
+    assert!(store.use_password_reset("new", &val.id, "$argon2id$new", &refused).await.is_err());
+    assert!(store.session("s1", now()).await.expect("session").is_some());
+    assert!(store.password_reset_user("new", now()).await.expect("read").is_some());
+    // Another user's id does not use it.
+    let other = user(&store, "bob@example.com", Role::Viewer, a).await;
+    assert!(matches!(
+        store.use_password_reset("new", &other.id, "$argon2id$new", &line("user.password_reset", a)).await,
+        Err(StoreError::NotFound("password_reset"))
+    ));
+    store
+        .use_password_reset("new", &val.id, "$argon2id$new", &line("user.password_reset", a))
+        .await
+        .expect("use");
+    let (after, hash) = store.user_by_email("val@example.com").await.expect("read").expect("user");
+    assert_eq!(hash, "$argon2id$new");
+    assert!(!after.locked_at(now()) && after.failed_logins == 0, "the lock is lifted");
+    for s in ["s1", "s2"] {
+        assert!(store.session(s, now()).await.expect("session").is_none(), "{s} ended");
+    }
+    // Used once.
+    assert!(store.password_reset_user("new", now()).await.expect("read").is_none());
+    assert!(matches!(
+        store.use_password_reset("new", &val.id, "$argon2id$again", &line("user.password_reset", a)).await,
+        Err(StoreError::NotFound("password_reset"))
+    ));
+    assert_eq!(
+        actions(&store, &m.account_id).await.iter().filter(|l| *l == "user.password_reset").count(),
+        1
+    );
+    // A user with a pending link can still be removed.
+    store
+        .create_password_reset(&val.id, "third", "ann@example.com", expires, &line("link", a))
+        .await
+        .expect("third");
+    store.remove_user(&val.id, &line("user.remove", a)).await.expect("remove");
+    assert!(store.password_reset_user("third", now()).await.expect("read").is_none());
 }
