@@ -84,3 +84,5 @@ mod dashboard_auth;
 mod manage;
 #[path = "conformance/views.rs"]
 mod views;
+#[path = "conformance/settings.rs"]
+mod settings;

@@ -1,0 +1,42 @@
+//! The store's API for a merchant's checkout settings: the (token, network) pairs it offers
+//! at checkout (none stored: every asset the instance offers) and its profile (contact email,
+//! site URL), each change written with its audit line in one transaction.
+
+use chrono::{DateTime, Utc};
+use payd_core::ids::MerchantId;
+
+use crate::users::AuditEntry;
+use crate::{postgres, sqlite, Store, StoreError};
+
+impl Store {
+    /// The `(token, network)` pairs `merchant` offers at checkout, ordered by network then
+    /// token; empty when it never chose (every asset the instance offers).
+    pub async fn merchant_assets(&self, merchant: &MerchantId) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self, settings::assets(merchant))
+    }
+
+    /// Replaces the pairs `merchant` offers (empty: every asset again) and writes `audit`,
+    /// in one transaction. `false` when there is no such merchant (nothing written).
+    pub async fn set_merchant_assets(
+        &self,
+        merchant: &MerchantId,
+        assets: &[(String, String)],
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, settings::set_assets(merchant, assets, audit, now))
+    }
+
+    /// Sets (or clears) `merchant`'s contact email and site URL and writes `audit`, in one
+    /// transaction. `false` when there is no such merchant (nothing written).
+    pub async fn set_merchant_profile(
+        &self,
+        merchant: &MerchantId,
+        email: Option<&str>,
+        site_url: Option<&str>,
+        audit: &AuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, settings::set_profile(merchant, email, site_url, audit, now))
+    }
+}
