@@ -442,13 +442,14 @@ pub fn xpub_preview(evm: &str, tron: &str, n: u64) -> Result<Preview, MerchantEr
 /// is written), then writes the audit line naming what changed.
 pub async fn configure(
     store: &Store,
+    networks: &[crate::config::networks::EvmNetwork],
     user: &User,
     merchant: &Merchant,
     input: SettingsIn,
     changed: &[&str],
     now: DateTime<Utc>,
 ) -> Result<MerchantSettings, MerchantError> {
-    let done = merchants::configure(store, &merchant.id, input, now).await?;
+    let done = merchants::configure(store, networks, &Actor::User(user), &merchant.id, input, now).await?;
     let mut line = audit(
         &Actor::User(user),
         "merchant.configure",

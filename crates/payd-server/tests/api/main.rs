@@ -15,6 +15,7 @@ mod cli;
 mod dashboard;
 mod dashboard_auth;
 mod dashboard_manage;
+mod dashboard_settings;
 mod dashboard_views;
 mod devnet;
 mod docs_agree;
