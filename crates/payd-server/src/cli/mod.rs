@@ -379,8 +379,9 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             let input =
                 SettingsIn { min_amount, settlement, xpub_evm, xpub_tron, underpayment_tolerance, assets };
             let networks = &config.networks;
-            let mut s =
-                merchants::configure(&store, networks, &Actor::Cli, &id, input, now).await.map_err(refused)?;
+            let mut s = merchants::configure(&store, networks, &Actor::Cli, &id, input, now)
+                .await
+                .map_err(refused)?;
             if email.is_some() || site_url.is_some() {
                 // A flag left out keeps its value; `none` clears it.
                 let value = |given: Option<String>, kept: &Option<String>| match given {
@@ -400,8 +401,11 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             out["xpub_tron"] = json!(s.xpub_tron);
             out["underpayment_tolerance_percent"] = json!(s.underpayment_tolerance_percent().to_string());
             // `null`: every asset this payd offers.
-            out["assets"] = json!((!s.assets.is_empty())
-                .then(|| s.assets.iter().map(|(t, n)| format!("{t}/{n}")).collect::<Vec<_>>()));
+            out["assets"] = json!((!s.assets.is_empty()).then(|| s
+                .assets
+                .iter()
+                .map(|(t, n)| format!("{t}/{n}"))
+                .collect::<Vec<_>>()));
             print(json_out, out, format!("merchant {} configured", s.merchant.id));
         }
         MerchantCommand::Suspend(r) => set_status(&config, &store, r, MerchantStatus::Suspended).await?,

@@ -158,7 +158,16 @@ pub async fn save(
         Ok(p) => p,
         Err(e) => {
             let msg = e.to_string();
-            return render(&authed, StatusCode::BAD_REQUEST, &merchants, current, &form, None, Some(&msg), &extras);
+            return render(
+                &authed,
+                StatusCode::BAD_REQUEST,
+                &merchants,
+                current,
+                &form,
+                None,
+                Some(&msg),
+                &extras,
+            );
         }
     };
     let xpub_changed = form.xpub_evm != stored.xpub_evm || form.xpub_tron != stored.xpub_tron;
@@ -166,7 +175,16 @@ pub async fn save(
     if get("step") == "preview" || (xpub_changed && !checked) {
         let msg =
             "Find these addresses in your wallet (the same account, receiving addresses 0 to 4), then save.";
-        return render(&authed, StatusCode::OK, &merchants, current, &form, Some(&preview), Some(msg), &extras);
+        return render(
+            &authed,
+            StatusCode::OK,
+            &merchants,
+            current,
+            &form,
+            Some(&preview),
+            Some(msg),
+            &extras,
+        );
     }
     let blank = |v: &str| if v.is_empty() { "none".to_owned() } else { v.to_owned() };
     let input = merchants::SettingsIn {
@@ -179,6 +197,8 @@ pub async fn save(
         } else {
             form.tolerance.clone()
         }),
+        // Its own form (save_assets) changes the assets offered.
+        assets: None,
     };
     let changed: Vec<&str> = [
         ("min_amount", form.min_amount != stored.min_amount),
@@ -191,8 +211,16 @@ pub async fn save(
     .filter_map(|(name, differs)| differs.then_some(name))
     .collect();
     let networks = &state.config.networks;
-    match dashboard::configure(&state.store, networks, authed.user(), current, input, &changed, payd_store::now())
-        .await
+    match dashboard::configure(
+        &state.store,
+        networks,
+        authed.user(),
+        current,
+        input,
+        &changed,
+        payd_store::now(),
+    )
+    .await
     {
         Ok(_) => Redirect::to(&format!("/dashboard/settings?merchant={}", current.id)).into_response(),
         Err(MerchantError::Store(e)) => internal(&e),
@@ -204,6 +232,15 @@ pub async fn save(
     }
 }
 
+/// What a change form of the page acts on.
+#[derive(Debug)]
+struct Target {
+    authed: Authed,
+    fields: Vec<(String, String)>,
+    merchants: Vec<Merchant>,
+    settings: MerchantSettings,
+}
+
 /// A change form's session and merchant: the session (403 without its form token, or for a
 /// viewer), the fields, the merchants in reach and the one named (404 outside reach).
 async fn change_target(
@@ -211,13 +248,13 @@ async fn change_target(
     id: Result<Path<String>, PathRejection>,
     headers: &HeaderMap,
     body: &Bytes,
-) -> Result<(Authed, Vec<(String, String)>, Vec<Merchant>, MerchantSettings), Response> {
+) -> Result<Target, Response> {
     let (authed, fields) = change_session(state, headers, body).await?;
     let Ok(Path(id)) = id else { return Err(not_found()) };
     let merchants = merchants_in_reach(&state.store, authed.user()).await.map_err(|e| internal(&e))?;
     let Some(current) = merchants.iter().find(|m| m.id.to_string() == id) else { return Err(not_found()) };
     let settings = merchants::settings(&state.store, &current.id).await.map_err(|e| internal(&e))?;
-    Ok((authed, fields, merchants, settings))
+    Ok(Target { authed, fields, merchants, settings })
 }
 
 /// After a refused change: the page with the stored settings and the change's message.
@@ -227,7 +264,16 @@ fn refused_page(
     settings: &MerchantSettings,
     extras: &Extras,
 ) -> Response {
-    render(authed, StatusCode::BAD_REQUEST, merchants, &settings.merchant, &form_of(settings), None, None, extras)
+    render(
+        authed,
+        StatusCode::BAD_REQUEST,
+        merchants,
+        &settings.merchant,
+        &form_of(settings),
+        None,
+        None,
+        extras,
+    )
 }
 
 /// `POST /dashboard/settings/{merchant}/assets` (`asset=TOKEN/network`, repeated): the assets
@@ -239,10 +285,11 @@ pub async fn save_assets(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (authed, fields, merchants, settings) = match change_target(&state, id, &headers, &body).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let Target { authed, fields, merchants, settings } =
+        match change_target(&state, id, &headers, &body).await {
+            Ok(v) => v,
+            Err(res) => return res,
+        };
     let items: Vec<&str> = fields.iter().filter(|(k, _)| k == "asset").map(|(_, v)| v.as_str()).collect();
     let actor = Actor::User(authed.user());
     let networks = &state.config.networks;
@@ -272,10 +319,11 @@ pub async fn save_profile(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (authed, fields, merchants, settings) = match change_target(&state, id, &headers, &body).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let Target { authed, fields, merchants, settings } =
+        match change_target(&state, id, &headers, &body).await {
+            Ok(v) => v,
+            Err(res) => return res,
+        };
     let get = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
     let (email, site_url) = (get("email"), get("site_url"));
     let actor = Actor::User(authed.user());
@@ -284,8 +332,12 @@ pub async fn save_profile(
         Ok(_) => Redirect::to(&format!("/dashboard/settings?merchant={}", m.id)).into_response(),
         Err(MerchantError::Store(e)) => internal(&e),
         Err(e) => {
-            let extras =
-                Extras { email, site_url, profile_message: Some(e.to_string()), ..extras_of(&state, &settings) };
+            let extras = Extras {
+                email,
+                site_url,
+                profile_message: Some(e.to_string()),
+                ..extras_of(&state, &settings)
+            };
             refused_page(&authed, &merchants, &settings, &extras)
         }
     }

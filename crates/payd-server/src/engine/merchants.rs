@@ -292,9 +292,13 @@ pub async fn set_assets(
 ) -> Result<Vec<(String, String)>, MerchantError> {
     let assets = parse_assets(networks, items)?;
     // Read again: the settlement asset may have changed since the caller's copy.
-    let current = store.get_merchant(&merchant.id).await?.ok_or_else(|| MerchantError::NotFound(merchant.id.clone()))?;
+    let current = store
+        .get_merchant(&merchant.id)
+        .await?
+        .ok_or_else(|| MerchantError::NotFound(merchant.id.clone()))?;
     settlement_offered(current.settlement_asset.as_ref(), &assets, Setting::Assets)?;
-    let mut line = audit(actor, "merchant.assets", merchant.id.to_string(), Some(merchant.account_id.clone()), now);
+    let mut line =
+        audit(actor, "merchant.assets", merchant.id.to_string(), Some(merchant.account_id.clone()), now);
     line.detail = describe_assets(&assets);
     if !store.set_merchant_assets(&merchant.id, &assets, &line, now).await? {
         return Err(MerchantError::NotFound(merchant.id.clone()));
@@ -317,11 +321,13 @@ pub async fn set_profile(
     let given = |v: &str| (!v.trim().is_empty()).then(|| v.trim().to_owned());
     let email = fields::email("email", given(email))?;
     let site_url = fields::url("site_url", given(site_url))?;
-    let changed: Vec<&str> = [("email", email != merchant.email), ("site_url", site_url != merchant.site_url)]
-        .into_iter()
-        .filter_map(|(name, differs)| differs.then_some(name))
-        .collect();
-    let mut line = audit(actor, "merchant.profile", merchant.id.to_string(), Some(merchant.account_id.clone()), now);
+    let changed: Vec<&str> =
+        [("email", email != merchant.email), ("site_url", site_url != merchant.site_url)]
+            .into_iter()
+            .filter_map(|(name, differs)| differs.then_some(name))
+            .collect();
+    let mut line =
+        audit(actor, "merchant.profile", merchant.id.to_string(), Some(merchant.account_id.clone()), now);
     line.detail = if changed.is_empty() { "nothing changed".to_owned() } else { changed.join(", ") };
     if !store.set_merchant_profile(&merchant.id, email.as_deref(), site_url.as_deref(), &line, now).await? {
         return Err(MerchantError::NotFound(merchant.id.clone()));
@@ -371,7 +377,8 @@ pub async fn configure(
         store.set_merchant_underpayment_tolerance(id, bp, now).await?;
     }
     if let Some(list) = assets {
-        let mut line = audit(actor, "merchant.assets", id.to_string(), Some(merchant.account_id.clone()), now);
+        let mut line =
+            audit(actor, "merchant.assets", id.to_string(), Some(merchant.account_id.clone()), now);
         line.detail = describe_assets(&list);
         store.set_merchant_assets(id, &list, &line, now).await?;
     }
@@ -411,5 +418,51 @@ mod tests {
         assert!(parse_xpub_tron(payd_chain::address::DEVNET_XPUB).is_ok_and(|x| x.is_some()));
         assert_eq!(parse_tolerance("0.75").ok(), Some(75));
         assert!(parse_tolerance("11").is_err());
+    }
+
+    #[test]
+    fn assets_are_the_instances_pairs_and_all_of_them_is_stored_as_all() {
+        // No network configured: the networks devnet stands in for (test mode).
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter().map(|(t, n)| ((*t).to_owned(), (*n).to_owned())).collect()
+        };
+        let got = parse_asset_list(&[], " usdt/TRON, USDC/base,USDC/base").ok();
+        assert_eq!(got, Some(pairs(&[("USDC", "base"), ("USDT", "tron")])));
+        assert_eq!(parse_asset_list(&[], "ALL").ok(), Some(Vec::new()));
+        let e = parse_asset_list(&[], "USDC/solana").err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("assets: `USDC/solana` is not a TOKEN/NETWORK pair this payd offers (e.g. USDC/base)")
+        );
+        assert!(parse_asset_list(&[], "DOGE/base").is_err());
+        assert!(parse_asset_list(&[], "USDC/devnet").is_err());
+        let e = parse_assets(&[], &[]).err().map(|e| e.to_string());
+        assert_eq!(e.as_deref(), Some("assets: enable at least one asset, or customers could not pay"));
+        let every: Vec<String> =
+            instance_assets(&[]).iter().map(|(p, _)| format!("{}/{}", p.token, p.network)).collect();
+        let every: Vec<&str> = every.iter().map(String::as_str).collect();
+        assert_eq!(parse_assets(&[], &every).ok(), Some(Vec::new()));
+        assert!(parse_assets(&[], &every[1..]).is_ok_and(|l| l.len() == every.len() - 1));
+    }
+
+    #[test]
+    fn the_settlement_asset_must_be_offered() {
+        let usdc_base = ("USDC".to_owned(), "base".to_owned());
+        let only_tron = vec![("USDT".to_owned(), "tron".to_owned())];
+        assert!(settlement_offered(Some(&usdc_base), &[], Setting::Assets).is_ok());
+        assert!(settlement_offered(None, &only_tron, Setting::Assets).is_ok());
+        let e =
+            settlement_offered(Some(&usdc_base), &only_tron, Setting::Assets).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("assets: the settlement asset USDC/base must stay enabled; change or clear the settlement asset first")
+        );
+        let e = settlement_offered(Some(&usdc_base), &only_tron, Setting::Settlement)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("settlement: USDC/base is not among the assets offered at checkout; enable it first")
+        );
     }
 }

@@ -527,7 +527,12 @@ async fn behind_https_the_session_cookie_is_secure() {
 }
 
 /// Runs `payd` against the app's database with `stdin` and extra environment.
-pub(crate) fn payd(app: &TestApp, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> (bool, String, String) {
+pub(crate) fn payd(
+    app: &TestApp,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_payd"))
         .args(["--database-url", &app.db.url])
@@ -649,7 +654,10 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
     let usdt_base = ("USDT".to_owned(), "base".to_owned());
     let offered = app.store.merchant_assets(&m.id).await.unwrap();
     assert!(!offered.is_empty() && !offered.contains(&usdt_base), "{offered:?}");
-    assert_eq!(app.store.get_merchant(&m.id).await.unwrap().unwrap().email.as_deref(), Some("shop@example.com"));
+    assert_eq!(
+        app.store.get_merchant(&m.id).await.unwrap().unwrap().email.as_deref(),
+        Some("shop@example.com")
+    );
     // The key the browser created and revoked is refused by the API.
     assert_eq!(app.get("/v1/payments", result["key"].as_str().unwrap()).await.0, 401);
     for name in [

@@ -99,7 +99,10 @@ async fn settings_assets_offered_at_checkout_are_saved_and_held_against_every_cr
     // AstraPay answers in its envelope.
     let (s, e) = astrapay(&app, &key, r#"{"amount": 5, "token": "USDT", "network": "BASE"}"#).await;
     assert_eq!(s, 422, "{e}");
-    assert_eq!((e["error"]["code"].as_str(), e["error"]["status"].as_u64()), (Some("UNPROCESSABLE_ENTITY"), Some(422)));
+    assert_eq!(
+        (e["error"]["code"].as_str(), e["error"]["status"].as_u64()),
+        (Some("UNPROCESSABLE_ENTITY"), Some(422))
+    );
     assert!(e["error"]["message"].as_str().unwrap().contains("not enabled"), "{e}");
     assert_eq!(astrapay(&app, &key, r#"{"amount": 5, "token": "USDT", "network": "TRON"}"#).await.0, 201);
     // MutoPay quotes in the settlement asset: one set behind the dashboard's back (it refuses
@@ -275,15 +278,22 @@ async fn settings_a_merchants_profile_is_checked_saved_and_audited(app: TestApp)
         assert!(body.contains(&says.replace('`', "&#96;")) || body.contains(says), "{says} in {body}");
     }
     let (s, body) =
-        post_form(&app, &b, &path, &[("email", " shop@example.com "), ("site_url", "https://shop.example/")]).await;
+        post_form(&app, &b, &path, &[("email", " shop@example.com "), ("site_url", "https://shop.example/")])
+            .await;
     assert_eq!(s, 303, "{body}");
     let got = app.store.get_merchant(&m.id).await.unwrap().unwrap();
-    assert_eq!((got.email.as_deref(), got.site_url.as_deref()), (Some("shop@example.com"), Some("https://shop.example/")));
+    assert_eq!(
+        (got.email.as_deref(), got.site_url.as_deref()),
+        (Some("shop@example.com"), Some("https://shop.example/"))
+    );
     assert_eq!(lines(&app, "merchant.profile").await, ["email, site_url"]);
     let (_, html) = get(&app, &b, &format!("/dashboard/settings?merchant={}", m.id)).await;
     assert!(html.contains("value=\"shop@example.com\"") && html.contains("value=\"https://shop.example/\""));
     // Blank clears one, the other stays.
-    assert_eq!(post_form(&app, &b, &path, &[("email", ""), ("site_url", "https://shop.example/")]).await.0, 303);
+    assert_eq!(
+        post_form(&app, &b, &path, &[("email", ""), ("site_url", "https://shop.example/")]).await.0,
+        303
+    );
     let got = app.store.get_merchant(&m.id).await.unwrap().unwrap();
     assert_eq!((got.email, got.site_url.as_deref()), (None, Some("https://shop.example/")));
     assert_eq!(lines(&app, "merchant.profile").await[0], "email");
@@ -302,7 +312,16 @@ async fn settings_the_cli_sets_the_assets_and_the_profile(app: TestApp) {
     let id = m.id.to_string();
     let (ok, out, err) = crate::dashboard::payd(
         &app,
-        &["merchant", "configure", &id, "--assets", "USDC/base, usdt/tron", "--email", "cli@example.com", "--json"],
+        &[
+            "merchant",
+            "configure",
+            &id,
+            "--assets",
+            "USDC/base, usdt/tron",
+            "--email",
+            "cli@example.com",
+            "--json",
+        ],
         "",
         &[],
     );
@@ -325,7 +344,8 @@ async fn settings_the_cli_sets_the_assets_and_the_profile(app: TestApp) {
         assert!(!ok, "{args:?}");
         assert!(err.contains(says), "{args:?}: {err}");
     }
-    let (ok, out, err) = crate::dashboard::payd(&app, &["merchant", "configure", &id, "--assets", "all", "--json"], "", &[]);
+    let (ok, out, err) =
+        crate::dashboard::payd(&app, &["merchant", "configure", &id, "--assets", "all", "--json"], "", &[]);
     assert!(ok, "{err}");
     assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["assets"], Value::Null);
     assert!(app.store.merchant_assets(&m.id).await.unwrap().is_empty());

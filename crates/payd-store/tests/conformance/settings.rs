@@ -65,7 +65,10 @@ async fn settings_assets_are_replaced_cleared_and_audited_together(store: Store)
 
     // An unknown merchant writes neither the list nor the line.
     let ghost = MerchantId::new();
-    assert!(!store.set_merchant_assets(&ghost, &lost, &line(&ghost, "merchant.assets"), now()).await.unwrap());
+    assert!(!store
+        .set_merchant_assets(&ghost, &lost, &line(&ghost, "merchant.assets"), now())
+        .await
+        .unwrap());
     assert!(store.merchant_assets(&ghost).await.unwrap().is_empty());
     assert_eq!(lines(&store, "merchant.assets").await, 2);
 
@@ -99,10 +102,16 @@ async fn settings_profile_is_set_cleared_and_audited_together(store: Store) {
     assert_eq!(kept.email.as_deref(), Some("shop@example.com"));
     assert_eq!(kept.site_url.as_deref(), Some("https://shop.example"));
 
-    assert!(store.set_merchant_profile(&m.id, None, None, &line(&m.id, "merchant.profile"), now()).await.unwrap());
+    assert!(store
+        .set_merchant_profile(&m.id, None, None, &line(&m.id, "merchant.profile"), now())
+        .await
+        .unwrap());
     let cleared = store.get_merchant(&m.id).await.unwrap().unwrap();
     assert_eq!((cleared.email, cleared.site_url), (None, None));
     assert_eq!(lines(&store, "merchant.profile").await, 2);
     let ghost = MerchantId::new();
-    assert!(!store.set_merchant_profile(&ghost, None, None, &line(&ghost, "merchant.profile"), now()).await.unwrap());
+    assert!(!store
+        .set_merchant_profile(&ghost, None, None, &line(&ghost, "merchant.profile"), now())
+        .await
+        .unwrap());
 }
