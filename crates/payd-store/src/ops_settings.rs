@@ -30,6 +30,31 @@ async fn touch(tx: &mut Tx, merchant: &MerchantId, now: DateTime<Utc>) -> Result
     Ok(n == 1)
 }
 
+async fn replace_assets(
+    tx: &mut Tx,
+    merchant: &MerchantId,
+    assets: &[(String, String)],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM merchant_assets WHERE merchant_id = $1")
+        .bind(merchant.to_string())
+        .execute(&mut **tx)
+        .await?;
+    for (token, network) in assets {
+        sqlx::query(
+            "INSERT INTO merchant_assets (merchant_id, token, network, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (merchant_id, token, network) DO NOTHING",
+        )
+        .bind(merchant.to_string())
+        .bind(token)
+        .bind(network)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 pub(crate) async fn set_assets(
     pool: &Pool<Db>,
     merchant: &MerchantId,
@@ -42,22 +67,7 @@ pub(crate) async fn set_assets(
         tx.rollback().await?;
         return Ok(false);
     }
-    sqlx::query("DELETE FROM merchant_assets WHERE merchant_id = $1")
-        .bind(merchant.to_string())
-        .execute(&mut *tx)
-        .await?;
-    for (token, network) in assets {
-        sqlx::query(
-            "INSERT INTO merchant_assets (merchant_id, token, network, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (merchant_id, token, network) DO NOTHING",
-        )
-        .bind(merchant.to_string())
-        .bind(token)
-        .bind(network)
-        .bind(ms(now))
-        .execute(&mut *tx)
-        .await?;
-    }
+    replace_assets(&mut tx, merchant, assets, now).await?;
     insert_audit(&mut tx, audit).await?;
     tx.commit().await?;
     Ok(true)
@@ -83,6 +93,73 @@ pub(crate) async fn set_profile(
     if n != 1 {
         tx.rollback().await?;
         return Ok(false);
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub(crate) async fn configure(
+    pool: &Pool<Db>,
+    merchant: &MerchantId,
+    change: &crate::settings::MerchantConfig,
+    audit: &AuditEntry,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    if !touch(&mut tx, merchant, now).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let id = merchant.to_string();
+    if let Some(min) = &change.min_amount_usd {
+        sqlx::query("UPDATE merchants SET min_amount_usd = $2 WHERE id = $1")
+            .bind(&id)
+            .bind(min)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(asset) = &change.settlement {
+        let (token, network) = asset.clone().unzip();
+        sqlx::query("UPDATE merchants SET settlement_token = $2, settlement_network = $3 WHERE id = $1")
+            .bind(&id)
+            .bind(token)
+            .bind(network)
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(bp) = change.underpayment_tolerance_bp {
+        sqlx::query("UPDATE merchants SET underpayment_tolerance_bp = $2 WHERE id = $1")
+            .bind(&id)
+            .bind(i64::from(bp))
+            .execute(&mut *tx)
+            .await?;
+    }
+    for (family, xpub) in &change.xpubs {
+        match xpub {
+            Some(xpub) => {
+                sqlx::query(
+                    "INSERT INTO merchant_xpubs (merchant_id, family, xpub, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (merchant_id, family) DO UPDATE SET xpub = excluded.xpub, updated_at = excluded.updated_at",
+                )
+                .bind(&id)
+                .bind(family)
+                .bind(xpub)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM merchant_xpubs WHERE merchant_id = $1 AND family = $2")
+                    .bind(&id)
+                    .bind(family)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+    }
+    if let Some(assets) = &change.assets {
+        replace_assets(&mut tx, merchant, assets, now).await?;
     }
     insert_audit(&mut tx, audit).await?;
     tx.commit().await?;

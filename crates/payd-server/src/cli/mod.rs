@@ -379,7 +379,7 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             let input =
                 SettingsIn { min_amount, settlement, xpub_evm, xpub_tron, underpayment_tolerance, assets };
             let networks = &config.networks;
-            let mut s = merchants::configure(&store, networks, &Actor::Cli, &id, input, now)
+            let mut s = merchants::configure(&store, networks, &Actor::Cli, &id, input, None, now)
                 .await
                 .map_err(refused)?;
             if email.is_some() || site_url.is_some() {

@@ -335,14 +335,17 @@ pub async fn set_profile(
     store.get_merchant(&merchant.id).await?.ok_or_else(|| MerchantError::NotFound(merchant.id.clone()))
 }
 
-/// Checks every given setting, then writes them; the merchant's settings afterwards. The
-/// assets offered (the CLI's `--assets`) are written with their audit line, by `actor`.
+/// Checks every given setting, then writes them with the audit line `merchant.configure`
+/// in one transaction (a refused value writes nothing, a written change always has its
+/// line); the merchant's settings afterwards. The line names `changed` when the caller knows
+/// what differs (the dashboard compares its form), else every setting given (the CLI's flags).
 pub async fn configure(
     store: &Store,
     networks: &[EvmNetwork],
     actor: &Actor<'_>,
     id: &MerchantId,
     input: SettingsIn,
+    changed: Option<&[&str]>,
     now: DateTime<Utc>,
 ) -> Result<MerchantSettings, MerchantError> {
     let Some(merchant) = store.get_merchant(id).await? else {
@@ -361,26 +364,38 @@ pub async fn configure(
     let final_settlement = settlement.clone().unwrap_or(merchant.settlement_asset.clone());
     let which = if assets.is_some() && settlement.is_none() { Setting::Assets } else { Setting::Settlement };
     settlement_offered(final_settlement.as_ref(), &final_assets, which)?;
-    if let Some(v) = min_amount {
-        store.set_merchant_min_amount(id, v, now).await?;
-    }
-    if let Some(v) = settlement {
-        store.set_merchant_settlement(id, v, now).await?;
-    }
+
+    let given: Vec<&str> = [
+        (Setting::MinAmount, min_amount.is_some()),
+        (Setting::Settlement, settlement.is_some()),
+        (Setting::UnderpaymentTolerance, tolerance.is_some()),
+        (Setting::XpubEvm, xpub_evm.is_some()),
+        (Setting::XpubTron, xpub_tron.is_some()),
+        (Setting::Assets, assets.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(s, set)| set.then_some(s.name()))
+    .collect();
+    let names = changed.unwrap_or(&given);
+    let mut line = audit(actor, "merchant.configure", id.to_string(), Some(merchant.account_id.clone()), now);
+    line.detail = if names.is_empty() { "nothing changed".to_owned() } else { names.join(", ") };
+    let family = |f: payd_core::registry::Family| f.as_str().to_owned();
+    let mut xpubs = Vec::new();
     if let Some(v) = xpub_evm {
-        store.set_merchant_xpub(id, payd_core::registry::Family::Evm, v.as_deref(), now).await?;
+        xpubs.push((family(payd_core::registry::Family::Evm), v));
     }
     if let Some(v) = xpub_tron {
-        store.set_merchant_xpub(id, payd_core::registry::Family::Tron, v.as_deref(), now).await?;
+        xpubs.push((family(payd_core::registry::Family::Tron), v));
     }
-    if let Some(bp) = tolerance {
-        store.set_merchant_underpayment_tolerance(id, bp, now).await?;
-    }
-    if let Some(list) = assets {
-        let mut line =
-            audit(actor, "merchant.assets", id.to_string(), Some(merchant.account_id.clone()), now);
-        line.detail = describe_assets(&list);
-        store.set_merchant_assets(id, &list, &line, now).await?;
+    let change = payd_store::settings::MerchantConfig {
+        min_amount_usd: min_amount.map(|v| v.map(|d| d.to_string())),
+        settlement,
+        underpayment_tolerance_bp: tolerance,
+        xpubs,
+        assets,
+    };
+    if !store.configure_merchant(id, &change, &line, now).await? {
+        return Err(MerchantError::NotFound(id.clone()));
     }
     settings(store, id).await
 }

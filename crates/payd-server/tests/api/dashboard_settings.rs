@@ -331,7 +331,10 @@ async fn settings_the_cli_sets_the_assets_and_the_profile(app: TestApp) {
     assert_eq!(v["email"], "cli@example.com");
     assert_eq!(app.store.merchant_assets(&m.id).await.unwrap(), pairs(&[("USDC", "base"), ("USDT", "tron")]));
     let log = app.store.audit_log(None, 50).await.unwrap();
-    assert!(log.iter().any(|l| l.action == "merchant.assets" && l.actor == "cli"), "{log:?}");
+    // One line for the settings, written with them; one for the profile.
+    let configured = log.iter().find(|l| l.action == "merchant.configure" && l.actor == "cli");
+    assert_eq!(configured.map(|l| l.detail.as_str()), Some("assets"), "{log:?}");
+    assert!(log.iter().any(|l| l.action == "merchant.profile" && l.actor == "cli"), "{log:?}");
     for (args, says) in [
         (vec!["--assets", "DOGE/base"], "--assets: `DOGE/base` is not a TOKEN/NETWORK pair"),
         (vec!["--assets", ""], "--assets: enable at least one asset"),

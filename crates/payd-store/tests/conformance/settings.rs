@@ -2,6 +2,7 @@
 //! each change committed together with its audit line or not at all.
 
 use payd_core::ids::{MerchantId, UserId};
+use payd_store::settings::MerchantConfig;
 use payd_store::users::AuditEntry;
 use payd_store::{now, Store};
 
@@ -10,6 +11,7 @@ use crate::fixtures::merchant;
 conformance!(
     settings_assets_are_replaced_cleared_and_audited_together,
     settings_profile_is_set_cleared_and_audited_together,
+    settings_a_configure_and_its_audit_line_commit_together,
 );
 
 fn line(m: &MerchantId, action: &str) -> AuditEntry {
@@ -114,4 +116,64 @@ async fn settings_profile_is_set_cleared_and_audited_together(store: Store) {
         .set_merchant_profile(&ghost, None, None, &line(&ghost, "merchant.profile"), now())
         .await
         .unwrap());
+}
+
+async fn settings_a_configure_and_its_audit_line_commit_together(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let xpub = "xpub-as-stored".to_owned();
+    let change = MerchantConfig {
+        min_amount_usd: Some(Some("2.50".into())),
+        settlement: Some(Some(pair("USDC", "base"))),
+        underpayment_tolerance_bp: Some(50),
+        xpubs: vec![("evm".into(), Some(xpub.clone()))],
+        assets: Some(vec![pair("USDC", "base")]),
+    };
+    // A line that cannot be written takes every setting with it.
+    assert!(store.configure_merchant(&m.id, &change, &refused_line(&m.id), now()).await.is_err());
+    assert_eq!(store.merchant_min_amount(&m.id).await.unwrap(), None);
+    assert_eq!(store.get_merchant(&m.id).await.unwrap().unwrap().settlement_asset, None);
+    assert_eq!(store.merchant_underpayment_tolerance(&m.id).await.unwrap(), Some(0));
+    assert_eq!(store.merchant_xpub(&m.id, payd_core::registry::Family::Evm).await.unwrap(), None);
+    assert!(store.merchant_assets(&m.id).await.unwrap().is_empty());
+
+    assert!(store
+        .configure_merchant(&m.id, &change, &line(&m.id, "merchant.configure"), now())
+        .await
+        .unwrap());
+    assert_eq!(
+        store.merchant_min_amount(&m.id).await.unwrap().map(|d| d.to_string()).as_deref(),
+        Some("2.50")
+    );
+    assert_eq!(
+        store.get_merchant(&m.id).await.unwrap().unwrap().settlement_asset,
+        Some(pair("USDC", "base"))
+    );
+    assert_eq!(store.merchant_underpayment_tolerance(&m.id).await.unwrap(), Some(50));
+    assert_eq!(store.merchant_xpub(&m.id, payd_core::registry::Family::Evm).await.unwrap(), Some(xpub));
+    assert_eq!(store.merchant_assets(&m.id).await.unwrap(), vec![pair("USDC", "base")]);
+    assert_eq!(lines(&store, "merchant.configure").await, 1);
+
+    // `None` leaves a setting alone; `Some(None)` clears it.
+    let clear = MerchantConfig {
+        settlement: Some(None),
+        xpubs: vec![("evm".into(), None)],
+        ..MerchantConfig::default()
+    };
+    assert!(store
+        .configure_merchant(&m.id, &clear, &line(&m.id, "merchant.configure"), now())
+        .await
+        .unwrap());
+    assert_eq!(store.get_merchant(&m.id).await.unwrap().unwrap().settlement_asset, None);
+    assert_eq!(store.merchant_xpub(&m.id, payd_core::registry::Family::Evm).await.unwrap(), None);
+    assert_eq!(
+        store.merchant_min_amount(&m.id).await.unwrap().map(|d| d.to_string()).as_deref(),
+        Some("2.50")
+    );
+    assert_eq!(store.merchant_assets(&m.id).await.unwrap(), vec![pair("USDC", "base")]);
+    let ghost = MerchantId::new();
+    assert!(!store
+        .configure_merchant(&ghost, &clear, &line(&ghost, "merchant.configure"), now())
+        .await
+        .unwrap());
+    assert_eq!(lines(&store, "merchant.configure").await, 2);
 }
