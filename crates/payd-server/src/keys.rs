@@ -152,6 +152,20 @@ pub async fn issue_key(
     mode: Mode,
     scopes: Vec<Scope>,
 ) -> Result<IssuedKey, KeyError> {
+    let (issued, key_hash) = prepare_key(store, master, owner, mode, scopes).await?;
+    store.insert_api_key(&issued.key, &key_hash).await?;
+    Ok(issued)
+}
+
+/// A new key and the hash of its secret, checked and generated but not stored yet: for a
+/// caller that stores it together with something else (the dashboard, with its audit line).
+pub async fn prepare_key(
+    store: &Store,
+    master: &MasterKey,
+    owner: KeyOwner,
+    mode: Mode,
+    scopes: Vec<Scope>,
+) -> Result<(IssuedKey, String), KeyError> {
     let (account_id, merchant_id) = match owner {
         KeyOwner::Merchant(id) => {
             let m = store.get_merchant(&id).await?.ok_or(KeyError::NoMerchant(id))?;
@@ -179,8 +193,8 @@ pub async fn issue_key(
         revoked_at: None,
         last_used_at: None,
     };
-    store.insert_api_key(&key, &apikey::hash_key_secret(secret.expose())).await?;
-    Ok(IssuedKey { key, secret, signing_secret })
+    let key_hash = apikey::hash_key_secret(secret.expose());
+    Ok((IssuedKey { key, secret, signing_secret }, key_hash))
 }
 
 fn dedup(scopes: Vec<Scope>) -> Vec<Scope> {

@@ -292,6 +292,61 @@ impl Store {
         dispatch!(self, auth::remove_user(id, audit))
     }
 
+    /// Makes an admin a viewer or a viewer an admin (`role`), with `audit`, in one
+    /// transaction. `actor` must still be an admin of the user's account or an operator when
+    /// it runs (`Conflict("actor_role")` otherwise). `Ok(false)`, and no line: the user has
+    /// that role already. `Conflict("last_admin")`: they are their account's last admin;
+    /// `Conflict("role")`: an operator, or `role` is not admin or viewer; `NotFound("user")`.
+    /// Sessions read their user's row at each request, so the new role applies at once.
+    pub async fn set_user_role(
+        &self,
+        id: &UserId,
+        role: Role,
+        actor: &UserId,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        if role == Role::Operator {
+            return Err(StoreError::Conflict("role"));
+        }
+        dispatch!(self, auth::set_user_role(id, role.as_str(), actor, audit))
+    }
+
+    /// Stores a password reset link for `user` (the SHA-256 of its token) with `audit`, in
+    /// one transaction; the user's older unused links stop working.
+    pub async fn create_password_reset(
+        &self,
+        user: &UserId,
+        token_hash: &str,
+        created_by: &str,
+        expires_at: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, auth::create_password_reset(user, token_hash, created_by, expires_at, audit))
+    }
+
+    /// The user a pending (unused, unexpired at `now`) reset link's token hash is for.
+    pub async fn password_reset_user(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        dispatch!(self, auth::password_reset_user(token_hash, now))?.map(user_from_row).transpose()
+    }
+
+    /// Uses a reset link at `audit.at`: marks it used, sets `user`'s password hash, clears
+    /// their lockout, ends their sessions and pending logins, and writes `audit`, in one
+    /// transaction. `NotFound("password_reset")`: the link is not pending (used, replaced,
+    /// expired, unknown, or another user's).
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        user: &UserId,
+        password_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, auth::use_password_reset(token_hash, user, password_hash, audit))
+    }
+
     /// Lifts a user's lock and zeroes their failed-login count. `false`: no such user.
     pub async fn unlock_user(&self, id: &UserId, audit: &AuditEntry) -> Result<bool, StoreError> {
         dispatch!(self, auth::unlock_user(id, audit))

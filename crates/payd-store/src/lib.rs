@@ -665,7 +665,7 @@ impl Store {
         id: &PaymentId,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-        self.waking(async { dispatch!(self, mutate_payment(id, None, f)) }).await
+        self.waking(async { dispatch!(self, mutate_payment(id, None, None, f)) }).await
     }
 
     /// Like [`Store::mutate_payment`] for a transition that fixes the payment's asset
@@ -677,7 +677,7 @@ impl Store {
         plan: Option<&AddressPlan>,
         f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
     ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
-        self.waking(async { dispatch!(self, mutate_payment(id, plan, f)) }).await
+        self.waking(async { dispatch!(self, mutate_payment(id, plan, None, f)) }).await
     }
 
     /// Open payments whose expiry has passed, oldest first.

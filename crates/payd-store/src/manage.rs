@@ -1,11 +1,14 @@
-//! The store's API for the dashboard's management pages: endpoint changes, deletions and
-//! replays written together with their audit line, and test events (a delivery of a sample
+//! The store's API for the dashboard's management pages: a person's changes written together
+//! with their audit line (a payment's transition such as a cancel, an endpoint's
+//! registration, change, deletion and replays, an API key's creation and revocation), test events (a delivery of a sample
 //! payment to one endpoint, through the ordinary dispatcher and delivery log), and each
 //! merchant's checkout branding (its logo kept in the database, found by its SHA-256).
 
 use chrono::{DateTime, Utc};
-use payd_core::event::Event;
-use payd_core::ids::{DeliveryId, MerchantId, WebhookEndpointId};
+use payd_core::apikey::ApiKey;
+use payd_core::event::{Event, EventKind};
+use payd_core::ids::{ApiKeyId, DeliveryId, MerchantId, PaymentId, WebhookEndpointId};
+use payd_core::payment::Payment;
 use payd_core::webhook::WebhookEndpoint;
 
 use crate::users::AuditEntry;
@@ -80,6 +83,56 @@ impl Store {
     /// A stored logo by its digest: `(content type, bytes)`.
     pub async fn brand_logo(&self, digest: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         dispatch!(self, manage::brand_logo(digest))
+    }
+
+    /// Like [`Store::mutate_payment`], with `audit` written in the transaction that commits
+    /// the change: when `f` refuses (or changes nothing) neither the change nor the line is
+    /// written. The rule stays the caller's (`f`, a `Payment` transition).
+    pub async fn mutate_payment_audited<E>(
+        &self,
+        id: &PaymentId,
+        audit: &AuditEntry,
+        f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
+    ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
+        self.waking(async { dispatch!(self, mutate_payment(id, None, Some(audit), f)) }).await
+    }
+
+    /// Stores a new endpoint with `audit` in one transaction, unless its merchant already has
+    /// `max` in its mode (like [`Store::insert_webhook_endpoint_within`]); `false` then, and
+    /// nothing is written.
+    pub async fn insert_webhook_endpoint_audited(
+        &self,
+        endpoint: &WebhookEndpoint,
+        max: u32,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, manage::insert_endpoint(endpoint, max, audit))
+    }
+
+    /// Stores a key under the hash of its secret with `audit`, in one transaction.
+    pub async fn insert_api_key_audited(
+        &self,
+        key: &ApiKey,
+        key_hash: &str,
+        audit: &AuditEntry,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, manage::insert_api_key(key, key_hash, audit))
+    }
+
+    /// Revokes a key with `audit`, in one transaction; `false` (and no line) when it was
+    /// already revoked or does not exist. Like [`Store::revoke_api_key`], this node's key
+    /// cache is emptied at once (other nodes' by the database's notification).
+    pub async fn revoke_api_key_audited(
+        &self,
+        id: &ApiKeyId,
+        now: DateTime<Utc>,
+        audit: &AuditEntry,
+    ) -> Result<bool, StoreError> {
+        let revoked = dispatch!(self, manage::revoke_api_key(id, now, audit));
+        // Emptied whatever the outcome, as `revoke_api_key` does: an error may come after
+        // the commit.
+        self.forget_api_keys();
+        revoked
     }
 
     /// Writes a changed endpoint and `audit` in one transaction; `false` (and nothing

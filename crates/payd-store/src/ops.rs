@@ -138,7 +138,10 @@ pub(crate) async fn set_merchant_status(
 
 // ---- API keys ----
 
-pub(crate) async fn insert_api_key(pool: &Pool<Db>, key: &ApiKey, key_hash: &str) -> Result<(), StoreError> {
+pub(crate) async fn insert_api_key<'e, E>(exec: E, key: &ApiKey, key_hash: &str) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
     sqlx::query(
         "INSERT INTO api_keys (id, account_id, merchant_id, mode, scopes, key_hash, prefix, \
          signing_secret_sealed, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)",
@@ -152,7 +155,7 @@ pub(crate) async fn insert_api_key(pool: &Pool<Db>, key: &ApiKey, key_hash: &str
     .bind(&key.prefix)
     .bind(&key.signing_secret_sealed)
     .bind(ms(key.created_at))
-    .execute(pool)
+    .execute(exec)
     .await?;
     Ok(())
 }
@@ -169,11 +172,14 @@ pub(crate) async fn get_api_key(pool: &Pool<Db>, id: &ApiKeyId) -> Result<Option
     row.map(ApiKey::try_from).transpose()
 }
 
-pub(crate) async fn revoke_api_key(pool: &Pool<Db>, id: &ApiKeyId, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub(crate) async fn revoke_api_key<'e, E>(exec: E, id: &ApiKeyId, now: DateTime<Utc>) -> Result<bool, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
     let n = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
         .bind(id.to_string())
         .bind(ms(now))
-        .execute(pool)
+        .execute(exec)
         .await?
         .rows_affected();
     Ok(n > 0)
@@ -607,12 +613,14 @@ pub(crate) async fn count_payments(pool: &Pool<Db>, f: &PaymentFilter) -> Result
 }
 
 /// The one read-modify-write of a payment: `f` on the locked row, then (with a plan, for a
-/// transition that fixes the asset) its address, the row and its events, in one transaction,
-/// started over from the newer row when another writer got there first.
+/// transition that fixes the asset) its address, the row and its events, and (with `audit`,
+/// for a person's change) its audit line, in one transaction, started over from the newer
+/// row when another writer got there first.
 pub(crate) async fn mutate_payment<E>(
     pool: &Pool<Db>,
     id: &PaymentId,
     plan: Option<&AddressPlan>,
+    audit: Option<&crate::users::AuditEntry>,
     f: &mut (dyn FnMut(&mut Payment) -> Result<Vec<EventKind>, E> + Send),
 ) -> Result<Result<(Payment, Vec<Event>), E>, StoreError> {
     let sql = format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1{LOCK_ROW}");
@@ -643,6 +651,9 @@ pub(crate) async fn mutate_payment<E>(
             continue;
         }
         let events = insert_events(&mut tx, Some(&before), &payment, &kinds).await?;
+        if let Some(line) = audit {
+            users::insert_audit(&mut tx, line).await?;
+        }
         tx.commit().await?;
         return Ok(Ok((payment, events)));
     }

@@ -507,6 +507,7 @@ pub(crate) async fn remove_user(pool: &Pool<Db>, id: &UserId, audit: &AuditEntry
         "DELETE FROM login_challenges WHERE user_id = $1",
         "DELETE FROM user_recovery_codes WHERE user_id = $1",
         "DELETE FROM user_totp WHERE user_id = $1",
+        "DELETE FROM password_resets WHERE user_id = $1",
         // The lines stay, with the user's email as their actor.
         "UPDATE audit_log SET user_id = NULL WHERE user_id = $1",
         "DELETE FROM users WHERE id = $1",
@@ -532,4 +533,149 @@ pub(crate) async fn unlock_user(pool: &Pool<Db>, id: &UserId, audit: &AuditEntry
     insert_audit(&mut tx, audit).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+pub(crate) async fn set_user_role(
+    pool: &Pool<Db>,
+    id: &UserId,
+    role: &str,
+    actor: &UserId,
+    audit: &AuditEntry,
+) -> Result<bool, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    let found: Option<(Option<String>,)> = sqlx::query_as("SELECT account_id FROM users WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let account = match found {
+        None => return Err(StoreError::NotFound("user")),
+        // Operators belong to no account and are not given roles here.
+        Some((None,)) => return Err(StoreError::Conflict("role")),
+        Some((Some(a),)) => a,
+    };
+    // Every user of the account, locked in one order (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    // holds the write lock): two admins demoting each other at once queue instead of both
+    // seeing another admin, and cannot lock each other out.
+    let peers: Vec<(String, String)> =
+        sqlx::query_as(&format!("SELECT id, role FROM users WHERE account_id = $1 ORDER BY id{LOCK_ROW}"))
+            .bind(&account)
+            .fetch_all(&mut *tx)
+            .await?;
+    let target = id.to_string();
+    let Some((_, current)) = peers.iter().find(|(p, _)| *p == target) else {
+        return Err(StoreError::NotFound("user"));
+    };
+    // The actor's right is checked again under the lock: an admin demoted a moment ago no
+    // longer changes roles.
+    let actor_id = actor.to_string();
+    let allowed = match peers.iter().find(|(p, _)| *p == actor_id) {
+        Some((_, r)) => r == "admin",
+        None => {
+            let r: Option<String> = sqlx::query_scalar("SELECT role FROM users WHERE id = $1")
+                .bind(&actor_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            r.as_deref() == Some("operator")
+        }
+    };
+    if !allowed {
+        return Err(StoreError::Conflict("actor_role"));
+    }
+    if current == role {
+        return Ok(false);
+    }
+    let admins_left = peers.iter().filter(|(p, r)| *p != target && r == "admin").count();
+    if current == "admin" && admins_left == 0 {
+        return Err(StoreError::Conflict("last_admin"));
+    }
+    sqlx::query("UPDATE users SET role = $2, updated_at = $3 WHERE id = $1")
+        .bind(&target)
+        .bind(role)
+        .bind(ms(audit.at))
+        .execute(&mut *tx)
+        .await?;
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub(crate) async fn create_password_reset(
+    pool: &Pool<Db>,
+    user: &UserId,
+    token_hash: &str,
+    created_by: &str,
+    expires_at: DateTime<Utc>,
+    audit: &AuditEntry,
+) -> Result<(), StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    // Only the newest link works: one handed to the wrong person is undone by making another.
+    sqlx::query("DELETE FROM password_resets WHERE user_id = $1 AND used_at IS NULL")
+        .bind(user.to_string())
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO password_resets (token_hash, user_id, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(user.to_string())
+    .bind(created_by)
+    .bind(ms(audit.at))
+    .bind(ms(expires_at))
+    .execute(&mut *tx)
+    .await?;
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn password_reset_user(
+    pool: &Pool<Db>,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<UserRow>, StoreError> {
+    let sql = format!(
+        "SELECT {AUTH_USER_COLUMNS} FROM users WHERE id = (SELECT user_id FROM password_resets \
+         WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2)"
+    );
+    Ok(sqlx::query_as(&sql).bind(token_hash).bind(ms(now)).fetch_optional(pool).await?)
+}
+
+pub(crate) async fn use_password_reset(
+    pool: &Pool<Db>,
+    token_hash: &str,
+    user: &UserId,
+    password_hash: &str,
+    audit: &AuditEntry,
+) -> Result<(), StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    // Claimed by the update itself: of two uses racing, the second finds it used.
+    let n = sqlx::query(
+        "UPDATE password_resets SET used_at = $3 WHERE token_hash = $1 AND user_id = $2 \
+         AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(token_hash)
+    .bind(user.to_string())
+    .bind(ms(audit.at))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n != 1 {
+        return Err(StoreError::NotFound("password_reset"));
+    }
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1",
+    )
+    .bind(user.to_string())
+    .bind(password_hash)
+    .bind(ms(audit.at))
+    .execute(&mut *tx)
+    .await?;
+    // Whoever knew the old password is logged out everywhere.
+    for sql in ["DELETE FROM sessions WHERE user_id = $1", "DELETE FROM login_challenges WHERE user_id = $1"] {
+        sqlx::query(sql).bind(user.to_string()).execute(&mut *tx).await?;
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -4,8 +4,9 @@
 // exactly when the change does.
 
 use chrono::{DateTime, Utc};
+use payd_core::apikey::ApiKey;
 use payd_core::event::Event;
-use payd_core::ids::{DeliveryId, MerchantId, WebhookEndpointId};
+use payd_core::ids::{ApiKeyId, DeliveryId, MerchantId, WebhookEndpointId};
 use payd_core::webhook::WebhookEndpoint;
 use sqlx::Pool;
 
@@ -24,6 +25,52 @@ pub(crate) async fn update_endpoint(
 ) -> Result<bool, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
     if !webhooks::update_endpoint(&mut *tx, e).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub(crate) async fn insert_endpoint(
+    pool: &Pool<Db>,
+    e: &WebhookEndpoint,
+    max: u32,
+    audit: &AuditEntry,
+) -> Result<bool, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    if !webhooks::insert_endpoint_capped(&mut tx, e, max).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub(crate) async fn insert_api_key(
+    pool: &Pool<Db>,
+    key: &ApiKey,
+    key_hash: &str,
+    audit: &AuditEntry,
+) -> Result<(), StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    super::insert_api_key(&mut *tx, key, key_hash).await?;
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn revoke_api_key(
+    pool: &Pool<Db>,
+    id: &ApiKeyId,
+    now: DateTime<Utc>,
+    audit: &AuditEntry,
+) -> Result<bool, StoreError> {
+    let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    // Already revoked (or gone): nothing changes, so no line.
+    if !super::revoke_api_key(&mut *tx, id, now).await? {
         tx.rollback().await?;
         return Ok(false);
     }

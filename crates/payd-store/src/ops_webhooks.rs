@@ -149,23 +149,32 @@ pub(crate) async fn insert_endpoint_within(
     max: u32,
 ) -> Result<bool, StoreError> {
     let mut tx: Tx = pool.begin_with(BEGIN).await?;
+    if !insert_endpoint_capped(&mut tx, e, max).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Inserts `e` in `tx` unless its merchant already has `max` endpoints in its mode; `false`
+/// then, and nothing is written.
+pub(crate) async fn insert_endpoint_capped(tx: &mut Tx, e: &WebhookEndpoint, max: u32) -> Result<bool, StoreError> {
     // Creates for one merchant queue on its row, so two of them cannot both see room for one
     // more (SQLite's BEGIN IMMEDIATE already serialises writers).
     let lock = format!("SELECT id FROM merchants WHERE id = $1{}", super::LOCK_ROW);
-    sqlx::query(&lock).bind(e.merchant_id.to_string()).fetch_optional(&mut *tx).await?;
+    sqlx::query(&lock).bind(e.merchant_id.to_string()).fetch_optional(&mut **tx).await?;
     let (n,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = $1 AND mode = $2 AND deleted = FALSE",
     )
     .bind(e.merchant_id.to_string())
     .bind(e.mode.as_str())
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     if n >= i64::from(max) {
-        tx.rollback().await?;
         return Ok(false);
     }
-    insert_endpoint(&mut *tx, e).await?;
-    tx.commit().await?;
+    insert_endpoint(&mut **tx, e).await?;
     Ok(true)
 }
 

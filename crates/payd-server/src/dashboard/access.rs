@@ -1,7 +1,8 @@
 //! The dashboard's account and users pages: a user's own second factor (TOTP set-up with its
 //! QR code, recovery codes, switching it off) and password; the login's code step (a
 //! short-lived challenge in its own cookie, rate limited, wrong codes counting towards the
-//! lockout); the users in reach with removing and unlocking; invitations (created, listed,
+//! lockout); the users in reach with removing, unlocking, changing their role and making a
+//! password reset link (and the page that link opens); invitations (created, listed,
 //! revoked, and the page their link opens). Transport only: the rules are in
 //! [`crate::engine::access`].
 //!
@@ -374,22 +375,51 @@ pub async fn revoke(
     }
 }
 
-/// `POST /dashboard/users/{id}/{remove|unlock}`.
+/// `POST /dashboard/users/{id}/{remove|unlock|role|reset}` (`role`: `admin` or `viewer`;
+/// `reset` answers with the password reset link, shown once).
 pub async fn change_user(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (authed, _) = match change_session(&state, &headers, &body).await {
+    let (authed, fields) = match change_session(&state, &headers, &body).await {
         Ok(v) => v,
         Err(res) => return res,
     };
     let Ok(Path((id, action))) = path else { return not_found() };
     let now = payd_store::now();
+    let actor = authed.user();
+    if action == "reset" {
+        return match users::create_password_reset(&state.store, actor, &id, now).await {
+            Ok((target, token)) => {
+                let link = format!(
+                    "{}/dashboard/reset/{}",
+                    state.config.public_url.trim_end_matches('/'),
+                    token.expose()
+                );
+                let fr = frame(&authed);
+                let body = view::reset_created(&target.email, &link, now + users::RESET_TTL);
+                // Served with `Cache-Control: no-store` like every page: the link is not kept.
+                html(StatusCode::CREATED, page::layout("Password reset link", &fr, body))
+            }
+            Err(e) => refused(e, "/dashboard/users"),
+        };
+    }
     let done = match action.as_str() {
-        "remove" => access::remove_user(&state.store, authed.user(), &id, now).await,
-        "unlock" => access::unlock_user(&state.store, authed.user(), &id, now).await,
+        "remove" => access::remove_user(&state.store, actor, &id, now).await.map(drop),
+        "unlock" => access::unlock_user(&state.store, actor, &id, now).await.map(drop),
+        "role" => match Role::parse(field(&fields, "role")) {
+            Some(role) => users::change_role(&state.store, actor, &id, role, now).await.map(drop),
+            None => {
+                return refusal(
+                    StatusCode::BAD_REQUEST,
+                    "Not done",
+                    "`role` is admin or viewer.",
+                    "/dashboard/users",
+                )
+            }
+        },
         _ => return not_found(),
     };
     match done {
@@ -460,6 +490,80 @@ pub async fn accept(
                 )
             }
             Ok(None) => refusal(StatusCode::BAD_REQUEST, "Not done", &why, "/dashboard/login"),
+            Err(e) => internal(&e),
+        },
+        Err(e) => refused(e, "/dashboard/login"),
+    }
+}
+
+// ---- The password reset link ----
+
+fn reset_csrf(state: &AppState, token: &str) -> String {
+    mac_hex(state, "dashboard-reset", &token_hash(token))
+}
+
+fn no_reset() -> Response {
+    refusal(
+        StatusCode::NOT_FOUND,
+        "Link not valid",
+        "This password reset link is unknown, expired, replaced or used already. Ask an admin for a new one.",
+        "/dashboard/login",
+    )
+}
+
+/// `GET /dashboard/reset/{token}`.
+pub async fn reset_page(
+    State(state): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(token)) = token else { return no_reset() };
+    match users::password_reset_for(&state.store, &token, payd_store::now()).await {
+        Ok(Some(user)) => {
+            let action = format!("/dashboard/reset/{token}");
+            html(StatusCode::OK, view::reset_form(&reset_csrf(&state, &token), &action, &user, None))
+        }
+        Ok(None) => no_reset(),
+        Err(e) => internal(&e),
+    }
+}
+
+/// `POST /dashboard/reset/{token}` (`password`, `csrf`): sets the password and ends every
+/// session of the user; they log in again (with their second factor, if they have one).
+pub async fn reset(
+    State(state): State<AppState>,
+    token: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Ok(Path(token)) = token else { return no_reset() };
+    let fields: Vec<(String, String)> =
+        url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    if !equal(field(&fields, "csrf"), &reset_csrf(&state, &token))
+        || !crate::web::same_origin(&state.config.public_url, &headers)
+    {
+        return forbidden("This form is out of date or came from another site. Open the link again.");
+    }
+    let password = Secret::new(field(&fields, "password"));
+    let now = payd_store::now();
+    match users::reset_password(&state.store, &token, password, now).await {
+        Ok(_) => html(
+            StatusCode::OK,
+            page::notice(
+                "Password changed",
+                "Your password is changed and every session of yours has ended. Log in with the new one.",
+                Some("/dashboard/login"),
+            ),
+        ),
+        Err(AccessError::NotFound) => no_reset(),
+        Err(AccessError::Invalid(why)) => match users::password_reset_for(&state.store, &token, now).await {
+            Ok(Some(user)) => {
+                let action = format!("/dashboard/reset/{token}");
+                html(
+                    StatusCode::BAD_REQUEST,
+                    view::reset_form(&reset_csrf(&state, &token), &action, &user, Some(&why)),
+                )
+            }
+            Ok(None) => no_reset(),
             Err(e) => internal(&e),
         },
         Err(e) => refused(e, "/dashboard/login"),

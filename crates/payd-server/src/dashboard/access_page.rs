@@ -194,7 +194,20 @@ pub fn users(
                                 button.secondary type="submit" aria-label={ "Unlock " (e.user.email) } { "Unlock" }
                             }
                         }
+                        // One's own role is changed by someone else; operators have none to change.
+                        @if e.user.id != me.id && e.user.role != Role::Operator {
+                            @let (to, label) = if e.user.role == Role::Admin { ("viewer", "Make viewer") } else { ("admin", "Make admin") };
+                            form method="post" action={ "/dashboard/users/" (e.user.id) "/role" } {
+                                (csrf(frame.csrf))
+                                input type="hidden" name="role" value=(to);
+                                button.secondary type="submit" aria-label={ (label) ": " (e.user.email) } { (label) }
+                            }
+                        }
                         @if e.user.id != me.id {
+                            form method="post" action={ "/dashboard/users/" (e.user.id) "/reset" } {
+                                (csrf(frame.csrf))
+                                button.secondary type="submit" aria-label={ "Reset password: " (e.user.email) } { "Reset password" }
+                            }
                             form method="post" action={ "/dashboard/users/" (e.user.id) "/remove" } {
                                 (csrf(frame.csrf))
                                 button.danger type="submit" aria-label={ "Remove " (e.user.email) } { "Remove" }
@@ -296,6 +309,41 @@ pub fn accept_form(csrf_token: &str, action: &str, inv: &Invitation, error: Opti
                         minlength=(MIN_PASSWORD) maxlength=(MAX_PASSWORD) required;
                 }
                 button type="submit" { "Set password and log in" }
+            }
+        },
+    )
+}
+
+/// A new password reset link, shown once.
+pub fn reset_created(email: &str, link: &str, expires_at: DateTime<Utc>) -> Markup {
+    html! {
+        h1 { "Password reset link" }
+        section.card aria-labelledby="reset-title" {
+            h2 #reset-title { "Hand this link to " (email) }
+            p.banner role="note" { "payd shows the link only now (it keeps a hash of it). It works once, until " (time(expires_at)) " UTC; a newer link replaces it. Using it ends every session of theirs." }
+            p.mono #reset-link { (link) }
+            p { a href="/dashboard/users" { "Back to the users" } }
+        }
+    }
+}
+
+/// The page a reset link opens: the user chooses a new password.
+pub fn reset_form(csrf_token: &str, action: &str, user: &User, error: Option<&str>) -> Markup {
+    bare(
+        "Choose a new password",
+        html! {
+            h1 { "Choose a new password" }
+            p { "For " strong { (user.email) } ". Every session of yours ends; then log in with the new password." }
+            @if let Some(e) = error { p.error role="alert" { (e) } }
+            form method="post" action=(action) {
+                (csrf(csrf_token))
+                input type="hidden" name="email" value=(user.email) autocomplete="username";
+                div.field {
+                    label for="new-password" { "New password (" (MIN_PASSWORD) " to " (MAX_PASSWORD) " characters)" }
+                    input #new-password type="password" name="password" autocomplete="new-password"
+                        minlength=(MIN_PASSWORD) maxlength=(MAX_PASSWORD) required;
+                }
+                button type="submit" { "Set password" }
             }
         },
     )

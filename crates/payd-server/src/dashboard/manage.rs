@@ -126,17 +126,32 @@ pub async fn show(
     html(StatusCode::OK, page::layout("Webhook endpoint", &fr, body))
 }
 
-/// A change's session, fields and endpoint, or the response refusing it.
-async fn change(
+/// A form posted to one endpoint: who posted it, its fields, the endpoint and its account.
+struct EndpointForm {
+    authed: Authed,
+    fields: Vec<(String, String)>,
+    endpoint: WebhookEndpoint,
+    account: AccountId,
+}
+
+/// Every endpoint form's checks, in one place: a session allowed to change (form token,
+/// origin, role), then an endpoint `id` within its reach (`None`, a path that did not parse,
+/// answers 404 like an endpoint of someone else). `Err` is the response refusing it.
+async fn endpoint_form(
     state: &AppState,
     headers: &HeaderMap,
     body: &Bytes,
-    id: Result<String, ()>,
-) -> Result<(Authed, Vec<(String, String)>, WebhookEndpoint, AccountId), Response> {
-    let (authed, fields_in) = change_session(state, headers, body).await?;
-    let Ok(id) = id else { return Err(not_found()) };
+    id: Option<String>,
+) -> Result<EndpointForm, Response> {
+    let (authed, fields) = change_session(state, headers, body).await?;
+    let Some(id) = id else { return Err(not_found()) };
     let (endpoint, _, account) = reached(state, &authed, &id).await?;
-    Ok((authed, fields_in, endpoint, account))
+    Ok(EndpointForm { authed, fields, endpoint, account })
+}
+
+/// The endpoint id of a path `/dashboard/webhooks/{id}/…`.
+fn endpoint_id(path: Result<Path<String>, PathRejection>) -> Option<String> {
+    path.ok().map(|Path(id)| id)
 }
 
 fn field<'a>(fields_in: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -151,11 +166,11 @@ pub async fn edit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let id = path.map(|Path(id)| id).map_err(|_| ());
-    let (authed, fields_in, endpoint, account) = match change(&state, &headers, &body, id).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let EndpointForm { authed, fields: fields_in, endpoint, account } =
+        match endpoint_form(&state, &headers, &body, endpoint_id(path)).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        };
     let bad = |text: &str| notice(StatusCode::BAD_REQUEST, "Not saved", text);
     let Some(format) = field(&fields_in, "format").and_then(WebhookFormat::parse) else {
         return bad("unknown format");
@@ -204,11 +219,11 @@ pub async fn set_state(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let id = path.map(|Path(id)| id).map_err(|_| ());
-    let (authed, fields_in, endpoint, account) = match change(&state, &headers, &body, id).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let EndpointForm { authed, fields: fields_in, endpoint, account } =
+        match endpoint_form(&state, &headers, &body, endpoint_id(path)).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        };
     let enabled = match field(&fields_in, "enabled") {
         Some("true") => true,
         Some("false") => false,
@@ -229,11 +244,11 @@ pub async fn rotate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let id = path.map(|Path(id)| id).map_err(|_| ());
-    let (authed, fields_in, endpoint, account) = match change(&state, &headers, &body, id).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let EndpointForm { authed, fields: fields_in, endpoint, account } =
+        match endpoint_form(&state, &headers, &body, endpoint_id(path)).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        };
     let overlap = match field(&fields_in, "overlap").map(str::trim) {
         None | Some("") => 0,
         Some(v) => match v.parse::<u64>() {
@@ -272,11 +287,11 @@ pub async fn send_test(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let id = path.map(|Path(id)| id).map_err(|_| ());
-    let (authed, _, endpoint, account) = match change(&state, &headers, &body, id).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let EndpointForm { authed, endpoint, account, .. } =
+        match endpoint_form(&state, &headers, &body, endpoint_id(path)).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        };
     match manage::send_test_event(&state.store, authed.user(), &endpoint, account, payd_store::now()).await {
         Ok(_) => done(&endpoint, MESSAGES[3]),
         Err(e @ TestEventError::NotSendable) => notice(StatusCode::CONFLICT, "Not sent", &e.to_string()),
@@ -292,13 +307,14 @@ pub async fn redeliver(
     body: Bytes,
 ) -> Response {
     let (id, delivery) = match path {
-        Ok(Path((id, d))) => (Ok(id), Some(d)),
-        Err(_) => (Err(()), None),
+        Ok(Path((id, d))) => (Some(id), Some(d)),
+        Err(_) => (None, None),
     };
-    let (authed, _, endpoint, account) = match change(&state, &headers, &body, id).await {
-        Ok(v) => v,
-        Err(res) => return res,
-    };
+    let EndpointForm { authed, endpoint, account, .. } =
+        match endpoint_form(&state, &headers, &body, id).await {
+            Ok(f) => f,
+            Err(res) => return res,
+        };
     let Some(Ok(delivery)) = delivery.map(|d| d.parse::<DeliveryId>()) else { return not_found() };
     match manage::redeliver(&state.store, authed.user(), &endpoint, &delivery, account, payd_store::now())
         .await

@@ -11,9 +11,10 @@ use payd_core::webhook::{WebhookEndpoint, WebhookFormat};
 use super::page::Frame;
 use crate::engine::manage::LogPage;
 
-/// The overlaps a rotation offers: (seconds, label).
+/// The overlaps a rotation offers: (seconds, label). Short labels: the select sits in a
+/// narrow grid column, and "none" under "Old secret keeps signing for" says it stops at once.
 pub const OVERLAPS: [(u64, &str); 4] =
-    [(0, "none: the old secret stops at once"), (3_600, "1 hour"), (86_400, "24 hours"), (604_800, "7 days")];
+    [(0, "none"), (3_600, "1 hour"), (86_400, "24 hours"), (604_800, "7 days")];
 
 fn time(t: DateTime<Utc>) -> Markup {
     html! { time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M:%S")) } }
@@ -205,7 +206,8 @@ pub fn checkout_settings(
                 }
             }
             @if can_change {
-                form.filters method="post" action=(action) enctype="multipart/form-data" {
+                // `.labels-top`: the fields' hints differ in height, so they line up by their labels.
+                form.filters.labels-top method="post" action=(action) enctype="multipart/form-data" {
                     input type="hidden" name="csrf" value=(frame.csrf);
                     div {
                         label for="display_name" { "Display name" }

@@ -83,6 +83,7 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/invitations", post(access::invite))
         .route("/dashboard/invitations/{id}/revoke", post(access::revoke))
         .route("/dashboard/invite/{token}", get(access::invitation).post(access::accept))
+        .route("/dashboard/reset/{token}", get(access::reset_page).post(access::reset))
         .route("/dashboard/money", get(money::show))
         .route("/dashboard/health", get(health::show))
         .route("/dashboard/settings/{merchant}/checkout", get(brand::show))

@@ -556,7 +556,8 @@ pub fn endpoints(
             @for e in endpoints {
                 div.card {
                     dl.facts {
-                        dt { "Endpoint" } dd.mono { (e.id) }
+                        // Its page has the edit form, the rotation with an overlap, the test event and the log.
+                        dt { "Endpoint" } dd.mono { a href={ "/dashboard/webhooks/" (e.id) } { (e.id) } }
                         dt { "Merchant" } dd { (name(&e.merchant_id)) }
                         dt { "URL" } dd.mono { (e.url) }
                         dt { "Format" } dd { (e.format.as_str()) }

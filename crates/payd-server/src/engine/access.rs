@@ -365,7 +365,8 @@ pub async fn complete_login(
     Err(SecondFactorError::Wrong { retry: c.failures + 1 < CHALLENGE_TRIES && !after.locked_at(now) })
 }
 
-fn check_new_password(password: &Secret) -> Result<(), AccessError> {
+/// A new password's bounds (the same for every way of setting one).
+pub(crate) fn check_new_password(password: &Secret) -> Result<(), AccessError> {
     let chars = password.expose().chars().count();
     if chars < MIN_PASSWORD {
         return Err(AccessError::Invalid(format!(
@@ -380,7 +381,8 @@ fn check_new_password(password: &Secret) -> Result<(), AccessError> {
     Ok(())
 }
 
-async fn hash_off_thread(password: Secret) -> Result<String, AccessError> {
+/// Hashes a password off the async threads (Argon2id takes tens of milliseconds).
+pub(crate) async fn hash_off_thread(password: Secret) -> Result<String, AccessError> {
     tokio::task::spawn_blocking(move || hash_password(password.expose()))
         .await
         .map_err(internal)?
@@ -582,7 +584,9 @@ pub async fn users_in_reach(store: &Store, actor: &User) -> Result<Vec<UserEntry
     }
 }
 
-async fn target_in_reach(store: &Store, actor: &User, id: &str) -> Result<User, AccessError> {
+/// The user `id` names if the actor may change them: a viewer is `Forbidden`; another
+/// account's user, an operator to an admin, and a malformed or unknown id are `NotFound`.
+pub(crate) async fn target_in_reach(store: &Store, actor: &User, id: &str) -> Result<User, AccessError> {
     if !actor.role.can_change() {
         return Err(AccessError::Forbidden);
     }

@@ -3,7 +3,9 @@
 //! payment with its timeline, transfers and webhook deliveries, the CSV export, the API
 //! keys and webhook endpoints, and the changes (cancel, redeliver, create and revoke a key,
 //! create, enable, disable, rotate and delete an endpoint, a merchant's settings with the
-//! preview of an xpub's first addresses), each followed by its audit line.
+//! preview of an xpub's first addresses), each with its audit line: in the change's own
+//! transaction (the store's `*_audited` operations), except a merchant's settings, whose
+//! line follows them.
 
 use chrono::{DateTime, Utc};
 use payd_core::apikey::{ApiKey, Mode, Scope};
@@ -151,21 +153,17 @@ pub async fn detail(store: &Store, payment: Payment, merchant: Merchant) -> Resu
     Ok(Detail { payment, merchant, events, transfers, deliveries })
 }
 
-/// Cancels a payment the user reaches (the engine's rule: pending, nothing received), then
-/// writes the audit line. The store's change and the line are two transactions: the line
-/// follows at once, and a crash between them loses only the line.
+/// Cancels a payment the user reaches (the engine's rule: pending, nothing received), with
+/// its audit line in the cancel's transaction: a refused cancel leaves no line.
 pub async fn cancel(
     store: &Store,
     user: &User,
     payment: &Payment,
     now: DateTime<Utc>,
 ) -> Result<Payment, CancelError> {
-    let done = payments::cancel_payment(store, &payment.id).await?;
     let account = store.get_merchant(&payment.merchant_id).await?.map(|m| m.account_id);
-    store
-        .record_audit(&audit(&Actor::User(user), "payment.cancel", payment.id.to_string(), account, now))
-        .await?;
-    Ok(done)
+    let line = audit(&Actor::User(user), "payment.cancel", payment.id.to_string(), account, now);
+    payments::cancel_payment_audited(store, &payment.id, &line).await
 }
 
 /// Queues one of a visible payment's deliveries again, with its audit line in the same
@@ -242,8 +240,8 @@ pub struct NewKeyIn<'a> {
     pub scopes: Vec<Scope>,
 }
 
-/// Issues a key for a merchant or an account within the user's reach, then writes the audit
-/// line. The secrets are in the result, once.
+/// Issues a key for a merchant or an account within the user's reach, with its audit line in
+/// the same transaction. The secrets are in the result, once.
 pub async fn create_key(
     store: &Store,
     master: &payd_core::crypto::MasterKey,
@@ -267,19 +265,20 @@ pub async fn create_key(
     } else {
         return Err(KeyRefusal::NotFound);
     };
-    let issued = crate::keys::issue_key(store, master, owner, mode, scopes).await?;
+    let (issued, key_hash) = crate::keys::prepare_key(store, master, owner, mode, scopes).await?;
     let mut line = audit(&Actor::User(user), "api_key.create", issued.key.id.to_string(), Some(account), now);
     line.detail = format!(
         "{} key, scopes {}",
         mode.as_str(),
         issued.key.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
     );
-    store.record_audit(&line).await?;
+    store.insert_api_key_audited(&issued.key, &key_hash, &line).await?;
     Ok(issued)
 }
 
-/// Revokes a key within the user's reach at once (the next request with it gets 401), then
-/// writes the audit line. Returns the key's mode, and `false` when it was already revoked.
+/// Revokes a key within the user's reach at once (the next request with it gets 401), with
+/// its audit line in the same transaction. Returns the key's mode, and `false` (no line)
+/// when it was already revoked.
 pub async fn revoke_key(
     store: &Store,
     user: &User,
@@ -296,11 +295,8 @@ pub async fn revoke_key(
     if !reached {
         return Err(KeyRefusal::NotFound);
     }
-    let revoked = store.revoke_api_key(&id, now).await?;
-    if revoked {
-        let line = audit(&Actor::User(user), "api_key.revoke", id.to_string(), Some(found.account_id), now);
-        store.record_audit(&line).await?;
-    }
+    let line = audit(&Actor::User(user), "api_key.revoke", id.to_string(), Some(found.account_id), now);
+    let revoked = store.revoke_api_key_audited(&id, now, &line).await?;
     Ok((found.mode, revoked))
 }
 
@@ -339,7 +335,7 @@ pub async fn visible_endpoint(
 }
 
 /// Registers an endpoint for one of the user's merchants (the engine's cap and URL policy
-/// apply), then writes the audit line. The secret is in the result, once.
+/// apply), with its audit line in the same transaction. The secret is in the result, once.
 pub async fn create_endpoint(
     store: &Store,
     master: &payd_core::crypto::MasterKey,
@@ -349,12 +345,14 @@ pub async fn create_endpoint(
     max_endpoints: u32,
     now: DateTime<Utc>,
 ) -> Result<(WebhookEndpoint, payd_core::secret::Secret), EndpointError> {
-    let created = endpoints::create(store, master, new, max_endpoints, now).await?;
+    let (endpoint, secret) = endpoints::prepare(master, new, now)?;
     let mut line =
-        audit(&Actor::User(user), "webhook_endpoint.create", created.0.id.to_string(), Some(account), now);
-    line.detail = created.0.url.clone();
-    store.record_audit(&line).await?;
-    Ok(created)
+        audit(&Actor::User(user), "webhook_endpoint.create", endpoint.id.to_string(), Some(account), now);
+    line.detail = endpoint.url.clone();
+    if !store.insert_webhook_endpoint_audited(&endpoint, max_endpoints, &line).await? {
+        return Err(EndpointError::Limit(max_endpoints));
+    }
+    Ok((endpoint, secret))
 }
 
 /// What the endpoints page changes on one endpoint.

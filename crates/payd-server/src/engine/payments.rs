@@ -290,8 +290,31 @@ pub enum CancelError {
 
 /// Cancels a payment that is pending and has received nothing.
 pub async fn cancel_payment(store: &Store, id: &PaymentId) -> Result<Payment, CancelError> {
+    cancel(store, id, None).await
+}
+
+/// Cancels like [`cancel_payment`] for a person (the dashboard), with their audit line written
+/// in the cancel's own transaction: a refused cancel writes no line, a done one always has it.
+pub async fn cancel_payment_audited(
+    store: &Store,
+    id: &PaymentId,
+    line: &payd_store::users::AuditEntry,
+) -> Result<Payment, CancelError> {
+    cancel(store, id, Some(line)).await
+}
+
+async fn cancel(
+    store: &Store,
+    id: &PaymentId,
+    line: Option<&payd_store::users::AuditEntry>,
+) -> Result<Payment, CancelError> {
     let now = payd_store::now();
-    match store.mutate_payment(id, &mut |p: &mut Payment| p.cancel(now)).await? {
+    let mut rule = |p: &mut Payment| p.cancel(now);
+    let done = match line {
+        Some(line) => store.mutate_payment_audited(id, line, &mut rule).await?,
+        None => store.mutate_payment(id, &mut rule).await?,
+    };
+    match done {
         Ok((payment, _events)) => Ok(payment),
         Err(e) => Err(CancelError::Transition(e)),
     }

@@ -1,7 +1,9 @@
 //! Dashboard users and their sessions: creating a user (email, role, account, a password
 //! hashed with Argon2id), logging in (with the lockout after repeated wrong passwords),
 //! sessions kept server-side under the SHA-256 of their token, logging out (one session or
-//! every one), whose merchants a user reaches, and the audit line each change writes.
+//! every one), whose merchants a user reaches, changing a user's role (admin or viewer), the
+//! password reset link an admin or operator makes for a user (payd sends no email), and the
+//! audit line each change writes.
 
 use std::sync::LazyLock;
 
@@ -16,6 +18,7 @@ use payd_store::users::{AuditEntry, Session};
 use payd_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
 
+use super::access::{check_new_password, hash_off_thread, target_in_reach, AccessError};
 use super::fields::{self, FieldError};
 
 /// Wrong passwords in a row before a user is locked out.
@@ -28,6 +31,9 @@ pub const SESSION_TTL: Duration = Duration::hours(12);
 pub const MIN_PASSWORD: usize = 10;
 /// Longest password accepted (bounds the hashing work one request can cause).
 pub const MAX_PASSWORD: usize = 256;
+/// How long a password reset link works (shorter than an invitation's: it opens an account
+/// that exists).
+pub const RESET_TTL: Duration = Duration::hours(24);
 
 /// Why a user could not be created.
 #[derive(Debug, thiserror::Error)]
@@ -285,6 +291,111 @@ pub async fn merchants_in_reach(store: &Store, user: &User) -> Result<Vec<Mercha
     match user.reach() {
         Reach::Everything => store.all_merchants().await,
         Reach::Account(a) => store.merchants_of_account(&a).await,
+    }
+}
+
+/// Makes a user the actor reaches an admin or a viewer (`role`), with the audit line
+/// `user.role` in the same transaction. Never one's own role (another admin or an operator
+/// changes it), never an operator's, never the account's last admin to viewer. The user's
+/// sessions read their role at each request, so it applies at once. `Ok(false)`: the user had
+/// that role already (nothing written).
+pub async fn change_role(
+    store: &Store,
+    actor: &User,
+    id: &str,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<bool, AccessError> {
+    let target = target_in_reach(store, actor, id).await?;
+    if target.id == actor.id {
+        return Err(AccessError::Invalid("You cannot change your own role; another admin can.".into()));
+    }
+    if role == Role::Operator || target.role == Role::Operator {
+        return Err(AccessError::Invalid("Roles change between admin and viewer only.".into()));
+    }
+    let mut line =
+        audit(&Actor::User(actor), "user.role", target.id.to_string(), target.account_id.clone(), now);
+    line.detail = format!("{}: {} to {}", target.email, target.role.as_str(), role.as_str());
+    match store.set_user_role(&target.id, role, &actor.id, &line).await {
+        Ok(changed) => Ok(changed),
+        Err(StoreError::Conflict("last_admin")) => Err(AccessError::Invalid(
+            "This is the account's last admin: make another user admin first.".into(),
+        )),
+        Err(StoreError::Conflict("role")) => {
+            Err(AccessError::Invalid("Roles change between admin and viewer only.".into()))
+        }
+        Err(StoreError::Conflict("actor_role")) => Err(AccessError::Forbidden),
+        Err(StoreError::NotFound(_)) => Err(AccessError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Makes a password reset link's token for a user the actor reaches (never themselves: they
+/// change theirs on the Account page). The token is 256 random bits, returned this once; the
+/// store keeps its SHA-256; it works once, for [`RESET_TTL`], and replaces the user's older
+/// links. Returns the user and the token.
+pub async fn create_password_reset(
+    store: &Store,
+    actor: &User,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(User, Secret), AccessError> {
+    let target = target_in_reach(store, actor, id).await?;
+    if target.id == actor.id {
+        return Err(AccessError::Invalid("Change your own password on the Account page.".into()));
+    }
+    let token = payd_core::apikey::random_hex(32).map_err(|e| AccessError::Internal(e.to_string()))?;
+    let mut line = audit(
+        &Actor::User(actor),
+        "user.password_reset_link",
+        target.id.to_string(),
+        target.account_id.clone(),
+        now,
+    );
+    line.detail = target.email.clone();
+    store
+        .create_password_reset(&target.id, &token_hash(&token), &actor.email, now + RESET_TTL, &line)
+        .await?;
+    Ok((target, Secret::new(token)))
+}
+
+fn well_formed_token(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The user a pending reset link's token is for, if any (unknown, used, replaced, expired
+/// and malformed tokens: `None`).
+pub async fn password_reset_for(
+    store: &Store,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<User>, StoreError> {
+    if !well_formed_token(token) {
+        return Ok(None);
+    }
+    store.password_reset_user(&token_hash(token), now).await
+}
+
+/// Uses a reset link: the user's new password (checked like any new password), their lockout
+/// lifted, every session and pending login of theirs ended, the link used, with the audit
+/// line `user.password_reset`, in one transaction. Nobody is logged in: the user logs in
+/// with the new password (and their second factor, if they have one). `NotFound`: the link
+/// is not pending.
+pub async fn reset_password(
+    store: &Store,
+    token: &str,
+    password: Secret,
+    now: DateTime<Utc>,
+) -> Result<User, AccessError> {
+    let Some(user) = password_reset_for(store, token, now).await? else { return Err(AccessError::NotFound) };
+    check_new_password(&password)?;
+    let hash = hash_off_thread(password).await?;
+    let line =
+        audit(&Actor::User(&user), "user.password_reset", user.id.to_string(), user.account_id.clone(), now);
+    match store.use_password_reset(&token_hash(token), &user.id, &hash, &line).await {
+        Ok(()) => Ok(user),
+        Err(StoreError::NotFound(_)) => Err(AccessError::NotFound),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -817,7 +817,7 @@ async fn webhook_endpoints_are_registered_changed_and_deleted_within_reach(app: 
     let (_, list) = get(&app, &b, "/dashboard/webhooks?mode=test").await;
     assert!(list.contains("https://hooks.example/payd") && list.contains("payment.completed"));
     assert!(!list.contains(&secret), "the secret is shown once");
-    let id = list.split("/dashboard/webhooks/hook_").nth(1).unwrap().split('/').next().unwrap();
+    let id = list.split("/dashboard/webhooks/hook_").nth(1).unwrap().split(['/', '"']).next().unwrap();
     let id = format!("hook_{id}");
     let stored = || async { app.store.get_webhook_endpoint(&id.parse().unwrap()).await.unwrap() };
     let e = stored().await.unwrap();

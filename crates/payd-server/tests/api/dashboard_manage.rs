@@ -451,3 +451,71 @@ async fn checkout_branding_is_checked_saved_and_shown_on_the_checkout_page(app: 
     assert_eq!(lines.len(), 2, "{log:?}");
     assert!(lines.iter().any(|l| l.detail == "name set, accent #1d4ed8, new logo"), "{lines:?}");
 }
+
+// ---- In a real browser (SQLite: the pages do not depend on the backend) ----
+
+/// An admin edits an endpoint's events, rotates its secret, sends it a test event and sees it
+/// in the log, brands the checkout and sees the branding on a payment's checkout page, and
+/// makes a viewer an admin, in headless Chromium (tests/dashboard/manage.mjs), with axe-core
+/// on every page and screenshots at 360 and 1280 px under target/tmp/dashboard-manage.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_manages_an_endpoint_the_branding_and_a_role_in_the_browser() {
+    if !crate::helpers::browser_ready(&["playwright-core", "@axe-core"], &[]) {
+        return;
+    }
+    let app =
+        crate::helpers::spawn_app_with(payd_store::Backend::Sqlite, crate::webhooks::HOOK_ENV).await.unwrap();
+    let rx = Receiver::start().await;
+    let (m, key) = shop(&app, "Browser Shop").await;
+    user(&app, "ann@example.com", Role::Admin, Some(&m.account_id)).await;
+    user(&app, "val@example.com", Role::Viewer, Some(&m.account_id)).await;
+    // Subscribed to expiries only: the payment below sends it nothing, so its log starts empty
+    // and the receiver's one request is the test event.
+    let (hook, _) = add_endpoint(
+        &app,
+        &key,
+        json!({"url": rx.url_at("/hook"), "description": "orders", "events": ["payment.expired"]}),
+    )
+    .await;
+    let (s, p) = app
+        .create_payment(
+            &key,
+            &json!({"amount": "25.00", "currency": "USD", "token": "USDC", "network": "base"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    let checkout = p["checkout_url"].as_str().unwrap();
+    let checkout = &checkout[checkout.find("/checkout/").unwrap()..];
+    let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard-manage");
+    let params = json!({
+        "url": app.address, "email": "ann@example.com", "password": crate::dashboard::PASSWORD,
+        "endpointId": hook, "merchantId": m.id.to_string(), "checkout": checkout,
+        "viewerEmail": "val@example.com", "shots": shots.to_string_lossy(),
+    });
+    let out = crate::helpers::run_browser_script(
+        "crates/payd-server/tests/dashboard/manage.mjs",
+        &[params.to_string()],
+    );
+
+    // What the browser did is what payd stored.
+    let e = stored(&app, &hook).await;
+    let kinds: Vec<&str> = e.events.iter().map(|k| k.as_str()).collect();
+    assert_eq!(kinds, ["payment.completed", "payment.expired"]);
+    assert!(e.previous_secret_sealed.is_some(), "rotated with an overlap");
+    let secret = out["secret"].as_str().unwrap();
+    let got = rx.wait_for(1).await;
+    assert!(got.iter().any(|r| signed_by(r, secret)), "the test event is signed with the new secret");
+    let brand = app.store.merchant_branding(&m.id).await.unwrap().unwrap();
+    assert_eq!(
+        (brand.display_name.as_deref(), brand.accent.as_deref()),
+        (Some("Acme Books"), Some("#1d4ed8"))
+    );
+    assert_eq!(brand.logo.unwrap().content_type, "image/png");
+    let val = app.store.user_by_email("val@example.com").await.unwrap().unwrap().0;
+    assert_eq!(val.role, Role::Admin);
+    for name in ["endpoint", "rotated", "endpoint-log", "branding", "checkout-branded", "users-role"] {
+        for width in [360, 1280] {
+            assert!(shots.join(format!("{name}-{width}.png")).exists(), "{name}-{width}.png");
+        }
+    }
+}

@@ -15,7 +15,12 @@ conformance!(
 );
 
 /// A key and the hash of its freshly generated secret.
-fn key(account: &AccountId, merchant: Option<&MerchantId>, mode: Mode, scopes: &[Scope]) -> (ApiKey, String) {
+pub(crate) fn key(
+    account: &AccountId,
+    merchant: Option<&MerchantId>,
+    mode: Mode,
+    scopes: &[Scope],
+) -> (ApiKey, String) {
     let secret = generate_key_secret(mode).expect("secret");
     let key = ApiKey {
         id: ApiKeyId::new(),

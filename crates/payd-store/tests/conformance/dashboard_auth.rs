@@ -18,6 +18,8 @@ conformance!(
     an_invitation_is_used_once_and_never_after_expiry_or_revocation,
     the_last_admin_and_the_last_operator_are_kept_and_removal_ends_sessions,
     a_password_change_ends_every_other_session,
+    a_role_changes_with_its_line_and_the_last_admin_stays_one,
+    a_reset_link_works_once_ends_sessions_and_lifts_the_lock,
 );
 
 fn line(action: &str, account: Option<&AccountId>) -> AuditEntry {
@@ -342,4 +344,145 @@ async fn a_password_change_ends_every_other_session(store: Store) {
         actions(&store, &m.account_id).await.iter().filter(|l| *l == "user.password_change").count(),
         1
     );
+}
+
+async fn a_role_changes_with_its_line_and_the_last_admin_stays_one(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let other = merchant(&store, "Other").await;
+    let a = Some(&m.account_id);
+    let ann = user(&store, "ann@example.com", Role::Admin, a).await;
+    let val = user(&store, "val@example.com", Role::Viewer, a).await;
+    let zed = user(&store, "zed@example.com", Role::Admin, Some(&other.account_id)).await;
+    let op = user(&store, "op@example.com", Role::Operator, None).await;
+    let t0 = now();
+    store
+        .open_session(&val.id, "sv", t0, t0 + Duration::hours(1), &line("session.login", a))
+        .await
+        .expect("session");
+    let role_of = |id: UserId| {
+        let store = store.clone();
+        async move { store.user(&id).await.expect("read").expect("user").role }
+    };
+    let count = || actions(&store, &m.account_id);
+
+    // Val becomes an admin, with one line; her session reads the new role.
+    assert!(store
+        .set_user_role(&val.id, Role::Admin, &ann.id, &line("user.role", a))
+        .await
+        .expect("promote"));
+    assert_eq!(role_of(val.id.clone()).await, Role::Admin);
+    assert_eq!(store.session("sv", now()).await.expect("session").expect("open").user.role, Role::Admin);
+    assert_eq!(count().await.iter().filter(|l| *l == "user.role").count(), 1);
+    // The same role again: nothing written.
+    assert!(!store.set_user_role(&val.id, Role::Admin, &ann.id, &line("user.role", a)).await.expect("same"));
+    assert_eq!(count().await.iter().filter(|l| *l == "user.role").count(), 1);
+    // A line the database refuses takes the change with it.
+    let refused = AuditEntry { user_id: Some(UserId::new()), ..line("user.role", a) };
+    assert!(store.set_user_role(&val.id, Role::Viewer, &ann.id, &refused).await.is_err());
+    assert_eq!(role_of(val.id.clone()).await, Role::Admin);
+    // An admin of another account, or a viewer, may not; an operator may.
+    for actor in [&zed.id, &UserId::new()] {
+        assert!(matches!(
+            store.set_user_role(&val.id, Role::Viewer, actor, &line("user.role", a)).await,
+            Err(StoreError::Conflict("actor_role"))
+        ));
+    }
+    assert!(store.set_user_role(&ann.id, Role::Viewer, &op.id, &line("user.role", a)).await.expect("demote"));
+    assert!(matches!(
+        store.set_user_role(&val.id, Role::Admin, &ann.id, &line("user.role", a)).await,
+        Err(StoreError::Conflict("actor_role"))
+    ));
+    // Val is the last admin now: she stays one.
+    assert!(matches!(
+        store.set_user_role(&val.id, Role::Viewer, &op.id, &line("user.role", a)).await,
+        Err(StoreError::Conflict("last_admin"))
+    ));
+    assert_eq!(role_of(val.id.clone()).await, Role::Admin);
+    // Operators have no role to change, and none is given.
+    assert!(matches!(
+        store.set_user_role(&op.id, Role::Viewer, &op.id, &line("user.role", None)).await,
+        Err(StoreError::Conflict("role"))
+    ));
+    assert!(matches!(
+        store.set_user_role(&ann.id, Role::Operator, &op.id, &line("user.role", a)).await,
+        Err(StoreError::Conflict("role"))
+    ));
+    assert!(matches!(
+        store.set_user_role(&UserId::new(), Role::Viewer, &op.id, &line("user.role", a)).await,
+        Err(StoreError::NotFound("user"))
+    ));
+    assert_eq!(count().await.iter().filter(|l| *l == "user.role").count(), 2);
+}
+
+async fn a_reset_link_works_once_ends_sessions_and_lifts_the_lock(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let a = Some(&m.account_id);
+    let val = user(&store, "val@example.com", Role::Viewer, a).await;
+    let t0 = now();
+    store
+        .open_session(&val.id, "s1", t0, t0 + Duration::hours(1), &line("session.login", a))
+        .await
+        .expect("s1");
+    store
+        .open_session(&val.id, "s2", t0, t0 + Duration::hours(1), &line("session.login", a))
+        .await
+        .expect("s2");
+    for _ in 0..5 {
+        store
+            .record_failed_login(&val.id, 5, t0 + Duration::minutes(15), &line("login.failed", a))
+            .await
+            .expect("fail");
+    }
+    assert!(store.user(&val.id).await.expect("read").expect("user").locked_at(now()));
+    let expires = t0 + Duration::hours(24);
+    store
+        .create_password_reset(&val.id, "old", "ann@example.com", expires, &line("link", a))
+        .await
+        .expect("old");
+    store
+        .create_password_reset(&val.id, "new", "ann@example.com", expires, &line("link", a))
+        .await
+        .expect("new");
+    // The newer link replaced the older; an expired one opens nothing.
+    assert!(store.password_reset_user("old", now()).await.expect("read").is_none());
+    assert_eq!(store.password_reset_user("new", now()).await.expect("read").expect("pending").id, val.id);
+    assert!(store.password_reset_user("new", expires).await.expect("read").is_none());
+    // A line that cannot be written leaves everything as it was.
+    let refused = AuditEntry { user_id: Some(UserId::new()), ..line("user.password_reset", a) };
+    assert!(store.use_password_reset("new", &val.id, "$argon2id$new", &refused).await.is_err());
+    assert!(store.session("s1", now()).await.expect("session").is_some());
+    assert!(store.password_reset_user("new", now()).await.expect("read").is_some());
+    // Another user's id does not use it.
+    let other = user(&store, "bob@example.com", Role::Viewer, a).await;
+    assert!(matches!(
+        store.use_password_reset("new", &other.id, "$argon2id$new", &line("user.password_reset", a)).await,
+        Err(StoreError::NotFound("password_reset"))
+    ));
+    store
+        .use_password_reset("new", &val.id, "$argon2id$new", &line("user.password_reset", a))
+        .await
+        .expect("use");
+    let (after, hash) = store.user_by_email("val@example.com").await.expect("read").expect("user");
+    assert_eq!(hash, "$argon2id$new");
+    assert!(!after.locked_at(now()) && after.failed_logins == 0, "the lock is lifted");
+    for s in ["s1", "s2"] {
+        assert!(store.session(s, now()).await.expect("session").is_none(), "{s} ended");
+    }
+    // Used once.
+    assert!(store.password_reset_user("new", now()).await.expect("read").is_none());
+    assert!(matches!(
+        store.use_password_reset("new", &val.id, "$argon2id$again", &line("user.password_reset", a)).await,
+        Err(StoreError::NotFound("password_reset"))
+    ));
+    assert_eq!(
+        actions(&store, &m.account_id).await.iter().filter(|l| *l == "user.password_reset").count(),
+        1
+    );
+    // A user with a pending link can still be removed.
+    store
+        .create_password_reset(&val.id, "third", "ann@example.com", expires, &line("link", a))
+        .await
+        .expect("third");
+    store.remove_user(&val.id, &line("user.remove", a)).await.expect("remove");
+    assert!(store.password_reset_user("third", now()).await.expect("read").is_none());
 }

@@ -12,13 +12,15 @@ use payd_store::users::AuditEntry;
 use payd_store::webhooks::{DeliveryOutcome, EndpointHealth};
 use payd_store::{now, Store};
 
-use crate::fixtures::{build, create, merchant, new_payment};
+use crate::api_keys::key;
+use crate::fixtures::{build, create, merchant, new_payment, pending};
 use crate::webhooks::{endpoint, filter};
 
 conformance!(
     manage_a_test_event_is_claimed_listed_and_logged_apart_from_payments,
     manage_a_test_event_to_a_disabled_or_deleted_endpoint_writes_nothing,
     manage_changes_and_their_audit_lines_commit_together,
+    manage_a_cancel_a_registration_and_a_keys_life_commit_with_their_lines,
 );
 
 fn line(e: &WebhookEndpoint, action: &str) -> AuditEntry {
@@ -216,4 +218,67 @@ async fn manage_changes_and_their_audit_lines_commit_together(store: Store) {
         .unwrap());
     assert_eq!(lines(&store, "webhook_endpoint.delete").await, 1);
     assert_eq!(lines(&store, "webhook_endpoint.edit").await, 1);
+}
+
+async fn manage_a_cancel_a_registration_and_a_keys_life_commit_with_their_lines(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let e = endpoint(&m.id, Mode::Test, WebhookFormat::Native, Vec::new());
+
+    // A cancel: refused by the transition, it writes no line; a line that cannot be written
+    // keeps the payment open; otherwise both commit.
+    let p = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    let cancel = |p: &mut payd_core::payment::Payment| p.cancel(now());
+    assert!(store.mutate_payment_audited(&p.id, &refused_line(&e), &mut { cancel }).await.is_err());
+    assert_eq!(store.get_payment(&p.id).await.unwrap().unwrap().status.as_str(), "pending");
+    let done =
+        store.mutate_payment_audited(&p.id, &line(&e, "payment.cancel"), &mut { cancel }).await.unwrap();
+    assert_eq!(done.unwrap().0.status.as_str(), "cancelled");
+    let again =
+        store.mutate_payment_audited(&p.id, &line(&e, "payment.cancel"), &mut { cancel }).await.unwrap();
+    assert!(again.is_err(), "a cancelled payment is not cancelled again");
+    // Money seen: the transition refuses, nothing is written.
+    let funded = create(&store, new_payment(&m.id, Mode::Test), now()).await;
+    store
+        .mutate_payment(&funded.id, &mut |p: &mut payd_core::payment::Payment| {
+            p.apply_funds(pending(1), 0, now())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let refused =
+        store.mutate_payment_audited(&funded.id, &line(&e, "payment.cancel"), &mut { cancel }).await;
+    assert!(refused.unwrap().is_err());
+    assert_eq!(lines(&store, "payment.cancel").await, 1);
+
+    // A registration within the cap has its line; past the cap, or with a refused line,
+    // nothing is written.
+    assert!(!store.insert_webhook_endpoint_audited(&e, 1, &refused_line(&e)).await.is_ok_and(|x| x));
+    assert!(store.get_webhook_endpoint(&e.id).await.unwrap().is_none());
+    assert!(store
+        .insert_webhook_endpoint_audited(&e, 1, &line(&e, "webhook_endpoint.create"))
+        .await
+        .unwrap());
+    assert!(store.get_webhook_endpoint(&e.id).await.unwrap().is_some());
+    let second = endpoint(&m.id, Mode::Test, WebhookFormat::Native, Vec::new());
+    assert!(!store
+        .insert_webhook_endpoint_audited(&second, 1, &line(&second, "webhook_endpoint.create"))
+        .await
+        .unwrap());
+    assert!(store.get_webhook_endpoint(&second.id).await.unwrap().is_none());
+    assert_eq!(lines(&store, "webhook_endpoint.create").await, 1);
+
+    // A key: stored with its line or not at all; revoked with its line once, and found
+    // revoked at once (the PostgreSQL node's cache is emptied).
+    let (k, hash) = key(&m.account_id, Some(&m.id), Mode::Test, &[]);
+    assert!(store.insert_api_key_audited(&k, &hash, &refused_line(&e)).await.is_err());
+    assert!(store.get_api_key(&k.id).await.unwrap().is_none());
+    store.insert_api_key_audited(&k, &hash, &line(&e, "api_key.create")).await.unwrap();
+    assert!(store.find_api_key_by_hash(&hash).await.unwrap().unwrap().revoked_at.is_none());
+    assert!(store.revoke_api_key_audited(&k.id, now(), &refused_line(&e)).await.is_err());
+    assert!(store.find_api_key_by_hash(&hash).await.unwrap().unwrap().revoked_at.is_none());
+    assert!(store.revoke_api_key_audited(&k.id, now(), &line(&e, "api_key.revoke")).await.unwrap());
+    assert!(store.find_api_key_by_hash(&hash).await.unwrap().unwrap().revoked_at.is_some());
+    assert!(!store.revoke_api_key_audited(&k.id, now(), &line(&e, "api_key.revoke")).await.unwrap());
+    assert_eq!(lines(&store, "api_key.create").await, 1);
+    assert_eq!(lines(&store, "api_key.revoke").await, 1);
 }

@@ -97,6 +97,21 @@ pub async fn create(
     max_endpoints: u32,
     now: DateTime<Utc>,
 ) -> Result<(WebhookEndpoint, Secret), EndpointError> {
+    let (endpoint, secret) = prepare(master_key, new, now)?;
+    if !store.insert_webhook_endpoint_within(&endpoint, max_endpoints).await? {
+        return Err(EndpointError::Limit(max_endpoints));
+    }
+    Ok((endpoint, secret))
+}
+
+/// A new endpoint with a fresh secret (returned this once, kept only sealed), not stored yet:
+/// for a caller that stores it together with something else (the dashboard, with its audit
+/// line, through `Store::insert_webhook_endpoint_audited`, which applies the same cap).
+pub fn prepare(
+    master_key: &MasterKey,
+    new: NewEndpoint,
+    now: DateTime<Utc>,
+) -> Result<(WebhookEndpoint, Secret), EndpointError> {
     let (secret, sealed) = new_sealed_secret(master_key)?;
     let endpoint = WebhookEndpoint {
         id: WebhookEndpointId::new(),
@@ -115,9 +130,6 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    if !store.insert_webhook_endpoint_within(&endpoint, max_endpoints).await? {
-        return Err(EndpointError::Limit(max_endpoints));
-    }
     Ok((endpoint, secret))
 }
 
