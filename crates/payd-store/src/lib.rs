@@ -26,6 +26,7 @@ mod keycache;
 pub mod manage;
 mod postgres;
 mod rows;
+pub mod settings;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;

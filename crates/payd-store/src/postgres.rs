@@ -63,3 +63,10 @@ pub(crate) mod manage {
 
     include!("ops_manage.rs");
 }
+
+/// A merchant's checkout settings: the assets it offers, its profile; each with its audit line.
+pub(crate) mod settings {
+    use super::{Db, BEGIN};
+
+    include!("ops_settings.rs");
+}

@@ -82,5 +82,7 @@ mod batch;
 mod dashboard_auth;
 #[path = "conformance/manage.rs"]
 mod manage;
+#[path = "conformance/settings.rs"]
+mod settings;
 #[path = "conformance/views.rs"]
 mod views;

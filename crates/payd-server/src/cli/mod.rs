@@ -19,6 +19,7 @@ use serde_json::json;
 use crate::app::{connect, Application};
 use crate::config::{Config, Overrides};
 use crate::engine::merchants::{self, MerchantError, SettingsIn};
+use crate::engine::users::Actor;
 use crate::keys::{issue_key, load_master_key, KeyOwner};
 
 #[derive(Debug, Parser)]
@@ -119,6 +120,16 @@ enum MerchantCommand {
         /// two decimals; 0 turns it off), flagged underpaid.
         #[arg(long, value_name = "PERCENT")]
         underpayment_tolerance: Option<String>,
+        /// The assets offered at checkout, as TOKEN/NETWORK pairs separated by commas (e.g.
+        /// USDC/base,USDT/tron), or `all` (the default: every asset this payd offers).
+        #[arg(long, value_name = "TOKEN/NETWORK,…")]
+        assets: Option<String>,
+        /// The merchant's contact email, or `none`.
+        #[arg(long, value_name = "EMAIL")]
+        email: Option<String>,
+        /// The merchant's site (an http(s) URL), or `none`.
+        #[arg(long, value_name = "URL")]
+        site_url: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -359,16 +370,42 @@ async fn merchant(config: Config, cmd: MerchantCommand) -> anyhow::Result<()> {
             xpub_evm,
             xpub_tron,
             underpayment_tolerance,
+            assets,
+            email,
+            site_url,
             json: json_out,
         } => {
             let id: MerchantId = id.parse().map_err(|_| anyhow::anyhow!("`{id}` is not a merchant id"))?;
-            let input = SettingsIn { min_amount, settlement, xpub_evm, xpub_tron, underpayment_tolerance };
-            let s = merchants::configure(&store, &id, input, now).await.map_err(refused)?;
+            let input =
+                SettingsIn { min_amount, settlement, xpub_evm, xpub_tron, underpayment_tolerance, assets };
+            let networks = &config.networks;
+            let mut s = merchants::configure(&store, networks, &Actor::Cli, &id, input, None, now)
+                .await
+                .map_err(refused)?;
+            if email.is_some() || site_url.is_some() {
+                // A flag left out keeps its value; `none` clears it.
+                let value = |given: Option<String>, kept: &Option<String>| match given {
+                    Some(v) if v.trim() == "none" => String::new(),
+                    Some(v) => v,
+                    None => kept.clone().unwrap_or_default(),
+                };
+                let email = value(email, &s.merchant.email);
+                let site_url = value(site_url, &s.merchant.site_url);
+                s.merchant = merchants::set_profile(&store, &Actor::Cli, &s.merchant, &email, &site_url, now)
+                    .await
+                    .map_err(refused)?;
+            }
             let mut out = merchant_json(&s.merchant);
             out["min_amount_usd"] = json!(s.min_amount_usd.map(|d| d.to_string()));
             out["xpub_evm"] = json!(s.xpub_evm);
             out["xpub_tron"] = json!(s.xpub_tron);
             out["underpayment_tolerance_percent"] = json!(s.underpayment_tolerance_percent().to_string());
+            // `null`: every asset this payd offers.
+            out["assets"] = json!((!s.assets.is_empty()).then(|| s
+                .assets
+                .iter()
+                .map(|(t, n)| format!("{t}/{n}"))
+                .collect::<Vec<_>>()));
             print(json_out, out, format!("merchant {} configured", s.merchant.id));
         }
         MerchantCommand::Suspend(r) => set_status(&config, &store, r, MerchantStatus::Suspended).await?,

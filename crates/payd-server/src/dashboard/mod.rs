@@ -26,6 +26,7 @@ pub mod page;
 mod payments;
 pub mod query;
 mod settings;
+mod settings_page;
 mod webhooks;
 
 use axum::http::StatusCode;
@@ -69,6 +70,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dashboard/webhooks/{id}/deliveries/{delivery}/redeliver", post(manage::redeliver))
         .route("/dashboard/settings", get(settings::show))
         .route("/dashboard/settings/{merchant}", post(settings::save))
+        .route("/dashboard/settings/{merchant}/assets", post(settings::save_assets))
+        .route("/dashboard/settings/{merchant}/profile", post(settings::save_profile))
         .route("/dashboard/login/code", get(access::code_page).post(access::submit_code))
         .route("/dashboard/account", get(access::account))
         .route("/dashboard/account/totp/setup", post(access::totp_setup))

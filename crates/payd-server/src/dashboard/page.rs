@@ -657,7 +657,9 @@ pub struct SettingsForm {
     pub xpub_tron: String,
 }
 
-/// The settings page of one merchant, with the xpub preview when there is one.
+/// The settings page of one merchant, with the xpub preview when there is one; `extra` (the
+/// assets and profile forms) follows the main form.
+#[allow(clippy::too_many_arguments)]
 pub fn settings(
     frame: &Frame<'_>,
     merchants: &[Merchant],
@@ -666,6 +668,7 @@ pub fn settings(
     preview: Option<&Preview>,
     message: Option<&str>,
     can_change: bool,
+    extra: Markup,
 ) -> Markup {
     let field = |id: &str, label: &str, value: &str, hint: &str, wide: bool| {
         html! {
@@ -716,5 +719,6 @@ pub fn settings(
                 }
             }
         }
+        (extra)
     }
 }

@@ -1,7 +1,8 @@
 //! Choosing how to pay a payment created without an asset (the checkout's "pay with"): the
 //! token/network pairs a merchant can be paid in, and the choice itself — quoted at the rate
 //! of that moment, given its deposit address in the same transaction, and changeable while
-//! nothing has been received.
+//! nothing has been received. A merchant's allow-list (`merchant_assets`) narrows the pairs:
+//! what it did not enable is neither offered nor choosable.
 
 use chrono::{DateTime, Utc};
 use payd_core::apikey::Mode;
@@ -28,58 +29,87 @@ pub struct Payable {
     pub family: Family,
 }
 
-/// The pairs `merchant` can be paid in, in `mode`. Live: every token of every configured
-/// network whose family payd watches and the merchant has an extended public key for (an
-/// address must be derivable, or the customer would be shown nothing to pay). Test: the
-/// same networks plus every network payd knows that devnet can stand in for (EVM and Tron).
-/// Ordered by network as configured, then as the registry lists them.
+/// Every pair the instance can take payments in, whatever the merchant: each token of every
+/// configured network whose family payd watches, then every token of the networks payd knows
+/// that devnet can stand in for (EVM and Tron) and that are not configured. The flag is
+/// `true` for the latter: they are payable in test mode only. Ordered by network as
+/// configured, then as the registry lists them. What a merchant may enable at checkout.
+pub fn instance_assets(networks: &[EvmNetwork]) -> Vec<(Payable, bool)> {
+    let mut out: Vec<(Payable, bool)> = Vec::new();
+    for net in networks {
+        if !payd_chain::family::is_watched(net.family) {
+            continue;
+        }
+        let name = registry::network(&net.name).map_or_else(|| net.name.clone(), |n| n.name.to_owned());
+        for tok in &net.tokens {
+            let p = Payable {
+                token: tok.symbol.clone(),
+                network: net.name.clone(),
+                network_name: name.clone(),
+                family: net.family,
+            };
+            out.push((p, false));
+        }
+    }
+    for net in registry::NETWORKS.iter().filter(|n| matches!(n.family, Family::Evm | Family::Tron)) {
+        if out.iter().any(|(p, _)| p.network == net.id) {
+            continue;
+        }
+        for tok in registry::TOKENS.iter().filter(|t| t.network == net.id) {
+            let p = Payable {
+                token: tok.symbol.to_owned(),
+                network: net.id.to_owned(),
+                network_name: net.name.to_owned(),
+                family: net.family,
+            };
+            out.push((p, true));
+        }
+    }
+    out
+}
+
+/// Whether a merchant's stored allow-list (`Store::merchant_assets`) lets it be paid in
+/// `token` on `network`: an empty list allows every pair (merchants that never chose keep
+/// what payd offered before the setting existed).
+pub fn allows(enabled: &[(String, String)], token: &str, network: &str) -> bool {
+    enabled.is_empty()
+        || enabled.iter().any(|(t, n)| t.eq_ignore_ascii_case(token) && n.eq_ignore_ascii_case(network))
+}
+
+/// The pairs `merchant` can be paid in, in `mode`: the [`instance_assets`] it enabled at
+/// checkout (all when it never chose). Live: those of configured networks whose family the
+/// merchant has an extended public key for (an address must be derivable, or the customer
+/// would be shown nothing to pay). Test: every one of them, devnet standing in for the chain.
 pub async fn payable_assets(
     store: &Store,
     networks: &[EvmNetwork],
     merchant: &MerchantId,
     mode: Mode,
 ) -> Result<Vec<Payable>, StoreError> {
-    let mut out: Vec<Payable> = Vec::new();
-    let mut with_key = Vec::new();
-    for net in networks {
-        if !payd_chain::family::is_watched(net.family) {
+    let enabled = store.merchant_assets(merchant).await?;
+    let mut with_key: Vec<(Family, bool)> = Vec::new();
+    let mut out = Vec::new();
+    for (p, test_only) in instance_assets(networks) {
+        if !allows(&enabled, &p.token, &p.network) {
             continue;
         }
-        let has_key = match with_key.iter().find(|(f, _)| *f == net.family) {
-            Some((_, k)) => *k,
-            None => {
-                let k = mode == Mode::Test || store.merchant_xpub(merchant, net.family).await?.is_some();
-                with_key.push((net.family, k));
-                k
-            }
-        };
-        if !has_key {
-            continue;
-        }
-        let name = registry::network(&net.name).map_or_else(|| net.name.clone(), |n| n.name.to_owned());
-        for tok in &net.tokens {
-            out.push(Payable {
-                token: tok.symbol.clone(),
-                network: net.name.clone(),
-                network_name: name.clone(),
-                family: net.family,
-            });
-        }
-    }
-    if mode == Mode::Test {
-        for net in registry::NETWORKS.iter().filter(|n| matches!(n.family, Family::Evm | Family::Tron)) {
-            if out.iter().any(|p| p.network == net.id) {
+        if mode == Mode::Live {
+            if test_only {
                 continue;
             }
-            for tok in registry::TOKENS.iter().filter(|t| t.network == net.id) {
-                out.push(Payable {
-                    token: tok.symbol.to_owned(),
-                    network: net.id.to_owned(),
-                    network_name: net.name.to_owned(),
-                    family: net.family,
-                });
+            let has_key = match with_key.iter().find(|(f, _)| *f == p.family) {
+                Some((_, k)) => *k,
+                None => {
+                    let k = store.merchant_xpub(merchant, p.family).await?.is_some();
+                    with_key.push((p.family, k));
+                    k
+                }
+            };
+            if !has_key {
+                continue;
             }
         }
+        out.push(p);
     }
     Ok(out)
 }

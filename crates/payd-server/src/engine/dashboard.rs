@@ -437,24 +437,15 @@ pub fn xpub_preview(evm: &str, tron: &str, n: u64) -> Result<Preview, MerchantEr
 }
 
 /// Changes a merchant's settings through the engine's rules (every value checked before any
-/// is written), then writes the audit line naming what changed.
+/// is written), with the audit line naming what changed in the same transaction.
 pub async fn configure(
     store: &Store,
+    networks: &[crate::config::networks::EvmNetwork],
     user: &User,
     merchant: &Merchant,
     input: SettingsIn,
     changed: &[&str],
     now: DateTime<Utc>,
 ) -> Result<MerchantSettings, MerchantError> {
-    let done = merchants::configure(store, &merchant.id, input, now).await?;
-    let mut line = audit(
-        &Actor::User(user),
-        "merchant.configure",
-        merchant.id.to_string(),
-        Some(merchant.account_id.clone()),
-        now,
-    );
-    line.detail = if changed.is_empty() { "nothing changed".to_owned() } else { changed.join(", ") };
-    store.record_audit(&line).await?;
-    Ok(done)
+    merchants::configure(store, networks, &Actor::User(user), &merchant.id, input, Some(changed), now).await
 }

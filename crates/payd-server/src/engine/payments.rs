@@ -63,6 +63,14 @@ pub enum CreateError {
         /// Why.
         reason: String,
     },
+    /// The merchant did not enable this token on this network for its checkout.
+    #[error("{token} on {network} is not enabled for this merchant's checkout: enable it in the dashboard's settings (Assets offered at checkout) or name another token or network")]
+    AssetNotEnabled {
+        /// The token asked for.
+        token: String,
+        /// The network asked for.
+        network: String,
+    },
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -81,8 +89,9 @@ impl From<AddressRefusal> for CreateError {
 }
 
 /// Creates a payment (and its `payment.created` event) or replays the response saved for
-/// its idempotency key. Everything that can refuse the payment (an unwatched network, a
-/// merchant without a key for the chain) is checked before anything is written; the deposit
+/// its idempotency key. Everything that can refuse the payment (an asset the merchant did
+/// not enable, an unwatched network, a merchant without a key for the chain) is checked
+/// before anything is written; the deposit
 /// address is then taken inside the create's transaction, after the idempotency key is
 /// claimed, so a replay takes none. A slug collision, vanishingly rare, is retried with a
 /// new slug.
@@ -94,6 +103,21 @@ pub async fn create_payment(
     now: DateTime<Utc>,
     render: impl Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync + 'static,
 ) -> Result<CreateOutcome, CreateError> {
+    // Every API's create with a named (or settlement) asset passes here: the one place the
+    // merchant's allow-list is held against a new payment. `devnet` itself is test mode's own
+    // chain, never offered at checkout, so no list can name it: it stays open to tests.
+    let listed = |a: &payd_core::payment::AssetQuote| {
+        payd_core::registry::network(&a.network).is_none_or(|n| n.family != Family::Devnet)
+    };
+    if let Some(asset) = new.asset.as_ref().filter(|a| listed(a)) {
+        let enabled = store.merchant_assets(&new.merchant_id).await?;
+        if !super::asset::allows(&enabled, &asset.token, &asset.network) {
+            return Err(CreateError::AssetNotEnabled {
+                token: asset.token.clone(),
+                network: asset.network.clone(),
+            });
+        }
+    }
     let key = deposit_key(store, networks, &new).await?;
     let plan = key.map(|k| AddressPlan {
         key_id: k.key_id().to_owned(),

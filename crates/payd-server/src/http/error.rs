@@ -70,6 +70,9 @@ impl From<crate::engine::CreateError> for ApiError {
             CreateError::FamilyNotSupported(_) => {
                 ApiError::new(Code::NetworkNotSupported, e.to_string()).param("network")
             }
+            CreateError::AssetNotEnabled { .. } => {
+                ApiError::new(Code::UnsupportedAsset, e.to_string()).param("token")
+            }
             CreateError::BadXpub { .. } => ApiError::internal(e),
             CreateError::Store(e) => e.into(),
         }

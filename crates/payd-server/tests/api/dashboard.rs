@@ -527,7 +527,12 @@ async fn behind_https_the_session_cookie_is_secure() {
 }
 
 /// Runs `payd` against the app's database with `stdin` and extra environment.
-fn payd(app: &TestApp, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> (bool, String, String) {
+pub(crate) fn payd(
+    app: &TestApp,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> (bool, String, String) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_payd"))
         .args(["--database-url", &app.db.url])
@@ -628,9 +633,13 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
     let p =
         pay_native(&app, &key, json!({"reference": "ORDER-2041", "customer": {"email": "dee@example.com"}}))
             .await;
+    // A payment without a token: its checkout shows the asset picker.
+    let (s, open) = app.create_payment(&key, &json!({"amount": "5.00", "currency": "USD"})).await;
+    assert_eq!(s, 201, "{open}");
     let shots = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("dashboard");
     let params = json!({
         "url": app.address, "email": "ann@example.com", "password": PASSWORD,
+        "pickerUrl": open["checkout_url"],
         "paymentId": p["id"], "reference": "ORDER-2041", "shots": shots.to_string_lossy(),
         "xpub": payd_chain::address::DEVNET_XPUB,
         "firstAddress": payd_chain::address::DEVNET_XPUB
@@ -641,6 +650,14 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
     });
     let result = run_browser_script("crates/payd-server/tests/dashboard/browser.mjs", &[params.to_string()]);
     assert_eq!(status_of(&app, p["id"].as_str().unwrap()).await, "completed");
+    // What the browser ticked off is stored and held by the engine.
+    let usdt_base = ("USDT".to_owned(), "base".to_owned());
+    let offered = app.store.merchant_assets(&m.id).await.unwrap();
+    assert!(!offered.is_empty() && !offered.contains(&usdt_base), "{offered:?}");
+    assert_eq!(
+        app.store.get_merchant(&m.id).await.unwrap().unwrap().email.as_deref(),
+        Some("shop@example.com")
+    );
     // The key the browser created and revoked is refused by the API.
     assert_eq!(app.get("/v1/payments", result["key"].as_str().unwrap()).await.0, 401);
     for name in [
@@ -653,6 +670,8 @@ async fn a_merchant_finds_filters_exports_and_watches_a_payment_turn_paid_in_the
         "keys",
         "webhooks",
         "settings-preview",
+        "settings-assets",
+        "checkout-picker",
         "audit",
     ] {
         for width in [360, 1280] {

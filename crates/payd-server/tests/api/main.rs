@@ -17,6 +17,7 @@ mod dashboard_audit;
 mod dashboard_auth;
 mod dashboard_manage;
 mod dashboard_roles;
+mod dashboard_settings;
 mod dashboard_views;
 mod devnet;
 mod docs_agree;

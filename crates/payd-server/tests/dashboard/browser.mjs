@@ -4,7 +4,8 @@
 // password first), switches to test mode, finds the payment by its reference, filters, exports
 // the CSV and checks it, opens the payment, pays it on its checkout page (devnet simulation)
 // and watches the dashboard turn it paid; then creates an API key and revokes it, registers a
-// webhook endpoint, previews and saves an xpub, and reads the audit log. axe-core finds no
+// webhook endpoint, previews and saves an xpub, ticks an asset off (the checkout stops
+// offering it), sets the profile, and reads the audit log. axe-core finds no
 // serious or critical violation on any page; screenshots at 1280 and 360 px go under `shots`.
 // Exits 1 with the reason on the first thing that is not as expected; prints one JSON line on
 // success.
@@ -176,11 +177,38 @@ try {
   await page.waitForURL(/\/dashboard\/settings\?merchant=/);
   expect((await page.getByLabel("EVM extended public key").inputValue()) === p.xpub, "the xpub is saved");
 
+  // Assets offered at checkout: tick USDT on Base off, save; the checkout of a payment
+  // without a token no longer offers it, and still offers USDC on Base.
+  const baseGroup = page.locator("fieldset", { has: page.locator("legend", { hasText: "(base)" }) });
+  const usdtBase = baseGroup.getByLabel("USDT", { exact: true });
+  expect(await usdtBase.isChecked(), "every asset is offered before the merchant chooses");
+  await usdtBase.uncheck();
+  await page.getByRole("button", { name: "Save assets" }).click();
+  await page.waitForURL(/\/dashboard\/settings\?merchant=/);
+  expect(!(await page.locator('input[name="asset"][value="USDT/base"]').isChecked()), "USDT on Base is ticked off");
+  expect(await page.locator('input[name="asset"][value="USDC/base"]').isChecked(), "USDC on Base stays ticked");
+  await axe(page, "settings assets");
+  await screenshots(page, "settings-assets");
+  const picker = await context.newPage();
+  await picker.goto(p.pickerUrl);
+  expect((await picker.locator('button[name="asset"][value="USDC:base"]').count()) === 1, "the checkout offers USDC on Base");
+  expect((await picker.locator('button[name="asset"][value="USDT:base"]').count()) === 0, "the checkout no longer offers USDT on Base");
+  await axe(picker, "checkout picker");
+  await screenshots(picker, "checkout-picker");
+  await picker.close();
+
+  // The profile: a contact email and the site.
+  await page.getByLabel("Contact email").fill("shop@example.com");
+  await page.getByLabel("Site URL").fill("https://shop.example");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await page.waitForURL(/\/dashboard\/settings\?merchant=/);
+  expect((await page.getByLabel("Contact email").inputValue()) === "shop@example.com", "the email is saved");
+
   // The audit log names what was just done.
   await page.getByRole("link", { name: "Audit log" }).click();
   await page.waitForURL(/\/dashboard\/audit/);
   const log = await page.locator("main").innerText();
-  for (const action of ["session.login", "login.failed", "api_key.create", "api_key.revoke", "webhook_endpoint.create", "merchant.configure"]) {
+  for (const action of ["session.login", "login.failed", "api_key.create", "api_key.revoke", "webhook_endpoint.create", "merchant.configure", "merchant.assets", "merchant.profile"]) {
     expect(log.includes(action), `the audit log lacks ${action}`);
   }
   await axe(page, "audit");
