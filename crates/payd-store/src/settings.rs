@@ -34,7 +34,10 @@ impl Store {
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, settings::configure(merchant, change, audit, now))
+        let done = dispatch!(self, settings::configure(merchant, change, audit, now));
+        // It touches the merchants row: this node's cached merchants go at once.
+        self.forget_api_keys();
+        done
     }
 
     /// The `(token, network)` pairs `merchant` offers at checkout, ordered by network then
@@ -52,7 +55,10 @@ impl Store {
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, settings::set_assets(merchant, assets, audit, now))
+        let done = dispatch!(self, settings::set_assets(merchant, assets, audit, now));
+        // It touches the merchants row: this node's cached merchants go at once.
+        self.forget_api_keys();
+        done
     }
 
     /// Sets (or clears) `merchant`'s contact email and site URL and writes `audit`, in one
@@ -65,6 +71,9 @@ impl Store {
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, settings::set_profile(merchant, email, site_url, audit, now))
+        let done = dispatch!(self, settings::set_profile(merchant, email, site_url, audit, now));
+        // It touches the merchants row: this node's cached merchants go at once.
+        self.forget_api_keys();
+        done
     }
 }
