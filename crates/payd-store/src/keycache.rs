@@ -5,7 +5,8 @@
 //!
 //! - triggers run `pg_notify('payd_api_keys')` whenever a key's authenticating columns change
 //!   or a key is deleted (migration `0014`), and on every change of the merchants table
-//!   (`0017`: a suspension, a new merchant of an account, a setting), and each node's listener
+//!   and its checkout assets (`0017`: a suspension, a new merchant of an account, a setting),
+//!   and each node's listener
 //!   empties its cache on the notification, so a key revoked or a merchant suspended on any
 //!   node (or in SQL) is seen by every node within the notification's latency; the node that
 //!   made the change empties its own cache at once (`Store::forget_api_keys`);
@@ -46,6 +47,10 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct KeyCache {
     entries: Mutex<HashMap<String, Entry>>,
+    /// The assets each merchant offers at checkout, by merchant id (read by every create
+    /// that names an asset). Locked only while `entries` is held, so an invalidation (which
+    /// holds `entries`) empties both at once.
+    assets: Mutex<HashMap<String, Vec<(String, String)>>>,
     epoch: AtomicU64,
     listening: AtomicBool,
     started: OnceLock<()>,
@@ -115,6 +120,32 @@ impl KeyCache {
         }
     }
 
+    /// The assets `merchant` offers, if the cache may answer and holds them.
+    pub(crate) fn assets(&self, merchant: &str) -> Option<Vec<(String, String)>> {
+        if !self.listening.load(Ordering::Acquire) {
+            return None;
+        }
+        let _entries = self.lock();
+        self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(merchant).cloned()
+    }
+
+    /// Keeps the assets `merchant` offers, read after [`KeyCache::epoch`] returned `epoch`,
+    /// on the same terms as [`KeyCache::put`].
+    pub(crate) fn put_assets(&self, merchant: &str, assets: Vec<(String, String)>, epoch: u64) {
+        if !self.listening.load(Ordering::Acquire) {
+            return;
+        }
+        let _entries = self.lock();
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        let mut held = self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held.len() >= MAX_ENTRIES {
+            held.clear();
+        }
+        held.insert(merchant.to_owned(), assets);
+    }
+
     /// Updates the cached key's "last used" time, so that a cached key does not look
     /// unused to [`ApiKey::use_is_news`] and get written on every request.
     pub(crate) fn note_use(&self, id: &ApiKeyId, at: chrono::DateTime<chrono::Utc>) {
@@ -130,6 +161,7 @@ impl KeyCache {
         let mut entries = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         entries.clear();
+        self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
     fn set_listening(&self, on: bool) {
@@ -278,6 +310,22 @@ mod tests {
         cache.put_merchants("h", vec![merchant()], cache.epoch());
         cache.set_listening(false);
         assert!(cache.merchants("h").is_none(), "a lost listener stops the answers");
+    }
+
+    #[test]
+    fn assets_are_kept_until_the_next_invalidation() {
+        let cache = KeyCache::default();
+        let pair = || vec![("USDC".to_owned(), "base".to_owned())];
+        cache.put_assets("m", pair(), cache.epoch());
+        assert!(cache.assets("m").is_none(), "not listening: nothing kept");
+        cache.set_listening(true);
+        cache.put_assets("m", pair(), cache.epoch());
+        assert_eq!(cache.assets("m"), Some(pair()));
+        let stale = cache.epoch();
+        cache.invalidate();
+        assert!(cache.assets("m").is_none());
+        cache.put_assets("m", pair(), stale);
+        assert!(cache.assets("m").is_none(), "read before the invalidation: not kept");
     }
 
     #[test]

@@ -42,8 +42,25 @@ impl Store {
 
     /// The `(token, network)` pairs `merchant` offers at checkout, ordered by network then
     /// token; empty when it never chose (every asset the instance offers).
+    ///
+    /// On PostgreSQL the answer may come from the node's key cache, which every change of a
+    /// merchant or of these pairs, on any node, empties (`keycache.rs`).
     pub async fn merchant_assets(&self, merchant: &MerchantId) -> Result<Vec<(String, String)>, StoreError> {
-        dispatch!(self, settings::assets(merchant))
+        match self {
+            Store::Sqlite(p, _) => sqlite::settings::assets(p, merchant).await,
+            Store::Postgres(p, c) => {
+                let cache = c.keys();
+                cache.start(p);
+                let id = merchant.to_string();
+                if let Some(assets) = cache.assets(&id) {
+                    return Ok(assets);
+                }
+                let epoch = cache.epoch();
+                let assets = postgres::settings::assets(p, merchant).await?;
+                cache.put_assets(&id, assets.clone(), epoch);
+                Ok(assets)
+            }
+        }
     }
 
     /// Replaces the pairs `merchant` offers (empty: every asset again) and writes `audit`,
