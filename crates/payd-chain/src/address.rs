@@ -82,7 +82,8 @@ impl AccountKey {
             .derive_tweak(&self.xpub.attrs().chain_code, child)
             .map_err(|_| AddressError::Derivation(i))?;
         // IL ≥ n or a child at infinity makes the index invalid (BIP-32; about 2^-127).
-        let il = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(tweak.into())).ok_or(AddressError::Derivation(i))?;
+        let il = Option::<NonZeroScalar>::from(NonZeroScalar::from_repr(tweak.into()))
+            .ok_or(AddressError::Derivation(i))?;
         let point = self.point + ProjectivePoint::mul_by_generator(&*il);
         if bool::from(point.is_identity()) {
             return Err(AddressError::Derivation(i));

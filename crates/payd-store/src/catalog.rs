@@ -57,7 +57,8 @@ impl Store {
         min_usd: Option<Decimal>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = dispatch!(self, catalog::set_merchant_min_amount(merchant, min_usd.map(|d| d.to_string()), now));
+        let done =
+            dispatch!(self, catalog::set_merchant_min_amount(merchant, min_usd.map(|d| d.to_string()), now));
         self.forget_api_keys();
         done
     }
@@ -83,7 +84,10 @@ impl Store {
         basis_points: u32,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let done = dispatch!(self, catalog::set_merchant_underpayment_tolerance(merchant, i64::from(basis_points), now));
+        let done = dispatch!(
+            self,
+            catalog::set_merchant_underpayment_tolerance(merchant, i64::from(basis_points), now)
+        );
         self.forget_api_keys();
         done
     }

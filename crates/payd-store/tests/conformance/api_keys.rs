@@ -131,7 +131,8 @@ async fn a_keys_merchants_follow_every_change_at_once(store: Store) {
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;
     }
     // This store's own changes are seen by its next lookup, without waiting for anything.
-    let suspended = store.set_merchant_status(&m.id, MerchantStatus::Suspended, now()).await.expect("suspend");
+    let suspended =
+        store.set_merchant_status(&m.id, MerchantStatus::Suspended, now()).await.expect("suspend");
     let found = store.merchants_of_key(&one_hash, &one).await.expect("merchants");
     assert_eq!(found, vec![suspended]);
     let second = store
