@@ -57,7 +57,10 @@ impl Store {
         min_usd: Option<Decimal>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, catalog::set_merchant_min_amount(merchant, min_usd.map(|d| d.to_string()), now))
+        let done =
+            dispatch!(self, catalog::set_merchant_min_amount(merchant, min_usd.map(|d| d.to_string()), now));
+        self.forget_api_keys();
+        done
     }
 
     /// Sets (or clears) a merchant's settlement asset as `(token, network)`.
@@ -67,7 +70,9 @@ impl Store {
         asset: Option<(String, String)>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, catalog::set_merchant_settlement(merchant, asset, now))
+        let done = dispatch!(self, catalog::set_merchant_settlement(merchant, asset, now));
+        self.forget_api_keys();
+        done
     }
 
     /// Sets a merchant's underpayment tolerance in basis points of the amount due (0 to
@@ -79,7 +84,12 @@ impl Store {
         basis_points: u32,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, catalog::set_merchant_underpayment_tolerance(merchant, i64::from(basis_points), now))
+        let done = dispatch!(
+            self,
+            catalog::set_merchant_underpayment_tolerance(merchant, i64::from(basis_points), now)
+        );
+        self.forget_api_keys();
+        done
     }
 
     /// A merchant's underpayment tolerance in basis points; `None` for an unknown merchant.

@@ -18,7 +18,9 @@ impl Store {
         xpub: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, evm::set_merchant_xpub(merchant, family.as_str(), xpub, now))
+        let done = dispatch!(self, evm::set_merchant_xpub(merchant, family.as_str(), xpub, now));
+        self.forget_api_keys();
+        done
     }
 
     /// A merchant's account-level xpub for a chain family.

@@ -1,11 +1,15 @@
-//! A node-local cache of API keys by the hash of their secret, for PostgreSQL: every API
-//! request looks its key up, and on a shared database that round trip is a large part of a
-//! create's cost. Correctness rests on invalidation, not on a time to live:
+//! A node-local cache of API keys by the hash of their secret, with the merchants each key
+//! acts for, for PostgreSQL: every API request looks its key and its merchants up, and on a
+//! shared database those round trips (each with the pool's own ping on release) are a large
+//! part of a create's cost. Correctness rests on invalidation, not on a time to live:
 //!
-//! - a trigger (migration `0014`) runs `pg_notify('payd_api_keys')` whenever a key's
-//!   authenticating columns change or a key is deleted, and each node's listener empties its
-//!   cache on the notification, so a key revoked on any node (or in SQL) is refused by every
-//!   node within the notification's latency;
+//! - triggers run `pg_notify('payd_api_keys')` whenever a key's authenticating columns change
+//!   or a key is deleted (migration `0014`), and on every change of the merchants table
+//!   and its checkout assets (`0017`: a suspension, a new merchant of an account, a setting),
+//!   and each node's listener
+//!   empties its cache on the notification, so a key revoked or a merchant suspended on any
+//!   node (or in SQL) is seen by every node within the notification's latency; the node that
+//!   made the change empties its own cache at once (`Store::forget_api_keys`);
 //! - the cache answers only while its listener is connected and listening: before the first
 //!   `LISTEN`, and from a lost connection until the listener is back, every lookup goes to the
 //!   database (and the cache is emptied, as notifications may have been missed);
@@ -22,6 +26,7 @@ use std::time::Duration;
 
 use payd_core::apikey::ApiKey;
 use payd_core::ids::ApiKeyId;
+use payd_core::merchant::Merchant;
 use sqlx::postgres::PgListener;
 use sqlx::PgPool;
 
@@ -32,10 +37,20 @@ const CHANNEL: &str = "payd_api_keys";
 /// authenticated a request, so this bounds memory, not correctness).
 const MAX_ENTRIES: usize = 10_000;
 
+/// A cached key, and the merchants it acts for once a request asked.
+struct Entry {
+    key: ApiKey,
+    merchants: Option<Vec<Merchant>>,
+}
+
 /// See the module's documentation.
 #[derive(Default)]
 pub(crate) struct KeyCache {
-    entries: Mutex<HashMap<String, ApiKey>>,
+    entries: Mutex<HashMap<String, Entry>>,
+    /// The assets each merchant offers at checkout, by merchant id (read by every create
+    /// that names an asset). Locked only while `entries` is held, so an invalidation (which
+    /// holds `entries`) empties both at once.
+    assets: Mutex<HashMap<String, Vec<(String, String)>>>,
     epoch: AtomicU64,
     listening: AtomicBool,
     started: OnceLock<()>,
@@ -55,7 +70,15 @@ impl KeyCache {
         if !self.listening.load(Ordering::Acquire) {
             return None;
         }
-        self.lock().get(hash).cloned()
+        self.lock().get(hash).map(|e| e.key.clone())
+    }
+
+    /// The merchants of the cached key, if the cache may answer and holds them.
+    pub(crate) fn merchants(&self, hash: &str) -> Option<Vec<Merchant>> {
+        if !self.listening.load(Ordering::Acquire) {
+            return None;
+        }
+        self.lock().get(hash).and_then(|e| e.merchants.clone())
     }
 
     /// The epoch to pass to [`KeyCache::put`] for a lookup starting now.
@@ -78,13 +101,55 @@ impl KeyCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(hash.to_owned(), key);
+        entries.insert(hash.to_owned(), Entry { key, merchants: None });
+    }
+
+    /// Keeps the merchants of the key cached under `hash`, read after [`KeyCache::epoch`]
+    /// returned `epoch`, on the same terms as [`KeyCache::put`]. A key not cached (yet, or
+    /// any more) keeps nothing: its merchants are only held beside it.
+    pub(crate) fn put_merchants(&self, hash: &str, merchants: Vec<Merchant>, epoch: u64) {
+        if !self.listening.load(Ordering::Acquire) {
+            return;
+        }
+        let mut entries = self.lock();
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        if let Some(entry) = entries.get_mut(hash) {
+            entry.merchants = Some(merchants);
+        }
+    }
+
+    /// The assets `merchant` offers, if the cache may answer and holds them.
+    pub(crate) fn assets(&self, merchant: &str) -> Option<Vec<(String, String)>> {
+        if !self.listening.load(Ordering::Acquire) {
+            return None;
+        }
+        let _entries = self.lock();
+        self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(merchant).cloned()
+    }
+
+    /// Keeps the assets `merchant` offers, read after [`KeyCache::epoch`] returned `epoch`,
+    /// on the same terms as [`KeyCache::put`].
+    pub(crate) fn put_assets(&self, merchant: &str, assets: Vec<(String, String)>, epoch: u64) {
+        if !self.listening.load(Ordering::Acquire) {
+            return;
+        }
+        let _entries = self.lock();
+        if self.epoch.load(Ordering::Acquire) != epoch {
+            return;
+        }
+        let mut held = self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if held.len() >= MAX_ENTRIES {
+            held.clear();
+        }
+        held.insert(merchant.to_owned(), assets);
     }
 
     /// Updates the cached key's "last used" time, so that a cached key does not look
     /// unused to [`ApiKey::use_is_news`] and get written on every request.
     pub(crate) fn note_use(&self, id: &ApiKeyId, at: chrono::DateTime<chrono::Utc>) {
-        for key in self.lock().values_mut() {
+        for Entry { key, .. } in self.lock().values_mut() {
             if &key.id == id && key.last_used_at.is_none_or(|t| t < at) {
                 key.last_used_at = Some(at);
             }
@@ -96,6 +161,7 @@ impl KeyCache {
         let mut entries = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         entries.clear();
+        self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
     fn set_listening(&self, on: bool) {
@@ -104,7 +170,7 @@ impl KeyCache {
         self.listening.store(on, Ordering::Release);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, ApiKey>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         // A panic while holding the lock cannot leave a half-written map (inserts and
         // clears are single calls): the poison is ignored.
         self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -199,6 +265,67 @@ mod tests {
         cache.invalidate();
         cache.put("h", key(), before);
         assert!(cache.get("h").is_none());
+    }
+
+    fn merchant() -> Merchant {
+        let now = crate::now();
+        Merchant {
+            id: payd_core::ids::MerchantId::new(),
+            account_id: AccountId::new(),
+            name: "Shop".into(),
+            email: None,
+            site_url: None,
+            logo_url: None,
+            status: payd_core::merchant::MerchantStatus::Active,
+            settlement_asset: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn merchants_are_kept_beside_their_key_and_go_with_every_invalidation() {
+        let cache = KeyCache::default();
+        cache.set_listening(true);
+        let epoch = cache.epoch();
+        cache.put_merchants("h", vec![merchant()], epoch);
+        assert!(cache.merchants("h").is_none(), "no key cached: nothing kept beside it");
+        cache.put("h", key(), epoch);
+        assert!(cache.merchants("h").is_none(), "the key alone says nothing of its merchants");
+        cache.put_merchants("h", vec![merchant()], epoch);
+        assert_eq!(cache.merchants("h").map(|m| m.len()), Some(1));
+        // A merchant changed (a notification, or this node's own write): both go.
+        cache.invalidate();
+        assert!(cache.merchants("h").is_none() && cache.get("h").is_none());
+        // Merchants read before that invalidation are not kept after it.
+        let stale = cache.epoch();
+        cache.put("h", key(), stale);
+        cache.invalidate();
+        cache.put("h", key(), cache.epoch());
+        cache.put_merchants("h", vec![merchant()], stale);
+        assert!(cache.merchants("h").is_none());
+        cache.set_listening(false);
+        cache.set_listening(true);
+        cache.put("h", key(), cache.epoch());
+        cache.put_merchants("h", vec![merchant()], cache.epoch());
+        cache.set_listening(false);
+        assert!(cache.merchants("h").is_none(), "a lost listener stops the answers");
+    }
+
+    #[test]
+    fn assets_are_kept_until_the_next_invalidation() {
+        let cache = KeyCache::default();
+        let pair = || vec![("USDC".to_owned(), "base".to_owned())];
+        cache.put_assets("m", pair(), cache.epoch());
+        assert!(cache.assets("m").is_none(), "not listening: nothing kept");
+        cache.set_listening(true);
+        cache.put_assets("m", pair(), cache.epoch());
+        assert_eq!(cache.assets("m"), Some(pair()));
+        let stale = cache.epoch();
+        cache.invalidate();
+        assert!(cache.assets("m").is_none());
+        cache.put_assets("m", pair(), stale);
+        assert!(cache.assets("m").is_none(), "read before the invalidation: not kept");
     }
 
     #[test]

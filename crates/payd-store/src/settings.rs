@@ -34,13 +34,33 @@ impl Store {
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, settings::configure(merchant, change, audit, now))
+        let done = dispatch!(self, settings::configure(merchant, change, audit, now));
+        // It touches the merchants row: this node's cached merchants go at once.
+        self.forget_api_keys();
+        done
     }
 
     /// The `(token, network)` pairs `merchant` offers at checkout, ordered by network then
     /// token; empty when it never chose (every asset the instance offers).
+    ///
+    /// On PostgreSQL the answer may come from the node's key cache, which every change of a
+    /// merchant or of these pairs, on any node, empties (`keycache.rs`).
     pub async fn merchant_assets(&self, merchant: &MerchantId) -> Result<Vec<(String, String)>, StoreError> {
-        dispatch!(self, settings::assets(merchant))
+        match self {
+            Store::Sqlite(p, _) => sqlite::settings::assets(p, merchant).await,
+            Store::Postgres(p, c) => {
+                let cache = c.keys();
+                cache.start(p);
+                let id = merchant.to_string();
+                if let Some(assets) = cache.assets(&id) {
+                    return Ok(assets);
+                }
+                let epoch = cache.epoch();
+                let assets = postgres::settings::assets(p, merchant).await?;
+                cache.put_assets(&id, assets.clone(), epoch);
+                Ok(assets)
+            }
+        }
     }
 
     /// Replaces the pairs `merchant` offers (empty: every asset again) and writes `audit`,
@@ -52,7 +72,10 @@ impl Store {
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, settings::set_assets(merchant, assets, audit, now))
+        let done = dispatch!(self, settings::set_assets(merchant, assets, audit, now));
+        // It touches the merchants row: this node's cached merchants go at once.
+        self.forget_api_keys();
+        done
     }
 
     /// Sets (or clears) `merchant`'s contact email and site URL and writes `audit`, in one
@@ -65,6 +88,9 @@ impl Store {
         audit: &AuditEntry,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        dispatch!(self, settings::set_profile(merchant, email, site_url, audit, now))
+        let done = dispatch!(self, settings::set_profile(merchant, email, site_url, audit, now));
+        // It touches the merchants row: this node's cached merchants go at once.
+        self.forget_api_keys();
+        done
     }
 }

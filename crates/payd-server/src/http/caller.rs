@@ -97,10 +97,7 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
             tracing::warn!(key = %key.id, error = %e, "could not record the API key's use");
         }
     }
-    let merchants = match &key.merchant_id {
-        Some(id) => state.store.get_merchant(id).await?.into_iter().collect::<Vec<_>>(),
-        None => state.store.merchants_of_account(&key.account_id).await?,
-    };
+    let merchants = state.store.merchants_of_key(&hash, &key).await?;
     let (active, suspended_ones): (Vec<Merchant>, Vec<Merchant>) =
         merchants.into_iter().partition(|m| m.status == MerchantStatus::Active);
     if active.is_empty() {

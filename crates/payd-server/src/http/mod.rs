@@ -42,6 +42,14 @@ async fn fallback(uri: axum::http::Uri, headers: axum::http::HeaderMap) -> axum:
     }
 }
 
+/// A request's span: its method and the route it matched (`/dashboard/reset/{token}`), never
+/// the path as sent or the query, which may carry a one-time token, nor headers, which hold
+/// API keys.
+fn request_span<B>(req: &axum::http::Request<B>) -> tracing::Span {
+    let route = req.extensions().get::<axum::extract::MatchedPath>().map_or("(no route)", |p| p.as_str());
+    tracing::debug_span!("request", method = %req.method(), route)
+}
+
 /// Every route, with shared middleware.
 pub fn router(state: AppState) -> Router {
     let limit = state.config.max_body_bytes;
@@ -64,8 +72,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(axum::error_handling::HandleErrorLayer::new(guards::request_timed_out))
                 .timeout(request_timeout),
         )
-        // Spans carry method and path only: never headers, which hold API keys.
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         // Outermost, so timeouts and refusals by the layers above are counted too.
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)

@@ -87,26 +87,32 @@ async fn merchants_and_keys_made_by_the_cli_work_against_the_server(app: TestApp
         k["signing_secret"].as_str().unwrap()
     );
 
+    // Changed by another process: on PostgreSQL the server's key cache (which holds each
+    // key's merchants too) learns it from the database's notification, milliseconds later.
     payd_json(&app, &["merchant", "suspend", &mid, "--json"]);
-    let (s, e) = json(app.post_raw("/v1/payments", &key, body, None).await).await;
-    assert_eq!((s, code(&e)), (403, "merchant_suspended"));
+    until_answer(&app, &key, body, (403, "merchant_suspended"), 201).await;
     let m = payd_json(&app, &["merchant", "activate", &mid, "--json"]);
     assert_eq!(m["status"], "active");
-    assert_eq!(app.post_raw("/v1/payments", &key, body, None).await.status(), 201);
+    until_answer(&app, &key, body, (201, ""), 403).await;
 
     payd_json(&app, &["key", "revoke", k["id"].as_str().unwrap(), "--json"]);
-    // Revoked by another process: on PostgreSQL the server's key cache learns it from the
-    // database's notification, milliseconds later (the bound only turns a hang into a
-    // failure).
+    until_answer(&app, &key, body, (401, "invalid_api_key"), 201).await;
+}
+
+/// Creates with `key` until the answer is `want` (status, error code; "" for a success),
+/// accepting only `before` meanwhile. The bound only turns a hang into a failure.
+async fn until_answer(app: &TestApp, key: &str, body: &str, want: (u16, &str), before: u16) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let (s, e) = json(app.post_raw("/v1/payments", &key, body, None).await).await;
-        if s == 401 {
-            assert_eq!(code(&e), "invalid_api_key");
-            break;
+        let (s, e) = json(app.post_raw("/v1/payments", key, body, None).await).await;
+        if s == want.0 {
+            if !want.1.is_empty() {
+                assert_eq!(code(&e), want.1);
+            }
+            return;
         }
-        assert_eq!(s, 201, "{e}");
-        assert!(std::time::Instant::now() < deadline, "the revoked key is still accepted");
+        assert_eq!(s, before, "{e}");
+        assert!(std::time::Instant::now() < deadline, "still {s} instead of {}", want.0);
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

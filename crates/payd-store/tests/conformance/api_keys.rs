@@ -12,6 +12,7 @@ conformance!(
     a_key_is_revoked_once,
     a_second_key_with_the_same_hash_conflicts,
     a_keys_last_use_only_moves_forward,
+    a_keys_merchants_follow_every_change_at_once,
 );
 
 /// A key and the hash of its freshly generated secret.
@@ -111,4 +112,44 @@ async fn a_keys_last_use_only_moves_forward(store: Store) {
     assert_eq!(store.get_api_key(&k.id).await.expect("get").and_then(|k| k.last_used_at), Some(later));
     // An unknown key is no error: it was deleted meanwhile, nothing to record.
     store.note_api_key_use(&ApiKeyId::new(), later).await.expect("note unknown");
+}
+
+async fn a_keys_merchants_follow_every_change_at_once(store: Store) {
+    use payd_core::merchant::MerchantStatus;
+    let m = merchant(&store, "Shop").await;
+    let (one, one_hash) = key(&m.account_id, Some(&m.id), Mode::Test, &Scope::ALL);
+    let (all, all_hash) = key(&m.account_id, None, Mode::Test, &Scope::ALL);
+    store.insert_api_key(&one, &one_hash).await.expect("insert key");
+    store.insert_api_key(&all, &all_hash).await.expect("insert key");
+    // On PostgreSQL the node's cache answers once its listener is up: read a few times, so
+    // that what follows is answered from a filled cache if one is kept.
+    for _ in 0..5 {
+        store.find_api_key_by_hash(&one_hash).await.expect("find");
+        store.find_api_key_by_hash(&all_hash).await.expect("find");
+        assert_eq!(store.merchants_of_key(&one_hash, &one).await.expect("merchants"), vec![m.clone()]);
+        assert_eq!(store.merchants_of_key(&all_hash, &all).await.expect("merchants").len(), 1);
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    // This store's own changes are seen by its next lookup, without waiting for anything.
+    let suspended =
+        store.set_merchant_status(&m.id, MerchantStatus::Suspended, now()).await.expect("suspend");
+    let found = store.merchants_of_key(&one_hash, &one).await.expect("merchants");
+    assert_eq!(found, vec![suspended]);
+    let second = store
+        .create_merchant(
+            &payd_core::merchant::NewMerchant {
+                name: "Second".into(),
+                account_id: Some(m.account_id.clone()),
+                ..Default::default()
+            },
+            now(),
+        )
+        .await
+        .expect("second merchant");
+    let found = store.merchants_of_key(&all_hash, &all).await.expect("merchants");
+    assert_eq!(found.len(), 2);
+    assert!(found.iter().any(|f| f.id == second.id));
+    store.set_merchant_settlement(&m.id, Some(("USDC".into(), "base".into())), now()).await.expect("settle");
+    let found = store.merchants_of_key(&one_hash, &one).await.expect("merchants");
+    assert_eq!(found.first().and_then(|f| f.settlement_asset.clone()), Some(("USDC".into(), "base".into())));
 }
