@@ -685,6 +685,17 @@ impl Store {
             .unwrap_or_else(|_| Err(StoreError::NotCommitted("the store's writer stopped".into())))
     }
 
+    /// What [`Store::create_payment`] would answer now for a create carrying `req` if its
+    /// key was already used (the saved response, or a mismatch when the fingerprint differs);
+    /// `None` when the key is unused. Writes nothing: the engine asks this only when it is
+    /// about to refuse a create, so a retry of a create that once succeeded still replays.
+    pub async fn idempotent_replay(
+        &self,
+        req: &IdempotencyRequest,
+    ) -> Result<Option<CreateOutcome>, StoreError> {
+        dispatch!(self, idempotent_replay(req))
+    }
+
     /// A payment by id.
     pub async fn get_payment(&self, id: &PaymentId) -> Result<Option<Payment>, StoreError> {
         dispatch!(self, get_payment(id))

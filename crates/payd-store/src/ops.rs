@@ -369,10 +369,13 @@ async fn insert_event_rows(tx: &mut Tx, groups: &[(&str, &[Event])]) -> Result<(
     Ok(())
 }
 
-async fn find_idempotency(
-    tx: &mut Tx,
+async fn find_idempotency<'e, E>(
+    exec: E,
     req: &IdempotencyRequest,
-) -> Result<Option<(String, StoredResponse, Option<String>)>, StoreError> {
+) -> Result<Option<(String, StoredResponse, Option<String>)>, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
     let row: Option<(String, i64, String, Option<String>)> = sqlx::query_as(
         "SELECT fingerprint, response_status, response_body, payment_id FROM idempotency_keys \
          WHERE merchant_id = $1 AND mode = $2 AND key = $3 AND api = $4",
@@ -381,13 +384,22 @@ async fn find_idempotency(
     .bind(req.mode.as_str())
     .bind(&req.key)
     .bind(req.api.as_str())
-    .fetch_optional(&mut **tx)
+    .fetch_optional(exec)
     .await?;
     row.map(|(fp, status, body, pid)| {
         let status = u16::try_from(status).map_err(|_| crate::rows::corrupt("response status", status))?;
         Ok((fp, StoredResponse { status, body }, pid))
     })
     .transpose()
+}
+
+/// The replay a create with `req` would get, read outside any create: a key claimed by a
+/// create still in flight is not visible yet (its claim commits with its response).
+pub(crate) async fn idempotent_replay(
+    pool: &Pool<Db>,
+    req: &IdempotencyRequest,
+) -> Result<Option<CreateOutcome>, StoreError> {
+    Ok(find_idempotency(pool, req).await?.map(|found| replay(req, found)))
 }
 
 fn replay(req: &IdempotencyRequest, found: (String, StoredResponse, Option<String>)) -> CreateOutcome {
@@ -423,7 +435,8 @@ async fn create_in(tx: &mut Tx, job: &CreateJob) -> Result<CreateOutcome, StoreE
         .await?
         .rows_affected();
         if claimed == 0 {
-            let found = find_idempotency(tx, req).await?.ok_or(StoreError::Conflict("idempotency_key"))?;
+            let found =
+                find_idempotency(&mut **tx, req).await?.ok_or(StoreError::Conflict("idempotency_key"))?;
             return Ok(replay(req, found));
         }
     }

@@ -91,9 +91,10 @@ impl From<AddressRefusal> for CreateError {
 /// Creates a payment (and its `payment.created` event) or replays the response saved for
 /// its idempotency key. Everything that can refuse the payment (an asset the merchant did
 /// not enable, an unwatched network, a merchant without a key for the chain) is checked
-/// before anything is written; the deposit
-/// address is then taken inside the create's transaction, after the idempotency key is
-/// claimed, so a replay takes none. A slug collision, vanishingly rare, is retried with a
+/// before anything is written (a refused create whose idempotency key was already used
+/// replays instead, so a retry after the merchant's settings changed keeps its answer); the
+/// deposit address is then taken inside the create's transaction, after the idempotency key
+/// is claimed, so a replay takes none. A slug collision, vanishingly rare, is retried with a
 /// new slug.
 pub async fn create_payment(
     store: &Store,
@@ -103,27 +104,21 @@ pub async fn create_payment(
     now: DateTime<Utc>,
     render: impl Fn(&Payment) -> Result<StoredResponse, StoreError> + Send + Sync + 'static,
 ) -> Result<CreateOutcome, CreateError> {
-    // Every API's create with a named (or settlement) asset passes here: the one place the
-    // merchant's allow-list is held against a new payment. `devnet` itself is test mode's own
-    // chain, never offered at checkout, so no list can name it: it stays open to tests.
-    let listed = |a: &payd_core::payment::AssetQuote| {
-        payd_core::registry::network(&a.network).is_none_or(|n| n.family != Family::Devnet)
-    };
-    if let Some(asset) = new.asset.as_ref().filter(|a| listed(a)) {
-        let enabled = store.merchant_assets(&new.merchant_id).await?;
-        if !super::asset::allows(&enabled, &asset.token, &asset.network) {
-            return Err(CreateError::AssetNotEnabled {
-                token: asset.token.clone(),
-                network: asset.network.clone(),
-            });
+    let plan = match admit(store, networks, &new).await {
+        Ok(plan) => plan,
+        Err(e @ CreateError::Store(_)) => return Err(e),
+        // The refusal reflects the merchant's settings now; a key already used answers with
+        // what the store saved for it (or its mismatch), as a retry must. Read only here, so
+        // a create that is not refused costs no extra query.
+        Err(refused) => {
+            if let Some(req) = idempotency {
+                if let Some(outcome) = store.idempotent_replay(req).await? {
+                    return Ok(outcome);
+                }
+            }
+            return Err(refused);
         }
-    }
-    let key = deposit_key(store, networks, &new).await?;
-    let plan = key.map(|k| AddressPlan {
-        key_id: k.key_id().to_owned(),
-        family: k.family().to_owned(),
-        derive: Arc::new(move |index: u64| k.derive(index)),
-    });
+    };
     // Shared by the attempts below (each hands the store a render of its own).
     let render = Arc::new(render);
     let mut attempts = 0;
@@ -139,6 +134,36 @@ pub async fn create_payment(
             other => return Ok(other?),
         }
     }
+}
+
+/// Everything that can refuse a new payment, checked before anything is written: the
+/// merchant's allow-list, then the deposit key. The plan says how its address is taken.
+async fn admit(
+    store: &Store,
+    networks: &[EvmNetwork],
+    new: &NewPayment,
+) -> Result<Option<AddressPlan>, CreateError> {
+    // Every API's create with a named (or settlement) asset passes here: the one place the
+    // merchant's allow-list is held against a new payment. `devnet` itself is test mode's own
+    // chain, never offered at checkout, so no list can name it: it stays open to tests.
+    let listed = |a: &payd_core::payment::AssetQuote| {
+        payd_core::registry::network(&a.network).is_none_or(|n| n.family != Family::Devnet)
+    };
+    if let Some(asset) = new.asset.as_ref().filter(|a| listed(a)) {
+        let enabled = store.merchant_assets(&new.merchant_id).await?;
+        if !super::asset::allows(&enabled, &asset.token, &asset.network) {
+            return Err(CreateError::AssetNotEnabled {
+                token: asset.token.clone(),
+                network: asset.network.clone(),
+            });
+        }
+    }
+    let key = deposit_key(store, networks, new).await?;
+    Ok(key.map(|k| AddressPlan {
+        key_id: k.key_id().to_owned(),
+        family: k.family().to_owned(),
+        derive: Arc::new(move |index: u64| k.derive(index)),
+    }))
 }
 
 /// The hash of the first transfer still credited to a payment (dialects that show one

@@ -13,6 +13,7 @@ backend_tests!(
     keys_are_scoped_per_merchant_and_mode,
     a_malformed_key_is_refused,
     a_failed_validation_does_not_burn_the_key,
+    a_used_key_replays_after_its_asset_is_disabled,
 );
 
 const BODY: &str =
@@ -98,4 +99,66 @@ async fn a_failed_validation_does_not_burn_the_key(app: TestApp) {
     let (s, e) = json(app.post_raw("/v1/payments", &key, &bad, Some("fixme")).await).await;
     assert_eq!((s, code(&e)), (400, "amount_too_precise"));
     assert_eq!(app.post_raw("/v1/payments", &key, BODY, Some("fixme")).await.status(), 201);
+}
+
+async fn astrapay_raw(app: &TestApp, key: &str, body: &str, idem: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/api/payments"))
+        .header("X-Api-Key", key)
+        .header("Idempotency-Key", idem)
+        .header("Content-Type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// A retry keeps its first answer even after the merchant stops offering the asset; only
+/// new keys (and a different body under a used key) meet today's settings.
+async fn a_used_key_replays_after_its_asset_is_disabled(app: TestApp) {
+    let (m, key) = app.merchant_with_key().await;
+    let first = app.post_raw("/v1/payments", &key, BODY, Some("before")).await;
+    assert_eq!(first.status(), 201);
+    let first = first.bytes().await.unwrap();
+    let astra_body = r#"{"amount": 5, "token": "USDC", "network": "BASE"}"#;
+    let astra_first = astrapay_raw(&app, &key, astra_body, "astra-before").await;
+    assert_eq!(astra_first.status(), 201);
+    let astra_first = astra_first.bytes().await.unwrap();
+    let created = count(&app, &key).await;
+
+    // USDC on Base is no longer offered.
+    let audit = payd_store::users::AuditEntry {
+        user_id: None,
+        actor: "cli".into(),
+        account_id: None,
+        action: "merchant.assets".into(),
+        target: m.id.to_string(),
+        detail: String::new(),
+        at: payd_store::now(),
+    };
+    let only_tron = [("USDT".to_owned(), "tron".to_owned())];
+    assert!(app.store.set_merchant_assets(&m.id, &only_tron, &audit, payd_store::now()).await.unwrap());
+
+    let again = app.post_raw("/v1/payments", &key, BODY, Some("before")).await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers().get("idempotent-replayed").map(|v| v.to_str().unwrap()), Some("true"));
+    assert_eq!(again.bytes().await.unwrap(), first);
+    let (s, e) = json(app.post_raw("/v1/payments", &key, BODY, Some("after")).await).await;
+    assert_eq!((s, code(&e)), (422, "unsupported_asset"), "{e}");
+    let other = BODY.replace("49.99", "50.00");
+    let (s, e) = json(app.post_raw("/v1/payments", &key, &other, Some("before")).await).await;
+    assert_eq!((s, code(&e)), (409, "idempotency_key_reused"), "{e}");
+
+    // AstraPay, in its own key scope and envelope.
+    let again = astrapay_raw(&app, &key, astra_body, "astra-before").await;
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.bytes().await.unwrap(), astra_first);
+    let (s, e) = json(astrapay_raw(&app, &key, astra_body, "astra-after").await).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (422, Some("UNPROCESSABLE_ENTITY")), "{e}");
+    let (s, e) = json(astrapay_raw(&app, &key, &astra_body.replace('5', "6"), "astra-before").await).await;
+    assert_eq!((s, e["error"]["code"].as_str()), (409, Some("CONFLICT")), "{e}");
+    // The native key "before" is not AstraPay's: there it is new, and refused.
+    assert_eq!(astrapay_raw(&app, &key, astra_body, "before").await.status(), 422);
+
+    assert_eq!(count(&app, &key).await, created);
 }

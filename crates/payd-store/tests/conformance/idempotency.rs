@@ -11,6 +11,7 @@ conformance!(
     a_repeated_key_replays_the_first_response_and_creates_nothing,
     a_reused_key_with_a_different_request_is_flagged,
     keys_are_scoped_by_merchant_and_mode,
+    a_used_key_is_read_back_as_its_replay_without_a_create,
 );
 
 fn keyed(merchant: &MerchantId, mode: Mode, key: &str) -> NewPayment {
@@ -129,4 +130,42 @@ async fn keys_are_scoped_by_merchant_and_mode(store: Store) {
         assert_eq!(payments_of(&store, merchant, mode).await, vec![first.clone()]);
     }
     assert_eq!(payments_of(&store, &b.id, Mode::Live).await, vec![]);
+}
+
+/// [`Store::idempotent_replay`]'s answer as the fields of a replay.
+async fn read(
+    store: &Store,
+    req: IdempotencyRequest,
+) -> Option<(bool, StoredResponse, Option<payd_core::ids::PaymentId>)> {
+    match store.idempotent_replay(&req).await.expect("read") {
+        Some(CreateOutcome::Replayed { same_request, response, payment_id }) => {
+            Some((same_request, response, payment_id))
+        }
+        Some(other) => panic!("expected Replayed, got {other:?}"),
+        None => None,
+    }
+}
+
+async fn a_used_key_is_read_back_as_its_replay_without_a_create(store: Store) {
+    let m = merchant(&store, "Shop").await;
+    let req = idem(&m.id, Mode::Test, "order-1", "fp-A");
+    assert!(store.idempotent_replay(&req).await.expect("read").is_none());
+    let (first, first_response) = create_keyed(&store, keyed(&m.id, Mode::Test, "order-1"), &req).await;
+
+    // What the create itself would answer: the saved response, flagged on a mismatch.
+    assert_eq!(read(&store, req.clone()).await, Some((true, first_response.clone(), Some(first.id.clone()))));
+    assert_eq!(
+        read(&store, idem(&m.id, Mode::Test, "order-1", "fp-B")).await,
+        Some((false, first_response, Some(first.id.clone())))
+    );
+    // Scoped like the claim: another key, mode, merchant or API has nothing saved.
+    let other = merchant(&store, "Other").await;
+    assert_eq!(read(&store, idem(&m.id, Mode::Test, "order-2", "fp-A")).await, None);
+    assert_eq!(read(&store, idem(&m.id, Mode::Live, "order-1", "fp-A")).await, None);
+    assert_eq!(read(&store, idem(&other.id, Mode::Test, "order-1", "fp-A")).await, None);
+    let mut astra = req.clone();
+    astra.api = payd_core::payment::Dialect::Astrapay;
+    assert_eq!(read(&store, astra).await, None);
+    // Reading writes nothing.
+    assert_eq!(payments_of(&store, &m.id, Mode::Test).await, vec![first]);
 }
