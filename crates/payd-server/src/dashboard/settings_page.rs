@@ -70,7 +70,8 @@ pub fn extras(merchant: &str, csrf: &str, x: &Extras, can_change: bool) -> Marku
             @if let Some(m) = &x.profile_message { p.error role="alert" { (m) } }
             form.filters method="post" action={ "/dashboard/settings/" (merchant) "/profile" } {
                 input type="hidden" name="csrf" value=(csrf);
-                div {
+                // Full width like the URL: an address does not fit a 10rem column.
+                div.wide {
                     label for="profile-email" { "Contact email" }
                     input #profile-email type="email" name="email" value=(x.email) disabled[!can_change] aria-describedby="profile-email-hint";
                     small.note #profile-email-hint { "blank: none" }
