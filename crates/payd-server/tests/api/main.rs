@@ -15,6 +15,7 @@ mod cli;
 mod dashboard;
 mod dashboard_audit;
 mod dashboard_auth;
+mod dashboard_guards;
 mod dashboard_manage;
 mod dashboard_roles;
 mod dashboard_settings;
