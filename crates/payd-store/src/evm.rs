@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use payd_core::ids::MerchantId;
 use payd_core::registry::Family;
 
+use crate::keycache::MerchantRead;
 use crate::{postgres, sqlite, Store, StoreError};
 
 impl Store {
@@ -29,7 +30,23 @@ impl Store {
         merchant: &MerchantId,
         family: Family,
     ) -> Result<Option<String>, StoreError> {
-        dispatch!(self, evm::merchant_xpub(merchant, family.as_str()))
+        match self {
+            Store::Sqlite(p, _) => sqlite::evm::merchant_xpub(p, merchant, family.as_str()).await,
+            // Read by every live create: cached beside the keys (`keycache.rs`), emptied by
+            // every change of a merchant's keys on any node.
+            Store::Postgres(p, c) => {
+                let cache = c.keys();
+                cache.start(p);
+                let key = MerchantRead::xpub_key(&merchant.to_string(), family.as_str());
+                if let Some(MerchantRead::Xpub(xpub)) = cache.read(&key) {
+                    return Ok(xpub);
+                }
+                let epoch = cache.epoch();
+                let xpub = postgres::evm::merchant_xpub(p, merchant, family.as_str()).await?;
+                cache.put_read(key, MerchantRead::Xpub(xpub.clone()), epoch);
+                Ok(xpub)
+            }
+        }
     }
 
     /// Takes or renews the watcher lease of `network` for `holder` until `until`. `false`:

@@ -5,7 +5,8 @@
 //!
 //! - triggers run `pg_notify('payd_api_keys')` whenever a key's authenticating columns change
 //!   or a key is deleted (migration `0014`), and on every change of the merchants table
-//!   and its checkout assets (`0017`: a suspension, a new merchant of an account, a setting),
+//!   its checkout assets and its extended public keys (`0017`: a suspension, a new merchant
+//!   of an account, a setting, a new xpub),
 //!   and each node's listener
 //!   empties its cache on the notification, so a key revoked or a merchant suspended on any
 //!   node (or in SQL) is seen by every node within the notification's latency; the node that
@@ -37,6 +38,27 @@ const CHANNEL: &str = "payd_api_keys";
 /// authenticated a request, so this bounds memory, not correctness).
 const MAX_ENTRIES: usize = 10_000;
 
+/// A merchant setting the create path reads on every create, cached beside the keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum MerchantRead {
+    /// The `(token, network)` pairs offered at checkout (empty: all).
+    Assets(Vec<(String, String)>),
+    /// The extended public key of a chain family, if set.
+    Xpub(Option<String>),
+}
+
+impl MerchantRead {
+    /// Where a merchant's assets are kept.
+    pub(crate) fn assets_key(merchant: &str) -> String {
+        format!("assets {merchant}")
+    }
+
+    /// Where a merchant's xpub of `family` is kept.
+    pub(crate) fn xpub_key(merchant: &str, family: &str) -> String {
+        format!("xpub {merchant} {family}")
+    }
+}
+
 /// A cached key, and the merchants it acts for once a request asked.
 struct Entry {
     key: ApiKey,
@@ -47,10 +69,10 @@ struct Entry {
 #[derive(Default)]
 pub(crate) struct KeyCache {
     entries: Mutex<HashMap<String, Entry>>,
-    /// The assets each merchant offers at checkout, by merchant id (read by every create
-    /// that names an asset). Locked only while `entries` is held, so an invalidation (which
-    /// holds `entries`) empties both at once.
-    assets: Mutex<HashMap<String, Vec<(String, String)>>>,
+    /// A merchant's settings that every create reads, by [`MerchantRead::key`]. Locked only
+    /// while `entries` is held, so an invalidation (which holds `entries`) empties both at
+    /// once.
+    reads: Mutex<HashMap<String, MerchantRead>>,
     epoch: AtomicU64,
     listening: AtomicBool,
     started: OnceLock<()>,
@@ -120,18 +142,19 @@ impl KeyCache {
         }
     }
 
-    /// The assets `merchant` offers, if the cache may answer and holds them.
-    pub(crate) fn assets(&self, merchant: &str) -> Option<Vec<(String, String)>> {
+    /// A cached merchant setting (`key` from [`MerchantRead::key`]), if the cache may answer
+    /// and holds it.
+    pub(crate) fn read(&self, key: &str) -> Option<MerchantRead> {
         if !self.listening.load(Ordering::Acquire) {
             return None;
         }
         let _entries = self.lock();
-        self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(merchant).cloned()
+        self.reads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned()
     }
 
-    /// Keeps the assets `merchant` offers, read after [`KeyCache::epoch`] returned `epoch`,
-    /// on the same terms as [`KeyCache::put`].
-    pub(crate) fn put_assets(&self, merchant: &str, assets: Vec<(String, String)>, epoch: u64) {
+    /// Keeps a merchant setting read after [`KeyCache::epoch`] returned `epoch`, on the same
+    /// terms as [`KeyCache::put`].
+    pub(crate) fn put_read(&self, key: String, value: MerchantRead, epoch: u64) {
         if !self.listening.load(Ordering::Acquire) {
             return;
         }
@@ -139,11 +162,11 @@ impl KeyCache {
         if self.epoch.load(Ordering::Acquire) != epoch {
             return;
         }
-        let mut held = self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut held = self.reads.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if held.len() >= MAX_ENTRIES {
             held.clear();
         }
-        held.insert(merchant.to_owned(), assets);
+        held.insert(key, value);
     }
 
     /// Updates the cached key's "last used" time, so that a cached key does not look
@@ -161,7 +184,7 @@ impl KeyCache {
         let mut entries = self.lock();
         self.epoch.fetch_add(1, Ordering::AcqRel);
         entries.clear();
-        self.assets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+        self.reads.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
     }
 
     fn set_listening(&self, on: bool) {
@@ -313,19 +336,23 @@ mod tests {
     }
 
     #[test]
-    fn assets_are_kept_until_the_next_invalidation() {
+    fn merchant_reads_are_kept_until_the_next_invalidation() {
         let cache = KeyCache::default();
-        let pair = || vec![("USDC".to_owned(), "base".to_owned())];
-        cache.put_assets("m", pair(), cache.epoch());
-        assert!(cache.assets("m").is_none(), "not listening: nothing kept");
+        let assets = || MerchantRead::Assets(vec![("USDC".to_owned(), "base".to_owned())]);
+        let key = || MerchantRead::assets_key("m");
+        cache.put_read(key(), assets(), cache.epoch());
+        assert!(cache.read(&key()).is_none(), "not listening: nothing kept");
         cache.set_listening(true);
-        cache.put_assets("m", pair(), cache.epoch());
-        assert_eq!(cache.assets("m"), Some(pair()));
+        cache.put_read(key(), assets(), cache.epoch());
+        cache.put_read(MerchantRead::xpub_key("m", "evm"), MerchantRead::Xpub(None), cache.epoch());
+        assert_eq!(cache.read(&key()), Some(assets()));
+        assert_eq!(cache.read(&MerchantRead::xpub_key("m", "evm")), Some(MerchantRead::Xpub(None)));
+        assert!(cache.read(&MerchantRead::xpub_key("m", "tron")).is_none());
         let stale = cache.epoch();
         cache.invalidate();
-        assert!(cache.assets("m").is_none());
-        cache.put_assets("m", pair(), stale);
-        assert!(cache.assets("m").is_none(), "read before the invalidation: not kept");
+        assert!(cache.read(&key()).is_none() && cache.read(&MerchantRead::xpub_key("m", "evm")).is_none());
+        cache.put_read(key(), assets(), stale);
+        assert!(cache.read(&key()).is_none(), "read before the invalidation: not kept");
     }
 
     #[test]

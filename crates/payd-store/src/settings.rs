@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use payd_core::ids::MerchantId;
 
+use crate::keycache::MerchantRead;
 use crate::users::AuditEntry;
 use crate::{postgres, sqlite, Store, StoreError};
 
@@ -51,13 +52,13 @@ impl Store {
             Store::Postgres(p, c) => {
                 let cache = c.keys();
                 cache.start(p);
-                let id = merchant.to_string();
-                if let Some(assets) = cache.assets(&id) {
+                let key = MerchantRead::assets_key(&merchant.to_string());
+                if let Some(MerchantRead::Assets(assets)) = cache.read(&key) {
                     return Ok(assets);
                 }
                 let epoch = cache.epoch();
                 let assets = postgres::settings::assets(p, merchant).await?;
-                cache.put_assets(&id, assets.clone(), epoch);
+                cache.put_read(key, MerchantRead::Assets(assets.clone()), epoch);
                 Ok(assets)
             }
         }

@@ -13,6 +13,7 @@ conformance!(
     a_second_key_with_the_same_hash_conflicts,
     a_keys_last_use_only_moves_forward,
     a_keys_merchants_follow_every_change_at_once,
+    a_change_made_in_sql_reaches_what_a_create_reads,
 );
 
 /// A key and the hash of its freshly generated secret.
@@ -152,4 +153,73 @@ async fn a_keys_merchants_follow_every_change_at_once(store: Store) {
     store.set_merchant_settlement(&m.id, Some(("USDC".into(), "base".into())), now()).await.expect("settle");
     let found = store.merchants_of_key(&one_hash, &one).await.expect("merchants");
     assert_eq!(found.first().and_then(|f| f.settlement_asset.clone()), Some(("USDC".into(), "base".into())));
+}
+
+/// Runs `sql` on the store's database directly: what another node, or an operator in `psql`,
+/// does without this store knowing.
+async fn behind_its_back(store: &Store, sql: &str) {
+    match store {
+        Store::Sqlite(pool, _) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+        Store::Postgres(pool, _) => sqlx::raw_sql(sql).execute(pool).await.map(|_| ()),
+    }
+    .expect("raw SQL");
+}
+
+/// Polls `read` until it gives `want`; the bound turns a stale cache into a failure.
+async fn until<T, F, Fut>(what: &str, want: T, read: F)
+where
+    T: PartialEq + std::fmt::Debug,
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = read().await;
+        if got == want {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: still {got:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn a_change_made_in_sql_reaches_what_a_create_reads(store: Store) {
+    use payd_core::merchant::MerchantStatus;
+    use payd_core::registry::Family;
+    let m = merchant(&store, "Shop").await;
+    let (k, hash) = key(&m.account_id, Some(&m.id), Mode::Test, &Scope::ALL);
+    store.insert_api_key(&k, &hash).await.expect("insert key");
+    store.set_merchant_xpub(&m.id, Family::Evm, Some("xpub-before"), now()).await.expect("xpub");
+    // Fill whatever cache the store keeps (on PostgreSQL, once its listener is up).
+    for _ in 0..5 {
+        store.find_api_key_by_hash(&hash).await.expect("find");
+        store.merchants_of_key(&hash, &k).await.expect("merchants");
+        store.merchant_assets(&m.id).await.expect("assets");
+        store.merchant_xpub(&m.id, Family::Evm).await.expect("xpub");
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
+    let id = m.id.to_string();
+    behind_its_back(
+        &store,
+        &format!("UPDATE merchant_xpubs SET xpub = 'xpub-after' WHERE merchant_id = '{id}'"),
+    )
+    .await;
+    until("the xpub", Some("xpub-after".to_owned()), || async {
+        store.merchant_xpub(&m.id, Family::Evm).await.expect("xpub")
+    })
+    .await;
+    behind_its_back(
+        &store,
+        &format!("INSERT INTO merchant_assets (merchant_id, token, network, created_at) VALUES ('{id}', 'USDC', 'base', 0)"),
+    )
+    .await;
+    until("the assets", vec![("USDC".to_owned(), "base".to_owned())], || async {
+        store.merchant_assets(&m.id).await.expect("assets")
+    })
+    .await;
+    behind_its_back(&store, &format!("UPDATE merchants SET status = 'suspended' WHERE id = '{id}'")).await;
+    until("the merchant's status", Some(MerchantStatus::Suspended), || async {
+        store.merchants_of_key(&hash, &k).await.expect("merchants").first().map(|m| m.status)
+    })
+    .await;
 }
