@@ -7,19 +7,16 @@
 // browser). axe-core finds no serious or critical violation on any page; screenshots at 1280
 // and 360 px go under `shots`. Exits 1 with the reason on the first thing that is not as
 // expected; prints one JSON line on success.
-import { chromium } from "playwright-core";
-import AxeBuilder from "@axe-core/playwright";
 import { createHmac } from "node:crypto";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
+import { open } from "./harness.mjs";
 
-const p = JSON.parse(process.argv[2] || "{}");
-const shots = p.shots || "target/dashboard-access";
-mkdirSync(shots, { recursive: true });
-
-function expect(cond, message) {
-  if (!cond) throw new Error(`access: ${message}`);
+const { p, expect, browser, axe, screenshots: shoot } = await open("access", "target/dashboard-access");
+// Each page is checked by axe at 1280 px too, before its screenshots.
+async function screenshots(page, name) {
+  await axe(page, name);
+  await shoot(page, name);
 }
+
 // A bound on waits for the server, not an assertion on speed.
 const PATIENCE = 60000;
 
@@ -50,29 +47,6 @@ function totp(secret, unixSeconds) {
   const offset = mac[mac.length - 1] & 0xf;
   const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1000000;
   return String(n).padStart(6, "0");
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.PAYD_CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox"],
-});
-
-async function axe(page, name) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.length === 0, `${name}: axe: ${JSON.stringify(bad.map((v) => [v.id, v.impact, v.nodes.map((n) => n.target)]))}`);
-}
-
-async function screenshots(page, name) {
-  await axe(page, name);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: path.join(shots, `${name}-1280.png`), fullPage: true });
-  await page.setViewportSize({ width: 360, height: 780 });
-  await page.screenshot({ path: path.join(shots, `${name}-360.png`), fullPage: true });
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  expect(width <= 360, `${name}: ${width}px wide at a 360px viewport`);
-  await axe(page, `${name} at 360px`);
-  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 async function newPage() {

@@ -12,43 +12,18 @@
 // finds no serious or critical violation on any page; screenshots at 1280 and 360 px go under
 // `shots`. Exits 1 with the reason on the first thing that is not as expected; prints one
 // JSON line on success.
-import { chromium } from "playwright-core";
-import AxeBuilder from "@axe-core/playwright";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
-const p = JSON.parse(process.argv[2] || "{}");
-const shots = p.shots || "target/dashboard-guards";
-mkdirSync(shots, { recursive: true });
+import { open } from "./harness.mjs";
 
-function expect(cond, message) {
-  if (!cond) throw new Error(`dashboard guards: ${message}`);
-}
-// A bound on waits for the server (a page, a delivery), not an assertion on speed.
-const PATIENCE = 60000;
-
-const browser = await chromium.launch({
-  executablePath: process.env.PAYD_CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox"],
-});
-
-async function axe(page, name) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.length === 0, `${name}: axe: ${JSON.stringify(bad.map((v) => [v.id, v.impact, v.nodes.map((n) => n.target)]))}`);
-}
-
+const { p, expect, browser, axe, screenshots: shoot } = await open("dashboard guards", "target/dashboard-guards");
+// Each page is checked by axe at 1280 px too, before its screenshots.
 async function screenshots(page, name) {
   await axe(page, name);
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: path.join(shots, `${name}-1280.png`), fullPage: true });
-  await page.setViewportSize({ width: 360, height: 780 });
-  await page.screenshot({ path: path.join(shots, `${name}-360.png`), fullPage: true });
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  expect(width <= 360, `${name}: ${width}px wide at a 360px viewport`);
-  await axe(page, `${name} at 360px`);
-  await page.setViewportSize({ width: 1280, height: 900 });
+  await shoot(page, name);
 }
+
+// A bound on waits for the server (a page, a delivery), not an assertion on speed.
+const PATIENCE = 60000;
 
 // The refusals below are answered 401, 403 and 404 on purpose, which Chromium logs as failed
 // loads; any other console error is a fault.

@@ -7,42 +7,13 @@
 // no serious or critical violation on any page; screenshots at 1280 and 360 px go under
 // `shots`. Exits 1 with the reason on the first thing that is not as expected; prints one
 // JSON line on success.
-import { chromium } from "playwright-core";
-import AxeBuilder from "@axe-core/playwright";
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 
-const p = JSON.parse(process.argv[2] || "{}");
-const shots = p.shots || "target/dashboard-views";
-mkdirSync(shots, { recursive: true });
+import { open } from "./harness.mjs";
 
-function expect(cond, message) {
-  if (!cond) throw new Error(`dashboard views: ${message}`);
-}
+const { p, expect, browser, axe, screenshots } = await open("dashboard views", "target/dashboard-views");
+
 // A bound on waits for the server (a page, blocks, a credit), not an assertion on speed.
 const PATIENCE = 120000;
-
-const browser = await chromium.launch({
-  executablePath: process.env.PAYD_CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox"],
-});
-
-async function axe(page, name) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  expect(bad.length === 0, `${name}: axe: ${JSON.stringify(bad.map((v) => [v.id, v.impact, v.nodes.map((n) => n.target)]))}`);
-}
-
-async function screenshots(page, name) {
-  await page.setViewportSize({ width: 1280, height: 900 });
-  await page.screenshot({ path: path.join(shots, `${name}-1280.png`), fullPage: true });
-  await page.setViewportSize({ width: 360, height: 780 });
-  await page.screenshot({ path: path.join(shots, `${name}-360.png`), fullPage: true });
-  const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  expect(width <= 360, `${name}: ${width}px wide at a 360px viewport`);
-  await axe(page, `${name} at 360px`);
-  await page.setViewportSize({ width: 1280, height: 900 });
-}
 
 function csp(res) {
   const v = res.headers()["content-security-policy"] || "";
