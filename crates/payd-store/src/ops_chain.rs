@@ -89,33 +89,6 @@ async fn take_address_indexes<'e, E: sqlx::Executor<'e, Database = Db>>(
     from_db("address index", next - n)
 }
 
-/// Records many derived addresses (each with its time) in as few statements as
-/// `MAX_PARAMS` allows.
-async fn record_deposit_addresses(tx: &mut Tx, records: &[(NewDepositAddress, i64)]) -> Result<(), StoreError> {
-    for chunk in records.chunks(MAX_PARAMS / 8) {
-        let mut q: QueryBuilder<Db> = QueryBuilder::new(
-            "INSERT INTO deposit_addresses (address, family, key_id, derivation_index, merchant_id, payment_id, \
-             client_id, created_at) ",
-        );
-        let rows = chunk
-            .iter()
-            .map(|(a, at)| Ok((a, to_db("address index", a.index)?, *at)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        q.push_values(rows, |mut b, (a, index, at)| {
-            b.push_bind(a.address.clone())
-                .push_bind(a.family.clone())
-                .push_bind(a.key_id.clone())
-                .push_bind(index)
-                .push_bind(a.merchant_id.to_string())
-                .push_bind(a.payment_id.as_ref().map(ToString::to_string))
-                .push_bind(a.client_id.clone())
-                .push_bind(at);
-        });
-        q.build().persistent(chunk.len() == 1).execute(&mut **tx).await?;
-    }
-    Ok(())
-}
-
 async fn record_deposit_address<'e, E: sqlx::Executor<'e, Database = Db>>(
     e: E,
     a: &NewDepositAddress,

@@ -339,25 +339,7 @@ pub(crate) async fn fan_out_many(
     if !rows.is_empty() {
         crate::batch::DELIVERIES_WRITTEN.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
-    for chunk in rows.chunks(16_000 / 5) {
-        let mut q: QueryBuilder<Db> = QueryBuilder::new(
-            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, event_name, status, attempts, \
-             next_attempt_at, created_at, updated_at) ",
-        );
-        q.push_values(chunk, |mut b, (id, event, ep, name)| {
-            b.push_bind(id.as_str())
-                .push_bind(event.as_str())
-                .push_bind(ep.as_str())
-                .push_bind(name.as_str())
-                .push("'pending'")
-                .push("0")
-                .push_bind(now)
-                .push_bind(now)
-                .push_bind(now);
-        });
-        q.build().persistent(chunk.len() == 1).execute(&mut **tx).await?;
-    }
-    Ok(())
+    super::insert_deliveries(tx, &rows, now).await
 }
 
 // ---- dispatch ----

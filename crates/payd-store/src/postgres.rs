@@ -13,6 +13,7 @@ const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 include!("ops.rs");
 include!("ops_chain.rs");
 include!("ops_batch.rs");
+include!("bulk_postgres.rs");
 
 /// Products, customers and merchant settings.
 pub(crate) mod catalog {

@@ -14,6 +14,7 @@ const SKIP_LOCKED: &str = "";
 include!("ops.rs");
 include!("ops_chain.rs");
 include!("ops_batch.rs");
+include!("bulk_sqlite.rs");
 
 /// Products, customers and merchant settings.
 pub(crate) mod catalog {

@@ -1,0 +1,158 @@
+// Multi-row inserts for PostgreSQL: each column bound as one array and the rows read back
+// with `UNNEST`, so a statement's text is the same for one row or 256. It is prepared once
+// per connection and runs in one round trip; a `VALUES` list of bound parameters would be
+// parsed and planned again for every batch size, in two round trips (sqlx prepares an
+// uncached statement before running it). `postgres.rs` includes this file after `ops.rs`,
+// whose imports and row types it uses; SQLite has its own (`bulk_sqlite.rs`).
+// (No inner doc comment here: this file is `include!`d.)
+
+/// One column of `rows` as the array bound for it.
+fn column<'a, R, T>(rows: &'a [R], f: impl Fn(&'a R) -> T) -> Vec<T> {
+    rows.iter().map(f).collect()
+}
+
+/// Inserts payments in one statement.
+async fn insert_payments(tx: &mut Tx, payments: &[Payment]) -> Result<(), StoreError> {
+    // The array type of each of `PAYMENT_COLUMNS`, in its order.
+    const TYPES: [&str; 47] = [
+        "text", "text", "text", "text", "text", "text", "bool", "bool", "bool", "text", "text", "text", "text",
+        "text", "text", "text", "text", "int8", "text", "int8", "text", "text", "text", "text", "text", "text",
+        "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text", "text",
+        "int8", "int8", "int8", "int8", "int8", "bool", "bool", "text",
+    ];
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        let arrays: Vec<String> = TYPES.iter().enumerate().map(|(i, t)| format!("${}::{t}[]", i + 1)).collect();
+        format!("INSERT INTO payments ({PAYMENT_COLUMNS}) SELECT * FROM UNNEST({})", arrays.join(", "))
+    });
+    let rows = payments.iter().map(PaymentRow::from_payment).collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(sql)
+        .bind(column(&rows, |r| r.id.clone()))
+        .bind(column(&rows, |r| r.merchant_id.clone()))
+        .bind(column(&rows, |r| r.mode.clone()))
+        .bind(column(&rows, |r| r.dialect.clone()))
+        .bind(column(&rows, |r| r.slug.clone()))
+        .bind(column(&rows, |r| r.status.clone()))
+        .bind(column(&rows, |r| r.underpaid))
+        .bind(column(&rows, |r| r.overpaid))
+        .bind(column(&rows, |r| r.paid_late))
+        .bind(column(&rows, |r| r.price_amount.clone()))
+        .bind(column(&rows, |r| r.price_currency.clone()))
+        .bind(column(&rows, |r| r.fx_rate.clone()))
+        .bind(column(&rows, |r| r.fx_source.clone()))
+        .bind(column(&rows, |r| r.fx_quote_currency.clone()))
+        .bind(column(&rows, |r| r.fx_quote_amount.clone()))
+        .bind(column(&rows, |r| r.token.clone()))
+        .bind(column(&rows, |r| r.network.clone()))
+        .bind(column(&rows, |r| r.token_decimals))
+        .bind(column(&rows, |r| r.amount_due.clone()))
+        .bind(column(&rows, |r| r.confirmations))
+        .bind(column(&rows, |r| r.deposit_address.clone()))
+        .bind(column(&rows, |r| r.received_confirmed.clone()))
+        .bind(column(&rows, |r| r.received_pending.clone()))
+        .bind(column(&rows, |r| r.customer_external_id.clone()))
+        .bind(column(&rows, |r| r.customer_email.clone()))
+        .bind(column(&rows, |r| r.customer_name.clone()))
+        .bind(column(&rows, |r| r.reference.clone()))
+        .bind(column(&rows, |r| r.external_id.clone()))
+        .bind(column(&rows, |r| r.invoice.clone()))
+        .bind(column(&rows, |r| r.description.clone()))
+        .bind(column(&rows, |r| r.line_items.clone()))
+        .bind(column(&rows, |r| r.metadata.clone()))
+        .bind(column(&rows, |r| r.success_url.clone()))
+        .bind(column(&rows, |r| r.cancel_url.clone()))
+        .bind(column(&rows, |r| r.failure_url.clone()))
+        .bind(column(&rows, |r| r.back_url.clone()))
+        .bind(column(&rows, |r| r.idempotency_key.clone()))
+        .bind(column(&rows, |r| r.client_id.clone()))
+        .bind(column(&rows, |r| r.product_id.clone()))
+        .bind(column(&rows, |r| r.expires_at))
+        .bind(column(&rows, |r| r.created_at))
+        .bind(column(&rows, |r| r.updated_at))
+        .bind(column(&rows, |r| r.completed_at))
+        .bind(column(&rows, |r| r.version))
+        .bind(column(&rows, |r| r.partial_seen))
+        .bind(column(&rows, |r| r.paid_in_time))
+        .bind(column(&rows, |r| r.received_late.clone()))
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Inserts events (each group with its payload text) in one statement.
+async fn insert_event_rows(tx: &mut Tx, groups: &[(&str, &[Event])]) -> Result<(), StoreError> {
+    let rows: Vec<(&str, &Event)> =
+        groups.iter().flat_map(|(text, events)| events.iter().map(move |e| (*text, e))).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO payment_events (id, payment_id, merchant_id, mode, kind, sequence, payload, created_at) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], \
+         $7::text[], $8::int8[])",
+    )
+    .bind(column(&rows, |(_, e)| e.id.to_string()))
+    .bind(column(&rows, |(_, e)| e.payment_id.to_string()))
+    .bind(column(&rows, |(_, e)| e.merchant_id.to_string()))
+    .bind(column(&rows, |(_, e)| e.mode.as_str()))
+    .bind(column(&rows, |(_, e)| e.kind.as_str()))
+    .bind(column(&rows, |(_, e)| e.sequence))
+    .bind(column(&rows, |(text, _)| *text))
+    .bind(column(&rows, |(_, e)| ms(e.created_at)))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records many derived addresses (each with its time) in one statement.
+async fn record_deposit_addresses(tx: &mut Tx, records: &[(NewDepositAddress, i64)]) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let indexes = records
+        .iter()
+        .map(|(a, _)| to_db("address index", a.index))
+        .collect::<Result<Vec<i64>, StoreError>>()?;
+    sqlx::query(
+        "INSERT INTO deposit_addresses (address, family, key_id, derivation_index, merchant_id, payment_id, \
+         client_id, created_at) SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], \
+         $5::text[], $6::text[], $7::text[], $8::int8[])",
+    )
+    .bind(column(records, |(a, _)| a.address.as_str()))
+    .bind(column(records, |(a, _)| a.family.as_str()))
+    .bind(column(records, |(a, _)| a.key_id.as_str()))
+    .bind(indexes)
+    .bind(column(records, |(a, _)| a.merchant_id.to_string()))
+    .bind(column(records, |(a, _)| a.payment_id.as_ref().map(ToString::to_string)))
+    .bind(column(records, |(a, _)| a.client_id.as_deref()))
+    .bind(column(records, |(_, at)| *at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts webhook deliveries `(id, event id, endpoint id, event name)`, pending and due at
+/// `now`, in one statement.
+pub(crate) async fn insert_deliveries(
+    tx: &mut Tx,
+    rows: &[(String, String, String, String)],
+    now: i64,
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, event_name, status, attempts, \
+         next_attempt_at, created_at, updated_at) SELECT id, event_id, endpoint_id, event_name, 'pending', 0, \
+         $5, $5, $5 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) AS d (id, event_id, \
+         endpoint_id, event_name)",
+    )
+    .bind(column(rows, |r| r.0.as_str()))
+    .bind(column(rows, |r| r.1.as_str()))
+    .bind(column(rows, |r| r.2.as_str()))
+    .bind(column(rows, |r| r.3.as_str()))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
