@@ -142,3 +142,15 @@ pub(crate) async fn insert_deliveries(tx: &mut Tx, rows: &[(String, String, Stri
     }
     Ok(())
 }
+
+/// A batch's new rows (derived addresses, payments, their events), table by table.
+async fn insert_created(
+    tx: &mut Tx,
+    addresses: &[(NewDepositAddress, i64)],
+    payments: &[Payment],
+    events: &[(&str, &[Event])],
+) -> Result<(), StoreError> {
+    record_deposit_addresses(tx, addresses).await?;
+    insert_payments(tx, payments).await?;
+    insert_event_rows(tx, events).await
+}

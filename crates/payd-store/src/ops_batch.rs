@@ -173,14 +173,12 @@ async fn create_bulk(tx: &mut Tx, jobs: &[&CreateJob]) -> Result<Vec<CreateOutco
             }
         }
     }
-    record_deposit_addresses(tx, &records).await?;
-    insert_payments(tx, &payments).await?;
     let mut built = Vec::with_capacity(jobs.len());
     for (job, payment) in jobs.iter().zip(&payments) {
         built.push(build_events(payment, &job.events)?);
     }
     let groups: Vec<(&str, &[Event])> = built.iter().map(|(text, events)| (text.as_str(), events.as_slice())).collect();
-    insert_event_rows(tx, &groups).await?;
+    insert_created(tx, &records, &payments, &groups).await?;
     let changes: Vec<(Option<&Payment>, &Payment, &[Event])> =
         payments.iter().zip(&built).map(|(p, (_, events))| (None, p, events.as_slice())).collect();
     webhooks::fan_out_many(tx, &changes).await?;
